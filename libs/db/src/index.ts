@@ -1,0 +1,12 @@
+export * as schema from './schema';
+export { createDb, createPool, type Database, type Pool, type PoolOptions } from './client';
+export {
+  DEFAULT_MIGRATIONS_FOLDER,
+  databaseName,
+  dropDatabase,
+  ensureDatabase,
+  postgisAvailable,
+  runMigrations,
+} from './admin';
+export { parseEwkbPoint, pointSql, type LatLon } from './postgis';
+export { ensurePositionPartitions } from './maintenance';

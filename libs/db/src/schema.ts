@@ -1,0 +1,186 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { area, point } from './postgis';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const userRole = pgEnum('user_role', ['admin', 'operator', 'viewer']);
+export const geofenceKind = pgEnum('geofence_kind', ['polygon', 'circle']);
+
+export const organizations = pgTable('organizations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  slug: text('slug').notNull().unique(),
+  /** Days of position history kept; null keeps everything. */
+  positionRetentionDays: integer('position_retention_days'),
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    name: text('name').notNull().default(''),
+    passwordHash: text('password_hash').notNull(),
+    role: userRole('role').notNull().default('viewer'),
+    disabledAt: timestamp('disabled_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`), index('users_org_idx').on(t.organizationId)],
+);
+
+export const vehicles = pgTable(
+  'vehicles',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    plate: text('plate'),
+    type: text('type').notNull().default('car'),
+    /** What the tracker sends (Traccar Client's `id`, OwnTracks user/device); unique platform-wide. */
+    deviceIdentifier: text('device_identifier').notNull().unique(),
+    deviceTokenHash: text('device_token_hash'),
+    deviceDisabledAt: timestamp('device_disabled_at', { withTimezone: true }),
+    speedLimitKmh: real('speed_limit_kmh'),
+    color: text('color'),
+    icon: text('icon'),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('vehicles_org_idx').on(t.organizationId)],
+);
+
+/**
+ * Every fix ever stored. Partitioned by month on `ts` (see the hand-written part of migration 0000 and
+ * `ensure_position_partitions`), so retention drops whole partitions. Speeds are km/h everywhere.
+ * No foreign key to vehicles: the check would cost every insert on the hottest table, and vehicles
+ * are never hard-deleted while they have history.
+ */
+export const positions = pgTable(
+  'positions',
+  {
+    vehicleId: uuid('vehicle_id').notNull(),
+    ts: timestamp('ts', { withTimezone: true }).notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    point: point('point').notNull(),
+    speedKmh: real('speed_kmh'),
+    heading: real('heading'),
+    altitude: real('altitude'),
+    accuracy: real('accuracy'),
+    battery: real('battery'),
+    protocol: text('protocol'),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.vehicleId, t.ts] }), index('positions_point_gist').using('gist', t.point)],
+);
+
+/** The latest fix of each vehicle: what the live map, nearest and bbox queries read. */
+export const vehicleState = pgTable(
+  'vehicle_state',
+  {
+    vehicleId: uuid('vehicle_id')
+      .primaryKey()
+      .references(() => vehicles.id, { onDelete: 'cascade' }),
+    organizationId: uuid('organization_id').notNull(),
+    ts: timestamp('ts', { withTimezone: true }).notNull(),
+    point: point('point').notNull(),
+    speedKmh: real('speed_kmh'),
+    heading: real('heading'),
+    altitude: real('altitude'),
+    accuracy: real('accuracy'),
+    battery: real('battery'),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('vehicle_state_point_gist').using('gist', t.point), index('vehicle_state_org_idx').on(t.organizationId, t.ts)],
+);
+
+/**
+ * The ingestion outbox: one row per accepted request, committed before the API answers 202.
+ * The worker marks it processed; the replayer republishes rows left unprocessed.
+ */
+export const ingestStaging = pgTable(
+  'ingest_staging',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    protocol: text('protocol').notNull(),
+    positionCount: integer('position_count').notNull(),
+    payload: jsonb('payload').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+  },
+  (t) => [
+    index('ingest_staging_unprocessed_idx').on(t.receivedAt).where(sql`${t.processedAt} IS NULL`),
+    index('ingest_staging_processed_idx').on(t.processedAt).where(sql`${t.processedAt} IS NOT NULL`),
+  ],
+);
+
+export const geofences = pgTable(
+  'geofences',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    kind: geofenceKind('kind').notNull(),
+    /** The polygon; for a circle, its polygonal approximation, so one GiST index serves both. */
+    area: area('area').notNull(),
+    center: point('center'),
+    radiusM: doublePrecision('radius_m'),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('geofences_area_gist').using('gist', t.area), index('geofences_org_idx').on(t.organizationId)],
+);
+
+export const events = pgTable(
+  'events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id').notNull(),
+    vehicleId: uuid('vehicle_id')
+      .notNull()
+      .references(() => vehicles.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    ts: timestamp('ts', { withTimezone: true }).notNull(),
+    geofenceId: uuid('geofence_id').references(() => geofences.id, { onDelete: 'set null' }),
+    point: point('point'),
+    attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // The natural key: a redelivered batch can never emit the same event twice.
+    unique('events_natural_key').on(t.vehicleId, t.type, t.ts, t.geofenceId).nullsNotDistinct(),
+    index('events_org_ts_idx').on(t.organizationId, t.ts),
+  ],
+);

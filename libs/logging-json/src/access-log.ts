@@ -1,0 +1,27 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from './logger';
+
+/**
+ * One line per finished request. The query string is left out on purpose: tracker protocols carry
+ * their credential (the device identifier) there.
+ */
+export function accessLogMiddleware(logger: Logger, options: { skip?: (req: Request) => boolean } = {}) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (options.skip?.(req)) return next();
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      logger.log(level, 'request', {
+        requestId: res.locals['requestId'],
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        durationMs: Math.round(durationMs * 10) / 10,
+        ip: req.ip,
+        userAgent: req.get('user-agent'),
+      });
+    });
+    next();
+  };
+}
