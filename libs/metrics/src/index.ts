@@ -1,1 +1,2 @@
-export * from './lib/metrics';
+export { createMetrics, type Metrics } from './metrics';
+export { METRIC } from './names';

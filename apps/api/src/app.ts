@@ -1,0 +1,73 @@
+import type { Pool } from '@fleet/db';
+import { accessLogMiddleware, requestContextMiddleware, type Logger } from '@fleet/logging-json';
+import type { Metrics } from '@fleet/metrics';
+import { probeRoutes, type Redis } from '@fleet/runtime';
+import cors from 'cors';
+import express from 'express';
+import helmet from 'helmet';
+import type { ApiConfig } from './config';
+import { AppError, errorHandler, notFoundHandler } from './errors';
+import { debugRoutes } from './routes/debug';
+
+export interface AppDeps {
+  config: ApiConfig;
+  logger: Logger;
+  metrics: Metrics;
+  pool: Pool;
+  redis: Redis;
+  isDraining: () => boolean;
+  version: string;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, logger, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.http.trustProxy);
+  app.set('etag', false);
+
+  app.use(requestContextMiddleware());
+  app.use(metrics.httpMiddleware);
+  app.use(accessLogMiddleware(logger, { skip: (req) => req.path === '/metrics' || req.path === '/health' }));
+  // While draining, requests arriving on kept-alive connections are turned away so the gateway retries
+  // them elsewhere; probes still answer so the orchestrator sees the drain.
+  app.use((req, res, next) => {
+    if (!deps.isDraining() || req.path === '/ready' || req.path === '/health') return next();
+    res.setHeader('Connection', 'close');
+    next(new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, { 'Retry-After': '1' }));
+  });
+  app.use(helmet());
+  const allowed = new Set(config.http.corsOrigins);
+  app.use(
+    cors({
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+      credentials: true,
+      maxAge: 600,
+    }),
+  );
+
+  app.use(
+    probeRoutes({
+      service: 'api',
+      version: deps.version,
+      isDraining: deps.isDraining,
+      checks: {
+        postgres: () => deps.pool.query('SELECT 1'),
+        redis: async () => {
+          if (deps.redis.status !== 'ready') throw new Error(`redis connection is ${deps.redis.status}`);
+          await deps.redis.ping();
+        },
+      },
+    }),
+  );
+  app.get('/metrics', metrics.handler);
+
+  const v1 = express.Router();
+  v1.use(express.json({ limit: config.http.bodyLimit }));
+  if (config.env === 'test' || config.env === 'development') v1.use('/_debug', debugRoutes());
+  app.use('/api/v1', v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

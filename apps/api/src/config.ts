@@ -1,0 +1,58 @@
+import { baseEnvSchema, DEV_JWT_SECRET, isWeakSecret, parseEnv, type BaseEnv } from '@fleet/runtime';
+import { z } from 'zod';
+
+const apiEnvSchema = baseEnvSchema
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    JWT_SECRET: z.string().optional(),
+    JWT_SECRET_PREVIOUS: z.string().optional(),
+    /** Comma-separated origins allowed to call the API from a browser. */
+    CORS_ORIGINS: z.string().default('http://localhost:4200,http://localhost:5173,http://127.0.0.1:4200'),
+    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 2mb').default('1mb'),
+    /** Express `trust proxy`: which hops may set X-Forwarded-For (the gateway). */
+    TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  })
+  .superRefine((env, ctx) => {
+    const strict = env.APP_ENV === 'production' || env.APP_ENV === 'staging';
+    if (strict && isWeakSecret(env.JWT_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: `must be set to a random value of at least 32 characters in ${env.APP_ENV} (not the development default)`,
+      });
+    }
+    if (strict && env.JWT_SECRET_PREVIOUS !== undefined && isWeakSecret(env.JWT_SECRET_PREVIOUS)) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET_PREVIOUS'], message: 'is too short or a placeholder' });
+    }
+  });
+
+export interface ApiConfig {
+  env: BaseEnv['APP_ENV'];
+  http: { port: number; host: string; bodyLimit: string; corsOrigins: string[]; trustProxy: string };
+  db: { url: string; poolMax: number; statementTimeoutMs: number };
+  redis: { url: string; keyPrefix?: string };
+  jwt: { secret: string; previousSecret?: string };
+  log: { format: 'json' | 'plain'; level: string };
+  shutdownGraceMs: number;
+}
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const e = parseEnv(apiEnvSchema, env);
+  const strict = e.APP_ENV === 'production' || e.APP_ENV === 'staging';
+  return {
+    env: e.APP_ENV,
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      bodyLimit: e.BODY_LIMIT,
+      corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      trustProxy: e.TRUST_PROXY,
+    },
+    db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
+    redis: { url: e.REDIS_URL },
+    jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, previousSecret: e.JWT_SECRET_PREVIOUS },
+    log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}

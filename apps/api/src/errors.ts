@@ -1,0 +1,68 @@
+import type { ErrorBody, ErrorCode, ErrorDetail } from '@fleet/contracts';
+import type { Logger } from '@fleet/logging-json';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+
+/** A failure the client can act on; mapped to HTTP in one place (errorHandler). */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const notFound = (what = 'resource') => new AppError(404, 'not_found', `${what} not found`);
+
+export function zodDetails(error: ZodError): ErrorDetail[] {
+  return error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+}
+
+// body-parser signals its failures with a `type`; each gets a code a client can act on.
+const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; message: string }> = {
+  'entity.parse.failed': { status: 400, code: 'bad_request', message: 'request body is not valid JSON' },
+  'entity.too.large': { status: 413, code: 'payload_too_large', message: 'request body is too large' },
+  'encoding.unsupported': { status: 415, code: 'unsupported_media_type', message: 'unsupported content encoding' },
+  'charset.unsupported': { status: 415, code: 'unsupported_media_type', message: 'unsupported charset' },
+  'request.aborted': { status: 400, code: 'bad_request', message: 'request aborted by the client' },
+  'parameters.too.many': { status: 413, code: 'payload_too_large', message: 'too many parameters' },
+};
+
+function toAppError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) return new AppError(400, 'validation_failed', 'request is not valid', zodDetails(err));
+  const type = (err as { type?: unknown })?.type;
+  if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) {
+    const known = BODY_PARSER_ERRORS[type];
+    return new AppError(known.status, known.code, known.message);
+  }
+  return undefined;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const appError = toAppError(err);
+    const requestId = res.locals['requestId'] as string | undefined;
+    if (!appError) {
+      // No internals leak: the client gets a request id to quote, the log gets the rest.
+      logger.error('unhandled error', { err, method: req.method, path: req.path });
+    }
+    const error = appError ?? new AppError(500, 'internal', 'internal server error');
+    for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
+    const body: ErrorBody = {
+      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+      requestId,
+    };
+    res.status(error.status).json(body);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};

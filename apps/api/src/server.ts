@@ -1,0 +1,66 @@
+import { createDb, createPool, type Database, type Pool } from '@fleet/db';
+import { createLogger, type Logger } from '@fleet/logging-json';
+import { createMetrics } from '@fleet/metrics';
+import { createRedis, startHttpServer, type Redis } from '@fleet/runtime';
+import { createApp } from './app';
+import type { ApiConfig } from './config';
+import { VERSION } from './version';
+
+export interface ApiHandle {
+  port: number;
+  pool: Pool;
+  db: Database;
+  redis: Redis;
+  /** Drains: /ready turns 503 at once, new work is refused, in-flight requests finish, pools close. */
+  stop(): Promise<void>;
+}
+
+export async function start(config: ApiConfig, options: { logger?: Logger } = {}): Promise<ApiHandle> {
+  const logger =
+    options.logger ??
+    createLogger({
+      service: 'api',
+      format: config.log.format,
+      level: config.log.level,
+      secrets: [config.jwt.secret, config.jwt.previousSecret ?? ''].filter(Boolean),
+    });
+  const pool = createPool({
+    url: config.db.url,
+    max: config.db.poolMax,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    applicationName: 'fleet-api',
+    onError: (err) => logger.warn('postgres connection lost', { err }),
+  });
+  const redis = createRedis({
+    url: config.redis.url,
+    keyPrefix: config.redis.keyPrefix,
+    connectionName: 'fleet-api',
+    onError: (err) => logger.warn('redis connection problem', { err }),
+  });
+  let draining = false;
+  const app = createApp({
+    config,
+    logger,
+    metrics: createMetrics({ service: 'api' }),
+    pool,
+    redis,
+    isDraining: () => draining,
+    version: VERSION,
+  });
+  const http = await startHttpServer(app, { port: config.http.port, host: config.http.host });
+  logger.info('api listening', { port: http.port, env: config.env, version: VERSION });
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      draining = true;
+      logger.info('api draining', { inFlight: http.inFlight(), graceMs: config.shutdownGraceMs });
+      const { timedOut } = await http.close(config.shutdownGraceMs);
+      if (timedOut) logger.warn('grace period over: cut the requests still in flight');
+      await Promise.allSettled([pool.end(), redis.quit()]);
+      redis.disconnect();
+      logger.info('api stopped');
+    })());
+
+  return { port: http.port, pool, db: createDb(pool), redis, stop };
+}

@@ -1,0 +1,109 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, options: { timeoutMs: number; what: string }): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (await Promise.resolve(check()).catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+export interface OwnServer {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it for good and removes its files. */
+  destroy(): Promise<void>;
+}
+
+async function killAndWait(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM') {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}
+
+/**
+ * A redis-server of the test's own on a free port, for tests that stop or flush Redis: the shared
+ * instance is never disturbed.
+ */
+export async function startOwnRedis(): Promise<OwnServer> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    await waitFor(() => portOpen(port), { timeoutMs: 5_000, what: `redis-server on ${port}` });
+  };
+  await start();
+  const stop = () => killAndWait(child);
+  return { port, url: `redis://127.0.0.1:${port}`, start, stop, destroy: stop };
+}
+
+const PG_BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
+
+/**
+ * A PostgreSQL server of the test's own (initdb in a temp dir, fsync off) on a free port, for tests
+ * that stop it. Runs as the `postgres` OS user when we are root, as PostgreSQL requires.
+ */
+export async function startOwnPostgres(): Promise<OwnServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fleet-pg-'));
+  chmodSync(dir, 0o777);
+  const dataDir = path.join(dir, 'data');
+  // PostgreSQL refuses to run as root: when we are root, its processes run as the `postgres` user.
+  const owner =
+    process.getuid?.() === 0
+      ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) }
+      : {};
+  execFileSync(path.join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync'], { stdio: 'ignore', ...owner });
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
+      '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'];
+    child = spawn(path.join(PG_BIN, 'postgres'), args, { stdio: 'ignore', ...owner });
+    await waitFor(() => portOpen(port), { timeoutMs: 15_000, what: `postgres on ${port}` });
+  };
+  await start();
+  // SIGINT is PostgreSQL's "fast" shutdown: it disconnects clients and stops at once.
+  const stop = () => killAndWait(child, 'SIGINT');
+  return {
+    port,
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start,
+    stop,
+    destroy: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
