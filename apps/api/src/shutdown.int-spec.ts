@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { ReadyResponse } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { freePort, waitFor } from '@fleet/runtime/testing';
 
@@ -61,7 +62,7 @@ describe('api process on SIGTERM', () => {
     // Draining: readiness is 503 at once and new work is turned away.
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(503);
-    expect((await ready.json()).status).toBe('draining');
+    expect(ReadyResponse.parse(await ready.json()).status).toBe('draining');
     const late = await fetch(`${base}/api/v1/_debug/sleep/1`);
     expect(late.status).toBe(503);
     expect(late.headers.get('retry-after')).toBe('1');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { ReadyResponse } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { createLogger } from '@fleet/logging-json';
 import { freePort, startOwnRedis, waitFor } from '@fleet/runtime/testing';
@@ -50,7 +51,7 @@ describe('worker', () => {
       await redis.stop();
       const res = await fetch(`${base}/ready`);
       expect(res.status).toBe(503);
-      expect((await res.json()).checks.redis.ok).toBe(false);
+      expect(ReadyResponse.parse(await res.json()).checks['redis']?.ok).toBe(false);
       await redis.start();
       await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 10_000, what: 'ready again' });
     } finally {
