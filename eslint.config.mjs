@@ -3,9 +3,32 @@ import nx from '@nx/eslint-plugin';
 // Node built-ins and I/O clients that shared code (contracts, geo) must never import: it runs in
 // browsers and phones, and stays pure so it can be tested without services.
 const IO_MODULES = [
-  'pg', 'ioredis', 'express', 'winston', 'prom-client', 'drizzle-orm', 'drizzle-kit', 'helmet', 'cors',
-  'fs', 'node:fs', 'net', 'node:net', 'http', 'node:http', 'https', 'node:https', 'child_process',
-  'node:child_process', 'dgram', 'node:dgram', 'tls', 'node:tls', 'cluster', 'node:cluster', 'worker_threads',
+  'pg',
+  'ioredis',
+  'express',
+  'winston',
+  'prom-client',
+  'drizzle-orm',
+  'drizzle-kit',
+  'helmet',
+  'cors',
+  'fs',
+  'node:fs',
+  'net',
+  'node:net',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'child_process',
+  'node:child_process',
+  'dgram',
+  'node:dgram',
+  'tls',
+  'node:tls',
+  'cluster',
+  'node:cluster',
+  'worker_threads',
   'node:worker_threads',
 ];
 
@@ -30,7 +53,11 @@ export default [
             // Browser and phone code can never pull in server code.
             { sourceTag: 'scope:server', onlyDependOnLibsWithTags: ['scope:server', 'scope:shared'] },
             { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:client', 'scope:shared'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'], bannedExternalImports: IO_MODULES },
+            {
+              sourceTag: 'scope:shared',
+              onlyDependOnLibsWithTags: ['scope:shared'],
+              bannedExternalImports: IO_MODULES,
+            },
           ],
         },
       ],

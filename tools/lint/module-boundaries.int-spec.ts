@@ -22,24 +22,43 @@ describe('module boundaries', () => {
   jest.setTimeout(120_000);
 
   it('refuses a lib importing app code', async () => {
-    const errors = await boundaryErrors('libs/metrics/src/probe.ts', "import { start } from '../../../apps/api/src/server';\nexport const s = start;\n");
+    const errors = await boundaryErrors(
+      'libs/metrics/src/probe.ts',
+      "import { start } from '../../../apps/api/src/server';\nexport const s = start;\n",
+    );
     expect(errors.length).toBeGreaterThan(0);
   });
 
   it('refuses a client-scoped project importing a server lib', async () => {
-    const errors = await boundaryErrors('libs/api-client/src/probe.ts', "import { createPool } from '@fleet/db';\nexport const p = createPool;\n");
+    const errors = await boundaryErrors(
+      'libs/api-client/src/probe.ts',
+      "import { createPool } from '@fleet/db';\nexport const p = createPool;\n",
+    );
     expect(errors.join('\n')).toMatch(/scope:client/);
   });
 
   it('refuses shared code importing a server lib or an I/O module', async () => {
-    const serverLib = await boundaryErrors('libs/contracts/src/probe.ts', "import { createLogger } from '@fleet/logging-json';\nexport const l = createLogger;\n");
+    const serverLib = await boundaryErrors(
+      'libs/contracts/src/probe.ts',
+      "import { createLogger } from '@fleet/logging-json';\nexport const l = createLogger;\n",
+    );
     expect(serverLib.join('\n')).toMatch(/scope:shared/);
     const io = await boundaryErrors('libs/contracts/src/probe.ts', "import pg from 'pg';\nexport const p = pg;\n");
     expect(io.join('\n')).toMatch(/pg/);
   });
 
   it('accepts the allowed directions: app to server lib, client to shared lib', async () => {
-    expect(await boundaryErrors('apps/api/src/probe.ts', "import { createPool } from '@fleet/db';\nexport const p = createPool;\n")).toEqual([]);
-    expect(await boundaryErrors('libs/api-client/src/probe.ts', "import { ErrorBody } from '@fleet/contracts';\nexport const e = ErrorBody;\n")).toEqual([]);
+    expect(
+      await boundaryErrors(
+        'apps/api/src/probe.ts',
+        "import { createPool } from '@fleet/db';\nexport const p = createPool;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await boundaryErrors(
+        'libs/api-client/src/probe.ts',
+        "import { ErrorBody } from '@fleet/contracts';\nexport const e = ErrorBody;\n",
+      ),
+    ).toEqual([]);
   });
 });

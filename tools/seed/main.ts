@@ -17,7 +17,9 @@ export async function seed(url: string): Promise<{ organizationId: string; vehic
         .values({ name: DEMO.organization, slug: DEMO.slug })
         .onConflictDoUpdate({ target: schema.organizations.slug, set: { name: DEMO.organization } })
         .returning();
-      const existing = await tx.execute<{ id: string }>(sql`SELECT id FROM users WHERE lower(email) = lower(${DEMO.email})`);
+      const existing = await tx.execute<{ id: string }>(
+        sql`SELECT id FROM users WHERE lower(email) = lower(${DEMO.email})`,
+      );
       if (existing.rows.length === 0) {
         await tx.insert(schema.users).values({
           organizationId: org.id,
@@ -43,7 +45,9 @@ async function main() {
   }
   const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/fleet';
   const result = await seed(url);
-  console.log(`seed: organization "${DEMO.organization}" with ${result.vehicles} vehicles; login ${DEMO.email} / ${DEMO.password}`);
+  console.log(
+    `seed: organization "${DEMO.organization}" with ${result.vehicles} vehicles; login ${DEMO.email} / ${DEMO.password}`,
+  );
 }
 
 if (require.main === module) {

@@ -14,7 +14,8 @@ async function counts(url: string) {
   await client.connect();
   try {
     const out: Record<string, number> = {};
-    for (const table of TABLES) out[table] = Number((await client.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+    for (const table of TABLES)
+      out[table] = Number((await client.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
     return out;
   } finally {
     await client.end();
@@ -48,7 +49,12 @@ describe('demo seed', () => {
     try {
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'tools/seed/main.ts'], {
         cwd: root,
-        env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', APP_ENV: 'production', DATABASE_URL: other.url },
+        env: {
+          ...process.env,
+          TSX_TSCONFIG_PATH: 'tsconfig.base.json',
+          APP_ENV: 'production',
+          DATABASE_URL: other.url,
+        },
         encoding: 'utf8',
       });
       expect(run.status).not.toBe(0);

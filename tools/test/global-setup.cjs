@@ -49,7 +49,9 @@ module.exports = async function globalSetup() {
 
   const available = await query(serverUrl, "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'");
   if (!available.rowCount) {
-    throw new Error('PostGIS is not installed on the test PostgreSQL server: apt-get install -y postgresql-15-postgis-3');
+    throw new Error(
+      'PostGIS is not installed on the test PostgreSQL server: apt-get install -y postgresql-15-postgis-3',
+    );
   }
   const lockClient = new pg.Client({ connectionString: serverUrl });
   await lockClient.connect();
@@ -59,7 +61,8 @@ module.exports = async function globalSetup() {
     const stale = await lockClient.query("SELECT datname FROM pg_database WHERE datname LIKE 'fleet_t\\_%'");
     for (const { datname } of stale.rows) {
       const pid = Number(datname.split('_').at(-2));
-      if (Number.isInteger(pid) && !alive(pid)) await lockClient.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      if (Number.isInteger(pid) && !alive(pid))
+        await lockClient.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     }
     const exists = await lockClient.query('SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate', [template]);
     if (!exists.rowCount) {
@@ -78,7 +81,10 @@ module.exports = async function globalSetup() {
         await client.end();
       }
       await lockClient.query(`ALTER DATABASE "${template}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
-      const old = await lockClient.query("SELECT datname FROM pg_database WHERE datname LIKE 'fleet_tpl\\_%' AND datname <> $1", [template]);
+      const old = await lockClient.query(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'fleet_tpl\\_%' AND datname <> $1",
+        [template],
+      );
       for (const { datname } of old.rows) {
         await lockClient.query(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
         await lockClient.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);

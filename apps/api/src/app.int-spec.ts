@@ -54,7 +54,11 @@ describe('api errors', () => {
   });
 
   it('answers malformed JSON with 400 and an oversized body with 413, without internals', async () => {
-    const bad = await fetch(`${t.base}/api/v1/_debug/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"password": "oops' });
+    const bad = await fetch(`${t.base}/api/v1/_debug/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"password": "oops',
+    });
     expect(bad.status).toBe(400);
     const badText = await bad.text();
     expect(ErrorBody.parse(JSON.parse(badText)).error.code).toBe('bad_request');

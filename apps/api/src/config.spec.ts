@@ -24,7 +24,11 @@ describe('loadApiConfig', () => {
   });
 
   it('uses JSON logs in production and parses the CORS allow-list', () => {
-    const config = loadApiConfig({ APP_ENV: 'production', JWT_SECRET: strong, CORS_ORIGINS: 'https://a.example, https://b.example' });
+    const config = loadApiConfig({
+      APP_ENV: 'production',
+      JWT_SECRET: strong,
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+    });
     expect(config.log.format).toBe('json');
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
   });

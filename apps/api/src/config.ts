@@ -9,7 +9,10 @@ const apiEnvSchema = baseEnvSchema
     JWT_SECRET_PREVIOUS: z.string().optional(),
     /** Comma-separated origins allowed to call the API from a browser. */
     CORS_ORIGINS: z.string().default('http://localhost:4200,http://localhost:5173,http://127.0.0.1:4200'),
-    BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 2mb').default('1mb'),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 2mb')
+      .default('1mb'),
     /** Express `trust proxy`: which hops may set X-Forwarded-For (the gateway). */
     TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
   })
@@ -46,7 +49,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       port: e.PORT,
       host: e.HOST,
       bodyLimit: e.BODY_LIMIT,
-      corsOrigins: e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      corsOrigins: e.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
       trustProxy: e.TRUST_PROXY,
     },
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },

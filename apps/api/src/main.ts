@@ -14,7 +14,10 @@ async function main() {
     throw err;
   }
   const api = await start(config);
-  onShutdownSignal(() => api.stop(), (msg) => console.error(`api: ${msg}`));
+  onShutdownSignal(
+    () => api.stop(),
+    (msg) => console.error(`api: ${msg}`),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -29,7 +29,10 @@ describe('readiness when a dependency goes away and comes back', () => {
       expect(down.body?.checks['postgres']?.ok).toBe(true);
       expect((await probe(base, '/health')).status).toBe(200);
       await redis.start();
-      await waitFor(async () => (await probe(base, '/ready')).status === 200, { timeoutMs: 10_000, what: 'ready again' });
+      await waitFor(async () => (await probe(base, '/ready')).status === 200, {
+        timeoutMs: 10_000,
+        what: 'ready again',
+      });
     } finally {
       await t?.api.stop();
       await redis.destroy();
@@ -52,7 +55,10 @@ describe('readiness when a dependency goes away and comes back', () => {
       expect(down.body?.checks['redis']?.ok).toBe(true);
       expect((await probe(base, '/health')).status).toBe(200);
       await pg.start();
-      await waitFor(async () => (await probe(base, '/ready')).status === 200, { timeoutMs: 10_000, what: 'ready again' });
+      await waitFor(async () => (await probe(base, '/ready')).status === 200, {
+        timeoutMs: 10_000,
+        what: 'ready again',
+      });
     } finally {
       await t?.api.stop();
       await pg.destroy();

@@ -18,7 +18,13 @@ describe('api process on SIGTERM', () => {
   it('refuses to start in production without a strong JWT_SECRET, naming the variable', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts'], {
       cwd: root,
-      env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', APP_ENV: 'production', JWT_SECRET: 'short', DATABASE_URL: testDb.url },
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: 'tsconfig.base.json',
+        APP_ENV: 'production',
+        JWT_SECRET: 'short',
+        DATABASE_URL: testDb.url,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

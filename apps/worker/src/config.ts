@@ -5,7 +5,11 @@ const workerEnvSchema = baseEnvSchema.extend({
   /** The worker's own HTTP port: /metrics, /health, /ready. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HOST: z.string().default('0.0.0.0'),
-  PARTITION_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(6 * 60 * 60 * 1000),
+  PARTITION_MAINTENANCE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(6 * 60 * 60 * 1000),
   PARTITION_MONTHS_AHEAD: z.coerce.number().int().min(1).max(24).default(3),
 });
 

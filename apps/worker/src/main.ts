@@ -14,7 +14,10 @@ async function main() {
     throw err;
   }
   const worker = await start(config);
-  onShutdownSignal(() => worker.stop(), (msg) => console.error(`worker: ${msg}`));
+  onShutdownSignal(
+    () => worker.stop(),
+    (msg) => console.error(`worker: ${msg}`),
+  );
 }
 
 main().catch((err: unknown) => {

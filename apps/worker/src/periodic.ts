@@ -16,14 +16,27 @@ export interface PeriodicOptions {
   run: () => Promise<unknown>;
 }
 
-const metricsByRegistry = new WeakMap<client.Registry, { runs: client.Counter<'job' | 'outcome'>; duration: client.Histogram<'job'> }>();
+const metricsByRegistry = new WeakMap<
+  client.Registry,
+  { runs: client.Counter<'job' | 'outcome'>; duration: client.Histogram<'job'> }
+>();
 
 function jobMetrics(registry: client.Registry) {
   let m = metricsByRegistry.get(registry);
   if (!m) {
     m = {
-      runs: new client.Counter({ name: 'worker_job_runs_total', help: 'Runs of periodic worker jobs', labelNames: ['job', 'outcome'], registers: [registry] }),
-      duration: new client.Histogram({ name: 'worker_job_duration_seconds', help: 'Duration of periodic worker jobs', labelNames: ['job'], registers: [registry] }),
+      runs: new client.Counter({
+        name: 'worker_job_runs_total',
+        help: 'Runs of periodic worker jobs',
+        labelNames: ['job', 'outcome'],
+        registers: [registry],
+      }),
+      duration: new client.Histogram({
+        name: 'worker_job_duration_seconds',
+        help: 'Duration of periodic worker jobs',
+        labelNames: ['job'],
+        registers: [registry],
+      }),
     };
     metricsByRegistry.set(registry, m);
   }

@@ -18,7 +18,8 @@ export interface WorkerHandle {
 }
 
 export async function start(config: WorkerConfig, options: { logger?: Logger } = {}): Promise<WorkerHandle> {
-  const logger = options.logger ?? createLogger({ service: 'worker', format: config.log.format, level: config.log.level });
+  const logger =
+    options.logger ?? createLogger({ service: 'worker', format: config.log.format, level: config.log.level });
   const pool = createPool({
     url: config.db.url,
     max: config.db.poolMax,

@@ -21,7 +21,13 @@ describe('worker', () => {
   afterAll(() => testDb.drop());
 
   it('serves /health, /ready and /metrics on its own port and keeps partitions ahead', async () => {
-    const config = loadWorkerConfig({ APP_ENV: 'test', METRICS_PORT: '0', HOST: '127.0.0.1', DATABASE_URL: testDb.url, PARTITION_MONTHS_AHEAD: '6' });
+    const config = loadWorkerConfig({
+      APP_ENV: 'test',
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDb.url,
+      PARTITION_MONTHS_AHEAD: '6',
+    });
     const worker = await start(config, { logger: quiet });
     try {
       const base = `http://127.0.0.1:${worker.port}`;
@@ -43,7 +49,13 @@ describe('worker', () => {
 
   it('reports redis down on /ready and recovers when it returns', async () => {
     const redis = await startOwnRedis();
-    const config = loadWorkerConfig({ APP_ENV: 'test', METRICS_PORT: '0', HOST: '127.0.0.1', DATABASE_URL: testDb.url, REDIS_URL: redis.url });
+    const config = loadWorkerConfig({
+      APP_ENV: 'test',
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDb.url,
+      REDIS_URL: redis.url,
+    });
     const worker = await start(config, { logger: quiet });
     const base = `http://127.0.0.1:${worker.port}`;
     try {
@@ -53,7 +65,10 @@ describe('worker', () => {
       expect(res.status).toBe(503);
       expect(ReadyResponse.parse(await res.json()).checks['redis']?.ok).toBe(false);
       await redis.start();
-      await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, { timeoutMs: 10_000, what: 'ready again' });
+      await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, {
+        timeoutMs: 10_000,
+        what: 'ready again',
+      });
     } finally {
       await worker.stop();
       await redis.destroy();
@@ -64,11 +79,21 @@ describe('worker', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
       cwd: root,
-      env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', APP_ENV: 'test', METRICS_PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: testDb.url },
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: 'tsconfig.base.json',
+        APP_ENV: 'test',
+        METRICS_PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: testDb.url,
+      },
       stdio: 'ignore',
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200, { timeoutMs: 20_000, what: 'worker ready' });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200, {
+      timeoutMs: 20_000,
+      what: 'worker ready',
+    });
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });

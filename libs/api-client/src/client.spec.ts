@@ -16,7 +16,10 @@ describe('ApiClient', () => {
   it('turns an error body into an ApiError with code, details and request id', async () => {
     const client = new ApiClient({
       baseUrl: 'http://api.test',
-      fetch: reply(400, { error: { code: 'validation_failed', message: 'bad', details: [{ path: 'lat', message: 'too big' }] }, requestId: 'r1' }),
+      fetch: reply(400, {
+        error: { code: 'validation_failed', message: 'bad', details: [{ path: 'lat', message: 'too big' }] },
+        requestId: 'r1',
+      }),
     });
     const err = await client.health().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -24,12 +27,18 @@ describe('ApiClient', () => {
   });
 
   it('reads a 503 readiness answer instead of throwing', async () => {
-    const client = new ApiClient({ baseUrl: 'http://api.test', fetch: reply(503, { status: 'not_ready', checks: { redis: { ok: false, error: 'down' } } }) });
+    const client = new ApiClient({
+      baseUrl: 'http://api.test',
+      fetch: reply(503, { status: 'not_ready', checks: { redis: { ok: false, error: 'down' } } }),
+    });
     await expect(client.ready()).resolves.toMatchObject({ status: 'not_ready' });
   });
 
   it('reports a network failure and a non-JSON answer clearly', async () => {
-    const down = new ApiClient({ baseUrl: 'http://api.test', fetch: jest.fn(async () => Promise.reject(new Error('ECONNREFUSED'))) });
+    const down = new ApiClient({
+      baseUrl: 'http://api.test',
+      fetch: jest.fn(async () => Promise.reject(new Error('ECONNREFUSED'))),
+    });
     await expect(down.health()).rejects.toMatchObject({ code: 'network', status: 0 });
     const html = new ApiClient({ baseUrl: 'http://api.test', fetch: reply(502, '<html>bad gateway</html>') });
     await expect(html.health()).rejects.toMatchObject({ code: 'bad_response', status: 502 });

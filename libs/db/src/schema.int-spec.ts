@@ -19,7 +19,10 @@ afterAll(async () => {
 });
 
 async function makeVehicle(identifier: string) {
-  const [org] = await db.insert(schema.organizations).values({ name: 'Org', slug: `org-${identifier}` }).returning();
+  const [org] = await db
+    .insert(schema.organizations)
+    .values({ name: 'Org', slug: `org-${identifier}` })
+    .returning();
   const [vehicle] = await db
     .insert(schema.vehicles)
     .values({ organizationId: org.id, name: 'Van 1', deviceIdentifier: identifier })
@@ -39,14 +42,18 @@ describe('database schema', () => {
     const thisMonth = `positions_y${now.getUTCFullYear()}m${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
     expect(names).toContain(thisMonth);
     expect(names).toContain('positions_default');
-    const gist = await pool.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'positions' AND indexdef ILIKE '%gist%'");
+    const gist = await pool.query(
+      "SELECT indexdef FROM pg_indexes WHERE tablename = 'positions' AND indexdef ILIKE '%gist%'",
+    );
     expect(gist.rowCount).toBe(1);
   });
 
   it('stores a position with its point and refuses a second fix of the same vehicle at the same instant', async () => {
     const { vehicle } = await makeVehicle('dup-test');
     const ts = new Date();
-    await db.insert(schema.positions).values({ vehicleId: vehicle.id, ts, point: { lat: 40.4168, lon: -3.7038 }, speedKmh: 42 });
+    await db
+      .insert(schema.positions)
+      .values({ vehicleId: vehicle.id, ts, point: { lat: 40.4168, lon: -3.7038 }, speedKmh: 42 });
     const again = await db
       .insert(schema.positions)
       .values({ vehicleId: vehicle.id, ts, point: { lat: 1, lon: 1 } })
@@ -62,12 +69,19 @@ describe('database schema', () => {
   it('moves fixes out of the default partition when the partition for their month is created later', async () => {
     const { vehicle } = await makeVehicle('old-import');
     const old = new Date(Date.UTC(2019, 4, 17, 8, 30));
-    await pool.query(`INSERT INTO positions (vehicle_id, ts, point) VALUES ($1, $2, ${'ST_SetSRID(ST_MakePoint(2.17, 41.38), 4326)'})`, [vehicle.id, old]);
-    const before = await pool.query('SELECT tableoid::regclass::text AS part FROM positions WHERE vehicle_id = $1', [vehicle.id]);
+    await pool.query(
+      `INSERT INTO positions (vehicle_id, ts, point) VALUES ($1, $2, ${'ST_SetSRID(ST_MakePoint(2.17, 41.38), 4326)'})`,
+      [vehicle.id, old],
+    );
+    const before = await pool.query('SELECT tableoid::regclass::text AS part FROM positions WHERE vehicle_id = $1', [
+      vehicle.id,
+    ]);
     expect(before.rows[0].part).toBe('positions_default');
     const created = await pool.query("SELECT ensure_position_partitions('2019-05-01T00:00:00Z', 1) AS n");
     expect(created.rows[0].n).toBe(1);
-    const after = await pool.query('SELECT tableoid::regclass::text AS part FROM positions WHERE vehicle_id = $1', [vehicle.id]);
+    const after = await pool.query('SELECT tableoid::regclass::text AS part FROM positions WHERE vehicle_id = $1', [
+      vehicle.id,
+    ]);
     expect(after.rows).toEqual([{ part: 'positions_y2019m05' }]);
     // Running the maintenance again creates nothing new.
     const again = await pool.query("SELECT ensure_position_partitions('2019-05-01T00:00:00Z', 1) AS n");

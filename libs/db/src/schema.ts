@@ -118,7 +118,10 @@ export const vehicleState = pgTable(
     attributes: jsonb('attributes').$type<Record<string, unknown>>(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('vehicle_state_point_gist').using('gist', t.point), index('vehicle_state_org_idx').on(t.organizationId, t.ts)],
+  (t) => [
+    index('vehicle_state_point_gist').using('gist', t.point),
+    index('vehicle_state_org_idx').on(t.organizationId, t.ts),
+  ],
 );
 
 /**
@@ -138,8 +141,12 @@ export const ingestStaging = pgTable(
     attempts: integer('attempts').notNull().default(0),
   },
   (t) => [
-    index('ingest_staging_unprocessed_idx').on(t.receivedAt).where(sql`${t.processedAt} IS NULL`),
-    index('ingest_staging_processed_idx').on(t.processedAt).where(sql`${t.processedAt} IS NOT NULL`),
+    index('ingest_staging_unprocessed_idx')
+      .on(t.receivedAt)
+      .where(sql`${t.processedAt} IS NULL`),
+    index('ingest_staging_processed_idx')
+      .on(t.processedAt)
+      .where(sql`${t.processedAt} IS NOT NULL`),
   ],
 );
 

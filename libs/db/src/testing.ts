@@ -14,8 +14,12 @@ const serverUrl = () => process.env['TEST_DATABASE_SERVER_URL'] ?? 'postgres://p
  */
 export async function createTestDatabase(suite: string): Promise<TestDatabase> {
   const template = process.env['FLEET_TEST_TEMPLATE_DB'];
-  if (!template) throw new Error('FLEET_TEST_TEMPLATE_DB is not set: run the suite through jest (tools/test/global-setup.cjs)');
-  const slug = suite.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+  if (!template)
+    throw new Error('FLEET_TEST_TEMPLATE_DB is not set: run the suite through jest (tools/test/global-setup.cjs)');
+  const slug = suite
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30);
   const name = `fleet_t_${slug}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const u = new URL(serverUrl());
   u.pathname = `/${name}`;

@@ -26,7 +26,13 @@ describe('createLogger', () => {
     const lines = await flush();
     expect(lines).toHaveLength(2);
     const first = JSON.parse(lines[0]);
-    expect(first).toMatchObject({ level: 'info', service: 'test-svc', msg: 'vehicle moved', requestId: 'req-123', vehicleId: 7 });
+    expect(first).toMatchObject({
+      level: 'info',
+      service: 'test-svc',
+      msg: 'vehicle moved',
+      requestId: 'req-123',
+      vehicleId: 7,
+    });
     expect(new Date(first.time).toString()).not.toBe('Invalid Date');
     expect(JSON.parse(lines[1]).requestId).toBeUndefined();
   });

@@ -28,7 +28,8 @@ const enrich = (service: string, secrets: readonly string[]) =>
       if (key !== 'message' && key !== 'time' && key !== 'service' && key !== 'requestId') out[key] = value;
     }
     // winston keeps its bookkeeping under symbols; carry them over.
-    for (const sym of Object.getOwnPropertySymbols(info)) (out as unknown as Record<symbol, unknown>)[sym] = (info as unknown as Record<symbol, unknown>)[sym];
+    for (const sym of Object.getOwnPropertySymbols(info))
+      (out as unknown as Record<symbol, unknown>)[sym] = (info as unknown as Record<symbol, unknown>)[sym];
     return out;
   });
 
@@ -56,9 +57,7 @@ export function createLogger(options: LoggerOptions): Logger {
       format === 'json' ? jsonLine : plainLine,
     ),
     transports: [
-      options.stream
-        ? new winston.transports.Stream({ stream: options.stream })
-        : new winston.transports.Console(),
+      options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console(),
     ],
   });
 }

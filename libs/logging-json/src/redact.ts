@@ -32,13 +32,20 @@ export function redact(value: unknown, options: RedactOptions = {}, seen = new W
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
   if (value instanceof Error) {
-    return { name: value.name, message: redactText(value.message, secrets), stack: value.stack && redactText(value.stack, secrets) };
+    return {
+      name: value.name,
+      message: redactText(value.message, secrets),
+      stack: value.stack && redactText(value.stack, secrets),
+    };
   }
   if (Array.isArray(value)) return value.map((item) => redact(item, options, seen));
   if (value instanceof Date) return value.toISOString();
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && item !== undefined && item !== null && item !== '' ? REDACTED : redact(item, options, seen);
+    out[key] =
+      SECRET_KEY.test(key) && item !== undefined && item !== null && item !== ''
+        ? REDACTED
+        : redact(item, options, seen);
   }
   return out;
 }

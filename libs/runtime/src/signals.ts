@@ -2,7 +2,10 @@
  * Runs `shutdown` once on the first SIGTERM or SIGINT, then exits with its result. A second signal
  * while draining exits at once (an impatient Ctrl-C).
  */
-export function onShutdownSignal(shutdown: (signal: NodeJS.Signals) => Promise<void>, log: (msg: string) => void): void {
+export function onShutdownSignal(
+  shutdown: (signal: NodeJS.Signals) => Promise<void>,
+  log: (msg: string) => void,
+): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {

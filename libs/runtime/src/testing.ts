@@ -16,7 +16,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, options: { timeoutMs: number; what: string }): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  options: { timeoutMs: number; what: string },
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     if (await Promise.resolve(check()).catch(() => false)) return;
@@ -83,13 +86,33 @@ export async function startOwnPostgres(): Promise<OwnServer> {
   // PostgreSQL refuses to run as root: when we are root, its processes run as the `postgres` user.
   const owner =
     process.getuid?.() === 0
-      ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) }
+      ? {
+          uid: Number(execFileSync('id', ['-u', 'postgres']).toString()),
+          gid: Number(execFileSync('id', ['-g', 'postgres']).toString()),
+        }
       : {};
-  execFileSync(path.join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync'], { stdio: 'ignore', ...owner });
+  execFileSync(path.join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync'], {
+    stdio: 'ignore',
+    ...owner,
+  });
   let child: ChildProcess | undefined;
   const start = async () => {
-    const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
-      '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'];
+    const args = [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'synchronous_commit=off',
+    ];
     child = spawn(path.join(PG_BIN, 'postgres'), args, { stdio: 'ignore', ...owner });
     await waitFor(() => portOpen(port), { timeoutMs: 15_000, what: `postgres on ${port}` });
   };

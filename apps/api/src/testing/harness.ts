@@ -12,8 +12,18 @@ export interface StartedApi {
 }
 
 /** Starts the API in-process on a free port with JSON logs captured. */
-export async function startTestApi(env: Record<string, string>, options: { keyPrefix?: string } = {}): Promise<StartedApi> {
-  const config = loadApiConfig({ APP_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', SHUTDOWN_GRACE_MS: '5000', ...env });
+export async function startTestApi(
+  env: Record<string, string>,
+  options: { keyPrefix?: string } = {},
+): Promise<StartedApi> {
+  const config = loadApiConfig({
+    APP_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_FORMAT: 'json',
+    SHUTDOWN_GRACE_MS: '5000',
+    ...env,
+  });
   config.redis.keyPrefix = options.keyPrefix;
   const stream = new PassThrough();
   const lines: string[] = [];

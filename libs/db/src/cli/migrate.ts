@@ -4,7 +4,9 @@ import { ensureDatabase, postgisAvailable, runMigrations } from '../admin';
 async function main() {
   const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/fleet';
   if (!(await postgisAvailable(url))) {
-    console.error('PostGIS is not installed on this PostgreSQL server. Install it (Debian: apt-get install -y postgresql-15-postgis-3) and run again.');
+    console.error(
+      'PostGIS is not installed on this PostgreSQL server. Install it (Debian: apt-get install -y postgresql-15-postgis-3) and run again.',
+    );
     process.exit(1);
   }
   const created = await ensureDatabase(url);
