@@ -2,7 +2,7 @@
 // migrations), then every jest project (unit and integration, against real PostgreSQL+PostGIS and
 // Redis). The last line is the totals, read from jest's own JSON report.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -44,8 +44,11 @@ if (!skipChecks) {
 }
 
 const report = path.join(root, 'tmp/test-results/jest.json');
+// The totals line is also kept in a file, so a wrapper (.ci/run) can end its output with it.
+const totalsFile = path.join(root, 'tmp/test-results/totals.txt');
 mkdirSync(path.dirname(report), { recursive: true });
 rmSync(report, { force: true });
+rmSync(totalsFile, { force: true });
 step('jest (all projects)', bin('jest'), [
   '-c',
   'jest.config.ts',
@@ -57,6 +60,7 @@ step('jest (all projects)', bin('jest'), [
 
 if (!existsSync(report)) {
   console.error('jest wrote no report: it could not run');
+  writeFileSync(totalsFile, '0 passed, 1 failed\n');
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
@@ -70,5 +74,7 @@ console.log(
 const passed = results.numPassedTests;
 const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
 const skipped = results.numPendingTests + results.numTodoTests;
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+const totals = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+writeFileSync(totalsFile, `${totals}\n`);
+console.log(totals);
 process.exit(failed === 0 && failedChecks.length === 0 && results.success ? 0 : 1);
