@@ -31,7 +31,7 @@ const checks = [];
 if (!skipChecks) {
   checks.push([
     'lint and typecheck',
-    step('lint and typecheck', bin('nx'), ['run-many', '-t', 'lint', 'typecheck', '--outputStyle=static']),
+    step('lint and typecheck', bin('nx'), ['run-many', '-t', 'lint', 'typecheck', '--outputStyle=static', ...(process.env.CI ? ['--skip-nx-cache'] : [])]),
   ]);
   checks.push([
     'formatting',
