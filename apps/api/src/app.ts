@@ -7,7 +7,10 @@ import express from 'express';
 import helmet from 'helmet';
 import type { ApiConfig } from './config';
 import { AppError, errorHandler, notFoundHandler } from './errors';
+import type { DeviceDirectory } from './ingest/devices';
+import type { IngestPipeline } from './ingest/pipeline';
 import { debugRoutes } from './routes/debug';
+import { ingestRoutes, osmandHandler } from './routes/ingest';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -17,25 +20,14 @@ export interface AppDeps {
   redis: Redis;
   isDraining: () => boolean;
   version: string;
+  pipeline: IngestPipeline;
+  devices: DeviceDirectory;
 }
 
 export function createApp(deps: AppDeps): express.Express {
-  const { config, logger, metrics } = deps;
+  const { config, metrics } = deps;
   const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', config.http.trustProxy);
-  app.set('etag', false);
-
-  app.use(requestContextMiddleware());
-  app.use(metrics.httpMiddleware);
-  app.use(accessLogMiddleware(logger, { skip: (req) => req.path === '/metrics' || req.path === '/health' }));
-  // While draining, requests arriving on kept-alive connections are turned away so the gateway retries
-  // them elsewhere; probes still answer so the orchestrator sees the drain.
-  app.use((req, res, next) => {
-    if (!deps.isDraining() || req.path === '/ready' || req.path === '/health') return next();
-    res.setHeader('Connection', 'close');
-    next(new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, { 'Retry-After': '1' }));
-  });
+  commonMiddleware(app, deps);
   app.use(helmet());
   const allowed = new Set(config.http.corsOrigins);
   app.use(
@@ -63,11 +55,52 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', metrics.handler);
 
   const v1 = express.Router();
-  v1.use(express.json({ limit: config.http.bodyLimit }));
+  v1.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  v1.use(ingestRoutes(ingestDeps(deps)));
   if (config.env === 'test' || config.env === 'development') v1.use('/_debug', debugRoutes());
   app.use('/api/v1', v1);
 
   app.use(notFoundHandler);
-  app.use(errorHandler(logger));
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+const ingestDeps = (deps: AppDeps) => ({
+  pipeline: deps.pipeline,
+  devices: deps.devices,
+  pool: deps.pool,
+  bodyLimit: deps.config.http.bodyLimit,
+  gpxMaxBytes: deps.config.ingest.gpxMaxBytes,
+});
+
+/** Request id, metrics, access log and the drain gate: the same on every listener. */
+function commonMiddleware(app: express.Express, deps: AppDeps) {
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.http.trustProxy);
+  app.set('etag', false);
+  app.use(requestContextMiddleware());
+  app.use(deps.metrics.httpMiddleware);
+  app.use(accessLogMiddleware(deps.logger, { skip: (req) => req.path === '/metrics' || req.path === '/health' }));
+  // While draining, requests arriving on kept-alive connections are turned away so the gateway retries
+  // them elsewhere; probes still answer so the orchestrator sees the drain.
+  app.use((req, res, next) => {
+    if (!deps.isDraining() || req.path === '/ready' || req.path === '/health') return next();
+    res.setHeader('Connection', 'close');
+    next(new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, { 'Retry-After': '1' }));
+  });
+}
+
+/**
+ * The OsmAnd listener Traccar Client points at (`http://host:5055`): the protocol at `/`, GET or
+ * POST, query string, form or JSON body.
+ */
+export function createOsmandApp(deps: AppDeps): express.Express {
+  const app = express();
+  commonMiddleware(app, deps);
+  app.use(express.json({ limit: deps.config.http.bodyLimit }));
+  app.use(express.urlencoded({ extended: false, limit: deps.config.http.bodyLimit, parameterLimit: 200 }));
+  app.all('/', osmandHandler(ingestDeps(deps)));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
   return app;
 }

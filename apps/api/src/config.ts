@@ -15,6 +15,12 @@ const apiEnvSchema = baseEnvSchema
       .default('1mb'),
     /** Express `trust proxy`: which hops may set X-Forwarded-For (the gateway). */
     TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+    /** Traccar Client's OsmAnd listener (Traccar's own default port); `off` disables it. */
+    OSMAND_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(5055),
+    /** Fixes stamped further than this in the future are refused (device clock errors). */
+    INGEST_MAX_FUTURE_SKEW_MS: z.coerce.number().int().min(0).default(10 * 60 * 1000),
+    INGEST_STREAM_MAXLEN: z.coerce.number().int().min(1_000).default(1_000_000),
+    GPX_MAX_BYTES: z.coerce.number().int().min(1_024).default(250 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     const strict = env.APP_ENV === 'production' || env.APP_ENV === 'staging';
@@ -33,6 +39,7 @@ const apiEnvSchema = baseEnvSchema
 export interface ApiConfig {
   env: BaseEnv['APP_ENV'];
   http: { port: number; host: string; bodyLimit: string; corsOrigins: string[]; trustProxy: string };
+  ingest: { osmandPort: number | undefined; maxFutureSkewMs: number; streamMaxLen: number; gpxMaxBytes: number };
   db: { url: string; poolMax: number; statementTimeoutMs: number };
   redis: { url: string; keyPrefix?: string };
   jwt: { secret: string; previousSecret?: string };
@@ -53,6 +60,12 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
         .map((o) => o.trim())
         .filter(Boolean),
       trustProxy: e.TRUST_PROXY,
+    },
+    ingest: {
+      osmandPort: e.OSMAND_PORT === 'off' ? undefined : e.OSMAND_PORT,
+      maxFutureSkewMs: e.INGEST_MAX_FUTURE_SKEW_MS,
+      streamMaxLen: e.INGEST_STREAM_MAXLEN,
+      gpxMaxBytes: e.GPX_MAX_BYTES,
     },
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL },

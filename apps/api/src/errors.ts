@@ -33,8 +33,22 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; mess
   'parameters.too.many': { status: 413, code: 'payload_too_large', message: 'too many parameters' },
 };
 
+// PostgreSQL unreachable, restarting or refusing connections: the client should retry later, and
+// nothing was accepted.
+const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if (typeof e?.code === 'string' && (DB_UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+}
+
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err)) {
+    return new AppError(503, 'unavailable', 'the database is unavailable; nothing was accepted, retry later', undefined, { 'Retry-After': '5' });
+  }
   if (err instanceof ZodError) return new AppError(400, 'validation_failed', 'request is not valid', zodDetails(err));
   const type = (err as { type?: unknown })?.type;
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) {
@@ -49,9 +63,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     const appError = toAppError(err);
     const requestId = res.locals['requestId'] as string | undefined;
-    if (!appError) {
+    if (!appError || appError.status >= 500) {
       // No internals leak: the client gets a request id to quote, the log gets the rest.
-      logger.error('unhandled error', { err, method: req.method, path: req.path });
+      logger.error(appError ? appError.message : 'unhandled error', { err, method: req.method, path: req.path });
     }
     const error = appError ?? new AppError(500, 'internal', 'internal server error');
     for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);

@@ -2,12 +2,17 @@ import { createDb, createPool, type Database, type Pool } from '@fleet/db';
 import { createLogger, type Logger } from '@fleet/logging-json';
 import { createMetrics } from '@fleet/metrics';
 import { createRedis, startHttpServer, type Redis } from '@fleet/runtime';
-import { createApp } from './app';
+import { DEFAULT_STREAMS } from '@fleet/queue-replay';
+import { createApp, createOsmandApp, type AppDeps } from './app';
+import { DeviceDirectory } from './ingest/devices';
+import { IngestPipeline } from './ingest/pipeline';
 import type { ApiConfig } from './config';
 import { VERSION } from './version';
 
 export interface ApiHandle {
   port: number;
+  /** The OsmAnd listener's port, when enabled. */
+  osmandPort?: number;
   pool: Pool;
   db: Database;
   redis: Redis;
@@ -38,29 +43,44 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     onError: (err) => logger.warn('redis connection problem', { err }),
   });
   let draining = false;
-  const app = createApp({
+  const metrics = createMetrics({ service: 'api' });
+  const deps: AppDeps = {
     config,
     logger,
-    metrics: createMetrics({ service: 'api' }),
+    metrics,
     pool,
     redis,
     isDraining: () => draining,
     version: VERSION,
-  });
-  const http = await startHttpServer(app, { port: config.http.port, host: config.http.host });
-  logger.info('api listening', { port: http.port, env: config.env, version: VERSION });
+    devices: new DeviceDirectory(pool),
+    pipeline: new IngestPipeline({
+      pool,
+      redis,
+      logger,
+      registry: metrics.registry,
+      names: DEFAULT_STREAMS,
+      streamMaxLen: config.ingest.streamMaxLen,
+      maxFutureMs: config.ingest.maxFutureSkewMs,
+    }),
+  };
+  const http = await startHttpServer(createApp(deps), { port: config.http.port, host: config.http.host });
+  const osmand =
+    config.ingest.osmandPort === undefined
+      ? undefined
+      : await startHttpServer(createOsmandApp(deps), { port: config.ingest.osmandPort, host: config.http.host });
+  logger.info('api listening', { port: http.port, osmandPort: osmand?.port, env: config.env, version: VERSION });
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
       draining = true;
       logger.info('api draining', { inFlight: http.inFlight(), graceMs: config.shutdownGraceMs });
-      const { timedOut } = await http.close(config.shutdownGraceMs);
+      const [{ timedOut }] = await Promise.all([http.close(config.shutdownGraceMs), osmand?.close(config.shutdownGraceMs)]);
       if (timedOut) logger.warn('grace period over: cut the requests still in flight');
       await Promise.allSettled([pool.end(), redis.quit()]);
       redis.disconnect();
       logger.info('api stopped');
     })());
 
-  return { port: http.port, pool, db: createDb(pool), redis, stop };
+  return { port: http.port, osmandPort: osmand?.port, pool, db: createDb(pool), redis, stop };
 }

@@ -23,6 +23,7 @@ describe('api process on SIGTERM', () => {
         TSX_TSCONFIG_PATH: 'tsconfig.base.json',
         APP_ENV: 'production',
         JWT_SECRET: 'short',
+        OSMAND_PORT: 'off',
         DATABASE_URL: testDb.url,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,6 +49,7 @@ describe('api process on SIGTERM', () => {
         DATABASE_URL: testDb.url,
         LOG_FORMAT: 'json',
         SHUTDOWN_GRACE_MS: '10000',
+        OSMAND_PORT: 'off',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

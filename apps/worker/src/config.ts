@@ -1,16 +1,27 @@
 import { baseEnvSchema, parseEnv, type BaseEnv } from '@fleet/runtime';
 import { z } from 'zod';
 
+const int = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback);
+
 const workerEnvSchema = baseEnvSchema.extend({
   /** The worker's own HTTP port: /metrics, /health, /ready. */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  METRICS_PORT: int(0, 9464, 65535),
   HOST: z.string().default('0.0.0.0'),
-  PARTITION_MAINTENANCE_INTERVAL_MS: z.coerce
-    .number()
-    .int()
-    .min(1_000)
-    .default(6 * 60 * 60 * 1000),
-  PARTITION_MONTHS_AHEAD: z.coerce.number().int().min(1).max(24).default(3),
+  PARTITION_MAINTENANCE_INTERVAL_MS: int(1_000, 6 * 60 * 60 * 1000),
+  PARTITION_MONTHS_AHEAD: int(1, 3, 24),
+  /** Concurrent consumer loops in this process (each with its own Redis connection). */
+  INGEST_CONCURRENCY: int(1, 2, 16),
+  INGEST_READ_COUNT: int(1, 200, 10_000),
+  INGEST_BLOCK_MS: int(10, 1_000, 60_000),
+  INGEST_MAX_POSITIONS_PER_WRITE: int(1, 5_000, 100_000),
+  INGEST_CLAIM_IDLE_MS: int(100, 30_000),
+  INGEST_MAX_DELIVERIES: int(1, 5, 1_000),
+  /** Approximate cap of the stream; anything trimmed unprocessed is replayed from staging. */
+  INGEST_STREAM_MAXLEN: int(1_000, 1_000_000),
+  REPLAY_INTERVAL_MS: int(100, 30_000),
+  /** Staging rows unprocessed for longer than this are republished. */
+  REPLAY_GRACE_MS: int(0, 120_000),
+  STAGING_RETENTION_HOURS: int(1, 72),
 });
 
 export interface WorkerConfig {
@@ -20,6 +31,16 @@ export interface WorkerConfig {
   redis: { url: string; keyPrefix?: string };
   log: { format: 'json' | 'plain'; level: string };
   maintenance: { intervalMs: number; monthsAhead: number };
+  ingest: {
+    concurrency: number;
+    readCount: number;
+    blockMs: number;
+    maxPositionsPerWrite: number;
+    claimIdleMs: number;
+    maxDeliveries: number;
+    streamMaxLen: number;
+  };
+  replay: { intervalMs: number; graceMs: number; stagingRetentionMs: number };
   shutdownGraceMs: number;
 }
 
@@ -33,6 +54,16 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     redis: { url: e.REDIS_URL },
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     maintenance: { intervalMs: e.PARTITION_MAINTENANCE_INTERVAL_MS, monthsAhead: e.PARTITION_MONTHS_AHEAD },
+    ingest: {
+      concurrency: e.INGEST_CONCURRENCY,
+      readCount: e.INGEST_READ_COUNT,
+      blockMs: e.INGEST_BLOCK_MS,
+      maxPositionsPerWrite: e.INGEST_MAX_POSITIONS_PER_WRITE,
+      claimIdleMs: e.INGEST_CLAIM_IDLE_MS,
+      maxDeliveries: e.INGEST_MAX_DELIVERIES,
+      streamMaxLen: e.INGEST_STREAM_MAXLEN,
+    },
+    replay: { intervalMs: e.REPLAY_INTERVAL_MS, graceMs: e.REPLAY_GRACE_MS, stagingRetentionMs: e.STAGING_RETENTION_HOURS * 3_600_000 },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }

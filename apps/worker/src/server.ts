@@ -2,9 +2,14 @@ import { createPool, ensurePositionPartitions, type Pool } from '@fleet/db';
 import { createLogger, type Logger } from '@fleet/logging-json';
 import { createMetrics } from '@fleet/metrics';
 import { createRedis, probeRoutes, startHttpServer, type Redis } from '@fleet/runtime';
+import { DEFAULT_STREAMS, purgeProcessed, replayUnprocessed, type StreamNames } from '@fleet/queue-replay';
 import express from 'express';
+import os from 'node:os';
 import type { WorkerConfig } from './config';
+import { startIngestConsumer, type ConsumerHandle } from './ingest-consumer';
+import { createIngestMetrics } from './ingest-metrics';
 import { startPeriodic, type PeriodicJob } from './periodic';
+import { withAdvisoryLock } from './locks';
 
 export const VERSION = process.env['APP_VERSION'] ?? 'dev';
 
@@ -13,6 +18,7 @@ export interface WorkerHandle {
   pool: Pool;
   redis: Redis;
   jobs: Record<string, PeriodicJob>;
+  names: StreamNames;
   /** Drains: /ready turns 503 at once, no new work starts, work in progress finishes, pools close. */
   stop(): Promise<void>;
 }
@@ -56,6 +62,32 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
   app.get('/metrics', metrics.handler);
   const http = await startHttpServer(app, { port: config.http.port, host: config.http.host });
 
+  const names = DEFAULT_STREAMS;
+  const ingestMetrics = createIngestMetrics(metrics.registry, { pool, redis, names });
+  const consumerRedis: Redis[] = [];
+  const consumers: ConsumerHandle[] = [];
+  for (let i = 0; i < config.ingest.concurrency; i++) {
+    // Blocking reads hold their connection: each loop gets one of its own.
+    const connection = redis.duplicate();
+    connection.on('error', () => undefined); // the main client already reports Redis problems
+    consumerRedis.push(connection);
+    consumers.push(
+      startIngestConsumer({
+        pool,
+        redis: connection,
+        names,
+        consumer: `${os.hostname()}-${process.pid}-${i}`,
+        logger,
+        metrics: ingestMetrics,
+        readCount: config.ingest.readCount,
+        blockMs: config.ingest.blockMs,
+        maxPositionsPerWrite: config.ingest.maxPositionsPerWrite,
+        claimIdleMs: config.ingest.claimIdleMs,
+        maxDeliveries: config.ingest.maxDeliveries,
+      }),
+    );
+  }
+
   const jobs: Record<string, PeriodicJob> = {
     // Monthly partitions exist before fixes for that month arrive.
     partitions: startPeriodic({
@@ -69,6 +101,27 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
         return created;
       },
     }),
+    // Accepted but never processed (Redis was down, lost or trimmed it): publish again. One replica
+    // at a time, so replicas do not multiply the republished load.
+    replay: startPeriodic({
+      name: 'staging-replay',
+      intervalMs: config.replay.intervalMs,
+      logger,
+      registry: metrics.registry,
+      run: () =>
+        withAdvisoryLock(pool, 'staging-replay', async () => {
+          const replayed = await replayUnprocessed(pool, redis, {
+            names,
+            maxLen: config.ingest.streamMaxLen,
+            graceMs: config.replay.graceMs,
+            limit: 50_000,
+          });
+          if (replayed > 0) logger.warn('republished unprocessed staging rows', { replayed });
+          ingestMetrics.replayed.inc(replayed);
+          const purged = await purgeProcessed(pool, { olderThanMs: config.replay.stagingRetentionMs });
+          return { replayed, purged };
+        }),
+    }),
   };
   logger.info('worker started', { metricsPort: http.port, env: config.env, version: VERSION });
 
@@ -77,12 +130,13 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
     (stopped ??= (async () => {
       draining = true;
       logger.info('worker draining', { graceMs: config.shutdownGraceMs });
-      await Promise.all(Object.values(jobs).map((job) => job.stop()));
+      await Promise.all([...consumers.map((c) => c.stop()), ...Object.values(jobs).map((job) => job.stop())]);
+      for (const connection of consumerRedis) connection.disconnect();
       await http.close(config.shutdownGraceMs);
       await Promise.allSettled([pool.end(), redis.quit()]);
       redis.disconnect();
       logger.info('worker stopped');
     })());
 
-  return { port: http.port, pool, redis, jobs, stop };
+  return { port: http.port, pool, redis, jobs, names, stop };
 }

@@ -73,7 +73,10 @@ export const vehicles = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('vehicles_org_idx').on(t.organizationId)],
+  (t) => [
+    index('vehicles_org_idx').on(t.organizationId),
+    uniqueIndex('vehicles_device_token_hash_key').on(t.deviceTokenHash).where(sql`${t.deviceTokenHash} IS NOT NULL`),
+  ],
 );
 
 /**
@@ -138,7 +141,10 @@ export const ingestStaging = pgTable(
     payload: jsonb('payload').notNull(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
     processedAt: timestamp('processed_at', { withTimezone: true }),
+    /** Times the replayer republished it. */
     attempts: integer('attempts').notNull().default(0),
+    /** Set when the worker gave up on it (also stored in the dead-letter stream). */
+    deadLetterReason: text('dead_letter_reason'),
   },
   (t) => [
     index('ingest_staging_unprocessed_idx')

@@ -20,6 +20,7 @@ export async function startTestApi(
     APP_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
+    OSMAND_PORT: '0',
     LOG_FORMAT: 'json',
     SHUTDOWN_GRACE_MS: '5000',
     ...env,

@@ -1,0 +1,1 @@
+export { deviceTokenMatches, generateDeviceIdentifier, generateDeviceToken, hashDeviceToken } from './device-tokens';

@@ -1,0 +1,2 @@
+ALTER TABLE "ingest_staging" ADD COLUMN "dead_letter_reason" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "vehicles_device_token_hash_key" ON "vehicles" USING btree ("device_token_hash") WHERE "vehicles"."device_token_hash" IS NOT NULL;

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'queue-replay',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/queue-replay',
+};
