@@ -31,7 +31,14 @@ const checks = [];
 if (!skipChecks) {
   checks.push([
     'lint and typecheck',
-    step('lint and typecheck', bin('nx'), ['run-many', '-t', 'lint', 'typecheck', '--outputStyle=static', ...(process.env.CI ? ['--skip-nx-cache'] : [])]),
+    step('lint and typecheck', bin('nx'), [
+      'run-many',
+      '-t',
+      'lint',
+      'typecheck',
+      '--outputStyle=static',
+      ...(process.env.CI ? ['--skip-nx-cache'] : []),
+    ]),
   ]);
   checks.push([
     'formatting',

@@ -18,9 +18,17 @@ const apiEnvSchema = baseEnvSchema
     /** Traccar Client's OsmAnd listener (Traccar's own default port); `off` disables it. */
     OSMAND_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(5055),
     /** Fixes stamped further than this in the future are refused (device clock errors). */
-    INGEST_MAX_FUTURE_SKEW_MS: z.coerce.number().int().min(0).default(10 * 60 * 1000),
+    INGEST_MAX_FUTURE_SKEW_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(10 * 60 * 1000),
     INGEST_STREAM_MAXLEN: z.coerce.number().int().min(1_000).default(1_000_000),
-    GPX_MAX_BYTES: z.coerce.number().int().min(1_024).default(250 * 1024 * 1024),
+    GPX_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1_024)
+      .default(250 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     const strict = env.APP_ENV === 'production' || env.APP_ENV === 'staging';
@@ -68,7 +76,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       gpxMaxBytes: e.GPX_MAX_BYTES,
     },
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
-    redis: { url: e.REDIS_URL },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, previousSecret: e.JWT_SECRET_PREVIOUS },
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

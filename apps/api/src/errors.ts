@@ -35,19 +35,37 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; mess
 
 // PostgreSQL unreachable, restarting or refusing connections: the client should retry later, and
 // nothing was accepted.
-const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300']);
+const DB_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | undefined;
   if (typeof e?.code === 'string' && (DB_UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
   const message = typeof e?.message === 'string' ? e.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    message,
+  );
 }
 
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   if (isDatabaseUnavailable(err)) {
-    return new AppError(503, 'unavailable', 'the database is unavailable; nothing was accepted, retry later', undefined, { 'Retry-After': '5' });
+    return new AppError(
+      503,
+      'unavailable',
+      'the database is unavailable; nothing was accepted, retry later',
+      undefined,
+      { 'Retry-After': '5' },
+    );
   }
   if (err instanceof ZodError) return new AppError(400, 'validation_failed', 'request is not valid', zodDetails(err));
   const type = (err as { type?: unknown })?.type;

@@ -75,7 +75,10 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     (stopped ??= (async () => {
       draining = true;
       logger.info('api draining', { inFlight: http.inFlight(), graceMs: config.shutdownGraceMs });
-      const [{ timedOut }] = await Promise.all([http.close(config.shutdownGraceMs), osmand?.close(config.shutdownGraceMs)]);
+      const [{ timedOut }] = await Promise.all([
+        http.close(config.shutdownGraceMs),
+        osmand?.close(config.shutdownGraceMs),
+      ]);
       if (timedOut) logger.warn('grace period over: cut the requests still in flight');
       await Promise.allSettled([pool.end(), redis.quit()]);
       redis.disconnect();

@@ -1,7 +1,8 @@
 import { baseEnvSchema, parseEnv, type BaseEnv } from '@fleet/runtime';
 import { z } from 'zod';
 
-const int = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 
 const workerEnvSchema = baseEnvSchema.extend({
   /** The worker's own HTTP port: /metrics, /health, /ready. */
@@ -51,7 +52,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     env: e.APP_ENV,
     http: { port: e.METRICS_PORT, host: e.HOST },
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
-    redis: { url: e.REDIS_URL },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     maintenance: { intervalMs: e.PARTITION_MAINTENANCE_INTERVAL_MS, monthsAhead: e.PARTITION_MONTHS_AHEAD },
     ingest: {
@@ -63,7 +64,11 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       maxDeliveries: e.INGEST_MAX_DELIVERIES,
       streamMaxLen: e.INGEST_STREAM_MAXLEN,
     },
-    replay: { intervalMs: e.REPLAY_INTERVAL_MS, graceMs: e.REPLAY_GRACE_MS, stagingRetentionMs: e.STAGING_RETENTION_HOURS * 3_600_000 },
+    replay: {
+      intervalMs: e.REPLAY_INTERVAL_MS,
+      graceMs: e.REPLAY_GRACE_MS,
+      stagingRetentionMs: e.STAGING_RETENTION_HOURS * 3_600_000,
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }

@@ -64,13 +64,18 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
     await deadLetter(o.redis, o.names, m, reason);
     if (/^\d+$/.test(m.stagingId)) {
       // Processed as far as the pipeline goes: the replayer must not bring it back.
-      await o.pool.query('UPDATE ingest_staging SET processed_at = now(), dead_letter_reason = $2 WHERE id = $1 AND processed_at IS NULL', [
-        m.stagingId,
-        reason.slice(0, 1000),
-      ]);
+      await o.pool.query(
+        'UPDATE ingest_staging SET processed_at = now(), dead_letter_reason = $2 WHERE id = $1 AND processed_at IS NULL',
+        [m.stagingId, reason.slice(0, 1000)],
+      );
     }
     o.metrics.deadLetters.inc({ reason: m.decodeError ? 'undecodable' : 'write_failed' });
-    o.logger.error('message moved to the dead-letter stream', { stagingId: m.stagingId, entryId: m.entryId, deliveries: m.deliveries, reason });
+    o.logger.error('message moved to the dead-letter stream', {
+      stagingId: m.stagingId,
+      entryId: m.entryId,
+      deliveries: m.deliveries,
+      reason,
+    });
   };
 
   const write = async (messages: StreamMessage[]) => {
@@ -78,7 +83,11 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
     const end = o.metrics.batchDuration.startTimer();
     const result = await writeBatch(o.pool, items);
     end();
-    await ack(o.redis, o.names, messages.map((m) => m.entryId));
+    await ack(
+      o.redis,
+      o.names,
+      messages.map((m) => m.entryId),
+    );
     o.metrics.batchSize.observe(result.received);
     o.metrics.stored.inc(result.stored);
     o.metrics.duplicates.inc(result.duplicates);
@@ -104,7 +113,8 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
           try {
             await write([m]);
           } catch (single) {
-            if (m.deliveries >= o.maxDeliveries) await markDead(m, single instanceof Error ? single.message : String(single));
+            if (m.deliveries >= o.maxDeliveries)
+              await markDead(m, single instanceof Error ? single.message : String(single));
           }
         }
       }
@@ -121,7 +131,10 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
         }
         if (Date.now() - lastClaim > Math.min(o.claimIdleMs, 5_000)) {
           lastClaim = Date.now();
-          const stale = await claimStale(o.redis, o.names, o.consumer, { minIdleMs: o.claimIdleMs, count: o.readCount });
+          const stale = await claimStale(o.redis, o.names, o.consumer, {
+            minIdleMs: o.claimIdleMs,
+            count: o.readCount,
+          });
           if (stale.length) {
             o.logger.info('reclaimed unacknowledged messages', { count: stale.length });
             await handle(stale);

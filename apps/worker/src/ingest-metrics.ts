@@ -28,7 +28,11 @@ export function createIngestMetrics(registry: client.Registry, deps: { pool: Poo
     });
   streamGauge('ingest_stream_length', 'Entries in the ingestion stream', (s) => s.length);
   streamGauge('ingest_stream_pending', 'Entries delivered to a worker and not yet acknowledged', (s) => s.pending);
-  streamGauge('ingest_oldest_pending_age_seconds', 'Age of the oldest unacknowledged entry', (s) => s.oldestPendingAgeMs / 1000);
+  streamGauge(
+    'ingest_oldest_pending_age_seconds',
+    'Age of the oldest unacknowledged entry',
+    (s) => s.oldestPendingAgeMs / 1000,
+  );
   streamGauge('ingest_consumer_lag', 'Entries not yet delivered to the writers group', (s) => s.lag);
   streamGauge('ingest_dead_letter_stream_length', 'Entries in the dead-letter stream', (s) => s.deadLetters);
   new client.Gauge({
@@ -43,11 +47,32 @@ export function createIngestMetrics(registry: client.Registry, deps: { pool: Poo
     },
   });
   return {
-    stored: new client.Counter({ name: 'positions_stored_total', help: 'Positions inserted into positions', registers }),
-    duplicates: new client.Counter({ name: 'positions_duplicates_total', help: 'Positions dropped because already stored', registers }),
-    deadLetters: new client.Counter({ name: 'ingest_dead_letters_total', help: 'Messages moved to the dead-letter stream', labelNames: ['reason'] as const, registers }),
-    replayed: new client.Counter({ name: 'ingest_replayed_total', help: 'Staging rows republished by the replayer', registers }),
-    writeErrors: new client.Counter({ name: 'ingest_write_errors_total', help: 'Failed batch writes (retried)', registers }),
+    stored: new client.Counter({
+      name: 'positions_stored_total',
+      help: 'Positions inserted into positions',
+      registers,
+    }),
+    duplicates: new client.Counter({
+      name: 'positions_duplicates_total',
+      help: 'Positions dropped because already stored',
+      registers,
+    }),
+    deadLetters: new client.Counter({
+      name: 'ingest_dead_letters_total',
+      help: 'Messages moved to the dead-letter stream',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    replayed: new client.Counter({
+      name: 'ingest_replayed_total',
+      help: 'Staging rows republished by the replayer',
+      registers,
+    }),
+    writeErrors: new client.Counter({
+      name: 'ingest_write_errors_total',
+      help: 'Failed batch writes (retried)',
+      registers,
+    }),
     batchSize: new client.Histogram({
       name: 'ingest_batch_size',
       help: 'Positions per batch write',

@@ -75,7 +75,9 @@ export const vehicles = pgTable(
   },
   (t) => [
     index('vehicles_org_idx').on(t.organizationId),
-    uniqueIndex('vehicles_device_token_hash_key').on(t.deviceTokenHash).where(sql`${t.deviceTokenHash} IS NOT NULL`),
+    uniqueIndex('vehicles_device_token_hash_key')
+      .on(t.deviceTokenHash)
+      .where(sql`${t.deviceTokenHash} IS NOT NULL`),
   ],
 );
 

@@ -24,7 +24,8 @@ function decode(entry: RawEntry, deliveries: number): StreamMessage {
   const stagingId = map.get('sid') ?? '';
   try {
     const batch = JSON.parse(map.get('p') ?? '') as StagedBatch;
-    if (!/^\d+$/.test(stagingId) || !Array.isArray(batch?.positions)) throw new Error('missing staging id or positions');
+    if (!/^\d+$/.test(stagingId) || !Array.isArray(batch?.positions))
+      throw new Error('missing staging id or positions');
     const at = Number(map.get('at'));
     return { entryId, stagingId, batch, deliveries, acceptedAt: Number.isFinite(at) && at > 0 ? at : undefined };
   } catch (err) {
@@ -42,9 +43,23 @@ export async function ensureGroup(redis: Redis, names: StreamNames): Promise<voi
 }
 
 /** New messages for this consumer: up to `count`, waiting up to `blockMs` for the first. */
-export async function readNew(redis: Redis, names: StreamNames, consumer: string, options: { count: number; blockMs: number }): Promise<StreamMessage[]> {
+export async function readNew(
+  redis: Redis,
+  names: StreamNames,
+  consumer: string,
+  options: { count: number; blockMs: number },
+): Promise<StreamMessage[]> {
   const res = (await redis.xreadgroup(
-    'GROUP', names.group, consumer, 'COUNT', options.count, 'BLOCK', options.blockMs, 'STREAMS', names.stream, '>',
+    'GROUP',
+    names.group,
+    consumer,
+    'COUNT',
+    options.count,
+    'BLOCK',
+    options.blockMs,
+    'STREAMS',
+    names.stream,
+    '>',
   )) as Array<[string, RawEntry[]]> | null;
   if (!res) return [];
   return res.flatMap(([, entries]) => entries.map((e) => decode(e, 1)));
@@ -54,13 +69,30 @@ export async function readNew(redis: Redis, names: StreamNames, consumer: string
  * Messages delivered to some consumer and left unacknowledged for `minIdleMs` (a consumer that died
  * or failed): claimed for this consumer, with their delivery counts.
  */
-export async function claimStale(redis: Redis, names: StreamNames, consumer: string, options: { minIdleMs: number; count: number }): Promise<StreamMessage[]> {
-  const pending = (await redis.xpending(names.stream, names.group, 'IDLE', options.minIdleMs, '-', '+', options.count)) as Array<
-    [string, string, number, number]
-  >;
+export async function claimStale(
+  redis: Redis,
+  names: StreamNames,
+  consumer: string,
+  options: { minIdleMs: number; count: number },
+): Promise<StreamMessage[]> {
+  const pending = (await redis.xpending(
+    names.stream,
+    names.group,
+    'IDLE',
+    options.minIdleMs,
+    '-',
+    '+',
+    options.count,
+  )) as Array<[string, string, number, number]>;
   if (!pending.length) return [];
   const deliveries = new Map(pending.map(([id, , , count]) => [id, Number(count) + 1]));
-  const claimed = (await redis.xclaim(names.stream, names.group, consumer, options.minIdleMs, ...pending.map(([id]) => id))) as RawEntry[];
+  const claimed = (await redis.xclaim(
+    names.stream,
+    names.group,
+    consumer,
+    options.minIdleMs,
+    ...pending.map(([id]) => id),
+  )) as RawEntry[];
   return claimed.filter((e) => e && e[1]).map((e) => decode(e, deliveries.get(e[0]) ?? 2));
 }
 
@@ -69,10 +101,29 @@ export async function ack(redis: Redis, names: StreamNames, entryIds: string[]):
 }
 
 /** Moves a message to the dead-letter stream with its reason, then acknowledges it. */
-export async function deadLetter(redis: Redis, names: StreamNames, message: StreamMessage, reason: string): Promise<void> {
+export async function deadLetter(
+  redis: Redis,
+  names: StreamNames,
+  message: StreamMessage,
+  reason: string,
+): Promise<void> {
   await redis
     .multi()
-    .xadd(names.deadLetter, 'MAXLEN', '~', 100_000, '*', 'sid', message.stagingId, 'entry', message.entryId, 'reason', reason, 'deliveries', String(message.deliveries))
+    .xadd(
+      names.deadLetter,
+      'MAXLEN',
+      '~',
+      100_000,
+      '*',
+      'sid',
+      message.stagingId,
+      'entry',
+      message.entryId,
+      'reason',
+      reason,
+      'deliveries',
+      String(message.deliveries),
+    )
     .xack(names.stream, names.group, message.entryId)
     .exec();
 }

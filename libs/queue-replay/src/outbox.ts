@@ -23,5 +23,17 @@ export async function stageBatch(pool: Pool, batch: StagedBatch): Promise<{ id: 
 
 /** Step (2): announce a staged batch on the stream. */
 export async function publishStaged(redis: Redis, id: string, payload: string, options: PublishOptions): Promise<void> {
-  await redis.xadd(options.names.stream, 'MAXLEN', '~', options.maxLen, '*', 'sid', id, 'at', String(Date.now()), 'p', payload);
+  await redis.xadd(
+    options.names.stream,
+    'MAXLEN',
+    '~',
+    options.maxLen,
+    '*',
+    'sid',
+    id,
+    'at',
+    String(Date.now()),
+    'p',
+    payload,
+  );
 }

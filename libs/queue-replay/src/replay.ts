@@ -49,7 +49,10 @@ export async function replayUnprocessed(pool: Pool, redis: Redis, options: Repla
 }
 
 /** Deletes processed staging rows older than the retention period; returns how many. */
-export async function purgeProcessed(pool: Pool, options: { olderThanMs: number; batchSize?: number }): Promise<number> {
+export async function purgeProcessed(
+  pool: Pool,
+  options: { olderThanMs: number; batchSize?: number },
+): Promise<number> {
   let total = 0;
   for (;;) {
     const res = await pool.query(

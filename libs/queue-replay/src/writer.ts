@@ -26,7 +26,20 @@ interface Columns {
 }
 
 function toColumns(batches: StagedBatch[]): Columns {
-  const c: Columns = { vehicleId: [], organizationId: [], ts: [], lat: [], lon: [], speed: [], heading: [], altitude: [], accuracy: [], battery: [], protocol: [], attributes: [] };
+  const c: Columns = {
+    vehicleId: [],
+    organizationId: [],
+    ts: [],
+    lat: [],
+    lon: [],
+    speed: [],
+    heading: [],
+    altitude: [],
+    accuracy: [],
+    battery: [],
+    protocol: [],
+    attributes: [],
+  };
   for (const batch of batches) {
     for (const p of batch.positions) {
       c.vehicleId.push(p.vehicleId);
@@ -82,7 +95,10 @@ SELECT (SELECT count(*) FROM inserted)::int AS stored`;
  * Step (3) and (5) of the ingestion contract for a batch of staged requests, in one transaction:
  * positions inserted (duplicates dropped), vehicle_state moved forward, staging rows marked processed.
  */
-export async function writeBatch(pool: Pool, items: Array<{ stagingId: string; batch: StagedBatch }>): Promise<WriteResult> {
+export async function writeBatch(
+  pool: Pool,
+  items: Array<{ stagingId: string; batch: StagedBatch }>,
+): Promise<WriteResult> {
   const cols = toColumns(items.map((i) => i.batch));
   const client = await pool.connect();
   try {
@@ -90,14 +106,25 @@ export async function writeBatch(pool: Pool, items: Array<{ stagingId: string; b
     let stored = 0;
     if (cols.ts.length) {
       const res = await client.query<{ stored: number }>(WRITE_SQL, [
-        cols.vehicleId, cols.organizationId, cols.ts, cols.lat, cols.lon, cols.speed, cols.heading, cols.altitude,
-        cols.accuracy, cols.battery, cols.protocol, cols.attributes,
+        cols.vehicleId,
+        cols.organizationId,
+        cols.ts,
+        cols.lat,
+        cols.lon,
+        cols.speed,
+        cols.heading,
+        cols.altitude,
+        cols.accuracy,
+        cols.battery,
+        cols.protocol,
+        cols.attributes,
       ]);
       stored = res.rows[0].stored;
     }
-    await client.query('UPDATE ingest_staging SET processed_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL', [
-      items.map((i) => i.stagingId),
-    ]);
+    await client.query(
+      'UPDATE ingest_staging SET processed_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL',
+      [items.map((i) => i.stagingId)],
+    );
     await client.query('COMMIT');
     return { received: cols.ts.length, stored, duplicates: cols.ts.length - stored };
   } catch (err) {

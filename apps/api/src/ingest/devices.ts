@@ -44,13 +44,25 @@ export class DeviceDirectory {
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.expires > now) return hit.device;
-    const res = await this.pool.query<{ id: string; organization_id: string; device_identifier: string; name: string; disabled: boolean }>(
+    const res = await this.pool.query<{
+      id: string;
+      organization_id: string;
+      device_identifier: string;
+      name: string;
+      disabled: boolean;
+    }>(
       `SELECT id, organization_id, device_identifier, name, device_disabled_at IS NOT NULL AS disabled FROM vehicles WHERE ${where}`,
       [value],
     );
     const row = res.rows[0];
     const device = row
-      ? { vehicleId: row.id, organizationId: row.organization_id, identifier: row.device_identifier, name: row.name, disabled: row.disabled }
+      ? {
+          vehicleId: row.id,
+          organizationId: row.organization_id,
+          identifier: row.device_identifier,
+          name: row.name,
+          disabled: row.disabled,
+        }
       : undefined;
     if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
     this.cache.set(key, { device, expires: now + (device ? POSITIVE_TTL_MS : NEGATIVE_TTL_MS) });

@@ -44,7 +44,11 @@ const validDate = (ms: number) => (Number.isFinite(ms) ? new Date(ms) : undefine
 /** A number from a query string or JSON; anything else is undefined. */
 export function num(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && value.trim() !== '' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value.trim())) {
+  if (
+    typeof value === 'string' &&
+    value.trim() !== '' &&
+    /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value.trim())
+  ) {
     const n = Number(value);
     return Number.isFinite(n) ? n : undefined;
   }
@@ -65,16 +69,27 @@ export function validateFix(fix: RawFix, path: string, options: { now: number; m
   const at = (field: string) => (path ? `${path}.${field}` : field);
   const errors: ErrorDetail[] = [];
   if (!fix.ts || Number.isNaN(fix.ts.getTime())) {
-    errors.push({ path: at('ts'), message: 'timestamp missing or not understood (epoch seconds/ms, ISO-8601 or yyyy-MM-dd HH:mm:ss)' });
+    errors.push({
+      path: at('ts'),
+      message: 'timestamp missing or not understood (epoch seconds/ms, ISO-8601 or yyyy-MM-dd HH:mm:ss)',
+    });
   } else if (fix.ts.getTime() < EARLIEST) {
     errors.push({ path: at('ts'), message: 'timestamp before 2000-01-01' });
   } else if (fix.ts.getTime() > options.now + options.maxFutureMs) {
-    errors.push({ path: at('ts'), message: `timestamp more than ${Math.round(options.maxFutureMs / 1000)} s in the future` });
+    errors.push({
+      path: at('ts'),
+      message: `timestamp more than ${Math.round(options.maxFutureMs / 1000)} s in the future`,
+    });
   }
-  if (!Number.isFinite(fix.lat) || fix.lat < -90 || fix.lat > 90) errors.push({ path: at('lat'), message: 'latitude must be a number between -90 and 90' });
-  if (!Number.isFinite(fix.lon) || fix.lon < -180 || fix.lon > 180) errors.push({ path: at('lon'), message: 'longitude must be a number between -180 and 180' });
+  if (!Number.isFinite(fix.lat) || fix.lat < -90 || fix.lat > 90)
+    errors.push({ path: at('lat'), message: 'latitude must be a number between -90 and 90' });
+  if (!Number.isFinite(fix.lon) || fix.lon < -180 || fix.lon > 180)
+    errors.push({ path: at('lon'), message: 'longitude must be a number between -180 and 180' });
   if (fix.lat === 0 && fix.lon === 0 && fix.valid !== true) {
-    errors.push({ path: at('lat'), message: '0,0 is what a tracker without a fix sends; mark the fix valid if it is real' });
+    errors.push({
+      path: at('lat'),
+      message: '0,0 is what a tracker without a fix sends; mark the fix valid if it is real',
+    });
   }
   return errors;
 }

@@ -41,7 +41,8 @@ export async function* readGpx(source: AsyncIterable<Buffer | string>): AsyncGen
       const f = point.fields;
       const speed = nonNegative(num(f['speed']));
       const attributes: Record<string, unknown> = {};
-      for (const key of ['hdop', 'vdop', 'sat', 'hr', 'cad', 'atemp']) if (num(f[key]) !== undefined) attributes[key] = num(f[key]);
+      for (const key of ['hdop', 'vdop', 'sat', 'hr', 'cad', 'atemp'])
+        if (num(f[key]) !== undefined) attributes[key] = num(f[key]);
       queue.push({
         kind: 'point',
         index: index++,

@@ -25,7 +25,8 @@ export interface IngestPipelineOptions {
   maxFutureMs: number;
 }
 
-export type RejectReason = 'invalid' | 'unknown_device' | 'disabled_device' | 'unauthorized' | 'too_large' | 'unavailable';
+export type RejectReason =
+  'invalid' | 'unknown_device' | 'disabled_device' | 'unauthorized' | 'too_large' | 'unavailable';
 
 /**
  * The story of accepting positions, whatever the protocol: validate every fix, stage the request
@@ -39,8 +40,18 @@ export class IngestPipeline {
 
   constructor(private readonly o: IngestPipelineOptions) {
     const registers = [o.registry];
-    this.received = new client.Counter({ name: 'positions_received_total', help: 'Positions received, by protocol', labelNames: ['protocol'], registers });
-    this.accepted = new client.Counter({ name: 'positions_accepted_total', help: 'Positions accepted (staged), by protocol', labelNames: ['protocol'], registers });
+    this.received = new client.Counter({
+      name: 'positions_received_total',
+      help: 'Positions received, by protocol',
+      labelNames: ['protocol'],
+      registers,
+    });
+    this.accepted = new client.Counter({
+      name: 'positions_accepted_total',
+      help: 'Positions accepted (staged), by protocol',
+      labelNames: ['protocol'],
+      registers,
+    });
     this.rejected = new client.Counter({
       name: 'positions_rejected_total',
       help: 'Positions refused, by protocol and reason',
@@ -82,7 +93,12 @@ export class IngestPipeline {
     const invalidCount = items.length - valid.length;
     if (invalidCount) this.rejected.inc({ protocol, reason: 'invalid' }, options.partial ? invalidCount : items.length);
     if (invalidCount && (!options.partial || valid.length === 0)) {
-      throw new AppError(400, 'validation_failed', `${invalidCount} of ${items.length} position(s) are not valid; nothing was stored`, errors);
+      throw new AppError(
+        400,
+        'validation_failed',
+        `${invalidCount} of ${items.length} position(s) are not valid; nothing was stored`,
+        errors,
+      );
     }
     if (valid.length === 0) return { accepted: 0, batchId: '', rejected: errors };
     items = valid;
@@ -120,9 +136,11 @@ export class IngestPipeline {
       this.publishFailures.inc();
       return;
     }
-    publishStaged(this.o.redis, id, payload, { names: this.o.names, maxLen: this.o.streamMaxLen }).catch((err: unknown) => {
-      this.publishFailures.inc();
-      this.o.logger.warn('could not publish a staged batch; the replayer will', { batchId: id, err });
-    });
+    publishStaged(this.o.redis, id, payload, { names: this.o.names, maxLen: this.o.streamMaxLen }).catch(
+      (err: unknown) => {
+        this.publishFailures.inc();
+        this.o.logger.warn('could not publish a staged batch; the replayer will', { batchId: id, err });
+      },
+    );
   }
 }

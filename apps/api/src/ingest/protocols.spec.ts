@@ -24,12 +24,34 @@ describe('parseTimestamp', () => {
 describe('decodeOsmAnd (Traccar Client query form)', () => {
   it('converts knots to km/h and reads every documented field', () => {
     const { identifier, fix } = decodeOsmAnd(
-      { id: 'abc123', timestamp: '1764244800', lat: '40.4168', lon: '-3.7038', speed: '10', bearing: '90.5', altitude: '650', accuracy: '5', hdop: '0.9', batt: '87', charge: 'true', valid: 'true', driverUniqueId: '007' },
+      {
+        id: 'abc123',
+        timestamp: '1764244800',
+        lat: '40.4168',
+        lon: '-3.7038',
+        speed: '10',
+        bearing: '90.5',
+        altitude: '650',
+        accuracy: '5',
+        hdop: '0.9',
+        batt: '87',
+        charge: 'true',
+        valid: 'true',
+        driverUniqueId: '007',
+      },
       now,
     );
     expect(identifier).toBe('abc123');
     expect(fix.ts?.toISOString()).toBe('2025-11-27T12:00:00.000Z');
-    expect(fix).toMatchObject({ lat: 40.4168, lon: -3.7038, heading: 90.5, altitude: 650, accuracy: 5, battery: 87, valid: true });
+    expect(fix).toMatchObject({
+      lat: 40.4168,
+      lon: -3.7038,
+      heading: 90.5,
+      altitude: 650,
+      accuracy: 5,
+      battery: 87,
+      valid: true,
+    });
     expect(fix.speedKmh).toBeCloseTo(18.52, 5);
     expect(fix.attributes).toEqual({ hdop: 0.9, charge: true, driverUniqueId: '007' });
   });
@@ -42,12 +64,17 @@ describe('decodeOsmAnd (Traccar Client query form)', () => {
 
   it('reads ISO and yyyy-MM-dd HH:mm:ss timestamps and epoch milliseconds', () => {
     for (const timestamp of ['2025-11-27T12:00:00Z', '2025-11-27 12:00:00', '1764244800000']) {
-      expect(decodeOsmAnd({ id: 'x', timestamp, lat: '1', lon: '1' }, now).fix.ts?.toISOString()).toBe('2025-11-27T12:00:00.000Z');
+      expect(decodeOsmAnd({ id: 'x', timestamp, lat: '1', lon: '1' }, now).fix.ts?.toISOString()).toBe(
+        '2025-11-27T12:00:00.000Z',
+      );
     }
   });
 
   it('treats -1 speed, accuracy and bearing as unknown, and keeps valid=false as an attribute', () => {
-    const { fix } = decodeOsmAnd({ id: 'x', lat: '1', lon: '2', speed: '-1', accuracy: '-1', bearing: '-1', valid: 'false' }, now);
+    const { fix } = decodeOsmAnd(
+      { id: 'x', lat: '1', lon: '2', speed: '-1', accuracy: '-1', bearing: '-1', valid: 'false' },
+      now,
+    );
     expect(fix.speedKmh).toBeUndefined();
     expect(fix.accuracy).toBeUndefined();
     expect(fix.heading).toBeUndefined();
@@ -81,7 +108,14 @@ describe('decodeTraccarJson (Traccar Client 9+)', () => {
     const [fix] = decoded!.fixes;
     expect(fix.speedKmh).toBeCloseTo(36, 5);
     expect(fix).toMatchObject({ lat: 40.4, lon: -3.7, accuracy: 12.5, heading: 270, altitude: 660, battery: 42 });
-    expect(fix.attributes).toEqual({ charge: false, motion: true, odometer: 1234.5, event: 'motionchange', activity: 'in_vehicle', extras: { trip: 7 } });
+    expect(fix.attributes).toEqual({
+      charge: false,
+      motion: true,
+      odometer: 1234.5,
+      event: 'motionchange',
+      activity: 'in_vehicle',
+      extras: { trip: 7 },
+    });
   });
 
   it('reads an array of locations and ignores bodies of other shapes', () => {
@@ -92,17 +126,44 @@ describe('decodeTraccarJson (Traccar Client 9+)', () => {
 
 describe('decodeOwnTracks', () => {
   it('reads a location message with km/h speed and keeps the rest as attributes', () => {
-    const { type, fix } = decodeOwnTracks({ _type: 'location', lat: 52.5, lon: 13.4, tst: 1764244800, acc: 10, alt: 34, vac: 3, vel: 50, cog: 45, batt: 77, bs: 2, tid: 'JD', t: 'u', conn: 'w', topic: 'owntracks/jane/phone' });
+    const { type, fix } = decodeOwnTracks({
+      _type: 'location',
+      lat: 52.5,
+      lon: 13.4,
+      tst: 1764244800,
+      acc: 10,
+      alt: 34,
+      vac: 3,
+      vel: 50,
+      cog: 45,
+      batt: 77,
+      bs: 2,
+      tid: 'JD',
+      t: 'u',
+      conn: 'w',
+      topic: 'owntracks/jane/phone',
+    });
     expect(type).toBe('location');
-    expect(fix).toMatchObject({ lat: 52.5, lon: 13.4, speedKmh: 50, heading: 45, accuracy: 10, altitude: 34, battery: 77 });
+    expect(fix).toMatchObject({
+      lat: 52.5,
+      lon: 13.4,
+      speedKmh: 50,
+      heading: 45,
+      accuracy: 10,
+      altitude: 34,
+      battery: 77,
+    });
     expect(fix?.ts?.toISOString()).toBe('2025-11-27T12:00:00.000Z');
     expect(fix?.attributes).toEqual({ vac: 3, bs: 2, tid: 'JD', t: 'u', conn: 'w', topic: 'owntracks/jane/phone' });
   });
 
-  it.each(['transition', 'waypoint', 'lwt', 'card', 'status', 'steps'])('does not turn a %s message into a position', (kind) => {
-    const decoded = decodeOwnTracks({ _type: kind, tst: 1764244800 });
-    expect(decoded).toEqual({ type: kind });
-  });
+  it.each(['transition', 'waypoint', 'lwt', 'card', 'status', 'steps'])(
+    'does not turn a %s message into a position',
+    (kind) => {
+      const decoded = decodeOwnTracks({ _type: kind, tst: 1764244800 });
+      expect(decoded).toEqual({ type: kind });
+    },
+  );
 });
 
 describe('decodeOverland', () => {
@@ -112,13 +173,30 @@ describe('decodeOverland', () => {
         {
           type: 'Feature',
           geometry: { type: 'Point', coordinates: [-122.03, 37.33] },
-          properties: { timestamp: '2025-11-27T12:00:00Z', speed: 5, altitude: 80, horizontal_accuracy: 8, battery_level: 0.9, device_id: 'iphone', motion: ['driving'], course: 12 },
+          properties: {
+            timestamp: '2025-11-27T12:00:00Z',
+            speed: 5,
+            altitude: 80,
+            horizontal_accuracy: 8,
+            battery_level: 0.9,
+            device_id: 'iphone',
+            motion: ['driving'],
+            course: 12,
+          },
         },
       ],
     });
     const [{ deviceId, fix }] = decoded!.fixes;
     expect(deviceId).toBe('iphone');
-    expect(fix).toMatchObject({ lat: 37.33, lon: -122.03, speedKmh: 18, altitude: 80, accuracy: 8, battery: 90, heading: 12 });
+    expect(fix).toMatchObject({
+      lat: 37.33,
+      lon: -122.03,
+      speedKmh: 18,
+      altitude: 80,
+      accuracy: 8,
+      battery: 90,
+      heading: 12,
+    });
     expect(fix.attributes).toEqual({ motion: ['driving'] });
   });
 });

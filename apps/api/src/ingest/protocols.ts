@@ -11,7 +11,8 @@ export function flattenParams(...sources: unknown[]): Record<string, string> {
     if (!source || typeof source !== 'object' || Array.isArray(source)) continue;
     for (const [key, value] of Object.entries(source as Params)) {
       const first = Array.isArray(value) ? value[0] : value;
-      if (typeof first === 'string' || typeof first === 'number' || typeof first === 'boolean') out[key] = String(first);
+      if (typeof first === 'string' || typeof first === 'number' || typeof first === 'boolean')
+        out[key] = String(first);
     }
   }
   return out;
@@ -24,7 +25,21 @@ function attribute(value: string): unknown {
   return n !== undefined && !/^0\d/.test(value) ? n : value.slice(0, 256);
 }
 
-const OSMAND_KNOWN = new Set(['id', 'deviceid', 'timestamp', 'lat', 'lon', 'location', 'speed', 'bearing', 'heading', 'altitude', 'accuracy', 'batt', 'valid']);
+const OSMAND_KNOWN = new Set([
+  'id',
+  'deviceid',
+  'timestamp',
+  'lat',
+  'lon',
+  'location',
+  'speed',
+  'bearing',
+  'heading',
+  'altitude',
+  'accuracy',
+  'batt',
+  'valid',
+]);
 
 /**
  * The OsmAnd protocol as Traccar Client speaks it (query string or form): `id`/`deviceid`,
@@ -75,7 +90,10 @@ const isObject = (v: unknown): v is Params => typeof v === 'object' && v !== nul
  */
 export function decodeTraccarJson(body: unknown): { identifier?: string; fixes: RawFix[] } | undefined {
   if (!isObject(body) || !('location' in body || 'device_id' in body)) return undefined;
-  const identifier = typeof body['device_id'] === 'string' || typeof body['device_id'] === 'number' ? String(body['device_id']).trim() : undefined;
+  const identifier =
+    typeof body['device_id'] === 'string' || typeof body['device_id'] === 'number'
+      ? String(body['device_id']).trim()
+      : undefined;
   const locations = Array.isArray(body['location']) ? body['location'] : [body['location']];
   const fixes = locations.map((location): RawFix => {
     const loc = isObject(location) ? location : {};
@@ -87,7 +105,8 @@ export function decodeTraccarJson(body: unknown): { identifier?: string; fixes: 
     const odometer = num(loc['odometer']);
     if (odometer !== undefined) attributes['odometer'] = odometer;
     if (typeof loc['event'] === 'string') attributes['event'] = loc['event'].slice(0, 64);
-    if (isObject(loc['activity']) && typeof loc['activity']['type'] === 'string') attributes['activity'] = loc['activity']['type'];
+    if (isObject(loc['activity']) && typeof loc['activity']['type'] === 'string')
+      attributes['activity'] = loc['activity']['type'];
     if (isObject(loc['extras']) && Object.keys(loc['extras']).length) attributes['extras'] = loc['extras'];
     const level = num(battery['level']);
     const speed = nonNegative(num(coords['speed']));
@@ -147,10 +166,22 @@ export function decodeOverland(body: unknown): { fixes: Array<{ deviceId?: strin
     fixes: body['locations'].map((feature) => {
       const f = isObject(feature) ? feature : {};
       const geometry = isObject(f['geometry']) ? f['geometry'] : {};
-      const coordinates = geometry['type'] === 'Point' && Array.isArray(geometry['coordinates']) ? geometry['coordinates'] : [];
+      const coordinates =
+        geometry['type'] === 'Point' && Array.isArray(geometry['coordinates']) ? geometry['coordinates'] : [];
       const props = isObject(f['properties']) ? f['properties'] : {};
       const attributes: Record<string, unknown> = {};
-      for (const key of ['motion', 'battery_state', 'wifi', 'vertical_accuracy', 'speed_accuracy', 'activity', 'pauses', 'deferred', 'significant_change', 'locations_in_payload']) {
+      for (const key of [
+        'motion',
+        'battery_state',
+        'wifi',
+        'vertical_accuracy',
+        'speed_accuracy',
+        'activity',
+        'pauses',
+        'deferred',
+        'significant_change',
+        'locations_in_payload',
+      ]) {
         if (props[key] !== undefined) attributes[key] = props[key];
       }
       const speed = nonNegative(num(props['speed']));

@@ -30,11 +30,17 @@ function basicCredentials(req: Request): { user: string; password: string } | un
   return colon < 0 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-const unauthorized = (message: string, headers?: Record<string, string>) => new AppError(401, 'unauthorized', message, undefined, headers);
+const unauthorized = (message: string, headers?: Record<string, string>) =>
+  new AppError(401, 'unauthorized', message, undefined, headers);
 const disabled = () => new AppError(403, 'forbidden', 'this device is disabled: its positions are refused');
 
 /** The device a token belongs to, or a 401/403 that says why not. */
-async function deviceForToken(deps: IngestRouteDeps, protocol: string, token: string | undefined, challenge?: Record<string, string>): Promise<Device> {
+async function deviceForToken(
+  deps: IngestRouteDeps,
+  protocol: string,
+  token: string | undefined,
+  challenge?: Record<string, string>,
+): Promise<Device> {
   if (!token) {
     deps.pipeline.reject(protocol, 'unauthorized');
     throw unauthorized('a device token is required (Authorization header)', challenge);
@@ -51,11 +57,14 @@ async function deviceForToken(deps: IngestRouteDeps, protocol: string, token: st
   return device;
 }
 
-function positionsOf(body: IngestRequest): { list: PositionInput[]; prefix: string } {
-  if (Array.isArray(body)) return { list: body, prefix: '' };
-  if ('positions' in body) return { list: body.positions, prefix: 'positions.' };
-  return { list: [body], prefix: '' };
+/** The positions of a request, and how to name the i-th in an error (`positions.3`, `3`, or none). */
+function positionsOf(body: IngestRequest): { list: PositionInput[]; pathOf: (i: number) => string } {
+  if (Array.isArray(body)) return { list: body, pathOf: (i) => String(i) };
+  if ('positions' in body) return { list: body.positions, pathOf: (i) => `positions.${i}` };
+  return { list: [body], pathOf: () => '' };
 }
+
+const join = (path: string, field: string) => (path ? `${path}.${field}` : field);
 
 export function ingestRoutes(deps: IngestRouteDeps): Router {
   const router = Router();
@@ -69,11 +78,13 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       deps.pipeline.reject('json', 'invalid', Array.isArray(req.body) ? req.body.length : 1);
       throw new AppError(400, 'validation_failed', 'request is not valid', zodDetails(parsed.error));
     }
-    const { list, prefix } = positionsOf(parsed.data);
+    const { list, pathOf } = positionsOf(parsed.data);
     const mismatches: ErrorDetail[] = [];
     const items: IngestItem[] = list.map((p, i) => {
-      if (p.vehicle && p.vehicle !== device.vehicleId) mismatches.push({ path: `${prefix}${i}.vehicle`, message: "is not this device token's vehicle" });
-      if (p.deviceId && p.deviceId !== device.identifier) mismatches.push({ path: `${prefix}${i}.deviceId`, message: "is not this device token's identifier" });
+      if (p.vehicle && p.vehicle !== device.vehicleId)
+        mismatches.push({ path: join(pathOf(i), 'vehicle'), message: "is not this device token's vehicle" });
+      if (p.deviceId && p.deviceId !== device.identifier)
+        mismatches.push({ path: join(pathOf(i), 'deviceId'), message: "is not this device token's identifier" });
       const fix: RawFix = {
         ts: parseTimestamp(p.ts),
         lat: p.lat,
@@ -86,7 +97,7 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
         valid: p.valid,
         attributes: p.attributes,
       };
-      return { device, fix, path: `${prefix}${i}` };
+      return { device, fix, path: pathOf(i) };
     });
     if (mismatches.length) {
       deps.pipeline.reject('json', 'unauthorized', list.length);
@@ -110,7 +121,12 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       if (!decoded.fix) return; // transition, waypoint, lwt, card, status…: acknowledged, not positions
       const user = req.get('x-limit-u');
       const dev = req.get('x-limit-d');
-      if (user) decoded.fix.attributes = { ...decoded.fix.attributes, user: user.slice(0, 64), ...(dev && { device: dev.slice(0, 64) }) };
+      if (user)
+        decoded.fix.attributes = {
+          ...decoded.fix.attributes,
+          user: user.slice(0, 64),
+          ...(dev && { device: dev.slice(0, 64) }),
+        };
       items.push({ device, fix: decoded.fix, path: messages.length > 1 ? String(i) : '' });
     });
     if (items.length) await deps.pipeline.ingest('owntracks', items);
@@ -124,7 +140,9 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
     const decoded = decodeOverland(req.body);
     if (!decoded) {
       deps.pipeline.reject('overland', 'invalid');
-      throw new AppError(400, 'validation_failed', 'expected {"locations": [GeoJSON Point features]}', [{ path: 'locations', message: 'missing or not an array' }]);
+      throw new AppError(400, 'validation_failed', 'expected {"locations": [GeoJSON Point features]}', [
+        { path: 'locations', message: 'missing or not an array' },
+      ]);
     }
     const items = decoded.fixes.map(({ deviceId, fix }, i) => ({
       device,
@@ -140,7 +158,8 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
     const device = await deviceForToken(deps, 'gpx', bearerToken(req));
     if (device.vehicleId !== req.params['id']) throw new AppError(404, 'not_found', 'vehicle not found');
     const declared = Number(req.get('content-length') ?? 0);
-    if (declared > deps.gpxMaxBytes) throw new AppError(413, 'payload_too_large', `GPX files up to ${deps.gpxMaxBytes} bytes`);
+    if (declared > deps.gpxMaxBytes)
+      throw new AppError(413, 'payload_too_large', `GPX files up to ${deps.gpxMaxBytes} bytes`);
     const result = await importGpx(deps, device, req);
     res.status(result.imported > 0 ? 202 : 200).json(result);
   });
@@ -158,7 +177,8 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
   async function* limited() {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      if (bytes > deps.gpxMaxBytes) throw new AppError(413, 'payload_too_large', `GPX files up to ${deps.gpxMaxBytes} bytes`);
+      if (bytes > deps.gpxMaxBytes)
+        throw new AppError(413, 'payload_too_large', `GPX files up to ${deps.gpxMaxBytes} bytes`);
       yield chunk;
     }
   }
@@ -166,7 +186,8 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
   const flush = async () => {
     if (!batch.length) return;
     const { accepted, rejected } = await deps.pipeline.ingest('gpx', batch, { partial: true }).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === 'validation_failed') return { accepted: 0, rejected: err.details ?? [] };
+      if (err instanceof AppError && err.code === 'validation_failed')
+        return { accepted: 0, rejected: err.details ?? [] };
       throw err;
     });
     const invalidPoints = new Set(rejected.map((e) => e.path.split('.')[0])).size;
@@ -200,7 +221,9 @@ function osmandHandler(deps: IngestRouteDeps): RequestHandler {
       const decoded = decodeTraccarJson(req.body);
       if (!decoded?.identifier) {
         deps.pipeline.reject('traccar_json', 'invalid');
-        throw new AppError(400, 'validation_failed', 'device_id is missing', [{ path: 'device_id', message: 'required' }]);
+        throw new AppError(400, 'validation_failed', 'device_id is missing', [
+          { path: 'device_id', message: 'required' },
+        ]);
       }
       const device = await deps.devices.byIdentifier(decoded.identifier);
       if (!device) {
@@ -244,7 +267,14 @@ export { osmandHandler };
 
 /** What the OwnTracks recorder answers: the other devices' last locations (and cards with names). */
 async function friendsOf(pool: Pool, device: Device): Promise<unknown[]> {
-  const res = await pool.query<{ identifier: string; name: string; lat: number; lon: number; tst: number; speed: number | null }>(
+  const res = await pool.query<{
+    identifier: string;
+    name: string;
+    lat: number;
+    lon: number;
+    tst: number;
+    speed: number | null;
+  }>(
     `SELECT v.device_identifier AS identifier, v.name, ST_Y(s.point) AS lat, ST_X(s.point) AS lon,
             extract(epoch FROM s.ts)::bigint AS tst, s.speed_kmh AS speed
        FROM vehicle_state s JOIN vehicles v ON v.id = s.vehicle_id
@@ -253,11 +283,23 @@ async function friendsOf(pool: Pool, device: Device): Promise<unknown[]> {
     [device.organizationId, device.vehicleId],
   );
   return res.rows.flatMap((r) => {
-    const tid = r.name.replace(/[^A-Za-z0-9]/g, '').slice(-2).toUpperCase() || 'XX';
+    const tid =
+      r.name
+        .replace(/[^A-Za-z0-9]/g, '')
+        .slice(-2)
+        .toUpperCase() || 'XX';
     const topic = `owntracks/fleet/${r.identifier}`;
     return [
       { _type: 'card', name: r.name, tid, topic },
-      { _type: 'location', lat: r.lat, lon: r.lon, tst: Number(r.tst), tid, topic, ...(r.speed !== null && { vel: Math.round(r.speed) }) },
+      {
+        _type: 'location',
+        lat: r.lat,
+        lon: r.lon,
+        tst: Number(r.tst),
+        tid,
+        topic,
+        ...(r.speed !== null && { vel: Math.round(r.speed) }),
+      },
     ];
   });
 }
