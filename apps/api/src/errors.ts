@@ -1,4 +1,5 @@
 import type { ErrorBody, ErrorCode, ErrorDetail } from '@fleet/contracts';
+import { isTransientDatabaseError } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
@@ -33,32 +34,10 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; code: ErrorCode; mess
   'parameters.too.many': { status: 413, code: 'payload_too_large', message: 'too many parameters' },
 };
 
-// PostgreSQL unreachable, restarting or refusing connections: the client should retry later, and
-// nothing was accepted.
-const DB_UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-]);
-
-function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | undefined;
-  if (typeof e?.code === 'string' && (DB_UNAVAILABLE_CODES.has(e.code) || e.code.startsWith('08'))) return true;
-  const message = typeof e?.message === 'string' ? e.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-    message,
-  );
-}
-
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  if (isDatabaseUnavailable(err)) {
+  // Nothing was accepted: the client should retry later.
+  if (isTransientDatabaseError(err)) {
     return new AppError(
       503,
       'unavailable',

@@ -1,3 +1,4 @@
+import { isTransientDatabaseError } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
 import {
   ack,
@@ -95,6 +96,14 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
     for (const m of messages) if (m.acceptedAt) o.metrics.endToEnd.observe((now - m.acceptedAt) / 1000);
   };
 
+  /** After a connection failure: wait (with backoff) until PostgreSQL answers again. */
+  const waitForDatabase = async () => {
+    for (let delay = 250; !stopping; delay = Math.min(delay * 2, 5_000)) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (await o.pool.query('SELECT 1').then(() => true, () => false)) return;
+    }
+  };
+
   const handle = async (messages: StreamMessage[]) => {
     const good: StreamMessage[] = [];
     for (const m of messages) {
@@ -106,6 +115,12 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
         await write(chunk);
       } catch (err) {
         o.metrics.writeErrors.inc();
+        if (isTransientDatabaseError(err)) {
+          // Not the messages' fault: they stay pending and are reclaimed once PostgreSQL is back.
+          o.logger.warn('database unavailable, pausing the writer', { err });
+          await waitForDatabase();
+          return;
+        }
         o.logger.warn('batch write failed, retrying message by message', { err, messages: chunk.length });
         // Isolate the poison: every message that can be written is; the others stay pending and
         // come back through claimStale until maxDeliveries sends them to the dead-letter stream.
@@ -123,6 +138,7 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
 
   const loop = async () => {
     let groupReady = false;
+    let lastError = '';
     while (!stopping) {
       try {
         if (!groupReady) {
@@ -141,14 +157,19 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
           }
         }
         const fresh = await readNew(o.redis, o.names, o.consumer, { count: o.readCount, blockMs: o.blockMs });
+        lastError = '';
         if (fresh.length) await handle(fresh);
       } catch (err) {
         if (stopping) break;
+        const message = err instanceof Error ? err.message : String(err);
+        const repeated = message === lastError;
+        lastError = message;
         if (String((err as Error).message).includes('NOGROUP')) {
           // Redis lost the stream (restart without persistence, FLUSHALL): recreate it; the replayer
           // brings back whatever was accepted meanwhile.
           groupReady = false;
-        } else {
+        } else if (!repeated) {
+          // Logged once per distinct error: a Redis outage must not flood the logs.
           o.logger.warn('consumer loop error, retrying', { err });
         }
         await new Promise((resolve) => setTimeout(resolve, 500));

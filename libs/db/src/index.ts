@@ -10,3 +10,4 @@ export {
 } from './admin';
 export { parseEwkbPoint, pointSql, type LatLon } from './postgis';
 export { ensurePositionPartitions } from './maintenance';
+export { isTransientDatabaseError } from './errors';

@@ -101,6 +101,11 @@ export async function writeBatch(
 ): Promise<WriteResult> {
   const cols = toColumns(items.map((i) => i.batch));
   const client = await pool.connect();
+  // A checked-out client whose server goes away emits 'error'; unheard, it would crash the process.
+  // The failing query rejects as well, which is where we handle it.
+  const onError = () => undefined;
+  client.on('error', onError);
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     let stored = 0;
@@ -128,9 +133,11 @@ export async function writeBatch(
     await client.query('COMMIT');
     return { received: cols.ts.length, stored, duplicates: cols.ts.length - stored };
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that cannot even roll back is discarded, not returned to the pool.
+    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }

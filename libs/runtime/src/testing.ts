@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -37,6 +38,19 @@ const portOpen = (port: number) =>
     });
     socket.once('error', () => resolve(false));
   });
+
+async function acceptsQueries(port: number): Promise<boolean> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
 export interface OwnServer {
   port: number;
@@ -114,7 +128,8 @@ export async function startOwnPostgres(): Promise<OwnServer> {
       'synchronous_commit=off',
     ];
     child = spawn(path.join(PG_BIN, 'postgres'), args, { stdio: 'ignore', ...owner });
-    await waitFor(() => portOpen(port), { timeoutMs: 15_000, what: `postgres on ${port}` });
+    // Listening is not enough: it answers "starting up" until recovery is done.
+    await waitFor(async () => (await portOpen(port)) && (await acceptsQueries(port)), { timeoutMs: 15_000, what: `postgres on ${port}` });
   };
   await start();
   // SIGINT is PostgreSQL's "fast" shutdown: it disconnects clients and stops at once.
