@@ -9,17 +9,21 @@ export function accessLogMiddleware(logger: Logger, options: { skip?: (req: Requ
   return (req: Request, res: Response, next: NextFunction) => {
     if (options.skip?.(req)) return next();
     const started = process.hrtime.bigint();
+    // Read now: by 'finish' the socket may already be detached (req.ip would throw).
+    const ip = req.ip;
+    const userAgent = req.get('user-agent');
+    const path = req.originalUrl.split('?')[0];
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
       logger.log(level, 'request', {
         requestId: res.locals['requestId'],
         method: req.method,
-        path: req.originalUrl.split('?')[0],
+        path,
         status: res.statusCode,
         durationMs: Math.round(durationMs * 10) / 10,
-        ip: req.ip,
-        userAgent: req.get('user-agent'),
+        ip,
+        userAgent,
       });
     });
     next();

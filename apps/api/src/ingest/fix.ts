@@ -28,7 +28,7 @@ const SQL_STYLE = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(\.\d{1,9})?)$/;
 export function parseTimestamp(value: unknown): Date | undefined {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value <= 0) return undefined;
-    return new Date(value < 1e11 ? value * 1000 : value);
+    return validDate(new Date(value < 1e11 ? value * 1000 : value).getTime());
   }
   if (typeof value !== 'string') return undefined;
   const text = value.trim();

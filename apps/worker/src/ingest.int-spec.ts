@@ -1,0 +1,88 @@
+import { PassThrough } from 'node:stream';
+import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { createLogger } from '@fleet/logging-json';
+import { publishStaged, stageBatch, type NormalizedPosition } from '@fleet/queue-replay';
+import { createRedis } from '@fleet/runtime';
+import { waitFor } from '@fleet/runtime/testing';
+import pg from 'pg';
+import { loadWorkerConfig } from './config';
+import { start, type WorkerHandle } from './server';
+
+const quiet = createLogger({ service: 'worker', format: 'json', level: 'error', stream: new PassThrough() });
+const prefix = `test:worker-ingest:${process.pid}:`;
+
+describe('worker ingestion', () => {
+  jest.setTimeout(60_000);
+  let testDb: TestDatabase;
+  let pool: pg.Pool;
+  let worker: WorkerHandle;
+  let vehicle: { id: string; org: string };
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase('worker-ingest');
+    pool = new pg.Pool({ connectionString: testDb.url, max: 2 });
+    const org = await pool.query("INSERT INTO organizations (name, slug) VALUES ('W', 'w') RETURNING id");
+    const v = await pool.query("INSERT INTO vehicles (organization_id, name, device_identifier) VALUES ($1, 'Van', 'w-1') RETURNING id", [org.rows[0].id]);
+    vehicle = { id: v.rows[0].id, org: org.rows[0].id };
+    const config = loadWorkerConfig({
+      APP_ENV: 'test',
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDb.url,
+      REDIS_KEY_PREFIX: prefix,
+      INGEST_BLOCK_MS: '100',
+      INGEST_CLAIM_IDLE_MS: '200',
+      INGEST_MAX_DELIVERIES: '2',
+      REPLAY_INTERVAL_MS: '200',
+      REPLAY_GRACE_MS: '300',
+    });
+    worker = await start(config, { logger: quiet });
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await pool?.end();
+    await testDb?.drop();
+  });
+
+  const position = (offsetS: number, overrides: Partial<NormalizedPosition> = {}): NormalizedPosition => ({
+    vehicleId: vehicle.id,
+    organizationId: vehicle.org,
+    ts: new Date(Date.now() - 3_600_000 + offsetS * 1000).toISOString(),
+    lat: 40,
+    lon: -3,
+    ...overrides,
+  });
+  const count = async () => Number((await pool.query('SELECT count(*) AS n FROM positions WHERE vehicle_id = $1', [vehicle.id])).rows[0].n);
+
+  it('moves a message that keeps failing to the dead-letter stream with its reason, and still stores its neighbours', async () => {
+    const redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
+    try {
+      const good = await stageBatch(pool, { protocol: 'test', positions: [position(1), position(2)] });
+      const poison = await stageBatch(pool, { protocol: 'test', positions: [position(3, { vehicleId: 'not-a-uuid' })] });
+      const opts = { names: worker.names, maxLen: 10_000 };
+      await publishStaged(redis, poison.id, poison.payload, opts);
+      await publishStaged(redis, good.id, good.payload, opts);
+      await waitFor(async () => (await count()) === 2, { timeoutMs: 10_000, what: 'good batch stored' });
+      await waitFor(async () => (await redis.xlen(worker.names.deadLetter)) === 1, { timeoutMs: 15_000, what: 'dead letter' });
+      const [[, fields]] = (await redis.xrange(worker.names.deadLetter, '-', '+')) as Array<[string, string[]]>;
+      expect(fields).toEqual(expect.arrayContaining(['sid', poison.id, 'reason']));
+      expect(fields[fields.indexOf('reason') + 1]).toMatch(/uuid/);
+      const row = await pool.query('SELECT processed_at, dead_letter_reason FROM ingest_staging WHERE id = $1', [poison.id]);
+      expect(row.rows[0].processed_at).not.toBeNull();
+      expect(row.rows[0].dead_letter_reason).toMatch(/uuid/);
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+      expect(metrics).toMatch(/ingest_dead_letters_total\{[^}]*reason="write_failed"[^}]*\} 1/);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('replays on its own a batch that was staged but never published', async () => {
+    const before = await count();
+    await stageBatch(pool, { protocol: 'test', positions: [position(100), position(101), position(102)] });
+    await waitFor(async () => (await count()) === before + 3, { timeoutMs: 15_000, what: 'replayed batch stored' });
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    expect(metrics).toMatch(/ingest_replayed_total\{[^}]*\} [1-9]/);
+  });
+});
