@@ -61,6 +61,7 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
       names: DEFAULT_STREAMS,
       streamMaxLen: config.ingest.streamMaxLen,
       maxFutureMs: config.ingest.maxFutureSkewMs,
+      maxConcurrentCommits: Math.max(1, Math.floor(config.db.poolMax / 2)),
     }),
   };
   const http = await startHttpServer(createApp(deps), { port: config.http.port, host: config.http.host });

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { StagedBatch, StreamNames } from './types';
+import { decodeBatch, type PositionColumns } from './codec';
+import type { StreamNames } from './types';
 
 export interface StreamMessage {
   /** The stream entry id. */
@@ -7,7 +8,7 @@ export interface StreamMessage {
   /** The staging row it stands for. */
   stagingId: string;
   /** Undefined when the entry could not be decoded (it goes to the dead-letter stream). */
-  batch?: StagedBatch;
+  columns?: PositionColumns;
   decodeError?: string;
   /** When the API accepted it (ms since epoch); absent on replays. */
   acceptedAt?: number;
@@ -23,11 +24,10 @@ function decode(entry: RawEntry, deliveries: number): StreamMessage {
   for (let i = 0; i + 1 < (fields?.length ?? 0); i += 2) map.set(fields[i], fields[i + 1]);
   const stagingId = map.get('sid') ?? '';
   try {
-    const batch = JSON.parse(map.get('p') ?? '') as StagedBatch;
-    if (!/^\d+$/.test(stagingId) || !Array.isArray(batch?.positions))
-      throw new Error('missing staging id or positions');
+    if (!/^\d+$/.test(stagingId)) throw new Error('missing staging id');
+    const columns = decodeBatch(map.get('p') ?? '');
     const at = Number(map.get('at'));
-    return { entryId, stagingId, batch, deliveries, acceptedAt: Number.isFinite(at) && at > 0 ? at : undefined };
+    return { entryId, stagingId, columns, deliveries, acceptedAt: Number.isFinite(at) && at > 0 ? at : undefined };
   } catch (err) {
     return { entryId, stagingId, deliveries, decodeError: err instanceof Error ? err.message : String(err) };
   }

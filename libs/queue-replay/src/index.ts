@@ -1,5 +1,6 @@
 export { DEFAULT_STREAMS, type NormalizedPosition, type StagedBatch, type StreamNames } from './types';
-export { publishStaged, stageBatch, type PublishOptions } from './outbox';
+export { publishStaged, stageBatch, StagingWriter, type PublishOptions, type Staged } from './outbox';
+export { columnsToPositions, decodeBatch, encodeBatch, type PositionColumns } from './codec';
 export {
   ack,
   claimStale,

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { StagedBatch } from './types';
+import type { PositionColumns } from './codec';
 
 export interface WriteResult {
   /** Positions in the batch. */
@@ -10,62 +10,36 @@ export interface WriteResult {
   duplicates: number;
 }
 
-interface Columns {
-  vehicleId: string[];
-  organizationId: string[];
-  ts: string[];
-  lat: number[];
-  lon: number[];
-  speed: Array<number | null>;
-  heading: Array<number | null>;
-  altitude: Array<number | null>;
-  accuracy: Array<number | null>;
-  battery: Array<number | null>;
-  protocol: string[];
-  attributes: Array<string | null>;
-}
+const NUMERIC = ['ts', 'lat', 'lon', 'speedKmh', 'heading', 'altitude', 'accuracy', 'battery'] as const;
 
-function toColumns(batches: StagedBatch[]): Columns {
-  const c: Columns = {
-    vehicleId: [],
-    organizationId: [],
-    ts: [],
-    lat: [],
-    lon: [],
-    speed: [],
-    heading: [],
-    altitude: [],
-    accuracy: [],
-    battery: [],
-    protocol: [],
-    attributes: [],
+/** The batches of several stream messages as one set of unnest arrays (with a protocol per row). */
+function concat(parts: PositionColumns[]) {
+  const out = {
+    vehicleId: [] as string[],
+    organizationId: [] as string[],
+    protocol: [] as string[],
+    attributes: [] as Array<string | null>,
+    ...(Object.fromEntries(NUMERIC.map((k) => [k, [] as Array<number | null>])) as Record<(typeof NUMERIC)[number], Array<number | null>>),
   };
-  for (const batch of batches) {
-    for (const p of batch.positions) {
-      c.vehicleId.push(p.vehicleId);
-      c.organizationId.push(p.organizationId);
-      c.ts.push(p.ts);
-      c.lat.push(p.lat);
-      c.lon.push(p.lon);
-      c.speed.push(p.speedKmh ?? null);
-      c.heading.push(p.heading ?? null);
-      c.altitude.push(p.altitude ?? null);
-      c.accuracy.push(p.accuracy ?? null);
-      c.battery.push(p.battery ?? null);
-      c.protocol.push(batch.protocol);
-      c.attributes.push(p.attributes && Object.keys(p.attributes).length ? JSON.stringify(p.attributes) : null);
-    }
+  for (const c of parts) {
+    out.vehicleId.push(...c.vehicleId);
+    out.organizationId.push(...c.organizationId);
+    out.attributes.push(...c.attributes);
+    for (const key of NUMERIC) out[key].push(...c[key]);
+    for (let i = 0; i < c.ts.length; i++) out.protocol.push(c.protocol);
   }
-  return c;
+  return out;
 }
 
 // One set-based statement for the whole batch: unnest the column arrays, insert what is new,
 // and move each vehicle's latest state forward only when the new fix is newer.
 const WRITE_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::float8[], $5::float8[], $6::real[], $7::real[],
-                       $8::real[], $9::real[], $10::real[], $11::text[], $12::jsonb[])
-    AS t(vehicle_id, organization_id, ts, lat, lon, speed_kmh, heading, altitude, accuracy, battery, protocol, attributes)
+  SELECT vehicle_id, organization_id, timestamptz 'epoch' + ts_ms * interval '1 millisecond' AS ts, lat, lon, speed_kmh,
+         heading, altitude, accuracy, battery, protocol, attributes
+    FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::float8[], $5::float8[], $6::real[], $7::real[],
+                $8::real[], $9::real[], $10::real[], $11::text[], $12::jsonb[])
+      AS t(vehicle_id, organization_id, ts_ms, lat, lon, speed_kmh, heading, altitude, accuracy, battery, protocol, attributes)
 ),
 inserted AS (
   INSERT INTO positions (vehicle_id, ts, point, speed_kmh, heading, altitude, accuracy, battery, protocol, attributes)
@@ -97,9 +71,9 @@ SELECT (SELECT count(*) FROM inserted)::int AS stored`;
  */
 export async function writeBatch(
   pool: Pool,
-  items: Array<{ stagingId: string; batch: StagedBatch }>,
+  items: Array<{ stagingId: string; columns: PositionColumns }>,
 ): Promise<WriteResult> {
-  const cols = toColumns(items.map((i) => i.batch));
+  const cols = concat(items.map((i) => i.columns));
   const client = await pool.connect();
   // A checked-out client whose server goes away emits 'error'; unheard, it would crash the process.
   // The failing query rejects as well, which is where we handle it.
@@ -116,7 +90,7 @@ export async function writeBatch(
         cols.ts,
         cols.lat,
         cols.lon,
-        cols.speed,
+        cols.speedKmh,
         cols.heading,
         cols.altitude,
         cols.accuracy,

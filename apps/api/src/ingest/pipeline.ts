@@ -1,6 +1,6 @@
 import type { IngestAccepted, ErrorDetail } from '@fleet/contracts';
 import type { Logger } from '@fleet/logging-json';
-import { publishStaged, stageBatch, type NormalizedPosition, type StreamNames } from '@fleet/queue-replay';
+import { publishStaged, StagingWriter, type NormalizedPosition, type Staged, type StreamNames } from '@fleet/queue-replay';
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 import client from 'prom-client';
@@ -23,6 +23,8 @@ export interface IngestPipelineOptions {
   names: StreamNames;
   streamMaxLen: number;
   maxFutureMs: number;
+  /** Staging commits in flight at once; requests arriving meanwhile share the next commit. */
+  maxConcurrentCommits: number;
 }
 
 export type RejectReason =
@@ -37,9 +39,11 @@ export class IngestPipeline {
   private readonly accepted: client.Counter<'protocol'>;
   private readonly rejected: client.Counter<'protocol' | 'reason'>;
   private readonly publishFailures: client.Counter;
+  private readonly staging: StagingWriter;
 
   constructor(private readonly o: IngestPipelineOptions) {
     const registers = [o.registry];
+    this.staging = new StagingWriter(o.pool, { maxConcurrentCommits: o.maxConcurrentCommits, maxRowsPerCommit: 500 });
     this.received = new client.Counter({
       name: 'positions_received_total',
       help: 'Positions received, by protocol',
@@ -115,9 +119,9 @@ export class IngestPipeline {
       ...(fix.battery !== undefined && { battery: fix.battery }),
       ...(fix.attributes && Object.keys(fix.attributes).length > 0 && { attributes: fix.attributes }),
     }));
-    let staged: { id: string; payload: string };
+    let staged: Staged;
     try {
-      staged = await stageBatch(this.o.pool, { protocol, positions });
+      staged = await this.staging.stage({ protocol, positions });
     } catch (err) {
       this.rejected.inc({ protocol, reason: 'unavailable' }, items.length);
       throw err;

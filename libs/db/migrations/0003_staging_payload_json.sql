@@ -1,0 +1,1 @@
+ALTER TABLE "ingest_staging" ALTER COLUMN "payload" SET DATA TYPE json;

@@ -1,0 +1,295 @@
+/**
+ * `nx run tools:bench-ingest` — ingestion throughput, end to end, against a raw-PostgreSQL baseline
+ * measured in the same run. A script that prints figures, not a test.
+ *
+ * It creates a fresh database (fleet_bench), starts the real API and worker as processes, drives the
+ * API over loopback for a bounded time, waits until every accepted position is committed in
+ * `positions`, and prints throughput, HTTP latency, end-to-end lag and peak RSS. The baseline inserts
+ * the same number of rows with a bare `pg` unnest batch insert (1,000 rows a statement, one
+ * connection) into a table identical to `positions`. The last line is the ratio.
+ *
+ * Options: --mode=batch|single|both (both), --seconds=N (20), --vehicles=N (100),
+ *          --batch-concurrency=N (6), --single-clients=N (50)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
+import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
+import pg from 'pg';
+
+const root = path.resolve(__dirname, '../..');
+const { values: args } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'both' },
+    seconds: { type: 'string', default: '20' },
+    vehicles: { type: 'string', default: '100' },
+    'batch-concurrency': { type: 'string', default: '6' },
+    'single-clients': { type: 'string', default: '50' },
+  },
+});
+const SECONDS = Number(args.seconds);
+const VEHICLES = Number(args.vehicles);
+const serverUrl = process.env['DATABASE_SERVER_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const dbUrl = serverUrl.replace(/\/[^/]*$/, '/fleet_bench');
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const prefix = `bench:${process.pid}:`;
+
+interface Vehicle {
+  id: string;
+  identifier: string;
+  token: string;
+  seq: number;
+}
+
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function rssMb(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function startService(file: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    cwd: root,
+    env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', APP_ENV: 'test', DATABASE_URL: dbUrl, REDIS_URL, REDIS_KEY_PREFIX: prefix, LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+async function waitReady(url: string) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (await fetch(url).then((r) => r.status === 200, () => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not ready: ${url}`);
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+function request(options: { port: number; path: string; method: string; headers?: Record<string, string>; body?: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: options.port, path: options.path, method: options.method, headers: options.headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+async function createVehicles(pool: pg.Pool, n: number): Promise<Vehicle[]> {
+  const org = await pool.query<{ id: string }>("INSERT INTO organizations (name, slug) VALUES ('Bench', 'bench') RETURNING id");
+  const vehicles: Vehicle[] = [];
+  for (let i = 0; i < n; i++) {
+    const token = generateDeviceToken();
+    const identifier = `bench-${i}`;
+    const res = await pool.query<{ id: string }>(
+      'INSERT INTO vehicles (organization_id, name, device_identifier, device_token_hash) VALUES ($1, $2, $3, $4) RETURNING id',
+      [org.rows[0].id, `Bench ${i}`, identifier, hashDeviceToken(token)],
+    );
+    vehicles.push({ id: res.rows[0].id, identifier, token, seq: 0 });
+  }
+  return vehicles;
+}
+
+// Fixes are one second apart per vehicle, starting two hours ago, inside this month's partition.
+const BASE_TS = Date.now() - 2 * 3_600_000;
+const tsOf = (seq: number) => BASE_TS + seq * 1000;
+const latOf = (seq: number) => 40.3 + (seq % 5000) / 50_000;
+
+interface RunResult {
+  mode: string;
+  accepted: number;
+  requests: number;
+  failed: number;
+  latenciesMs: number[];
+  /** Per (vehicle|tsMillis): when the client saw its 202. */
+  ackAt: Map<string, number>;
+  startedAt: number;
+  stoppedAt: number;
+}
+
+async function runLoad(mode: 'batch' | 'single', vehicles: Vehicle[], ports: { api: number; osmand: number }, sample: () => void): Promise<RunResult> {
+  const result: RunResult = { mode, accepted: 0, requests: 0, failed: 0, latenciesMs: [], ackAt: new Map(), startedAt: Date.now(), stoppedAt: 0 };
+  const deadline = result.startedAt + SECONDS * 1000;
+  const sampler = setInterval(sample, 250);
+  let next = 0;
+  const batchLoop = async () => {
+    while (Date.now() < deadline) {
+      const v = vehicles[next++ % vehicles.length];
+      const first = v.seq;
+      v.seq += 500;
+      const positions = Array.from({ length: 500 }, (_, k) => ({ ts: tsOf(first + k), lat: latOf(first + k), lon: -3.7, speed: 42, heading: 90 }));
+      const t0 = performance.now();
+      const status = await request({
+        port: ports.api,
+        path: '/api/v1/positions',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${v.token}` },
+        body: JSON.stringify({ positions }),
+      }).catch(() => 0);
+      result.latenciesMs.push(performance.now() - t0);
+      result.requests++;
+      if (status !== 202) {
+        result.failed++;
+        continue;
+      }
+      const now = Date.now();
+      for (let k = 0; k < 500; k++) result.ackAt.set(`${v.id}|${tsOf(first + k)}`, now);
+      result.accepted += 500;
+    }
+  };
+  const singleClient = async (v: Vehicle) => {
+    while (Date.now() < deadline) {
+      const seq = v.seq++;
+      const query = `/?id=${v.identifier}&timestamp=${tsOf(seq)}&lat=${latOf(seq)}&lon=-3.7&speed=22.7&bearing=90&batt=80`;
+      const t0 = performance.now();
+      const status = await request({ port: ports.osmand, path: query, method: 'POST' }).catch(() => 0);
+      result.latenciesMs.push(performance.now() - t0);
+      result.requests++;
+      if (status !== 200) {
+        result.failed++;
+        continue;
+      }
+      result.ackAt.set(`${v.id}|${tsOf(seq)}`, Date.now());
+      result.accepted++;
+    }
+  };
+  if (mode === 'batch') await Promise.all(Array.from({ length: Number(args['batch-concurrency']) }, batchLoop));
+  else await Promise.all(vehicles.slice(0, Number(args['single-clients'])).map(singleClient));
+  result.stoppedAt = Date.now();
+  clearInterval(sampler);
+  return result;
+}
+
+async function waitCommitted(pool: pg.Pool, expected: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = Number((await pool.query('SELECT count(*) AS n FROM positions')).rows[0].n);
+    if (n >= expected) return Date.now();
+    if (Date.now() > deadline) throw new Error(`only ${n} of ${expected} accepted positions committed after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function endToEnd(pool: pg.Pool, run: RunResult) {
+  const res = await pool.query<{ vehicle_id: string; ts: Date; received_at: Date }>(
+    'SELECT vehicle_id, ts, received_at FROM positions WHERE received_at >= $1',
+    [new Date(run.startedAt - 1000)],
+  );
+  const lags: number[] = [];
+  let lastCommit = 0;
+  for (const row of res.rows) {
+    const ack = run.ackAt.get(`${row.vehicle_id}|${row.ts.getTime()}`);
+    if (ack === undefined) continue;
+    lags.push(Math.max(0, row.received_at.getTime() - ack));
+    lastCommit = Math.max(lastCommit, row.received_at.getTime());
+  }
+  lags.sort((a, b) => a - b);
+  return { lags, lastCommit };
+}
+
+async function baseline(pool: pg.Pool, rows: number): Promise<number> {
+  await pool.query('DROP TABLE IF EXISTS bench_baseline');
+  // Same columns, primary key and GiST index as positions.
+  await pool.query('CREATE TABLE bench_baseline (LIKE positions INCLUDING ALL)');
+  const client = await pool.connect();
+  try {
+    const vehicle = (await client.query<{ id: string }>('SELECT id FROM vehicles LIMIT 1')).rows[0].id;
+    const started = performance.now();
+    for (let done = 0; done < rows; done += 1000) {
+      const n = Math.min(1000, rows - done);
+      const ts: string[] = [];
+      const lat: number[] = [];
+      for (let k = 0; k < n; k++) {
+        ts.push(new Date(tsOf(done + k)).toISOString());
+        lat.push(latOf(done + k));
+      }
+      await client.query(
+        `INSERT INTO bench_baseline (vehicle_id, ts, point, speed_kmh, heading, protocol)
+         SELECT $1::uuid, t.ts, ST_SetSRID(ST_MakePoint(-3.7, t.lat), 4326), 42, 90, 'json'
+           FROM unnest($2::timestamptz[], $3::float8[]) AS t(ts, lat)`,
+        [vehicle, ts, lat],
+      );
+    }
+    return rows / ((performance.now() - started) / 1000);
+  } finally {
+    client.release();
+    await pool.query('DROP TABLE IF EXISTS bench_baseline');
+  }
+}
+
+async function main() {
+  const modes = args.mode === 'both' ? (['batch', 'single'] as const) : ([args.mode] as Array<'batch' | 'single'>);
+  await dropDatabase(dbUrl);
+  await ensureDatabase(dbUrl);
+  await runMigrations(dbUrl);
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
+  const vehicles = await createVehicles(pool, VEHICLES);
+  const ports = { api: 3900 + (process.pid % 50), osmand: 5900 + (process.pid % 50), worker: 9900 + (process.pid % 50) };
+  const api = startService('apps/api/src/main.ts', { PORT: String(ports.api), OSMAND_PORT: String(ports.osmand), HOST: '127.0.0.1', DB_POOL_MAX: '16' });
+  const worker = startService('apps/worker/src/main.ts', { METRICS_PORT: String(ports.worker), HOST: '127.0.0.1' });
+  const lines: string[] = [];
+  const say = (line = '') => {
+    lines.push(line);
+    console.log(line);
+  };
+  let ratio = NaN;
+  try {
+    await waitReady(`http://127.0.0.1:${ports.api}/ready`);
+    await waitReady(`http://127.0.0.1:${ports.worker}/ready`);
+    say(`bench-ingest: ${VEHICLES} vehicles, ${SECONDS} s per mode, machine: ${require('node:os').cpus().length} cores`);
+    for (const mode of modes) {
+      const before = Number((await pool.query('SELECT count(*) AS n FROM positions')).rows[0].n);
+      const peak = { api: 0, worker: 0 };
+      const sample = () => {
+        peak.api = Math.max(peak.api, rssMb(api.pid));
+        peak.worker = Math.max(peak.worker, rssMb(worker.pid));
+      };
+      const run = await runLoad(mode, vehicles, ports, sample);
+      const committedAt = await waitCommitted(pool, before + run.accepted, 180_000);
+      sample();
+      const { lags, lastCommit } = await endToEnd(pool, run);
+      const latencies = run.latenciesMs.sort((a, b) => a - b);
+      const seconds = (Math.max(lastCommit, run.stoppedAt) - run.startedAt) / 1000;
+      const throughput = run.accepted / seconds;
+      say();
+      say(`[${mode}] ${mode === 'batch' ? '500 positions a request, JSON' : 'one position a request, OsmAnd (Traccar Client)'}`);
+      say(`  accepted            ${run.accepted.toLocaleString('en-US')} positions in ${run.requests.toLocaleString('en-US')} requests (${run.failed} failed)`);
+      say(`  end to end          ${fmt(throughput, 0)} positions/s (first request → last commit, ${fmt(seconds)} s)`);
+      say(`  HTTP latency        p50 ${fmt(pct(latencies, 50), 2)} ms, p99 ${fmt(pct(latencies, 99), 2)} ms`);
+      say(`  202 → committed     p50 ${fmt(pct(lags, 50), 0)} ms, p99 ${fmt(pct(lags, 99), 0)} ms (${lags.length.toLocaleString('en-US')} positions matched)`);
+      say(`  backlog drained     ${fmt((committedAt - run.stoppedAt) / 1000, 2)} s after the load stopped (includes polling)`);
+      say(`  peak RSS            api ${fmt(peak.api, 0)} MB, worker ${fmt(peak.worker, 0)} MB`);
+      if (mode === 'batch') {
+        const base = await baseline(pool, run.accepted);
+        ratio = throughput / base;
+        say(`  raw PostgreSQL      ${fmt(base, 0)} rows/s (bare pg unnest insert, 1,000 rows a statement, one connection, same rows)`);
+        say(`  ratio               ${fmt(ratio, 2)}× the baseline`);
+      }
+    }
+  } finally {
+    api.kill('SIGTERM');
+    worker.kill('SIGTERM');
+    await pool.end();
+    agent.destroy();
+    await new Promise((r) => setTimeout(r, 500));
+    await dropDatabase(dbUrl).catch(() => undefined);
+  }
+  if (!Number.isNaN(ratio)) console.log(`ratio: ${fmt(ratio, 2)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench-ingest failed: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});
