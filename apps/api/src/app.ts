@@ -10,7 +10,7 @@ import { AppError, errorHandler, notFoundHandler } from './errors';
 import type { DeviceDirectory } from './ingest/devices';
 import type { IngestPipeline } from './ingest/pipeline';
 import { debugRoutes } from './routes/debug';
-import { ingestRoutes, osmandHandler } from './routes/ingest';
+import { ingestRoutes } from './routes/ingest';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -88,19 +88,4 @@ function commonMiddleware(app: express.Express, deps: AppDeps) {
     res.setHeader('Connection', 'close');
     next(new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, { 'Retry-After': '1' }));
   });
-}
-
-/**
- * The OsmAnd listener Traccar Client points at (`http://host:5055`): the protocol at `/`, GET or
- * POST, query string, form or JSON body.
- */
-export function createOsmandApp(deps: AppDeps): express.Express {
-  const app = express();
-  commonMiddleware(app, deps);
-  app.use(express.json({ limit: deps.config.http.bodyLimit }));
-  app.use(express.urlencoded({ extended: false, limit: deps.config.http.bodyLimit, parameterLimit: 200 }));
-  app.all('/', osmandHandler(ingestDeps(deps)));
-  app.use(notFoundHandler);
-  app.use(errorHandler(deps.logger));
-  return app;
 }

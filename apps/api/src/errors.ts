@@ -55,22 +55,40 @@ function toAppError(err: unknown): AppError | undefined {
   return undefined;
 }
 
+/**
+ * The one place an error becomes an HTTP answer: status, extra headers and the error body. Unknown
+ * errors are logged and answered as a bare 500 with the request id, never their internals.
+ */
+export function errorResponse(
+  err: unknown,
+  context: { logger: Logger; requestId?: string; method: string; path: string },
+): { status: number; headers: Record<string, string>; body: ErrorBody } {
+  const appError = toAppError(err);
+  if (!appError || appError.status >= 500) {
+    context.logger.error(appError ? appError.message : 'unhandled error', { err, method: context.method, path: context.path });
+  }
+  const error = appError ?? new AppError(500, 'internal', 'internal server error');
+  return {
+    status: error.status,
+    headers: error.headers ?? {},
+    body: {
+      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+      requestId: context.requestId,
+    },
+  };
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    const appError = toAppError(err);
-    const requestId = res.locals['requestId'] as string | undefined;
-    if (!appError || appError.status >= 500) {
-      // No internals leak: the client gets a request id to quote, the log gets the rest.
-      logger.error(appError ? appError.message : 'unhandled error', { err, method: req.method, path: req.path });
-    }
-    const error = appError ?? new AppError(500, 'internal', 'internal server error');
-    for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
-    const body: ErrorBody = {
-      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
-      requestId,
-    };
-    res.status(error.status).json(body);
+    const { status, headers, body } = errorResponse(err, {
+      logger,
+      requestId: res.locals['requestId'] as string | undefined,
+      method: req.method,
+      path: req.path,
+    });
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.status(status).json(body);
   };
 }
 

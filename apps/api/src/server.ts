@@ -3,7 +3,8 @@ import { createLogger, type Logger } from '@fleet/logging-json';
 import { createMetrics } from '@fleet/metrics';
 import { createRedis, startHttpServer, type Redis } from '@fleet/runtime';
 import { DEFAULT_STREAMS } from '@fleet/queue-replay';
-import { createApp, createOsmandApp, type AppDeps } from './app';
+import { createApp, type AppDeps } from './app';
+import { osmandListener } from './ingest/osmand-listener';
 import { DeviceDirectory } from './ingest/devices';
 import { IngestPipeline } from './ingest/pipeline';
 import type { ApiConfig } from './config';
@@ -40,6 +41,7 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     url: config.redis.url,
     keyPrefix: config.redis.keyPrefix,
     connectionName: 'fleet-api',
+    autoPipelining: true,
     onError: (err) => logger.warn('redis connection problem', { err }),
   });
   let draining = false;
@@ -61,14 +63,14 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
       names: DEFAULT_STREAMS,
       streamMaxLen: config.ingest.streamMaxLen,
       maxFutureMs: config.ingest.maxFutureSkewMs,
-      maxConcurrentCommits: Math.max(1, Math.floor(config.db.poolMax / 2)),
+      maxConcurrentCommits: 2,
     }),
   };
   const http = await startHttpServer(createApp(deps), { port: config.http.port, host: config.http.host });
   const osmand =
     config.ingest.osmandPort === undefined
       ? undefined
-      : await startHttpServer(createOsmandApp(deps), { port: config.ingest.osmandPort, host: config.http.host });
+      : await startHttpServer(osmandListener(deps), { port: config.ingest.osmandPort, host: config.http.host });
   logger.info('api listening', { port: http.port, osmandPort: osmand?.port, env: config.env, version: VERSION });
 
   let stopped: Promise<void> | undefined;

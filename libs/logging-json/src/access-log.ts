@@ -18,6 +18,8 @@ export function accessLogMiddleware(logger: Logger, options: { skip?: (req: Requ
       // Successful requests log at `http` (below the default `info`): at thousands of tracker requests a
       // second, a line each would cost more than the request. LOG_LEVEL=http shows them.
       const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'http';
+      // winston formats a record before its transports drop it: skip the work when nobody listens.
+      if (!logger.isLevelEnabled(level)) return;
       logger.log(level, 'request', {
         requestId: res.locals['requestId'],
         method: req.method,

@@ -8,6 +8,9 @@ export interface Metrics {
   httpMiddleware: RequestHandler;
   /** Serves the registry in Prometheus text format. */
   handler: RequestHandler;
+  /** For servers outside Express: record one request as the middleware would. */
+  observe(method: string, route: string, status: number, seconds: number): void;
+  inFlight: client.Gauge;
 }
 
 /**
@@ -59,5 +62,8 @@ export function createMetrics(options: { service: string; prefix?: string }): Me
     res.end(await registry.metrics());
   };
 
-  return { registry, httpMiddleware, handler };
+  const observe = (method: string, route: string, status: number, seconds: number) =>
+    duration.observe({ method, route, status_code: String(status) }, seconds);
+
+  return { registry, httpMiddleware, handler, observe, inFlight };
 }

@@ -22,11 +22,13 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-const INSERT_MANY = `
-INSERT INTO ingest_staging (protocol, position_count, payload)
-SELECT protocol, n, payload FROM unnest($1::text[], $2::int[], $3::json[]) WITH ORDINALITY AS t(protocol, n, payload, ord)
-ORDER BY ord
-RETURNING id::text AS id`;
+// A VALUES list rather than unnest arrays: each payload travels as its own parameter, so the driver
+// does not have to escape every quote of every JSON payload into an array literal.
+function insertMany(n: number): string {
+  const rows: string[] = [];
+  for (let i = 0; i < n; i++) rows.push(`($${i * 3 + 1}, $${i * 3 + 2}::int, $${i * 3 + 3}::json)`);
+  return `INSERT INTO ingest_staging (protocol, position_count, payload) VALUES ${rows.join(', ')} RETURNING id::text AS id`;
+}
 
 /**
  * Step (1) of the ingestion contract, with group commit: requests that arrive while a commit is in
@@ -64,12 +66,11 @@ export class StagingWriter {
 
   private async commit(group: Pending[]): Promise<void> {
     try {
-      const res = await this.pool.query<{ id: string }>(INSERT_MANY, [
-        group.map((g) => g.protocol),
-        group.map((g) => g.count),
-        group.map((g) => g.payload),
-      ]);
-      // Ids come from one sequence in row order, so ascending ids follow the input order.
+      const res = await this.pool.query<{ id: string }>(
+        insertMany(group.length),
+        group.flatMap((g) => [g.protocol, g.count, g.payload]),
+      );
+      // Ids come from one sequence in VALUES order, so ascending ids follow the input order.
       const ids = res.rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       if (ids.length !== group.length) throw new Error(`staging insert returned ${ids.length} ids for ${group.length} rows`);
       group.forEach((g, i) => g.resolve({ id: ids[i].toString(), payload: g.payload }));

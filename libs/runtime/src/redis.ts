@@ -8,6 +8,8 @@ export interface RedisOptions {
   keyPrefix?: string;
   connectionName?: string;
   onError?: (err: Error) => void;
+  /** Commands issued in the same tick share one write (the API's per-request XADDs). */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -23,6 +25,7 @@ export function createRedis(options: RedisOptions): Redis {
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
     lazyConnect: false,
+    enableAutoPipelining: options.autoPipelining ?? false,
   });
   let lastError = '';
   redis.on('error', (err: Error) => {

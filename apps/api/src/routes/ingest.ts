@@ -215,55 +215,62 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
 
 function osmandHandler(deps: IngestRouteDeps): RequestHandler {
   return async (req: Request, res: Response) => {
-    if (req.method !== 'GET' && req.method !== 'POST') throw new AppError(405, 'method_not_allowed', 'use GET or POST');
-    if (req.is('application/json')) {
-      // Traccar Client 9+: JSON body; an unknown device is a 404, as Traccar answers it.
-      const decoded = decodeTraccarJson(req.body);
-      if (!decoded?.identifier) {
-        deps.pipeline.reject('traccar_json', 'invalid');
-        throw new AppError(400, 'validation_failed', 'device_id is missing', [
-          { path: 'device_id', message: 'required' },
-        ]);
-      }
-      const device = await deps.devices.byIdentifier(decoded.identifier);
-      if (!device) {
-        deps.pipeline.reject('traccar_json', 'unknown_device', decoded.fixes.length);
-        throw new AppError(404, 'not_found', 'unknown device');
-      }
-      if (device.disabled) {
-        deps.pipeline.reject('traccar_json', 'disabled_device', decoded.fixes.length);
-        throw disabled();
-      }
-      const paths = decoded.fixes.length > 1;
-      await deps.pipeline.ingest(
-        'traccar_json',
-        decoded.fixes.map((fix, i) => ({ device, fix, path: paths ? `location.${i}` : 'location' })),
-      );
-      res.status(200).end();
-      return;
-    }
-    const params = flattenParams(req.query, req.body);
-    const { identifier, fix } = decodeOsmAnd(params, new Date());
-    if (!identifier) {
-      deps.pipeline.reject('osmand', 'invalid');
-      throw new AppError(400, 'validation_failed', 'id is missing', [{ path: 'id', message: 'required' }]);
-    }
-    const device = await deps.devices.byIdentifier(identifier);
-    if (!device) {
-      // Traccar answers an unknown device of the query form with 400.
-      deps.pipeline.reject('osmand', 'unknown_device');
-      throw new AppError(400, 'bad_request', 'unknown device');
-    }
-    if (device.disabled) {
-      deps.pipeline.reject('osmand', 'disabled_device');
-      throw disabled();
-    }
-    await deps.pipeline.ingest('osmand', [{ device, fix, path: '' }]);
+    const json = req.is('application/json') ? req.body : undefined;
+    await acceptOsmAnd(deps, { method: req.method, json, params: json === undefined ? flattenParams(req.query, req.body) : {} });
     res.status(200).end();
   };
 }
 
-export { osmandHandler };
+/**
+ * The OsmAnd protocol, whatever carries it (the express route or the lean listener on port 5055):
+ * resolves when the fix is staged, throws an AppError with the status Traccar would answer.
+ */
+export async function acceptOsmAnd(
+  deps: Pick<IngestRouteDeps, 'pipeline' | 'devices'>,
+  request: { method: string; json?: unknown; params: Record<string, string> },
+): Promise<void> {
+  if (request.method !== 'GET' && request.method !== 'POST') throw new AppError(405, 'method_not_allowed', 'use GET or POST');
+  if (request.json !== undefined) {
+    // Traccar Client 9+: JSON body; an unknown device is a 404, as Traccar answers it.
+    const decoded = decodeTraccarJson(request.json);
+    if (!decoded?.identifier) {
+      deps.pipeline.reject('traccar_json', 'invalid');
+      throw new AppError(400, 'validation_failed', 'device_id is missing', [{ path: 'device_id', message: 'required' }]);
+    }
+    const device = await deps.devices.byIdentifier(decoded.identifier);
+    if (!device) {
+      deps.pipeline.reject('traccar_json', 'unknown_device', decoded.fixes.length);
+      throw new AppError(404, 'not_found', 'unknown device');
+    }
+    if (device.disabled) {
+      deps.pipeline.reject('traccar_json', 'disabled_device', decoded.fixes.length);
+      throw disabled();
+    }
+    const paths = decoded.fixes.length > 1;
+    await deps.pipeline.ingest(
+      'traccar_json',
+      decoded.fixes.map((fix, i) => ({ device, fix, path: paths ? `location.${i}` : 'location' })),
+    );
+    return;
+  }
+  const { identifier, fix } = decodeOsmAnd(request.params, new Date());
+  if (!identifier) {
+    deps.pipeline.reject('osmand', 'invalid');
+    throw new AppError(400, 'validation_failed', 'id is missing', [{ path: 'id', message: 'required' }]);
+  }
+  const device = await deps.devices.byIdentifier(identifier);
+  if (!device) {
+    // Traccar answers an unknown device of the query form with 400.
+    deps.pipeline.reject('osmand', 'unknown_device');
+    throw new AppError(400, 'bad_request', 'unknown device');
+  }
+  if (device.disabled) {
+    deps.pipeline.reject('osmand', 'disabled_device');
+    throw disabled();
+  }
+  await deps.pipeline.ingest('osmand', [{ device, fix, path: '' }]);
+}
+
 
 /** What the OwnTracks recorder answers: the other devices' last locations (and cards with names). */
 async function friendsOf(pool: Pool, device: Device): Promise<unknown[]> {
