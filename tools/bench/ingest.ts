@@ -333,7 +333,7 @@ async function main() {
   const vehicles = await createVehicles(pool, VEHICLES);
   const ports = { api: 3900 + (process.pid % 50), osmand: 5900 + (process.pid % 50), worker: 9900 + (process.pid % 50) };
   const api = startService('apps/api/src/main.ts', { PORT: String(ports.api), OSMAND_PORT: String(ports.osmand), HOST: '127.0.0.1', DB_POOL_MAX: '16' });
-  const worker = startService('apps/worker/src/main.ts', { METRICS_PORT: String(ports.worker), HOST: '127.0.0.1' });
+  const worker = startService('apps/worker/src/main.ts', { METRICS_PORT: String(ports.worker), HOST: '127.0.0.1', ...workerEnv() });
   const lines: string[] = [];
   const say = (line = '') => {
     lines.push(line);
@@ -394,3 +394,12 @@ main().catch((err: unknown) => {
   console.error(`bench-ingest failed: ${err instanceof Error ? err.stack : String(err)}`);
   process.exit(1);
 });
+
+/** Worker settings under test, from BENCH_WORKER_* variables (e.g. BENCH_WORKER_INGEST_CONCURRENCY=1). */
+function workerEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env)
+      .filter(([k, v]) => k.startsWith('BENCH_WORKER_') && v !== undefined)
+      .map(([k, v]) => [k.slice('BENCH_WORKER_'.length), v as string]),
+  );
+}

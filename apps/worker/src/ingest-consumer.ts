@@ -43,7 +43,7 @@ function chunkByPositions(messages: StreamMessage[], max: number): StreamMessage
   let current: StreamMessage[] = [];
   let size = 0;
   for (const m of messages) {
-    const n = m.columns?.ts.length ?? 0;
+    const n = m.count;
     if (current.length && size + n > max) {
       chunks.push(current);
       current = [];
@@ -80,7 +80,7 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
   };
 
   const write = async (messages: StreamMessage[]) => {
-    const items = messages.map((m) => ({ stagingId: m.stagingId, columns: m.columns! }));
+    const items = messages.map((m) => ({ stagingId: m.stagingId, payload: m.payload!, count: m.count }));
     const end = o.metrics.batchDuration.startTimer();
     const result = await writeBatch(o.pool, items);
     end();

@@ -61,8 +61,8 @@ describe('worker ingestion', () => {
       const good = await stageBatch(pool, { protocol: 'test', positions: [position(1), position(2)] });
       const poison = await stageBatch(pool, { protocol: 'test', positions: [position(3, { vehicleId: 'not-a-uuid' })] });
       const opts = { names: worker.names, maxLen: 10_000 };
-      await publishStaged(redis, poison.id, poison.payload, opts);
-      await publishStaged(redis, good.id, good.payload, opts);
+      await publishStaged(redis, poison, opts);
+      await publishStaged(redis, good, opts);
       await waitFor(async () => (await count()) === 2, { timeoutMs: 10_000, what: 'good batch stored' });
       await waitFor(async () => (await redis.xlen(worker.names.deadLetter)) === 1, { timeoutMs: 15_000, what: 'dead letter' });
       const [[, fields]] = (await redis.xrange(worker.names.deadLetter, '-', '+')) as Array<[string, string[]]>;

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { decodeBatch, type PositionColumns } from './codec';
 import type { StreamNames } from './types';
 
 export interface StreamMessage {
@@ -7,8 +6,10 @@ export interface StreamMessage {
   entryId: string;
   /** The staging row it stands for. */
   stagingId: string;
-  /** Undefined when the entry could not be decoded (it goes to the dead-letter stream). */
-  columns?: PositionColumns;
+  /** The staged batch as stored (codec.ts); undefined when the entry is malformed. */
+  payload?: string;
+  /** Positions in the batch (0 when unknown). */
+  count: number;
   decodeError?: string;
   /** When the API accepted it (ms since epoch); absent on replays. */
   acceptedAt?: number;
@@ -25,11 +26,21 @@ function decode(entry: RawEntry, deliveries: number): StreamMessage {
   const stagingId = map.get('sid') ?? '';
   try {
     if (!/^\d+$/.test(stagingId)) throw new Error('missing staging id');
-    const columns = decodeBatch(map.get('p') ?? '');
+    const payload = map.get('p');
+    if (!payload?.startsWith('{')) throw new Error('missing payload');
     const at = Number(map.get('at'));
-    return { entryId, stagingId, columns, deliveries, acceptedAt: Number.isFinite(at) && at > 0 ? at : undefined };
+    const count = Number(map.get('n'));
+    if (!Number.isInteger(count) || count <= 0) throw new Error('missing position count');
+    return {
+      entryId,
+      stagingId,
+      payload,
+      count,
+      deliveries,
+      acceptedAt: Number.isFinite(at) && at > 0 ? at : undefined,
+    };
   } catch (err) {
-    return { entryId, stagingId, deliveries, decodeError: err instanceof Error ? err.message : String(err) };
+    return { entryId, stagingId, deliveries, count: 0, decodeError: err instanceof Error ? err.message : String(err) };
   }
 }
 

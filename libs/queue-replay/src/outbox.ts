@@ -12,6 +12,8 @@ export interface PublishOptions {
 export interface Staged {
   id: string;
   payload: string;
+  /** Positions in the batch. */
+  count: number;
 }
 
 interface Pending {
@@ -73,7 +75,7 @@ export class StagingWriter {
       // Ids come from one sequence in VALUES order, so ascending ids follow the input order.
       const ids = res.rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       if (ids.length !== group.length) throw new Error(`staging insert returned ${ids.length} ids for ${group.length} rows`);
-      group.forEach((g, i) => g.resolve({ id: ids[i].toString(), payload: g.payload }));
+      group.forEach((g, i) => g.resolve({ id: ids[i].toString(), payload: g.payload, count: g.count }));
     } catch (err) {
       for (const g of group) g.reject(err);
     }
@@ -87,10 +89,13 @@ export async function stageBatch(pool: Pool, batch: StagedBatch): Promise<Staged
     'INSERT INTO ingest_staging (protocol, position_count, payload) VALUES ($1, $2, $3::json) RETURNING id::text AS id',
     [batch.protocol, batch.positions.length, payload],
   );
-  return { id: res.rows[0].id, payload };
+  return { id: res.rows[0].id, payload, count: batch.positions.length };
 }
 
 /** Step (2): announce a staged batch on the stream. */
-export async function publishStaged(redis: Redis, id: string, payload: string, options: PublishOptions): Promise<void> {
-  await redis.xadd(options.names.stream, 'MAXLEN', '~', options.maxLen, '*', 'sid', id, 'at', String(Date.now()), 'p', payload);
+export async function publishStaged(redis: Redis, staged: Staged, options: PublishOptions): Promise<void> {
+  await redis.xadd(
+    options.names.stream, 'MAXLEN', '~', options.maxLen, '*',
+    'sid', staged.id, 'n', String(staged.count), 'at', String(Date.now()), 'p', staged.payload,
+  );
 }

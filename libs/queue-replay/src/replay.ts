@@ -24,8 +24,8 @@ export async function replayUnprocessed(pool: Pool, redis: Redis, options: Repla
   for (;;) {
     const take = Math.min(batchSize, (options.limit ?? Number.MAX_SAFE_INTEGER) - total);
     if (take <= 0) break;
-    const res = await pool.query<{ id: string; payload: string }>(
-      `SELECT id::text AS id, payload::text AS payload FROM ingest_staging
+    const res = await pool.query<{ id: string; payload: string; n: number }>(
+      `SELECT id::text AS id, payload::text AS payload, position_count AS n FROM ingest_staging
         WHERE processed_at IS NULL AND id > $1::bigint
           AND (received_at < now() - make_interval(secs => $2::double precision / 1000) OR received_at >= $3::timestamptz)
         ORDER BY id LIMIT $4`,
@@ -34,7 +34,7 @@ export async function replayUnprocessed(pool: Pool, redis: Redis, options: Repla
     if (!res.rows.length) break;
     const pipeline = redis.pipeline();
     for (const row of res.rows) {
-      pipeline.xadd(options.names.stream, 'MAXLEN', '~', options.maxLen, '*', 'sid', row.id, 'p', row.payload);
+      pipeline.xadd(options.names.stream, 'MAXLEN', '~', options.maxLen, '*', 'sid', row.id, 'n', String(row.n), 'p', row.payload);
     }
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);

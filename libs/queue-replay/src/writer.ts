@@ -1,5 +1,4 @@
 import type { Pool } from 'pg';
-import type { PositionColumns } from './codec';
 
 export interface WriteResult {
   /** Positions in the batch. */
@@ -10,36 +9,31 @@ export interface WriteResult {
   duplicates: number;
 }
 
-const NUMERIC = ['ts', 'lat', 'lon', 'speedKmh', 'heading', 'altitude', 'accuracy', 'battery'] as const;
-
-/** The batches of several stream messages as one set of unnest arrays (with a protocol per row). */
-function concat(parts: PositionColumns[]) {
-  const out = {
-    vehicleId: [] as string[],
-    organizationId: [] as string[],
-    protocol: [] as string[],
-    attributes: [] as Array<string | null>,
-    ...(Object.fromEntries(NUMERIC.map((k) => [k, [] as Array<number | null>])) as Record<(typeof NUMERIC)[number], Array<number | null>>),
-  };
-  for (const c of parts) {
-    out.vehicleId.push(...c.vehicleId);
-    out.organizationId.push(...c.organizationId);
-    out.attributes.push(...c.attributes);
-    for (const key of NUMERIC) out[key].push(...c[key]);
-    for (let i = 0; i < c.ts.length; i++) out.protocol.push(c.protocol);
-  }
-  return out;
-}
-
-// One set-based statement for the whole batch: unnest the column arrays, insert what is new,
-// and move each vehicle's latest state forward only when the new fix is newer.
+// One set-based statement for the whole batch. The staged payloads (codec.ts, version 2) travel as
+// one jsonb array and PostgreSQL unpacks their columns itself: the worker neither parses nor
+// re-serialises positions. A payload that does not decode makes the statement fail, and the
+// consumer isolates it. New positions are inserted, and each vehicle's latest state moves forward
+// only when the new fix is newer.
 const WRITE_SQL = `
-WITH input AS (
-  SELECT vehicle_id, organization_id, timestamptz 'epoch' + ts_ms * interval '1 millisecond' AS ts, lat, lon, speed_kmh,
-         heading, altitude, accuracy, battery, protocol, attributes
-    FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::float8[], $5::float8[], $6::real[], $7::real[],
-                $8::real[], $9::real[], $10::real[], $11::text[], $12::jsonb[])
-      AS t(vehicle_id, organization_id, ts_ms, lat, lon, speed_kmh, heading, altitude, accuracy, battery, protocol, attributes)
+WITH batch AS (
+  SELECT value AS p FROM jsonb_array_elements($1::jsonb)
+),
+input AS (
+  SELECT (b.p->'veh'->>COALESCE(r.vi::int, 0))::uuid AS vehicle_id,
+         (b.p->'org'->>COALESCE(r.vi::int, 0))::uuid AS organization_id,
+         b.p->>'p' AS protocol,
+         timestamptz 'epoch' + r.ts::bigint * interval '1 millisecond' AS ts,
+         r.lat::float8 AS lat, r.lon::float8 AS lon,
+         r.spd::real AS speed_kmh, r.hdg::real AS heading, r.alt::real AS altitude, r.acc::real AS accuracy, r.bat::real AS battery,
+         NULLIF(r.att, 'null'::jsonb) AS attributes
+    FROM batch b,
+         ROWS FROM (
+           jsonb_array_elements_text(b.p->'ts'), jsonb_array_elements_text(b.p->'lat'), jsonb_array_elements_text(b.p->'lon'),
+           jsonb_array_elements_text(b.p->'vi'), jsonb_array_elements_text(b.p->'spd'), jsonb_array_elements_text(b.p->'hdg'),
+           jsonb_array_elements_text(b.p->'alt'), jsonb_array_elements_text(b.p->'acc'), jsonb_array_elements_text(b.p->'bat'),
+           jsonb_array_elements(b.p->'att')
+         ) AS r(ts, lat, lon, vi, spd, hdg, alt, acc, bat, att)
+   WHERE (b.p->>'v')::int = 2
 ),
 inserted AS (
   INSERT INTO positions (vehicle_id, ts, point, speed_kmh, heading, altitude, accuracy, battery, protocol, attributes)
@@ -63,17 +57,18 @@ state AS (
   WHERE vehicle_state.ts < EXCLUDED.ts
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted)::int AS stored`;
+SELECT (SELECT count(*) FROM input)::int AS received, (SELECT count(*) FROM inserted)::int AS stored`;
 
 /**
  * Step (3) and (5) of the ingestion contract for a batch of staged requests, in one transaction:
  * positions inserted (duplicates dropped), vehicle_state moved forward, staging rows marked processed.
+ * `payload` is the staged JSON exactly as stored and published.
  */
 export async function writeBatch(
   pool: Pool,
-  items: Array<{ stagingId: string; columns: PositionColumns }>,
+  items: Array<{ stagingId: string; payload: string; count: number }>,
 ): Promise<WriteResult> {
-  const cols = concat(items.map((i) => i.columns));
+  const expected = items.reduce((sum, i) => sum + i.count, 0);
   const client = await pool.connect();
   // A checked-out client whose server goes away emits 'error'; unheard, it would crash the process.
   // The failing query rejects as well, which is where we handle it.
@@ -82,30 +77,16 @@ export async function writeBatch(
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    let stored = 0;
-    if (cols.ts.length) {
-      const res = await client.query<{ stored: number }>(WRITE_SQL, [
-        cols.vehicleId,
-        cols.organizationId,
-        cols.ts,
-        cols.lat,
-        cols.lon,
-        cols.speedKmh,
-        cols.heading,
-        cols.altitude,
-        cols.accuracy,
-        cols.battery,
-        cols.protocol,
-        cols.attributes,
-      ]);
-      stored = res.rows[0].stored;
-    }
-    await client.query(
-      'UPDATE ingest_staging SET processed_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL',
-      [items.map((i) => i.stagingId)],
-    );
+    const res = await client.query<{ received: number; stored: number }>(WRITE_SQL, [`[${items.map((i) => i.payload).join(',')}]`]);
+    const { received, stored } = res.rows[0];
+    // A payload that decodes to fewer (or more) rows than were staged is malformed: nothing of the
+    // batch is kept, and the consumer isolates the culprit.
+    if (received !== expected) throw new Error(`staged batch decoded to ${received} positions, ${expected} were staged`);
+    await client.query('UPDATE ingest_staging SET processed_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL', [
+      items.map((i) => i.stagingId),
+    ]);
     await client.query('COMMIT');
-    return { received: cols.ts.length, stored, duplicates: cols.ts.length - stored };
+    return { received, stored, duplicates: received - stored };
   } catch (err) {
     // A connection that cannot even roll back is discarded, not returned to the pool.
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));

@@ -127,7 +127,7 @@ export class IngestPipeline {
       throw err;
     }
     this.accepted.inc({ protocol }, items.length);
-    this.announce(staged.id, staged.payload);
+    this.announce(staged);
     return { accepted: positions.length, batchId: staged.id, rejected: errors };
   }
 
@@ -135,15 +135,15 @@ export class IngestPipeline {
    * The batch is safe in PostgreSQL already; the stream only makes it fast. When Redis is away we do
    * not wait for it: the replayer publishes the row after its grace period.
    */
-  private announce(id: string, payload: string): void {
+  private announce(staged: Staged): void {
     if (this.o.redis.status !== 'ready') {
       this.publishFailures.inc();
       return;
     }
-    publishStaged(this.o.redis, id, payload, { names: this.o.names, maxLen: this.o.streamMaxLen }).catch(
+    publishStaged(this.o.redis, staged, { names: this.o.names, maxLen: this.o.streamMaxLen }).catch(
       (err: unknown) => {
         this.publishFailures.inc();
-        this.o.logger.warn('could not publish a staged batch; the replayer will', { batchId: id, err });
+        this.o.logger.warn('could not publish a staged batch; the replayer will', { batchId: staged.id, err });
       },
     );
   }
