@@ -45,8 +45,10 @@ interface Vehicle {
   seq: number;
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+const fmt = (n: number, digits = 1) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function rssMb(pid: number | undefined): number {
   if (!pid) return NaN;
@@ -60,10 +62,22 @@ function rssMb(pid: number | undefined): number {
 
 function startService(file: string, env: Record<string, string>): ChildProcess {
   // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each service there (for finding hot spots).
-  const profile = process.env['BENCH_CPU_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROFILE']}`] : [];
+  const profile = process.env['BENCH_CPU_PROFILE']
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROFILE']}`]
+    : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', file], {
     cwd: root,
-    env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', APP_ENV: 'test', DATABASE_URL: dbUrl, REDIS_URL, REDIS_KEY_PREFIX: prefix, LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      TSX_TSCONFIG_PATH: 'tsconfig.base.json',
+      APP_ENV: 'test',
+      DATABASE_URL: dbUrl,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return child;
@@ -72,28 +86,45 @@ function startService(file: string, env: Record<string, string>): ChildProcess {
 async function waitReady(url: string) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.status === 200, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`not ready: ${url}`);
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-function request(options: { port: number; path: string; method: string; headers?: Record<string, string>; body?: string }): Promise<number> {
+function request(options: {
+  port: number;
+  path: string;
+  method: string;
+  headers?: Record<string, string>;
+  body?: string;
+}): Promise<number> {
   return new Promise((resolve, reject) => {
     // An explicit length: a chunked body is a second small write, which meets delayed ACKs (~40 ms).
     const headers = { ...options.headers, 'content-length': String(Buffer.byteLength(options.body ?? '')) };
-    const req = http.request({ host: '127.0.0.1', port: options.port, path: options.path, method: options.method, headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: options.port, path: options.path, method: options.method, headers, agent },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
 async function createVehicles(pool: pg.Pool, n: number): Promise<Vehicle[]> {
-  const org = await pool.query<{ id: string }>("INSERT INTO organizations (name, slug) VALUES ('Bench', 'bench') RETURNING id");
+  const org = await pool.query<{ id: string }>(
+    "INSERT INTO organizations (name, slug) VALUES ('Bench', 'bench') RETURNING id",
+  );
   const vehicles: Vehicle[] = [];
   for (let i = 0; i < n; i++) {
     const token = generateDeviceToken();
@@ -126,8 +157,23 @@ interface RunResult {
   wrkLatency: Record<number, number>;
 }
 
-async function runLoad(mode: 'batch' | 'single', vehicles: Vehicle[], ports: { api: number; osmand: number }, sample: () => void): Promise<RunResult> {
-  const result: RunResult = { mode, accepted: 0, requests: 0, failed: 0, latenciesMs: [], ackAt: new Map(), startedAt: Date.now(), stoppedAt: 0, wrkLatency: {} };
+async function runLoad(
+  mode: 'batch' | 'single',
+  vehicles: Vehicle[],
+  ports: { api: number; osmand: number },
+  sample: () => void,
+): Promise<RunResult> {
+  const result: RunResult = {
+    mode,
+    accepted: 0,
+    requests: 0,
+    failed: 0,
+    latenciesMs: [],
+    ackAt: new Map(),
+    startedAt: Date.now(),
+    stoppedAt: 0,
+    wrkLatency: {},
+  };
   const deadline = result.startedAt + SECONDS * 1000;
   const sampler = setInterval(sample, 250);
   let next = 0;
@@ -138,7 +184,8 @@ async function runLoad(mode: 'batch' | 'single', vehicles: Vehicle[], ports: { a
       v.seq += 500;
       // Built as text: JSON.stringify of 500 objects would cost the load generator more than the API.
       let body = '{"positions":[';
-      for (let k = 0; k < 500; k++) body += `${k ? ',' : ''}{"ts":${tsOf(first + k)},"lat":${latOf(first + k)},"lon":-3.7,"speed":42,"heading":90}`;
+      for (let k = 0; k < 500; k++)
+        body += `${k ? ',' : ''}{"ts":${tsOf(first + k)},"lat":${latOf(first + k)},"lon":-3.7,"speed":42,"heading":90}`;
       body += ']}';
       const t0 = performance.now();
       const status = await request({
@@ -215,9 +262,24 @@ function request()
 end
 `,
   );
-  const out = spawnSync('wrk', ['-t', String(threads), '-c', String(vehicles.length), '-d', `${SECONDS}s`, '--latency', '-s', script, `http://127.0.0.1:${port}`], {
-    encoding: 'utf8',
-  });
+  const out = spawnSync(
+    'wrk',
+    [
+      '-t',
+      String(threads),
+      '-c',
+      String(vehicles.length),
+      '-d',
+      `${SECONDS}s`,
+      '--latency',
+      '-s',
+      script,
+      `http://127.0.0.1:${port}`,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   rmSync(dir, { recursive: true, force: true });
   const text = out.stdout;
   const total = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
@@ -227,7 +289,8 @@ end
   result.failed = non2xx + (errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
   result.accepted = total - non2xx;
   const unit = (v: string, u: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[u];
-  for (const [, p, v, u] of text.matchAll(/^\s+(50|99)%\s+([\d.]+)(us|ms|s)$/gm)) result.wrkLatency[Number(p)] = unit(v, u);
+  for (const [, p, v, u] of text.matchAll(/^\s+(50|99)%\s+([\d.]+)(us|ms|s)$/gm))
+    result.wrkLatency[Number(p)] = unit(v, u);
 }
 
 async function waitCommitted(pool: pg.Pool, expected: number, timeoutMs: number): Promise<number> {
@@ -235,7 +298,8 @@ async function waitCommitted(pool: pg.Pool, expected: number, timeoutMs: number)
   for (;;) {
     const n = Number((await pool.query('SELECT count(*) AS n FROM positions')).rows[0].n);
     if (n >= expected) return Date.now();
-    if (Date.now() > deadline) throw new Error(`only ${n} of ${expected} accepted positions committed after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${n} of ${expected} accepted positions committed after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -291,7 +355,11 @@ async function lagFromWorker(port: number, before: Map<number, number>) {
     }
     return NaN;
   };
-  return { p50: quantile(0.5), p99: quantile(0.99), source: `worker histogram, ${total.toLocaleString('en-US')} batches` };
+  return {
+    p50: quantile(0.5),
+    p99: quantile(0.99),
+    source: `worker histogram, ${total.toLocaleString('en-US')} batches`,
+  };
 }
 
 async function baseline(pool: pg.Pool, rows: number): Promise<number> {
@@ -331,9 +399,22 @@ async function main() {
   await runMigrations(dbUrl);
   const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
   const vehicles = await createVehicles(pool, VEHICLES);
-  const ports = { api: 3900 + (process.pid % 50), osmand: 5900 + (process.pid % 50), worker: 9900 + (process.pid % 50) };
-  const api = startService('apps/api/src/main.ts', { PORT: String(ports.api), OSMAND_PORT: String(ports.osmand), HOST: '127.0.0.1', DB_POOL_MAX: '16' });
-  const worker = startService('apps/worker/src/main.ts', { METRICS_PORT: String(ports.worker), HOST: '127.0.0.1', ...workerEnv() });
+  const ports = {
+    api: 3900 + (process.pid % 50),
+    osmand: 5900 + (process.pid % 50),
+    worker: 9900 + (process.pid % 50),
+  };
+  const api = startService('apps/api/src/main.ts', {
+    PORT: String(ports.api),
+    OSMAND_PORT: String(ports.osmand),
+    HOST: '127.0.0.1',
+    DB_POOL_MAX: '16',
+  });
+  const worker = startService('apps/worker/src/main.ts', {
+    METRICS_PORT: String(ports.worker),
+    HOST: '127.0.0.1',
+    ...workerEnv(),
+  });
   const lines: string[] = [];
   const say = (line = '') => {
     lines.push(line);
@@ -343,7 +424,9 @@ async function main() {
   try {
     await waitReady(`http://127.0.0.1:${ports.api}/ready`);
     await waitReady(`http://127.0.0.1:${ports.worker}/ready`);
-    say(`bench-ingest: ${VEHICLES} vehicles, ${SECONDS} s per mode, machine: ${require('node:os').cpus().length} cores`);
+    say(
+      `bench-ingest: ${VEHICLES} vehicles, ${SECONDS} s per mode, machine: ${require('node:os').cpus().length} cores`,
+    );
     for (const mode of modes) {
       const before = Number((await pool.query('SELECT count(*) AS n FROM positions')).rows[0].n);
       const peak = { api: 0, worker: 0 };
@@ -361,21 +444,33 @@ async function main() {
       const seconds = (Math.max(lastCommit, run.stoppedAt) - run.startedAt) / 1000;
       const http50 = run.wrkLatency[50] ?? pct(latencies, 50);
       const http99 = run.wrkLatency[99] ?? pct(latencies, 99);
-      const lag = lags.length ? { p50: pct(lags, 50), p99: pct(lags, 99), source: `${lags.length.toLocaleString('en-US')} positions matched` } : await lagFromWorker(ports.worker, workerLagBefore);
+      const lag = lags.length
+        ? { p50: pct(lags, 50), p99: pct(lags, 99), source: `${lags.length.toLocaleString('en-US')} positions matched` }
+        : await lagFromWorker(ports.worker, workerLagBefore);
       const throughput = run.accepted / seconds;
       say();
-      say(`[${mode}] ${mode === 'batch' ? '500 positions a request, JSON' : 'one position a request, OsmAnd (Traccar Client)'}`);
-      say(`  accepted            ${run.accepted.toLocaleString('en-US')} positions in ${run.requests.toLocaleString('en-US')} requests (${run.failed} failed)`);
+      say(
+        `[${mode}] ${mode === 'batch' ? '500 positions a request, JSON' : 'one position a request, OsmAnd (Traccar Client)'}`,
+      );
+      say(
+        `  accepted            ${run.accepted.toLocaleString('en-US')} positions in ${run.requests.toLocaleString('en-US')} requests (${run.failed} failed)`,
+      );
       say(`  end to end          ${fmt(throughput, 0)} positions/s (first request → last commit, ${fmt(seconds)} s)`);
-      say(`  HTTP latency        p50 ${fmt(http50, 2)} ms, p99 ${fmt(http99, 2)} ms${run.wrkLatency[50] ? ' (wrk, 2 threads)' : ''}`);
+      say(
+        `  HTTP latency        p50 ${fmt(http50, 2)} ms, p99 ${fmt(http99, 2)} ms${run.wrkLatency[50] ? ' (wrk, 2 threads)' : ''}`,
+      );
       say(`  accepted → committed p50 ${fmt(lag.p50, 0)} ms, p99 ${fmt(lag.p99, 0)} ms (${lag.source})`);
-      say(`  backlog drained     ${fmt((committedAt - run.stoppedAt) / 1000, 2)} s after the load stopped (includes polling)`);
+      say(
+        `  backlog drained     ${fmt((committedAt - run.stoppedAt) / 1000, 2)} s after the load stopped (includes polling)`,
+      );
       say(`  peak RSS            api ${fmt(peak.api, 0)} MB, worker ${fmt(peak.worker, 0)} MB`);
       if (mode === 'batch') {
         // The baseline is measured twice and the better figure kept: a conservative ratio.
         const base = Math.max(await baseline(pool, run.accepted), await baseline(pool, run.accepted));
         ratio = throughput / base;
-        say(`  raw PostgreSQL      ${fmt(base, 0)} rows/s (bare pg unnest insert, 1,000 rows a statement, one connection, same rows)`);
+        say(
+          `  raw PostgreSQL      ${fmt(base, 0)} rows/s (bare pg unnest insert, 1,000 rows a statement, one connection, same rows)`,
+        );
         say(`  ratio               ${fmt(ratio, 2)}× the baseline`);
       }
     }

@@ -65,7 +65,11 @@ export function errorResponse(
 ): { status: number; headers: Record<string, string>; body: ErrorBody } {
   const appError = toAppError(err);
   if (!appError || appError.status >= 500) {
-    context.logger.error(appError ? appError.message : 'unhandled error', { err, method: context.method, path: context.path });
+    context.logger.error(appError ? appError.message : 'unhandled error', {
+      err,
+      method: context.method,
+      path: context.path,
+    });
   }
   const error = appError ?? new AppError(500, 'internal', 'internal server error');
   return {

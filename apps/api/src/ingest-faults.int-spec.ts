@@ -16,7 +16,9 @@ async function unprocessed(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return Number((await client.query('SELECT count(*) AS n FROM ingest_staging WHERE processed_at IS NULL')).rows[0].n);
+    return Number(
+      (await client.query('SELECT count(*) AS n FROM ingest_staging WHERE processed_at IS NULL')).rows[0].n,
+    );
   } finally {
     await client.end();
   }
@@ -26,7 +28,9 @@ async function duplicates(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const res = await client.query('SELECT count(*) AS n FROM (SELECT vehicle_id, ts FROM positions GROUP BY 1, 2 HAVING count(*) > 1) d');
+    const res = await client.query(
+      'SELECT count(*) AS n FROM (SELECT vehicle_id, ts FROM positions GROUP BY 1, 2 HAVING count(*) > 1) d',
+    );
     return Number(res.rows[0].n);
   } finally {
     await client.end();
@@ -41,7 +45,12 @@ describe('ingestion under faults: every position answered 202 is stored exactly 
     const prefix = `test:fault-kill:${process.pid}:`;
     const fleet = await createFleet(testDb.url, { count: 10, slug: 'kill' });
     const t: StartedApi = await startTestApi({ DATABASE_URL: testDb.url }, { keyPrefix: prefix });
-    const workerEnv = { DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: prefix, INGEST_CLAIM_IDLE_MS: '1000', INGEST_BLOCK_MS: '200' };
+    const workerEnv = {
+      DATABASE_URL: testDb.url,
+      REDIS_KEY_PREFIX: prefix,
+      INGEST_CLAIM_IDLE_MS: '1000',
+      INGEST_BLOCK_MS: '200',
+    };
     let worker: WorkerProcess = await startWorkerProcess(workerEnv);
     let restarted: Promise<WorkerProcess> | undefined;
     try {
@@ -61,7 +70,10 @@ describe('ingestion under faults: every position answered 202 is stored exactly 
       });
       expect(sent.accepted).toBe(100_000);
       worker = await restarted!;
-      await waitFor(async () => (await countPositions(testDb.url)) === 100_000, { timeoutMs: 90_000, what: '100k positions stored' });
+      await waitFor(async () => (await countPositions(testDb.url)) === 100_000, {
+        timeoutMs: 90_000,
+        what: '100k positions stored',
+      });
       await waitFor(async () => (await unprocessed(testDb.url)) === 0, { timeoutMs: 10_000, what: 'staging drained' });
       expect(await countPositions(testDb.url)).toBe(100_000);
       expect(await duplicates(testDb.url)).toBe(0);
@@ -94,14 +106,21 @@ describe('ingestion under faults: every position answered 202 is stored exactly 
         },
       });
       expect(sent.accepted).toBe(30_000);
-      const replay = spawnSync(process.execPath, ['--import', 'tsx', 'apps/worker/src/cli/replay.ts', `--since=${runStarted.toISOString()}`], {
-        cwd: root,
-        env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', ...env },
-        encoding: 'utf8',
-      });
+      const replay = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'apps/worker/src/cli/replay.ts', `--since=${runStarted.toISOString()}`],
+        {
+          cwd: root,
+          env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', ...env },
+          encoding: 'utf8',
+        },
+      );
       expect(replay.status).toBe(0);
       expect(replay.stdout).toMatch(/republished \d+/);
-      await waitFor(async () => (await countPositions(testDb.url)) === 30_000, { timeoutMs: 60_000, what: '30k positions stored' });
+      await waitFor(async () => (await countPositions(testDb.url)) === 30_000, {
+        timeoutMs: 60_000,
+        what: '30k positions stored',
+      });
       await waitFor(async () => (await unprocessed(testDb.url)) === 0, { timeoutMs: 10_000, what: 'staging drained' });
       expect(await duplicates(testDb.url)).toBe(0);
     } finally {
@@ -124,7 +143,12 @@ describe('ingestion under faults: every position answered 202 is stored exactly 
       await runMigrations(url);
       const fleet = await createFleet(url, { count: 4, slug: 'pgdown' });
       t = await startTestApi({ DATABASE_URL: url }, { keyPrefix: prefix });
-      worker = await startWorkerProcess({ DATABASE_URL: url, REDIS_KEY_PREFIX: prefix, INGEST_CLAIM_IDLE_MS: '1000', INGEST_BLOCK_MS: '200' });
+      worker = await startWorkerProcess({
+        DATABASE_URL: url,
+        REDIS_KEY_PREFIX: prefix,
+        INGEST_CLAIM_IDLE_MS: '1000',
+        INGEST_BLOCK_MS: '200',
+      });
       const w = worker;
       const sent = await sendBatches({
         base: t.base,
@@ -142,7 +166,10 @@ describe('ingestion under faults: every position answered 202 is stored exactly 
       expect(sent.retryAfterSeen).toBe(true);
       expect(Object.keys(sent.statuses).sort()).toEqual(['202', '503']);
       expect(sent.accepted).toBeGreaterThan(0);
-      await waitFor(async () => (await countPositions(url).catch(() => -1)) === sent.accepted, { timeoutMs: 60_000, what: `${sent.accepted} positions stored` }).catch(async (err) => {
+      await waitFor(async () => (await countPositions(url).catch(() => -1)) === sent.accepted, {
+        timeoutMs: 60_000,
+        what: `${sent.accepted} positions stored`,
+      }).catch(async (err) => {
         console.log(JSON.stringify(sent), await countPositions(url), await unprocessed(url), w.output().slice(-5000));
         throw err;
       });

@@ -28,15 +28,27 @@ const staged = async () => Number((await db.query('SELECT count(*) AS n FROM ing
 const brokenPosition = fc
   .record({
     field: fc.constantFrom('lat', 'lon', 'ts', 'speed', 'battery', 'extra'),
-    value: fc.oneof(fc.string(), fc.double({ noDefaultInfinity: false }), fc.constant(null), fc.constant(1e308), fc.constant(-500), fc.array(fc.integer())),
+    value: fc.oneof(
+      fc.string(),
+      fc.double({ noDefaultInfinity: false }),
+      fc.constant(null),
+      fc.constant(1e308),
+      fc.constant(-500),
+      fc.array(fc.integer()),
+    ),
   })
   .map(({ field, value }) => {
     const position: Record<string, unknown> = { ts: new Date(Date.now() - 60_000).toISOString(), lat: 40, lon: -3 };
-    if (field === 'lat') position['lat'] = typeof value === 'number' && Math.abs(value) <= 90 ? 91 + Math.abs(value) : value;
-    else if (field === 'lon') position['lon'] = typeof value === 'number' && Math.abs(value) <= 180 ? 181 + Math.abs(value) : value;
-    else if (field === 'ts') position['ts'] = typeof value === 'string' ? `x${value}` : new Date(Date.now() + 86_400_000).toISOString();
-    else if (field === 'speed') position['speed'] = typeof value === 'number' && value >= 0 && value <= 2000 ? -1 - value : value;
-    else if (field === 'battery') position['battery'] = typeof value === 'number' && value >= 0 && value <= 100 ? 101 + value : value;
+    if (field === 'lat')
+      position['lat'] = typeof value === 'number' && Math.abs(value) <= 90 ? 91 + Math.abs(value) : value;
+    else if (field === 'lon')
+      position['lon'] = typeof value === 'number' && Math.abs(value) <= 180 ? 181 + Math.abs(value) : value;
+    else if (field === 'ts')
+      position['ts'] = typeof value === 'string' ? `x${value}` : new Date(Date.now() + 86_400_000).toISOString();
+    else if (field === 'speed')
+      position['speed'] = typeof value === 'number' && value >= 0 && value <= 2000 ? -1 - value : value;
+    else if (field === 'battery')
+      position['battery'] = typeof value === 'number' && value >= 0 && value <= 100 ? 101 + value : value;
     else position['latitude'] = value;
     return position;
   });
@@ -50,9 +62,18 @@ describe('fuzzed ingestion input', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
-          fc.record({ kind: fc.constant('json' as const), body: fc.oneof(fc.jsonValue(), brokenPosition, fc.array(brokenPosition, { minLength: 1, maxLength: 5 })) }),
+          fc.record({
+            kind: fc.constant('json' as const),
+            body: fc.oneof(fc.jsonValue(), brokenPosition, fc.array(brokenPosition, { minLength: 1, maxLength: 5 })),
+          }),
           fc.record({ kind: fc.constant('raw' as const), body: fc.string({ maxLength: 300 }) }),
-          fc.record({ kind: fc.constant('osmand' as const), body: fc.dictionary(fc.constantFrom('id', 'lat', 'lon', 'timestamp', 'location', 'speed', 'valid', 'batt'), fc.string({ maxLength: 30 })) }),
+          fc.record({
+            kind: fc.constant('osmand' as const),
+            body: fc.dictionary(
+              fc.constantFrom('id', 'lat', 'lon', 'timestamp', 'location', 'speed', 'valid', 'batt'),
+              fc.string({ maxLength: 30 }),
+            ),
+          }),
           fc.record({ kind: fc.constant('owntracks' as const), body: fc.jsonValue() }),
           fc.record({ kind: fc.constant('overland' as const), body: fc.jsonValue() }),
           fc.record({ kind: fc.constant('gpx' as const), body: fc.string({ maxLength: 300 }) }),
@@ -60,24 +81,50 @@ describe('fuzzed ingestion input', () => {
         async (input) => {
           let res: Response;
           if (input.kind === 'json') {
-            res = await fetch(`${t.base}/api/v1/positions`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(input.body) });
+            res = await fetch(`${t.base}/api/v1/positions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...auth },
+              body: JSON.stringify(input.body),
+            });
           } else if (input.kind === 'raw') {
-            res = await fetch(`${t.base}/api/v1/positions`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: input.body });
+            res = await fetch(`${t.base}/api/v1/positions`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...auth },
+              body: input.body,
+            });
           } else if (input.kind === 'osmand') {
             // The identifier is always a real device, so only the fix itself can be wrong.
-            const params = new URLSearchParams({ ...input.body, id: fleet[0].identifier, lat: `x${input.body['lat'] ?? ''}` });
+            const params = new URLSearchParams({
+              ...input.body,
+              id: fleet[0].identifier,
+              lat: `x${input.body['lat'] ?? ''}`,
+            });
             res = await fetch(`http://127.0.0.1:${t.api.osmandPort}/?${params}`, { method: 'POST' });
           } else if (input.kind === 'owntracks') {
-            const body = typeof input.body === 'object' && input.body && !Array.isArray(input.body) ? { ...input.body, _type: 'location', lat: 'north' } : input.body;
+            const body =
+              typeof input.body === 'object' && input.body && !Array.isArray(input.body)
+                ? { ...input.body, _type: 'location', lat: 'north' }
+                : input.body;
             res = await fetch(`${t.base}/api/v1/owntracks`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`u:${fleet[0].token}`).toString('base64')}` },
+              headers: {
+                'content-type': 'application/json',
+                authorization: `Basic ${Buffer.from(`u:${fleet[0].token}`).toString('base64')}`,
+              },
               body: JSON.stringify(body),
             });
           } else if (input.kind === 'overland') {
-            res = await fetch(`${t.base}/api/v1/overland`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ locations: [input.body, { type: 'Feature' }] }) });
+            res = await fetch(`${t.base}/api/v1/overland`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...auth },
+              body: JSON.stringify({ locations: [input.body, { type: 'Feature' }] }),
+            });
           } else {
-            res = await fetch(`${t.base}/api/v1/vehicles/${fleet[0].id}/import`, { method: 'POST', headers: { 'content-type': 'application/gpx+xml', ...auth }, body: input.body });
+            res = await fetch(`${t.base}/api/v1/vehicles/${fleet[0].id}/import`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/gpx+xml', ...auth },
+              body: input.body,
+            });
           }
           await res.arrayBuffer();
           expect(res.status).toBeLessThan(500);

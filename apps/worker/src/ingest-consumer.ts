@@ -100,7 +100,13 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
   const waitForDatabase = async () => {
     for (let delay = 250; !stopping; delay = Math.min(delay * 2, 5_000)) {
       await new Promise((resolve) => setTimeout(resolve, delay));
-      if (await o.pool.query('SELECT 1').then(() => true, () => false)) return;
+      if (
+        await o.pool.query('SELECT 1').then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
     }
   };
 

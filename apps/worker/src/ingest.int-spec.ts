@@ -22,7 +22,10 @@ describe('worker ingestion', () => {
     testDb = await createTestDatabase('worker-ingest');
     pool = new pg.Pool({ connectionString: testDb.url, max: 2 });
     const org = await pool.query("INSERT INTO organizations (name, slug) VALUES ('W', 'w') RETURNING id");
-    const v = await pool.query("INSERT INTO vehicles (organization_id, name, device_identifier) VALUES ($1, 'Van', 'w-1') RETURNING id", [org.rows[0].id]);
+    const v = await pool.query(
+      "INSERT INTO vehicles (organization_id, name, device_identifier) VALUES ($1, 'Van', 'w-1') RETURNING id",
+      [org.rows[0].id],
+    );
     vehicle = { id: v.rows[0].id, org: org.rows[0].id };
     const config = loadWorkerConfig({
       APP_ENV: 'test',
@@ -48,27 +51,36 @@ describe('worker ingestion', () => {
   const position = (offsetS: number, overrides: Partial<NormalizedPosition> = {}): NormalizedPosition => ({
     vehicleId: vehicle.id,
     organizationId: vehicle.org,
-    ts: new Date(Date.now() - 3_600_000 + offsetS * 1000).toISOString(),
+    ts: Date.now() - 3_600_000 + offsetS * 1000,
     lat: 40,
     lon: -3,
     ...overrides,
   });
-  const count = async () => Number((await pool.query('SELECT count(*) AS n FROM positions WHERE vehicle_id = $1', [vehicle.id])).rows[0].n);
+  const count = async () =>
+    Number((await pool.query('SELECT count(*) AS n FROM positions WHERE vehicle_id = $1', [vehicle.id])).rows[0].n);
 
   it('moves a message that keeps failing to the dead-letter stream with its reason, and still stores its neighbours', async () => {
     const redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
     try {
       const good = await stageBatch(pool, { protocol: 'test', positions: [position(1), position(2)] });
-      const poison = await stageBatch(pool, { protocol: 'test', positions: [position(3, { vehicleId: 'not-a-uuid' })] });
+      const poison = await stageBatch(pool, {
+        protocol: 'test',
+        positions: [position(3, { vehicleId: 'not-a-uuid' })],
+      });
       const opts = { names: worker.names, maxLen: 10_000 };
       await publishStaged(redis, poison, opts);
       await publishStaged(redis, good, opts);
       await waitFor(async () => (await count()) === 2, { timeoutMs: 10_000, what: 'good batch stored' });
-      await waitFor(async () => (await redis.xlen(worker.names.deadLetter)) === 1, { timeoutMs: 15_000, what: 'dead letter' });
+      await waitFor(async () => (await redis.xlen(worker.names.deadLetter)) === 1, {
+        timeoutMs: 15_000,
+        what: 'dead letter',
+      });
       const [[, fields]] = (await redis.xrange(worker.names.deadLetter, '-', '+')) as Array<[string, string[]]>;
       expect(fields).toEqual(expect.arrayContaining(['sid', poison.id, 'reason']));
       expect(fields[fields.indexOf('reason') + 1]).toMatch(/uuid/);
-      const row = await pool.query('SELECT processed_at, dead_letter_reason FROM ingest_staging WHERE id = $1', [poison.id]);
+      const row = await pool.query('SELECT processed_at, dead_letter_reason FROM ingest_staging WHERE id = $1', [
+        poison.id,
+      ]);
       expect(row.rows[0].processed_at).not.toBeNull();
       expect(row.rows[0].dead_letter_reason).toMatch(/uuid/);
       const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();

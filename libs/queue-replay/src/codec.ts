@@ -63,13 +63,14 @@ export function encodeBatch(batch: StagedBatch): string {
       encoded.org.push(p.organizationId);
     }
     vi.push(index);
-    encoded.ts.push(Date.parse(p.ts));
+    encoded.ts.push(p.ts);
     encoded.lat.push(p.lat);
     encoded.lon.push(p.lon);
   }
   if (encoded.veh.length > 1) encoded.vi = vi;
   for (const [key, field] of OPTIONAL) {
-    if (batch.positions.some((p) => p[field] !== undefined)) encoded[key] = batch.positions.map((p) => p[field] ?? null);
+    if (batch.positions.some((p) => p[field] !== undefined))
+      encoded[key] = batch.positions.map((p) => p[field] ?? null);
   }
   if (batch.positions.some((p) => p.attributes && Object.keys(p.attributes).length)) {
     encoded.att = batch.positions.map((p) => (p.attributes && Object.keys(p.attributes).length ? p.attributes : null));
@@ -80,18 +81,29 @@ export function encodeBatch(batch: StagedBatch): string {
 const isNumberArray = (value: unknown, length: number): value is number[] =>
   Array.isArray(value) && value.length === length && value.every((x) => typeof x === 'number' && Number.isFinite(x));
 const isOptionalColumn = (value: unknown, length: number): value is Array<number | null> | undefined =>
-  value === undefined || (Array.isArray(value) && value.length === length && value.every((x) => x === null || (typeof x === 'number' && Number.isFinite(x))));
+  value === undefined ||
+  (Array.isArray(value) &&
+    value.length === length &&
+    value.every((x) => x === null || (typeof x === 'number' && Number.isFinite(x))));
 
 /** Parses and checks a staged batch; throws with the reason when it is not one. */
 export function decodeBatch(json: string): PositionColumns {
   const e = JSON.parse(json) as Partial<EncodedBatch>;
-  if (e?.v !== 2 || typeof e.p !== 'string' || !Array.isArray(e.veh) || !Array.isArray(e.org) || e.veh.length !== e.org.length) {
+  if (
+    e?.v !== 2 ||
+    typeof e.p !== 'string' ||
+    !Array.isArray(e.veh) ||
+    !Array.isArray(e.org) ||
+    e.veh.length !== e.org.length
+  ) {
     throw new Error('not a version-2 staged batch');
   }
   const n = Array.isArray(e.ts) ? e.ts.length : -1;
-  if (!isNumberArray(e.ts, n) || !isNumberArray(e.lat, n) || !isNumberArray(e.lon, n)) throw new Error('ts, lat and lon must be number arrays of one length');
+  if (!isNumberArray(e.ts, n) || !isNumberArray(e.lat, n) || !isNumberArray(e.lon, n))
+    throw new Error('ts, lat and lon must be number arrays of one length');
   const vi = e.vi ?? new Array<number>(n).fill(0);
-  if (!isNumberArray(vi, n) || vi.some((i) => i < 0 || i >= e.veh!.length || !Number.isInteger(i))) throw new Error('bad vehicle indexes');
+  if (!isNumberArray(vi, n) || vi.some((i) => i < 0 || i >= e.veh!.length || !Number.isInteger(i)))
+    throw new Error('bad vehicle indexes');
   for (const [key] of OPTIONAL) if (!isOptionalColumn(e[key], n)) throw new Error(`bad column ${key}`);
   if (e.att !== undefined && (!Array.isArray(e.att) || e.att.length !== n)) throw new Error('bad column att');
   const empty = () => new Array<number | null>(n).fill(null);
@@ -116,7 +128,7 @@ export function columnsToPositions(c: PositionColumns): NormalizedPosition[] {
   return c.ts.map((ts, i) => ({
     vehicleId: c.vehicleId[i],
     organizationId: c.organizationId[i],
-    ts: new Date(ts).toISOString(),
+    ts,
     lat: c.lat[i],
     lon: c.lon[i],
     ...(c.speedKmh[i] !== null && { speedKmh: c.speedKmh[i]! }),

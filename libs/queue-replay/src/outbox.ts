@@ -44,7 +44,10 @@ export class StagingWriter {
 
   constructor(
     private readonly pool: Pool,
-    private readonly options: { maxConcurrentCommits: number; maxRowsPerCommit: number } = { maxConcurrentCommits: 4, maxRowsPerCommit: 500 },
+    private readonly options: { maxConcurrentCommits: number; maxRowsPerCommit: number } = {
+      maxConcurrentCommits: 4,
+      maxRowsPerCommit: 500,
+    },
   ) {}
 
   stage(batch: StagedBatch): Promise<Staged> {
@@ -74,7 +77,8 @@ export class StagingWriter {
       );
       // Ids come from one sequence in VALUES order, so ascending ids follow the input order.
       const ids = res.rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      if (ids.length !== group.length) throw new Error(`staging insert returned ${ids.length} ids for ${group.length} rows`);
+      if (ids.length !== group.length)
+        throw new Error(`staging insert returned ${ids.length} ids for ${group.length} rows`);
       group.forEach((g, i) => g.resolve({ id: ids[i].toString(), payload: g.payload, count: g.count }));
     } catch (err) {
       for (const g of group) g.reject(err);
@@ -95,7 +99,18 @@ export async function stageBatch(pool: Pool, batch: StagedBatch): Promise<Staged
 /** Step (2): announce a staged batch on the stream. */
 export async function publishStaged(redis: Redis, staged: Staged, options: PublishOptions): Promise<void> {
   await redis.xadd(
-    options.names.stream, 'MAXLEN', '~', options.maxLen, '*',
-    'sid', staged.id, 'n', String(staged.count), 'at', String(Date.now()), 'p', staged.payload,
+    options.names.stream,
+    'MAXLEN',
+    '~',
+    options.maxLen,
+    '*',
+    'sid',
+    staged.id,
+    'n',
+    String(staged.count),
+    'at',
+    String(Date.now()),
+    'p',
+    staged.payload,
   );
 }

@@ -34,7 +34,19 @@ export async function replayUnprocessed(pool: Pool, redis: Redis, options: Repla
     if (!res.rows.length) break;
     const pipeline = redis.pipeline();
     for (const row of res.rows) {
-      pipeline.xadd(options.names.stream, 'MAXLEN', '~', options.maxLen, '*', 'sid', row.id, 'n', String(row.n), 'p', row.payload);
+      pipeline.xadd(
+        options.names.stream,
+        'MAXLEN',
+        '~',
+        options.maxLen,
+        '*',
+        'sid',
+        row.id,
+        'n',
+        String(row.n),
+        'p',
+        row.payload,
+      );
     }
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);

@@ -1,11 +1,12 @@
 /**
  * One fix after protocol decoding, in the units stored everywhere: speed km/h, heading degrees from
- * north, altitude and accuracy metres, battery percent (0–100), timestamp ISO-8601 UTC.
+ * north, altitude and accuracy metres, battery percent (0–100), timestamp epoch milliseconds.
  */
 export interface NormalizedPosition {
   vehicleId: string;
   organizationId: string;
-  ts: string;
+  /** Epoch milliseconds (UTC). */
+  ts: number;
   lat: number;
   lon: number;
   speedKmh?: number;

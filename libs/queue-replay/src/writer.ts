@@ -77,14 +77,18 @@ export async function writeBatch(
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    const res = await client.query<{ received: number; stored: number }>(WRITE_SQL, [`[${items.map((i) => i.payload).join(',')}]`]);
+    const res = await client.query<{ received: number; stored: number }>(WRITE_SQL, [
+      `[${items.map((i) => i.payload).join(',')}]`,
+    ]);
     const { received, stored } = res.rows[0];
     // A payload that decodes to fewer (or more) rows than were staged is malformed: nothing of the
     // batch is kept, and the consumer isolates the culprit.
-    if (received !== expected) throw new Error(`staged batch decoded to ${received} positions, ${expected} were staged`);
-    await client.query('UPDATE ingest_staging SET processed_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL', [
-      items.map((i) => i.stagingId),
-    ]);
+    if (received !== expected)
+      throw new Error(`staged batch decoded to ${received} positions, ${expected} were staged`);
+    await client.query(
+      'UPDATE ingest_staging SET processed_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL',
+      [items.map((i) => i.stagingId)],
+    );
     await client.query('COMMIT');
     return { received, stored, duplicates: received - stored };
   } catch (err) {

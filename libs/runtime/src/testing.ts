@@ -40,7 +40,13 @@ const portOpen = (port: number) =>
   });
 
 async function acceptsQueries(port: number): Promise<boolean> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 1_000 });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: 1_000,
+  });
   try {
     await client.connect();
     await client.query('SELECT 1');
@@ -129,7 +135,10 @@ export async function startOwnPostgres(): Promise<OwnServer> {
     ];
     child = spawn(path.join(PG_BIN, 'postgres'), args, { stdio: 'ignore', ...owner });
     // Listening is not enough: it answers "starting up" until recovery is done.
-    await waitFor(async () => (await portOpen(port)) && (await acceptsQueries(port)), { timeoutMs: 15_000, what: `postgres on ${port}` });
+    await waitFor(async () => (await portOpen(port)) && (await acceptsQueries(port)), {
+      timeoutMs: 15_000,
+      what: `postgres on ${port}`,
+    });
   };
   await start();
   // SIGINT is PostgreSQL's "fast" shutdown: it disconnects clients and stops at once.

@@ -50,7 +50,9 @@ export function osmandListener(deps: {
     const path = q < 0 ? url : url.slice(0, q);
     if (path !== '/') throw new AppError(404, 'not_found', `no route for ${req.method} ${path}`);
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const hasBody = req.method === 'POST' && (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined);
+    const hasBody =
+      req.method === 'POST' &&
+      (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined);
     const body = hasBody ? await readBody(req) : '';
     let json: unknown;
     if (contentType === 'application/json' && body) {
@@ -61,7 +63,11 @@ export function osmandListener(deps: {
       }
     }
     const form = contentType === 'application/x-www-form-urlencoded' && body ? parseQuery(body) : undefined;
-    await acceptOsmAnd(deps, { method: req.method ?? 'GET', json, params: json === undefined ? flattenParams(q < 0 ? {} : parseQuery(url.slice(q + 1)), form) : {} });
+    await acceptOsmAnd(deps, {
+      method: req.method ?? 'GET',
+      json,
+      params: json === undefined ? flattenParams(q < 0 ? {} : parseQuery(url.slice(q + 1)), form) : {},
+    });
     res.writeHead(200, { 'X-Request-Id': requestId, 'Content-Length': '0' });
     res.end();
   };
@@ -76,10 +82,20 @@ export function osmandListener(deps: {
     });
     runWithRequestId(requestId, () =>
       handle(req, res, requestId).catch((err: unknown) => {
-        const { status, headers, body } = errorResponse(err, { logger: deps.logger, requestId, method: req.method ?? 'GET', path: '/' });
+        const { status, headers, body } = errorResponse(err, {
+          logger: deps.logger,
+          requestId,
+          method: req.method ?? 'GET',
+          path: '/',
+        });
         if (res.headersSent) return void res.destroy();
         const text = JSON.stringify(body);
-        res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), 'X-Request-Id': requestId });
+        res.writeHead(status, {
+          ...headers,
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': String(Buffer.byteLength(text)),
+          'X-Request-Id': requestId,
+        });
         res.end(text);
         if (status >= 400 && deps.logger.isLevelEnabled('warn')) {
           deps.logger.warn('request', { method: req.method, path: '/', status, port: 'osmand' });

@@ -1,6 +1,12 @@
 import type { IngestAccepted, ErrorDetail } from '@fleet/contracts';
 import type { Logger } from '@fleet/logging-json';
-import { publishStaged, StagingWriter, type NormalizedPosition, type Staged, type StreamNames } from '@fleet/queue-replay';
+import {
+  publishStaged,
+  StagingWriter,
+  type NormalizedPosition,
+  type Staged,
+  type StreamNames,
+} from '@fleet/queue-replay';
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 import client from 'prom-client';
@@ -109,7 +115,7 @@ export class IngestPipeline {
     const positions: NormalizedPosition[] = items.map(({ device, fix }) => ({
       vehicleId: device.vehicleId,
       organizationId: device.organizationId,
-      ts: fix.ts!.toISOString(),
+      ts: fix.ts!.getTime(),
       lat: fix.lat,
       lon: fix.lon,
       ...(fix.speedKmh !== undefined && { speedKmh: fix.speedKmh }),
@@ -140,11 +146,9 @@ export class IngestPipeline {
       this.publishFailures.inc();
       return;
     }
-    publishStaged(this.o.redis, staged, { names: this.o.names, maxLen: this.o.streamMaxLen }).catch(
-      (err: unknown) => {
-        this.publishFailures.inc();
-        this.o.logger.warn('could not publish a staged batch; the replayer will', { batchId: staged.id, err });
-      },
-    );
+    publishStaged(this.o.redis, staged, { names: this.o.names, maxLen: this.o.streamMaxLen }).catch((err: unknown) => {
+      this.publishFailures.inc();
+      this.o.logger.warn('could not publish a staged batch; the replayer will', { batchId: staged.id, err });
+    });
   }
 }

@@ -216,7 +216,11 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
 function osmandHandler(deps: IngestRouteDeps): RequestHandler {
   return async (req: Request, res: Response) => {
     const json = req.is('application/json') ? req.body : undefined;
-    await acceptOsmAnd(deps, { method: req.method, json, params: json === undefined ? flattenParams(req.query, req.body) : {} });
+    await acceptOsmAnd(deps, {
+      method: req.method,
+      json,
+      params: json === undefined ? flattenParams(req.query, req.body) : {},
+    });
     res.status(200).end();
   };
 }
@@ -229,13 +233,16 @@ export async function acceptOsmAnd(
   deps: Pick<IngestRouteDeps, 'pipeline' | 'devices'>,
   request: { method: string; json?: unknown; params: Record<string, string> },
 ): Promise<void> {
-  if (request.method !== 'GET' && request.method !== 'POST') throw new AppError(405, 'method_not_allowed', 'use GET or POST');
+  if (request.method !== 'GET' && request.method !== 'POST')
+    throw new AppError(405, 'method_not_allowed', 'use GET or POST');
   if (request.json !== undefined) {
     // Traccar Client 9+: JSON body; an unknown device is a 404, as Traccar answers it.
     const decoded = decodeTraccarJson(request.json);
     if (!decoded?.identifier) {
       deps.pipeline.reject('traccar_json', 'invalid');
-      throw new AppError(400, 'validation_failed', 'device_id is missing', [{ path: 'device_id', message: 'required' }]);
+      throw new AppError(400, 'validation_failed', 'device_id is missing', [
+        { path: 'device_id', message: 'required' },
+      ]);
     }
     const device = await deps.devices.byIdentifier(decoded.identifier);
     if (!device) {
@@ -270,7 +277,6 @@ export async function acceptOsmAnd(
   }
   await deps.pipeline.ingest('osmand', [{ device, fix, path: '' }]);
 }
-
 
 /** What the OwnTracks recorder answers: the other devices' last locations (and cards with names). */
 async function friendsOf(pool: Pool, device: Device): Promise<unknown[]> {

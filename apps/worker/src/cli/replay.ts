@@ -23,14 +23,20 @@ export function parseSince(value: string, now = Date.now()): Date {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { since: { type: 'string' }, 'grace-ms': { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { since: { type: 'string' }, 'grace-ms': { type: 'string' }, help: { type: 'boolean' } },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
   }
   const config = loadWorkerConfig();
   const pool = createPool({ url: config.db.url, max: 2, applicationName: 'fleet-replay' });
-  const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, connectionName: 'fleet-replay' });
+  const redis = createRedis({
+    url: config.redis.url,
+    keyPrefix: config.redis.keyPrefix,
+    connectionName: 'fleet-replay',
+  });
   try {
     const replayed = await replayUnprocessed(pool, redis, {
       names: DEFAULT_STREAMS,
