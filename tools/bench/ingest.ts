@@ -138,8 +138,9 @@ async function createVehicles(pool: pg.Pool, n: number): Promise<Vehicle[]> {
   return vehicles;
 }
 
-// Fixes are one second apart per vehicle, starting two hours ago, inside this month's partition.
-const BASE_TS = Date.now() - 2 * 3_600_000;
+// Fixes are one second apart per vehicle, starting 12 hours ago: room for 43,200 per vehicle before
+// they would run into the future-timestamp check.
+const BASE_TS = Date.now() - 12 * 3_600_000;
 const tsOf = (seq: number) => BASE_TS + seq * 1000;
 const latOf = (seq: number) => 40.3 + (seq % 5000) / 50_000;
 

@@ -188,6 +188,7 @@ ${color('1;32', '✔ Fleet is running')}
   API            http://localhost:${API_PORT}/api/v1   (health: /health, readiness: /ready, metrics: /metrics)
   Worker         http://localhost:${WORKER_PORT}/metrics
   Demo login     demo@example.com / demo-fleet-2026
+  Traccar Client server URL http://<this machine>:${process.env.OSMAND_PORT ?? 5055}, device identifier demo-01 … demo-25
   Stop           Ctrl-C
 `);
 }

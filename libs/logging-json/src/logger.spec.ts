@@ -1,21 +1,10 @@
-import { PassThrough } from 'node:stream';
-import { createLogger } from './logger';
 import { redact, REDACTED } from './redact';
 import { runWithRequestId } from './request-context';
+import { captureLogger } from './testing';
 
 function capture(format: 'json' | 'plain', secrets: string[] = []) {
-  const stream = new PassThrough();
-  const lines: string[] = [];
-  let buffer = '';
-  stream.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts.filter(Boolean));
-  });
-  const logger = createLogger({ service: 'test-svc', format, level: 'debug', stream, secrets });
-  const flush = () => new Promise((resolve) => setImmediate(resolve)).then(() => lines);
-  return { logger, flush };
+  const { logger, lines } = captureLogger({ service: 'test-svc', format, level: 'debug', secrets });
+  return { logger, flush: lines };
 }
 
 describe('createLogger', () => {

@@ -96,9 +96,13 @@ export async function stageBatch(pool: Pool, batch: StagedBatch): Promise<Staged
   return { id: res.rows[0].id, payload, count: batch.positions.length };
 }
 
-/** Step (2): announce a staged batch on the stream. */
-export async function publishStaged(redis: Redis, staged: Staged, options: PublishOptions): Promise<void> {
-  await redis.xadd(
+/**
+ * The XADD arguments of a staged batch: staging id, position count, when it was accepted (absent on
+ * replays) and the payload. One place, so the publisher and the replayer cannot drift apart.
+ */
+export function streamEntry(staged: Staged, options: PublishOptions, acceptedAt?: number): Array<string | number> {
+  const at = acceptedAt === undefined ? [] : ['at', String(acceptedAt)];
+  return [
     options.names.stream,
     'MAXLEN',
     '~',
@@ -108,9 +112,14 @@ export async function publishStaged(redis: Redis, staged: Staged, options: Publi
     staged.id,
     'n',
     String(staged.count),
-    'at',
-    String(Date.now()),
+    ...at,
     'p',
     staged.payload,
-  );
+  ];
+}
+
+/** Step (2): announce a staged batch on the stream. */
+export async function publishStaged(redis: Redis, staged: Staged, options: PublishOptions): Promise<void> {
+  const [key, ...args] = streamEntry(staged, options, Date.now());
+  await redis.xadd(key as string, ...args);
 }

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
-import { publishStaged, type PublishOptions } from './outbox';
+import { publishStaged, streamEntry, type PublishOptions } from './outbox';
 
 export interface ReplayOptions extends PublishOptions {
   /** Rows younger than this are left alone: they are most likely still on their way. */
@@ -34,19 +34,8 @@ export async function replayUnprocessed(pool: Pool, redis: Redis, options: Repla
     if (!res.rows.length) break;
     const pipeline = redis.pipeline();
     for (const row of res.rows) {
-      pipeline.xadd(
-        options.names.stream,
-        'MAXLEN',
-        '~',
-        options.maxLen,
-        '*',
-        'sid',
-        row.id,
-        'n',
-        String(row.n),
-        'p',
-        row.payload,
-      );
+      const [key, ...args] = streamEntry({ id: row.id, count: row.n, payload: row.payload }, options);
+      pipeline.xadd(key as string, ...args);
     }
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);

@@ -2,4 +2,4 @@ export { baseEnvSchema, ConfigError, DEV_JWT_SECRET, parseEnv, isWeakSecret, typ
 export { createRedis, type Redis, type RedisOptions } from './redis';
 export { startHttpServer, type HttpServerHandle } from './http-server';
 export { probeRoutes, withTimeout, type DependencyCheck } from './probes';
-export { onShutdownSignal } from './signals';
+export { onShutdownSignal, runService } from './signals';

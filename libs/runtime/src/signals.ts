@@ -1,3 +1,5 @@
+import { ConfigError } from './env';
+
 /**
  * Runs `shutdown` once on the first SIGTERM or SIGINT, then exits with its result. A second signal
  * while draining exits at once (an impatient Ctrl-C).
@@ -24,4 +26,36 @@ export function onShutdownSignal(
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+}
+
+/**
+ * The whole `main` of a service: load its configuration (a bad one is printed, naming each
+ * variable, and exits 1), start it, and drain it on SIGTERM/SIGINT.
+ */
+export function runService<C>(
+  name: string,
+  loadConfig: () => C,
+  start: (config: C) => Promise<{ stop(): Promise<void> }>,
+): void {
+  const main = async () => {
+    let config: C;
+    try {
+      config = loadConfig();
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(`${name}: ${err.message}`);
+        process.exit(1);
+      }
+      throw err;
+    }
+    const service = await start(config);
+    onShutdownSignal(
+      () => service.stop(),
+      (msg) => console.error(`${name}: ${msg}`),
+    );
+  };
+  main().catch((err: unknown) => {
+    console.error(`${name}: failed to start: ${err instanceof Error ? err.stack : String(err)}`);
+    process.exit(1);
+  });
 }

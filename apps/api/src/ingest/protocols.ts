@@ -2,6 +2,10 @@ import type { RawFix } from './fix';
 import { headingOf, KNOTS_TO_KMH, MPS_TO_KMH, nonNegative, num, parseTimestamp, percent } from './fix';
 
 const MAX_ATTRIBUTES = 50;
+
+/** Battery levels sent as a 0–1 fraction (Traccar Client JSON, Overland) as a percentage. */
+const percentFromFraction = (level: number | undefined) =>
+  level !== undefined && level >= 0 && level <= 1 ? Math.round(level * 1000) / 10 : undefined;
 type Params = Record<string, unknown>;
 
 /** Query-string and form values: the first of repeated keys, as a string. */
@@ -118,7 +122,7 @@ export function decodeTraccarJson(body: unknown): { identifier?: string; fixes: 
       heading: headingOf(num(coords['heading'])),
       altitude: num(coords['altitude']),
       accuracy: nonNegative(num(coords['accuracy'])),
-      battery: level !== undefined && level >= 0 && level <= 1 ? Math.round(level * 1000) / 10 : undefined,
+      battery: percentFromFraction(level),
       attributes,
     };
   });
@@ -196,7 +200,7 @@ export function decodeOverland(body: unknown): { fixes: Array<{ deviceId?: strin
           heading: headingOf(num(props['course'])),
           altitude: num(props['altitude']),
           accuracy: nonNegative(num(props['horizontal_accuracy'])),
-          battery: level !== undefined && level >= 0 && level <= 1 ? Math.round(level * 1000) / 10 : undefined,
+          battery: percentFromFraction(level),
           attributes,
         },
       };

@@ -1,5 +1,4 @@
-import { PassThrough } from 'node:stream';
-import { createLogger } from '@fleet/logging-json';
+import { captureLogger } from '@fleet/logging-json/testing';
 import { loadApiConfig, type ApiConfig } from '../config';
 import { start, type ApiHandle } from '../server';
 
@@ -26,21 +25,17 @@ export async function startTestApi(
     ...env,
   });
   config.redis.keyPrefix = options.keyPrefix;
-  const stream = new PassThrough();
-  const lines: string[] = [];
-  let buffer = '';
-  stream.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts.filter(Boolean));
+  const { logger, lines } = captureLogger({
+    service: 'api',
+    format: 'json',
+    level: 'debug',
+    secrets: [config.jwt.secret],
   });
-  const logger = createLogger({ service: 'api', format: 'json', level: 'debug', stream, secrets: [config.jwt.secret] });
   const api = await start(config, { logger });
   return {
     api,
     config,
     base: `http://127.0.0.1:${api.port}`,
-    logLines: () => new Promise((resolve) => setImmediate(() => resolve([...lines]))),
+    logLines: lines,
   };
 }
