@@ -11,6 +11,10 @@ import type { DeviceDirectory } from './ingest/devices';
 import type { IngestPipeline } from './ingest/pipeline';
 import { debugRoutes } from './routes/debug';
 import { ingestRoutes } from './routes/ingest';
+import { authRoutes } from './routes/auth';
+import type { LoginLimiter } from './auth/rate-limit';
+import type { Sessions } from './auth/sessions';
+import type { TokenService } from '@fleet/auth';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -22,6 +26,9 @@ export interface AppDeps {
   version: string;
   pipeline: IngestPipeline;
   devices: DeviceDirectory;
+  tokens: TokenService;
+  sessions: Sessions;
+  limiter: LoginLimiter;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -57,6 +64,15 @@ export function createApp(deps: AppDeps): express.Express {
   const v1 = express.Router();
   v1.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));
   v1.use(ingestRoutes(ingestDeps(deps)));
+  v1.use(
+    authRoutes({
+      sessions: deps.sessions,
+      tokens: deps.tokens,
+      limiter: deps.limiter,
+      secureCookies: config.env === 'staging' || config.env === 'production',
+      refreshTtlDays: config.jwt.refreshTtlDays,
+    }),
+  );
   if (config.env === 'test' || config.env === 'development') v1.use('/_debug', debugRoutes());
   app.use('/api/v1', v1);
 

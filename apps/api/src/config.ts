@@ -29,6 +29,12 @@ const apiEnvSchema = baseEnvSchema
       .int()
       .min(1_024)
       .default(250 * 1024 * 1024),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    /** Login attempts per client IP per window, and failed logins per account per window. */
+    LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+    LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   })
   .superRefine((env, ctx) => {
     const strict = env.APP_ENV === 'production' || env.APP_ENV === 'staging';
@@ -50,7 +56,8 @@ export interface ApiConfig {
   ingest: { osmandPort: number | undefined; maxFutureSkewMs: number; streamMaxLen: number; gpxMaxBytes: number };
   db: { url: string; poolMax: number; statementTimeoutMs: number };
   redis: { url: string; keyPrefix?: string };
-  jwt: { secret: string; previousSecret?: string };
+  jwt: { secret: string; previousSecret?: string; accessTtlSeconds: number; refreshTtlDays: number };
+  login: { maxAttemptsPerIp: number; maxFailuresPerAccount: number; windowSeconds: number };
   log: { format: 'json' | 'plain'; level: string };
   shutdownGraceMs: number;
 }
@@ -77,7 +84,17 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     },
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
-    jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, previousSecret: e.JWT_SECRET_PREVIOUS },
+    jwt: {
+      secret: e.JWT_SECRET ?? DEV_JWT_SECRET,
+      previousSecret: e.JWT_SECRET_PREVIOUS,
+      accessTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    },
+    login: {
+      maxAttemptsPerIp: e.LOGIN_MAX_ATTEMPTS_PER_IP,
+      maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      windowSeconds: e.LOGIN_WINDOW_SECONDS,
+    },
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

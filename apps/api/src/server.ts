@@ -5,6 +5,9 @@ import { createRedis, startHttpServer, type Redis } from '@fleet/runtime';
 import { DEFAULT_STREAMS } from '@fleet/queue-replay';
 import { createApp, type AppDeps } from './app';
 import { osmandListener } from './ingest/osmand-listener';
+import { TokenService } from '@fleet/auth';
+import { LoginLimiter } from './auth/rate-limit';
+import { Sessions } from './auth/sessions';
 import { DeviceDirectory } from './ingest/devices';
 import { IngestPipeline } from './ingest/pipeline';
 import type { ApiConfig } from './config';
@@ -46,6 +49,11 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
   });
   let draining = false;
   const metrics = createMetrics({ service: 'api' });
+  const tokens = new TokenService({
+    secret: config.jwt.secret,
+    previousSecret: config.jwt.previousSecret,
+    accessTtlSeconds: config.jwt.accessTtlSeconds,
+  });
   const deps: AppDeps = {
     config,
     logger,
@@ -55,6 +63,9 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     isDraining: () => draining,
     version: VERSION,
     devices: new DeviceDirectory(pool),
+    tokens,
+    sessions: new Sessions(pool, tokens, { refreshTtlDays: config.jwt.refreshTtlDays }),
+    limiter: new LoginLimiter(redis, config.login),
     pipeline: new IngestPipeline({
       pool,
       redis,

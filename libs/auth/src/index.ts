@@ -1,1 +1,3 @@
 export { deviceTokenMatches, generateDeviceIdentifier, generateDeviceToken, hashDeviceToken } from './device-tokens';
+export { dummyPasswordHash, hashPassword, verifyPassword } from './passwords';
+export { InvalidTokenError, keyId, TokenService, type AccessClaims, type Role, type TokenServiceOptions } from './jwt';
