@@ -12,6 +12,8 @@ import type { IngestPipeline } from './ingest/pipeline';
 import { debugRoutes } from './routes/debug';
 import { ingestRoutes } from './routes/ingest';
 import { authRoutes } from './routes/auth';
+import { vehicleRoutes } from './routes/vehicles';
+import { Vehicles } from './vehicles/vehicles';
 import type { LoginLimiter } from './auth/rate-limit';
 import type { Sessions } from './auth/sessions';
 import type { TokenService } from '@fleet/auth';
@@ -73,6 +75,7 @@ export function createApp(deps: AppDeps): express.Express {
       refreshTtlDays: config.jwt.refreshTtlDays,
     }),
   );
+  v1.use(vehicleRoutes({ vehicles: new Vehicles(deps.pool, () => deps.devices.invalidate()), tokens: deps.tokens }));
   if (config.env === 'test' || config.env === 'development') v1.use('/_debug', debugRoutes());
   app.use('/api/v1', v1);
 

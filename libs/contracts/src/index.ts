@@ -2,3 +2,4 @@ export * from './errors';
 export * from './health';
 export * from './ingest';
 export * from './auth';
+export * from './vehicles';

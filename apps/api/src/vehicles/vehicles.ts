@@ -1,0 +1,197 @@
+import { generateDeviceIdentifier, generateDeviceToken, hashDeviceToken } from '@fleet/auth';
+import type {
+  Vehicle,
+  VehicleInput,
+  VehicleList,
+  VehicleListQuery,
+  VehicleUpdate,
+  VehicleWithToken,
+} from '@fleet/contracts';
+import type { Pool } from 'pg';
+import { AppError, notFound } from '../errors';
+
+interface Row {
+  id: string;
+  name: string;
+  plate: string | null;
+  type: string;
+  speed_limit_kmh: number | null;
+  color: string | null;
+  icon: string | null;
+  attributes: Record<string, unknown>;
+  device_identifier: string;
+  device_disabled_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS =
+  'id, name, plate, type, speed_limit_kmh, color, icon, attributes, device_identifier, device_disabled_at, created_at, updated_at';
+
+const toVehicle = (r: Row): Vehicle => ({
+  id: r.id,
+  name: r.name,
+  plate: r.plate,
+  type: r.type,
+  speedLimitKmh: r.speed_limit_kmh,
+  color: r.color,
+  icon: r.icon,
+  attributes: r.attributes,
+  deviceIdentifier: r.device_identifier,
+  deviceDisabled: r.device_disabled_at !== null,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+const duplicateIdentifier = (err: unknown) =>
+  (err as { code?: string; constraint?: string }).code === '23505' &&
+  (err as { constraint?: string }).constraint === 'vehicles_device_identifier_unique';
+
+const SORTS: Record<VehicleListQuery['sort'], string> = {
+  name: 'name ASC, id',
+  '-name': 'name DESC, id',
+  createdAt: 'created_at ASC, id',
+  '-createdAt': 'created_at DESC, id',
+};
+
+/**
+ * The fleet of one organization. Every query is scoped by organization: another organization's
+ * vehicle is "not found", so its existence does not leak.
+ */
+export class Vehicles {
+  constructor(
+    private readonly pool: Pool,
+    private readonly onDeviceChange: () => void,
+  ) {}
+
+  async list(org: string, q: VehicleListQuery): Promise<VehicleList> {
+    const where = ['organization_id = $1'];
+    const params: unknown[] = [org];
+    if (q.q) {
+      params.push(`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(
+        `(name ILIKE $${params.length} OR plate ILIKE $${params.length} OR device_identifier ILIKE $${params.length})`,
+      );
+    }
+    if (q.type) {
+      params.push(q.type);
+      where.push(`type = $${params.length}`);
+    }
+    const filter = where.join(' AND ');
+    const [rows, count] = await Promise.all([
+      this.pool.query<Row>(
+        `SELECT ${COLUMNS} FROM vehicles WHERE ${filter} ORDER BY ${SORTS[q.sort]} LIMIT ${q.limit} OFFSET ${q.offset}`,
+        params,
+      ),
+      this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM vehicles WHERE ${filter}`, params),
+    ]);
+    return { items: rows.rows.map(toVehicle), total: Number(count.rows[0].n), limit: q.limit, offset: q.offset };
+  }
+
+  async get(org: string, id: string): Promise<Vehicle> {
+    if (!isUuid(id)) throw notFound('vehicle');
+    const res = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM vehicles WHERE id = $1 AND organization_id = $2`, [
+      id,
+      org,
+    ]);
+    if (!res.rows[0]) throw notFound('vehicle');
+    return toVehicle(res.rows[0]);
+  }
+
+  async create(org: string, input: VehicleInput): Promise<VehicleWithToken> {
+    const deviceToken = generateDeviceToken();
+    try {
+      const res = await this.pool.query<Row>(
+        `INSERT INTO vehicles (organization_id, name, plate, type, speed_limit_kmh, color, icon, attributes, device_identifier, device_token_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
+        [
+          org,
+          input.name,
+          input.plate ?? null,
+          input.type,
+          input.speedLimitKmh ?? null,
+          input.color ?? null,
+          input.icon ?? null,
+          input.attributes,
+          input.deviceIdentifier ?? generateDeviceIdentifier(),
+          hashDeviceToken(deviceToken),
+        ],
+      );
+      return { vehicle: toVehicle(res.rows[0]), deviceToken };
+    } catch (err) {
+      if (duplicateIdentifier(err))
+        throw new AppError(409, 'conflict', 'this device identifier is already registered', [
+          { path: 'deviceIdentifier', message: 'already in use' },
+        ]);
+      throw err;
+    }
+  }
+
+  async update(org: string, id: string, patch: VehicleUpdate): Promise<Vehicle> {
+    await this.get(org, id);
+    const columns: Record<string, unknown> = {
+      name: patch.name,
+      plate: patch.plate,
+      type: patch.type,
+      speed_limit_kmh: patch.speedLimitKmh,
+      color: patch.color,
+      icon: patch.icon,
+      attributes: patch.attributes,
+      device_identifier: patch.deviceIdentifier,
+    };
+    const sets: string[] = [];
+    const params: unknown[] = [id, org];
+    for (const [column, value] of Object.entries(columns)) {
+      if (value === undefined) continue;
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    }
+    if (patch.deviceDisabled !== undefined)
+      sets.push(`device_disabled_at = ${patch.deviceDisabled ? 'COALESCE(device_disabled_at, now())' : 'NULL'}`);
+    try {
+      const res = await this.pool.query<Row>(
+        `UPDATE vehicles SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND organization_id = $2 RETURNING ${COLUMNS}`,
+        params,
+      );
+      if (patch.deviceDisabled !== undefined || patch.deviceIdentifier !== undefined) this.onDeviceChange();
+      return toVehicle(res.rows[0]);
+    } catch (err) {
+      if (duplicateIdentifier(err))
+        throw new AppError(409, 'conflict', 'this device identifier is already registered', [
+          { path: 'deviceIdentifier', message: 'already in use' },
+        ]);
+      throw err;
+    }
+  }
+
+  /** A new device token; the old one stops working. Shown once. */
+  async regenerateToken(org: string, id: string): Promise<VehicleWithToken> {
+    await this.get(org, id);
+    const deviceToken = generateDeviceToken();
+    const res = await this.pool.query<Row>(
+      `UPDATE vehicles SET device_token_hash = $3, updated_at = now() WHERE id = $1 AND organization_id = $2 RETURNING ${COLUMNS}`,
+      [id, org, hashDeviceToken(deviceToken)],
+    );
+    this.onDeviceChange();
+    return { vehicle: toVehicle(res.rows[0]), deviceToken };
+  }
+
+  /** Deletes the vehicle with its whole history. */
+  async remove(org: string, id: string): Promise<void> {
+    await this.get(org, id);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('DELETE FROM positions WHERE vehicle_id = $1', [id]);
+      await client.query('DELETE FROM vehicles WHERE id = $1 AND organization_id = $2', [id, org]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    this.onDeviceChange();
+  }
+}

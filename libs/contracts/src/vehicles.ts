@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour such as #1f77b4');
+const identifier = z
+  .string()
+  .min(4)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+
+export const VehicleInput = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    plate: z.string().trim().max(20).nullable().optional(),
+    type: z.enum(['car', 'van', 'truck', 'bus', 'motorbike', 'bicycle', 'person', 'other']).default('car'),
+    speedLimitKmh: z.number().positive().max(400).nullable().optional(),
+    color: color.nullable().optional(),
+    icon: z.string().max(40).nullable().optional(),
+    attributes: z.record(z.string().max(64), z.unknown()).default({}),
+    /** What the tracker sends; the server proposes a long random one when absent. */
+    deviceIdentifier: identifier.optional(),
+  })
+  .strict();
+export type VehicleInput = z.infer<typeof VehicleInput>;
+
+export const VehicleUpdate = VehicleInput.partial()
+  .extend({ attributes: z.record(z.string().max(64), z.unknown()).optional(), deviceDisabled: z.boolean().optional() })
+  .strict();
+export type VehicleUpdate = z.infer<typeof VehicleUpdate>;
+
+export const Vehicle = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  plate: z.string().nullable(),
+  type: z.string(),
+  speedLimitKmh: z.number().nullable(),
+  color: z.string().nullable(),
+  icon: z.string().nullable(),
+  attributes: z.record(z.string(), z.unknown()),
+  deviceIdentifier: z.string(),
+  deviceDisabled: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Vehicle = z.infer<typeof Vehicle>;
+
+/** Answer of creation and token regeneration: the device token is shown this once. */
+export const VehicleWithToken = z.object({ vehicle: Vehicle, deviceToken: z.string() });
+export type VehicleWithToken = z.infer<typeof VehicleWithToken>;
+
+export const VehicleListQuery = z
+  .object({
+    q: z.string().max(100).optional(),
+    type: z.string().max(20).optional(),
+    sort: z.enum(['name', '-name', 'createdAt', '-createdAt']).default('name'),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+export type VehicleListQuery = z.infer<typeof VehicleListQuery>;
+
+export const VehicleList = z.object({
+  items: z.array(Vehicle),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+export type VehicleList = z.infer<typeof VehicleList>;
