@@ -13,6 +13,7 @@ import { debugRoutes } from './routes/debug';
 import { ingestRoutes } from './routes/ingest';
 import { authRoutes } from './routes/auth';
 import { vehicleRoutes } from './routes/vehicles';
+import { docsRoutes } from './openapi/docs-routes';
 import { Vehicles } from './vehicles/vehicles';
 import type { LoginLimiter } from './auth/rate-limit';
 import type { Sessions } from './auth/sessions';
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.get('/metrics', metrics.handler);
+  app.use(docsRoutes());
 
   const v1 = express.Router();
   v1.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));

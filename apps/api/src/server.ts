@@ -15,6 +15,8 @@ import { VERSION } from './version';
 
 export interface ApiHandle {
   port: number;
+  /** What the app was built from (tests rebuild the app to inspect its routes). */
+  deps: AppDeps;
   /** The OsmAnd listener's port, when enabled. */
   osmandPort?: number;
   pool: Pool;
@@ -99,5 +101,5 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
       logger.info('api stopped');
     })());
 
-  return { port: http.port, osmandPort: osmand?.port, pool, db: createDb(pool), redis, stop };
+  return { port: http.port, deps, osmandPort: osmand?.port, pool, db: createDb(pool), redis, stop };
 }

@@ -1,0 +1,309 @@
+import {
+  ErrorBody,
+  GpxImportResult,
+  HealthResponse,
+  IngestAccepted,
+  IngestRequest,
+  LoginRequest,
+  Me,
+  PasswordChangeRequest,
+  ReadyResponse,
+  RefreshRequest,
+  TokenResponse,
+  Vehicle,
+  VehicleInput,
+  VehicleList,
+  VehicleListQuery,
+  VehicleUpdate,
+  VehicleWithToken,
+} from '@fleet/contracts';
+import { z } from 'zod';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type Security = 'none' | 'user' | 'device' | 'basic-device' | 'device-identifier';
+
+export interface Response {
+  description: string;
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
+/** One documented operation. `path` is written the Express way (`/api/v1/vehicles/:id`). */
+export interface RouteDoc {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  security: Security;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  bodyContentType?: string;
+  responses: Record<number, Response>;
+}
+
+const idParams = z.object({ id: z.uuid() });
+const error = (description: string): Response => ({ description, schema: ErrorBody });
+const common = {
+  400: error('invalid request; `details` names each problem'),
+  401: error('not signed in, or the token is invalid or expired'),
+};
+const plain: Response = { description: 'Prometheus text format', contentType: 'text/plain' };
+
+/**
+ * Every route the API serves (except the development-only `/api/v1/_debug`). A test compares this
+ * table with the routes Express actually has, so a route cannot be added without being documented.
+ */
+export const ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'The process is alive',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'alive', schema: HealthResponse } },
+  },
+  {
+    method: 'get',
+    path: '/ready',
+    summary: 'PostgreSQL and Redis answer and the process is not draining',
+    tag: 'operations',
+    security: 'none',
+    responses: {
+      200: { description: 'ready', schema: ReadyResponse },
+      503: { description: 'not ready, or draining', schema: ReadyResponse },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (not exposed by the gateway)',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: plain },
+  },
+  {
+    method: 'get',
+    path: '/api/docs',
+    summary: 'This document, browsable',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'HTML', contentType: 'text/html' } },
+  },
+  {
+    method: 'get',
+    path: '/api/docs/openapi.json',
+    summary: 'This document',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
+  },
+
+  {
+    method: 'post',
+    path: '/api/v1/positions',
+    summary: 'Send one position or a batch (up to 1,000); speed in km/h',
+    tag: 'ingestion',
+    security: 'device',
+    body: IngestRequest,
+    responses: {
+      202: { description: 'accepted: committed to staging, stored shortly', schema: IngestAccepted },
+      ...common,
+      403: error('device disabled, or positions of another vehicle'),
+      503: error('database unavailable; nothing accepted, retry later'),
+    },
+  },
+  ...(['get', 'post'] as const).map((method): RouteDoc => ({
+    method,
+    path: '/api/v1/osmand',
+    summary: 'OsmAnd protocol as Traccar Client sends it (also on the OsmAnd port, at /)',
+    tag: 'ingestion',
+    security: 'device-identifier',
+    query: z
+      .object({
+        id: z.string(),
+        timestamp: z.string().optional(),
+        lat: z.string().optional(),
+        lon: z.string().optional(),
+        location: z.string().optional(),
+        speed: z.string().optional().describe('knots'),
+      })
+      .loose(),
+    responses: {
+      200: { description: 'accepted (empty body, as Traccar answers)' },
+      400: error('invalid fix, or unknown device (query form)'),
+      404: error('unknown device (JSON form)'),
+      403: error('device disabled'),
+    },
+  })),
+  {
+    method: 'post',
+    path: '/api/v1/owntracks',
+    summary: 'OwnTracks HTTP mode (Basic auth: any user, device token as password)',
+    tag: 'ingestion',
+    security: 'basic-device',
+    body: z.object({ _type: z.string() }).loose(),
+    responses: {
+      200: {
+        description: 'the organization’s other vehicles, as OwnTracks cards and locations',
+        schema: z.array(z.object({ _type: z.string() }).loose()),
+      },
+      ...common,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/overland',
+    summary: 'Overland batch of GeoJSON points (bearer device token, or ?token=)',
+    tag: 'ingestion',
+    security: 'device',
+    body: z.object({ locations: z.array(z.unknown()) }),
+    responses: { 200: { description: 'accepted', schema: z.object({ result: z.literal('ok') }) }, ...common },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vehicles/:id/import',
+    summary: 'Upload a GPX 1.0/1.1 track (streamed)',
+    tag: 'ingestion',
+    security: 'device',
+    params: idParams,
+    bodyContentType: 'application/gpx+xml',
+    responses: {
+      202: { description: 'imported', schema: GpxImportResult },
+      200: { description: 'nothing to import', schema: GpxImportResult },
+      ...common,
+      404: error('not this device’s vehicle'),
+      413: error('file too large'),
+    },
+  },
+
+  {
+    method: 'post',
+    path: '/api/v1/auth/login',
+    summary: 'Sign in; the web gets the refresh token as an httpOnly cookie, mobile in the body',
+    tag: 'auth',
+    security: 'none',
+    body: LoginRequest,
+    responses: {
+      200: { description: 'signed in', schema: TokenResponse },
+      ...common,
+      429: error('too many attempts; see Retry-After'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/refresh',
+    summary: 'New access token; the refresh token rotates (reuse revokes the sign-in)',
+    tag: 'auth',
+    security: 'none',
+    body: RefreshRequest,
+    responses: { 200: { description: 'refreshed', schema: TokenResponse }, ...common },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/logout',
+    summary: 'Sign out (revokes the refresh token’s sign-in)',
+    tag: 'auth',
+    security: 'none',
+    body: RefreshRequest,
+    responses: { 204: { description: 'signed out' } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/auth/me',
+    summary: 'The signed-in user',
+    tag: 'auth',
+    security: 'user',
+    responses: { 200: { description: 'the user', schema: Me }, 401: common[401] },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/password',
+    summary: 'Change the password (signs out every other session)',
+    tag: 'auth',
+    security: 'user',
+    body: PasswordChangeRequest,
+    responses: { 204: { description: 'changed' }, ...common, 403: error('current password is wrong') },
+  },
+
+  {
+    method: 'get',
+    path: '/api/v1/vehicles',
+    summary: 'List the organization’s vehicles',
+    tag: 'vehicles',
+    security: 'user',
+    query: VehicleListQuery,
+    responses: { 200: { description: 'a page of vehicles', schema: VehicleList }, ...common },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vehicles',
+    summary: 'Create a vehicle; its device token is shown once (admin, operator)',
+    tag: 'vehicles',
+    security: 'user',
+    body: VehicleInput,
+    responses: {
+      201: { description: 'created', schema: VehicleWithToken },
+      ...common,
+      403: error('needs admin or operator'),
+      409: error('device identifier in use'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vehicles/:id',
+    summary: 'One vehicle',
+    tag: 'vehicles',
+    security: 'user',
+    params: idParams,
+    responses: {
+      200: { description: 'the vehicle', schema: Vehicle },
+      ...common,
+      404: error('no such vehicle in this organization'),
+    },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/vehicles/:id',
+    summary: 'Change a vehicle; `deviceDisabled` refuses its positions, history kept (admin, operator)',
+    tag: 'vehicles',
+    security: 'user',
+    params: idParams,
+    body: VehicleUpdate,
+    responses: {
+      200: { description: 'the vehicle', schema: Vehicle },
+      ...common,
+      403: error('needs admin or operator'),
+      404: error('no such vehicle in this organization'),
+      409: error('device identifier in use'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/vehicles/:id',
+    summary: 'Delete a vehicle and its history (admin)',
+    tag: 'vehicles',
+    security: 'user',
+    params: idParams,
+    responses: {
+      204: { description: 'deleted' },
+      ...common,
+      403: error('needs admin'),
+      404: error('no such vehicle in this organization'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/vehicles/:id/device-token',
+    summary: 'Regenerate the device token; the old one stops working (admin, operator)',
+    tag: 'vehicles',
+    security: 'user',
+    params: idParams,
+    responses: {
+      200: { description: 'the new token, shown once', schema: VehicleWithToken },
+      ...common,
+      403: error('needs admin or operator'),
+      404: error('no such vehicle in this organization'),
+    },
+  },
+];
