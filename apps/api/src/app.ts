@@ -13,6 +13,8 @@ import { debugRoutes } from './routes/debug';
 import { ingestRoutes } from './routes/ingest';
 import { authRoutes } from './routes/auth';
 import { vehicleRoutes } from './routes/vehicles';
+import { userRoutes } from './routes/users';
+import { Users } from './users/users';
 import { docsRoutes } from './openapi/docs-routes';
 import { Vehicles } from './vehicles/vehicles';
 import type { LoginLimiter } from './auth/rate-limit';
@@ -77,6 +79,7 @@ export function createApp(deps: AppDeps): express.Express {
       refreshTtlDays: config.jwt.refreshTtlDays,
     }),
   );
+  v1.use(userRoutes({ users: new Users(deps.pool), tokens: deps.tokens }));
   v1.use(vehicleRoutes({ vehicles: new Vehicles(deps.pool, () => deps.devices.invalidate()), tokens: deps.tokens }));
   if (config.env === 'test' || config.env === 'development') v1.use('/_debug', debugRoutes());
   app.use('/api/v1', v1);

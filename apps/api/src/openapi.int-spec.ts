@@ -86,12 +86,14 @@ describe('organization isolation over the whole route table', () => {
     const client = new pg.Client({ connectionString: testDb.url });
     await client.connect();
     const hash = await hashPassword('isolation-test-pass');
+    const userOf: Record<string, string> = {};
     for (const slug of ['iso-a', 'iso-b']) {
       const org = await client.query('INSERT INTO organizations (name, slug) VALUES ($1, $1) RETURNING id', [slug]);
-      await client.query(
-        "INSERT INTO users (organization_id, email, role, password_hash) VALUES ($1, $2, 'admin', $3)",
+      const user = await client.query(
+        "INSERT INTO users (organization_id, email, role, password_hash) VALUES ($1, $2, 'admin', $3) RETURNING id",
         [org.rows[0].id, `admin@${slug}.example`, hash],
       );
+      userOf[slug] = user.rows[0].id;
     }
     await client.end();
     const token = async (slug: string) =>
@@ -114,13 +116,22 @@ describe('organization isolation over the whole route table', () => {
         })
       ).json(),
     );
+    // B's resource for each kind of :id route; a route of a new kind fails here until it is added.
+    const resourceOf = (path: string) => {
+      if (path.startsWith('/api/v1/vehicles/')) return created.vehicle.id;
+      if (path.startsWith('/api/v1/users/')) return userOf['iso-b'];
+      throw new Error(`no organization-B resource known for ${path}: extend this test`);
+    };
     const idRoutes = ROUTES.filter((r) => r.security === 'user' && r.path.includes(':id'));
     expect(idRoutes.length).toBeGreaterThan(0);
     for (const route of idRoutes) {
-      const res = await fetch(`${t.base}${route.path.replace(':id', created.vehicle.id)}`, {
+      const res = await fetch(`${t.base}${route.path.replace(':id', resourceOf(route.path))}`, {
         method: route.method.toUpperCase(),
         headers: { authorization: `Bearer ${a}`, 'content-type': 'application/json' },
-        body: route.method === 'get' || route.method === 'delete' ? undefined : JSON.stringify({ name: 'x' }),
+        body:
+          route.method === 'get' || route.method === 'delete'
+            ? undefined
+            : JSON.stringify(route.path.startsWith('/api/v1/users/') ? { role: 'admin' } : { name: 'x' }),
       });
       expect(`${route.method} ${route.path} → ${res.status}`).toBe(`${route.method} ${route.path} → 404`);
     }

@@ -3,3 +3,4 @@ export * from './health';
 export * from './ingest';
 export * from './auth';
 export * from './vehicles';
+export * from './users';

@@ -16,6 +16,12 @@ import {
   VehicleListQuery,
   VehicleUpdate,
   VehicleWithToken,
+  AcceptInvitationRequest,
+  Invitation,
+  InvitationRequest,
+  User,
+  UserList,
+  UserUpdate,
 } from '@fleet/contracts';
 import { z } from 'zod';
 
@@ -226,6 +232,58 @@ export const ROUTES: RouteDoc[] = [
     responses: { 204: { description: 'changed' }, ...common, 403: error('current password is wrong') },
   },
 
+  {
+    method: 'post',
+    path: '/api/v1/auth/accept-invitation',
+    summary: 'Accept an invitation: set a password, the user is created',
+    tag: 'auth',
+    security: 'none',
+    body: AcceptInvitationRequest,
+    responses: {
+      201: { description: 'the new user', schema: User },
+      400: common[400],
+      404: error('invitation not found, used or expired'),
+      409: error('email already registered'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/users',
+    summary: 'The organization’s users (admin)',
+    tag: 'users',
+    security: 'user',
+    responses: { 200: { description: 'users', schema: UserList }, 401: common[401], 403: error('needs admin') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/users/invitations',
+    summary: 'Invite someone by email with a role; the token is shown once (admin)',
+    tag: 'users',
+    security: 'user',
+    body: InvitationRequest,
+    responses: {
+      201: { description: 'the invitation', schema: Invitation },
+      ...common,
+      403: error('needs admin'),
+      409: error('email already registered'),
+    },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/users/:id',
+    summary: 'Change a user’s role or name, or disable them (admin; ends their sessions)',
+    tag: 'users',
+    security: 'user',
+    params: idParams,
+    body: UserUpdate,
+    responses: {
+      200: { description: 'the user', schema: User },
+      ...common,
+      403: error('needs admin'),
+      404: error('no such user in this organization'),
+      409: error('cannot demote or disable yourself'),
+    },
+  },
   {
     method: 'get',
     path: '/api/v1/vehicles',

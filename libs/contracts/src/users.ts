@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { Role } from './auth';
+
+export const User = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  role: Role,
+  disabled: z.boolean(),
+  createdAt: z.string(),
+});
+export type User = z.infer<typeof User>;
+
+export const UserList = z.object({ items: z.array(User) });
+export type UserList = z.infer<typeof UserList>;
+
+export const InvitationRequest = z
+  .object({ email: z.email().max(254), name: z.string().trim().max(100).default(''), role: Role })
+  .strict();
+export type InvitationRequest = z.infer<typeof InvitationRequest>;
+
+/** The invitation token is shown once: the admin passes it (or a link with it) to the invitee. */
+export const Invitation = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  role: Role,
+  expiresAt: z.string(),
+  token: z.string(),
+});
+export type Invitation = z.infer<typeof Invitation>;
+
+export const AcceptInvitationRequest = z
+  .object({
+    token: z.string().min(10).max(200),
+    password: z.string().min(10, 'at least 10 characters').max(1024),
+    name: z.string().trim().max(100).optional(),
+  })
+  .strict();
+export type AcceptInvitationRequest = z.infer<typeof AcceptInvitationRequest>;
+
+export const UserUpdate = z
+  .object({ role: Role.optional(), name: z.string().trim().max(100).optional(), disabled: z.boolean().optional() })
+  .strict();
+export type UserUpdate = z.infer<typeof UserUpdate>;
