@@ -134,6 +134,9 @@ function startService(name, file, extraEnv, tint) {
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Their own process group: Ctrl-C reaches only this launcher, which asks each service to drain
+    // exactly once (a second signal would make a service give up draining).
+    detached: true,
   });
   const prefix = color(tint, `[${name}]`.padEnd(9));
   for (const stream of [child.stdout, child.stderr]) {
@@ -167,6 +170,10 @@ function shutdown(code = 0) {
   }
 }
 process.on('SIGINT', () => shutdown(0));
+// Should the launcher itself die, its services go with it.
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
 process.on('SIGTERM', () => shutdown(0));
 
 startService('api', 'apps/api/src/main.ts', { PORT: String(API_PORT) }, '1;32');

@@ -7,7 +7,7 @@ import { DEMO } from './demo-data';
 import { seed } from './main';
 
 const root = path.resolve(__dirname, '../..');
-const TABLES = ['organizations', 'users', 'vehicles'];
+const TABLES = ['organizations', 'users', 'vehicles', 'positions', 'vehicle_state', 'geofences', 'events'];
 
 async function counts(url: string) {
   const client = new pg.Client({ connectionString: url });
@@ -30,10 +30,13 @@ describe('demo seed', () => {
   });
   afterAll(() => testDb.drop());
 
-  it('creates the demo organization, user and 25 vehicles, and running it twice changes nothing', async () => {
-    await seed(testDb.url);
+  it('creates the demo organization, user, 25 vehicles with days of positions, geofences and events; a second run changes nothing', async () => {
+    const result = await seed(testDb.url);
     const first = await counts(testDb.url);
-    expect(first).toEqual({ organizations: 1, users: 1, vehicles: 25 });
+    expect(first).toMatchObject({ organizations: 1, users: 1, vehicles: 25, vehicle_state: 25, geofences: 3 });
+    expect(first['positions']).toBe(result.positions);
+    expect(first['positions']).toBeGreaterThan(100_000);
+    expect(first['events']).toBeGreaterThan(0);
     await seed(testDb.url);
     expect(await counts(testDb.url)).toEqual(first);
     const client = new pg.Client({ connectionString: testDb.url });
@@ -59,9 +62,26 @@ describe('demo seed', () => {
       });
       expect(run.status).not.toBe(0);
       expect(run.stderr).toMatch(/production/);
-      expect(await counts(other.url)).toEqual({ organizations: 0, users: 0, vehicles: 0 });
+      expect(Object.values(await counts(other.url)).every((n) => n === 0)).toBe(true);
     } finally {
       await other.drop();
     }
+  });
+});
+
+describe('demo tracks', () => {
+  it('drive along the street network at city speeds, inside Madrid', async () => {
+    const { workingDay } = await import('./tracks');
+    const fixes = workingDay(3, Date.UTC(2026, 0, 12), 15);
+    expect(fixes.length).toBeGreaterThan(1500);
+    for (const f of fixes) {
+      expect(f.lat).toBeGreaterThan(40.39);
+      expect(f.lat).toBeLessThan(40.48);
+      expect(f.lon).toBeGreaterThan(-3.73);
+      expect(f.lon).toBeLessThan(-3.65);
+      expect(f.speedKmh).toBeLessThan(70);
+    }
+    expect(new Set(fixes.map((f) => f.ts)).size).toBe(fixes.length);
+    expect(workingDay(3, Date.UTC(2026, 0, 12), 15)).toEqual(fixes);
   });
 });
