@@ -93,6 +93,15 @@ describe('users and invitations', () => {
     expect(list.items.map((u) => u.email)).toContain('new.operator@ua.example');
     expect(list.items.map((u) => u.email)).not.toContain('admin@ub.example');
     expect((await call('viewer@a', 'GET', '/users')).status).toBe(403);
+    const page = UserList.parse(await (await call('admin@a', 'GET', '/users?role=operator&limit=1')).json());
+    expect(page).toMatchObject({ total: 1, limit: 1, offset: 0 });
+    expect(page.items[0]?.email).toBe('new.operator@ua.example');
+    for (const injection of ["' OR 1=1 --", "x%' OR email LIKE '%"]) {
+      const res = await call('admin@a', 'GET', `/users?q=${encodeURIComponent(injection)}`);
+      expect(res.status).toBe(200);
+      expect(UserList.parse(await res.json()).items).toHaveLength(0);
+    }
+    expect((await call('admin@a', 'GET', `/users?role=${encodeURIComponent("admin' OR '1'='1")}`)).status).toBe(400);
     expect(
       (await call('viewer@a', 'POST', '/users/invitations', { email: 'x@ua.example', role: 'admin' })).status,
     ).toBe(403);

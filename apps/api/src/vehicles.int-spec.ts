@@ -166,6 +166,17 @@ describe('vehicles', () => {
       expect(res.status).toBe(200);
       expect(VehicleList.parse(await res.json()).items).toHaveLength(0);
     }
+    for (const injection of ["' OR 1=1 --", "car' OR '1'='1", '1; DROP TABLE vehicles']) {
+      // Harmless either way: refused (too long for a type) or matching nothing.
+      const byType = await call('viewer@a', 'GET', `/vehicles?type=${encodeURIComponent(injection)}`);
+      if (byType.status === 200) expect(VehicleList.parse(await byType.json()).items).toHaveLength(0);
+      else expect(byType.status).toBe(400);
+      for (const param of ['sort', 'limit', 'offset']) {
+        const res = await call('viewer@a', 'GET', `/vehicles?${param}=${encodeURIComponent(injection)}`);
+        expect([param, res.status]).toEqual([param, 400]);
+        expect(await res.text()).not.toMatch(/syntax|SELECT|postgres|at \w+ \(/i);
+      }
+    }
     expect((await call('viewer@a', 'GET', `/vehicles/${encodeURIComponent("1' OR '1'='1")}`)).status).toBe(404);
   });
 });

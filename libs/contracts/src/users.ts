@@ -11,7 +11,22 @@ export const User = z.object({
 });
 export type User = z.infer<typeof User>;
 
-export const UserList = z.object({ items: z.array(User) });
+export const UserListQuery = z
+  .object({
+    q: z.string().max(100).optional(),
+    role: Role.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+export type UserListQuery = z.infer<typeof UserListQuery>;
+
+export const UserList = z.object({
+  items: z.array(User),
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
 export type UserList = z.infer<typeof UserList>;
 
 export const InvitationRequest = z

@@ -21,6 +21,7 @@ import {
   InvitationRequest,
   User,
   UserList,
+  UserListQuery,
   UserUpdate,
 } from '@fleet/contracts';
 import { z } from 'zod';
@@ -252,6 +253,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'The organization’s users (admin)',
     tag: 'users',
     security: 'user',
+    query: UserListQuery,
     responses: { 200: { description: 'users', schema: UserList }, 401: common[401], 403: error('needs admin') },
   },
   {

@@ -1,5 +1,5 @@
 import type { TokenService } from '@fleet/auth';
-import { AcceptInvitationRequest, InvitationRequest, UserUpdate } from '@fleet/contracts';
+import { AcceptInvitationRequest, InvitationRequest, UserListQuery, UserUpdate } from '@fleet/contracts';
 import { Router } from 'express';
 import { authenticate, caller, requireRole } from '../auth/middleware';
 import type { Users } from '../users/users';
@@ -7,8 +7,8 @@ import type { Users } from '../users/users';
 export function userRoutes(deps: { users: Users; tokens: TokenService }): Router {
   const router = Router();
   const admin = [authenticate(deps.tokens), requireRole('admin')];
-  router.get('/users', ...admin, async (_req, res) => {
-    res.json(await deps.users.list(caller(res).org));
+  router.get('/users', ...admin, async (req, res) => {
+    res.json(await deps.users.list(caller(res).org, UserListQuery.parse(req.query)));
   });
   router.post('/users/invitations', ...admin, async (req, res) => {
     const me = caller(res);

@@ -6,6 +6,7 @@ import type {
   InvitationRequest,
   User,
   UserList,
+  UserListQuery,
   UserUpdate,
 } from '@fleet/contracts';
 import type { Pool } from 'pg';
@@ -36,12 +37,23 @@ const INVITATION_DAYS = 7;
 export class Users {
   constructor(private readonly pool: Pool) {}
 
-  async list(org: string): Promise<UserList> {
-    const res = await this.pool.query<Row>(
-      `SELECT ${COLUMNS} FROM users WHERE organization_id = $1 ORDER BY lower(email)`,
-      [org],
-    );
-    return { items: res.rows.map(toUser) };
+  async list(org: string, q: UserListQuery): Promise<UserList> {
+    const where = ['organization_id = $1'];
+    const params: unknown[] = [org];
+    if (q.q) {
+      params.push(`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(email ILIKE $${params.length} OR name ILIKE $${params.length})`);
+    }
+    if (q.role) where.push(`role = $${params.push(q.role)}`);
+    const filter = where.join(' AND ');
+    const [rows, count] = await Promise.all([
+      this.pool.query<Row>(
+        `SELECT ${COLUMNS} FROM users WHERE ${filter} ORDER BY lower(email) LIMIT ${q.limit} OFFSET ${q.offset}`,
+        params,
+      ),
+      this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE ${filter}`, params),
+    ]);
+    return { items: rows.rows.map(toUser), total: Number(count.rows[0].n), limit: q.limit, offset: q.offset };
   }
 
   async invite(org: string, invitedBy: string, input: InvitationRequest): Promise<Invitation> {
