@@ -35,11 +35,6 @@ export class DeviceDirectory {
     return this.cached(`tok:${hashDeviceToken(token)}`, 'device_token_hash = $1', hashDeviceToken(token));
   }
 
-  byVehicleId(vehicleId: string): Promise<Device | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(vehicleId)) return Promise.resolve(undefined);
-    return this.cached(`veh:${vehicleId}`, 'id = $1', vehicleId);
-  }
-
   private async cached(key: string, where: string, value: string): Promise<Device | undefined> {
     const now = Date.now();
     const hit = this.cache.get(key);

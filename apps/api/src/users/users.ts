@@ -11,6 +11,7 @@ import type {
 } from '@fleet/contracts';
 import type { Pool } from 'pg';
 import { AppError, notFound } from '../errors';
+import { containsPattern, isUuid } from '../sql';
 
 interface Row {
   id: string;
@@ -29,7 +30,6 @@ const toUser = (r: Row): User => ({
   disabled: r.disabled_at !== null,
   createdAt: r.created_at.toISOString(),
 });
-const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const INVITATION_DAYS = 7;
 
@@ -41,7 +41,7 @@ export class Users {
     const where = ['organization_id = $1'];
     const params: unknown[] = [org];
     if (q.q) {
-      params.push(`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      params.push(containsPattern(q.q));
       where.push(`(email ILIKE $${params.length} OR name ILIKE $${params.length})`);
     }
     if (q.role) where.push(`role = $${params.push(q.role)}`);

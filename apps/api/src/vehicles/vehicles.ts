@@ -9,6 +9,7 @@ import type {
 } from '@fleet/contracts';
 import type { Pool } from 'pg';
 import { AppError, notFound } from '../errors';
+import { containsPattern, isUuid } from '../sql';
 
 interface Row {
   id: string;
@@ -43,7 +44,6 @@ const toVehicle = (r: Row): Vehicle => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 const duplicateIdentifier = (err: unknown) =>
   (err as { code?: string; constraint?: string }).code === '23505' &&
   (err as { constraint?: string }).constraint === 'vehicles_device_identifier_unique';
@@ -69,7 +69,7 @@ export class Vehicles {
     const where = ['organization_id = $1'];
     const params: unknown[] = [org];
     if (q.q) {
-      params.push(`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      params.push(containsPattern(q.q));
       where.push(
         `(name ILIKE $${params.length} OR plate ILIKE $${params.length} OR device_identifier ILIKE $${params.length})`,
       );
