@@ -126,6 +126,10 @@ describe('vehicles', () => {
 
   it('enforces roles: viewers read, operators manage, only admins delete', async () => {
     expect((await call('viewer@a', 'POST', '/vehicles', { name: 'Nope' })).status).toBe(403);
+    // Unknown fields are refused, not ignored: a typo must not be silently dropped.
+    const typo = await call('operator@a', 'POST', '/vehicles', { name: 'Typo', speedlimit: 80 });
+    expect(typo.status).toBe(400);
+    expect(JSON.stringify(ErrorBody.parse(await typo.json()).error.details)).toContain('speedlimit');
     const { vehicle } = VehicleWithToken.parse(
       await (await call('operator@a', 'POST', '/vehicles', { name: 'Temp' })).json(),
     );
