@@ -95,6 +95,7 @@ const ingestDeps = (deps: AppDeps) => ({
   pool: deps.pool,
   bodyLimit: deps.config.http.bodyLimit,
   gpxMaxBytes: deps.config.ingest.gpxMaxBytes,
+  tokens: deps.tokens,
 });
 
 /** Request id, metrics, access log and the drain gate: the same on every listener. */

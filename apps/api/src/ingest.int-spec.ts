@@ -1,4 +1,5 @@
-import { ErrorBody, GpxImportResult, IngestAccepted } from '@fleet/contracts';
+import { hashPassword } from '@fleet/auth';
+import { ErrorBody, GpxImportResult, IngestAccepted, TokenResponse } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
@@ -272,6 +273,32 @@ describe('GPX import', () => {
     await eventually(async () => (await stored(v)) === 2499, 'GPX points stored');
     const speed = await db.query('SELECT max(speed_kmh) AS s FROM positions WHERE vehicle_id = $1', [v.id]);
     expect(speed.rows[0].s).toBe(18);
+  });
+
+  it('lets an operator of the organization upload for any of its vehicles, and nobody else', async () => {
+    const v = fleet[4];
+    await db.query(
+      "INSERT INTO users (organization_id, email, role, password_hash) VALUES ($1, 'ops@ingest.example', 'operator', $3), ($1, 'viewer@ingest.example', 'viewer', $3), ($2, 'ops@other.example', 'operator', $3)",
+      [
+        v.organizationId,
+        (await db.query("INSERT INTO organizations (name, slug) VALUES ('other', 'other-ingest') RETURNING id")).rows[0]
+          .id,
+        await hashPassword('gpx-upload-pass'),
+      ],
+    );
+    const tokenOf = async (email: string) =>
+      TokenResponse.parse(await (await postJson('/api/v1/auth/login', { email, password: 'gpx-upload-pass' })).json())
+        .accessToken;
+    const gpx = `<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg><trkpt lat="40.5" lon="-3.5"><time>2025-06-02T08:00:00Z</time></trkpt></trkseg></trk></gpx>`;
+    const upload = (token: string) =>
+      fetch(`${t.base}/api/v1/vehicles/${v.id}/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gpx+xml' },
+        body: gpx,
+      });
+    expect((await upload(await tokenOf('ops@ingest.example'))).status).toBe(202);
+    expect((await upload(await tokenOf('viewer@ingest.example'))).status).toBe(403);
+    expect((await upload(await tokenOf('ops@other.example'))).status).toBe(404);
   });
 
   it('refuses a document that is not GPX, and another vehicle', async () => {

@@ -35,6 +35,11 @@ export class DeviceDirectory {
     return this.cached(`tok:${hashDeviceToken(token)}`, 'device_token_hash = $1', hashDeviceToken(token));
   }
 
+  /** The device of a vehicle, by the vehicle's id (a canonical UUID). */
+  byVehicle(vehicleId: string): Promise<Device | undefined> {
+    return this.cached(`veh:${vehicleId}`, 'id = $1', vehicleId);
+  }
+
   private async cached(key: string, where: string, value: string): Promise<Device | undefined> {
     const now = Date.now();
     const hit = this.cache.get(key);

@@ -5,6 +5,7 @@ const SECURITY: Record<Security, Array<Record<string, string[]>>> = {
   none: [],
   user: [{ userToken: [] }],
   device: [{ deviceToken: [] }],
+  'device-or-user': [{ deviceToken: [] }, { userToken: [] }],
   'basic-device': [{ deviceBasic: [] }],
   'device-identifier': [],
 };

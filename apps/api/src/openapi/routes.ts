@@ -27,7 +27,7 @@ import {
 import { z } from 'zod';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-export type Security = 'none' | 'user' | 'device' | 'basic-device' | 'device-identifier';
+export type Security = 'none' | 'user' | 'device' | 'device-or-user' | 'basic-device' | 'device-identifier';
 
 export interface Response {
   description: string;
@@ -170,9 +170,10 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/vehicles/:id/import',
-    summary: 'Upload a GPX 1.0/1.1 track (streamed)',
+    summary:
+      'Upload a GPX 1.0/1.1 track (streamed): the vehicle’s device token, or an admin/operator of its organization',
     tag: 'ingestion',
-    security: 'device',
+    security: 'device-or-user',
     params: idParams,
     bodyContentType: 'application/gpx+xml',
     responses: {

@@ -1,7 +1,9 @@
 import { IngestRequest, type ErrorDetail, type GpxImportResult, type PositionInput } from '@fleet/contracts';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Pool } from 'pg';
+import type { TokenService } from '@fleet/auth';
 import { AppError, zodDetails } from '../errors';
+import { isUuid } from '../sql';
 import type { Device, DeviceDirectory } from '../ingest/devices';
 import { parseTimestamp, type RawFix } from '../ingest/fix';
 import { readGpx } from '../ingest/gpx';
@@ -14,6 +16,8 @@ export interface IngestRouteDeps {
   pool: Pool;
   bodyLimit: string;
   gpxMaxBytes: number;
+  /** Verifies signed-in users (GPX upload by an operator). */
+  tokens: TokenService;
 }
 
 function bearerToken(req: Request): string | undefined {
@@ -54,6 +58,22 @@ async function deviceForToken(
     deps.pipeline.reject(protocol, 'disabled_device');
     throw disabled();
   }
+  return device;
+}
+
+const looksLikeJwt = (token: string | undefined) => token !== undefined && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(token);
+
+/** The device of a vehicle the signed-in user may write to (admin or operator of its organization). */
+async function deviceForUser(deps: IngestRouteDeps, token: string, vehicleId: string): Promise<Device> {
+  let claims;
+  try {
+    claims = await deps.tokens.verify(token);
+  } catch {
+    throw unauthorized('access token invalid or expired', { 'WWW-Authenticate': 'Bearer realm="fleet"' });
+  }
+  if (claims.role === 'viewer') throw new AppError(403, 'forbidden', 'needs the role admin or operator');
+  const device = isUuid(vehicleId) ? await deps.devices.byVehicle(vehicleId) : undefined;
+  if (!device || device.organizationId !== claims.org) throw new AppError(404, 'not_found', 'vehicle not found');
   return device;
 }
 
@@ -154,9 +174,14 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
   });
 
   // GPX upload, streamed: staged in batches of 1,000 points as the file is read.
+  // GPX upload: by the vehicle's own device token, or by a signed-in admin or operator of its organization.
   router.post('/vehicles/:id/import', async (req, res) => {
-    const device = await deviceForToken(deps, 'gpx', bearerToken(req));
-    if (device.vehicleId !== req.params['id']) throw new AppError(404, 'not_found', 'vehicle not found');
+    const token = bearerToken(req);
+    const vehicleId = req.params['id'] as string;
+    const device = looksLikeJwt(token)
+      ? await deviceForUser(deps, token!, vehicleId)
+      : await deviceForToken(deps, 'gpx', token);
+    if (device.vehicleId !== vehicleId) throw new AppError(404, 'not_found', 'vehicle not found');
     const declared = Number(req.get('content-length') ?? 0);
     if (declared > deps.gpxMaxBytes)
       throw new AppError(413, 'payload_too_large', `GPX files up to ${deps.gpxMaxBytes} bytes`);
