@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { prepareMachine } from '../dev/setup.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const env = {
@@ -26,6 +27,12 @@ function step(name, cmd, cmdArgs) {
   console.log(`${ok ? '✔' : '✘'} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return ok;
 }
+
+// On a fresh machine `npm test` sets itself up like `npm start`: dependencies, services, PostGIS.
+await prepareMachine({
+  databaseUrl: process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+});
 
 const checks = [];
 if (!skipChecks) {
