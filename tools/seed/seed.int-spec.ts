@@ -1,12 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { runSource } from '@fleet/runtime/testing';
 import { verify } from '@node-rs/argon2';
 import pg from 'pg';
 import { DEMO } from './demo-data';
 import { seed } from './main';
 
-const root = path.resolve(__dirname, '../..');
 const TABLES = ['organizations', 'users', 'vehicles', 'positions', 'vehicle_state', 'geofences', 'events'];
 
 async function counts(url: string) {
@@ -50,16 +48,7 @@ describe('demo seed', () => {
   it('refuses to run with APP_ENV=production and changes nothing', async () => {
     const other = await createTestDatabase('seed-prod');
     try {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'tools/seed/main.ts'], {
-        cwd: root,
-        env: {
-          ...process.env,
-          TSX_TSCONFIG_PATH: 'tsconfig.base.json',
-          APP_ENV: 'production',
-          DATABASE_URL: other.url,
-        },
-        encoding: 'utf8',
-      });
+      const run = runSource('tools/seed/main.ts', { APP_ENV: 'production', DATABASE_URL: other.url });
       expect(run.status).not.toBe(0);
       expect(run.stderr).toMatch(/production/);
       expect(Object.values(await counts(other.url)).every((n) => n === 0)).toBe(true);

@@ -1,15 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { ensureDatabase, runMigrations } from '@fleet/db';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
-import { startOwnPostgres, startOwnRedis, waitFor, type OwnServer } from '@fleet/runtime/testing';
+import { runSource, startOwnPostgres, startOwnRedis, waitFor, type OwnServer } from '@fleet/runtime/testing';
 import IORedis from 'ioredis';
 import pg from 'pg';
 import { countPositions, createFleet, startWorkerProcess, type WorkerProcess } from './testing/fixtures';
 import { startTestApi, type StartedApi } from './testing/harness';
 import { sendBatches } from './testing/load';
 
-const root = path.resolve(__dirname, '../../..');
 const startTs = Date.now() - 20 * 3_600_000;
 
 async function unprocessed(url: string): Promise<number> {
@@ -106,15 +103,7 @@ describe('ingestion under faults: every position answered 202 is stored exactly 
         },
       });
       expect(sent.accepted).toBe(30_000);
-      const replay = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', 'apps/worker/src/cli/replay.ts', `--since=${runStarted.toISOString()}`],
-        {
-          cwd: root,
-          env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', ...env },
-          encoding: 'utf8',
-        },
-      );
+      const replay = runSource('apps/worker/src/cli/replay.ts', env, [`--since=${runStarted.toISOString()}`]);
       expect(replay.status).toBe(0);
       expect(replay.stdout).toMatch(/republished \d+/);
       await waitFor(async () => (await countPositions(testDb.url)) === 30_000, {

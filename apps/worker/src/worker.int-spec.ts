@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ReadyResponse } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { createLogger } from '@fleet/logging-json';
-import { freePort, startOwnRedis, waitFor } from '@fleet/runtime/testing';
+import { freePort, spawnSource, startOwnRedis, waitFor } from '@fleet/runtime/testing';
 import { loadWorkerConfig } from './config';
 import { start } from './server';
 
-const root = path.resolve(__dirname, '../../..');
 const quiet = createLogger({ service: 'worker', format: 'json', level: 'error', stream: new PassThrough() });
 
 describe('worker', () => {
@@ -77,19 +74,12 @@ describe('worker', () => {
 
   it('exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        TSX_TSCONFIG_PATH: 'tsconfig.base.json',
-        APP_ENV: 'test',
-        METRICS_PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: testDb.url,
-      },
-      stdio: 'ignore',
+    const { child, exited } = spawnSource('apps/worker/src/main.ts', {
+      APP_ENV: 'test',
+      METRICS_PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: testDb.url,
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200, {
       timeoutMs: 20_000,
       what: 'worker ready',

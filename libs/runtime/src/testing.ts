@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -153,4 +153,41 @@ export async function startOwnPostgres(): Promise<OwnServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const repoRoot = path.resolve(__dirname, '../../..');
+const sourceEnv = (env: Record<string, string>) => ({
+  ...process.env,
+  TSX_TSCONFIG_PATH: 'tsconfig.base.json',
+  ...env,
+});
+
+export interface SourceProcess {
+  child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a TypeScript entry point of this repository as a process of its own, through tsx, as `npm start` does. */
+export function spawnSource(file: string, env: Record<string, string>, args: string[] = []): SourceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    cwd: repoRoot,
+    env: sourceEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+/** Runs a TypeScript entry point of this repository to completion (a CLI). */
+export function runSource(file: string, env: Record<string, string>, args: string[] = []): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', file, ...args], {
+    cwd: repoRoot,
+    env: sourceEnv(env),
+    encoding: 'utf8',
+  });
 }

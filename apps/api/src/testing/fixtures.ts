@@ -1,10 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
-import { freePort, waitFor } from '@fleet/runtime/testing';
+import { freePort, spawnSource, waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
-
-const root = path.resolve(__dirname, '../../../..');
 
 export interface TestVehicle {
   id: string;
@@ -52,26 +49,16 @@ export interface WorkerProcess {
 /** The real worker, as a process of its own (so it can be killed). */
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      TSX_TSCONFIG_PATH: 'tsconfig.base.json',
-      APP_ENV: 'test',
-      METRICS_PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_FORMAT: 'json',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, output, exited } = spawnSource('apps/worker/src/main.ts', {
+    APP_ENV: 'test',
+    METRICS_PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_FORMAT: 'json',
+    ...env,
   });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await waitFor(
     async () => {
-      if (child.exitCode !== null) throw new Error(`worker exited early:\n${output}`);
+      if (child.exitCode !== null) throw new Error(`worker exited early:\n${output()}`);
       return (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200;
     },
     { timeoutMs: 30_000, what: 'worker ready' },
@@ -79,7 +66,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   return {
     port,
     child,
-    output: () => output,
+    output,
     stop: async () => {
       child.kill('SIGTERM');
       return exited;
