@@ -58,6 +58,11 @@ export function num(value: unknown): number | undefined {
 /** Optional measurements outside their domain mean "unknown" (Android reports -1), not an error. */
 export const nonNegative = (v: number | undefined) => (v !== undefined && v >= 0 ? v : undefined);
 export const headingOf = (v: number | undefined) => (v !== undefined && v >= 0 && v <= 360 ? v % 360 : undefined);
+/** A speed in another unit (knots, m/s) as km/h; negative or missing means unknown. */
+export const speedKmh = (value: unknown, factor: number) => {
+  const speed = nonNegative(num(value));
+  return speed === undefined ? undefined : speed * factor;
+};
 export const percent = (v: number | undefined) => (v !== undefined && v >= 0 && v <= 100 ? v : undefined);
 
 export interface ValidFix extends RawFix {

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser } from 'saxes';
-import { headingOf, MPS_TO_KMH, nonNegative, num, parseTimestamp, type RawFix } from './fix';
+import { headingOf, MPS_TO_KMH, num, parseTimestamp, speedKmh, type RawFix } from './fix';
 
 export type GpxItem = { kind: 'point'; fix: RawFix; index: number } | { kind: 'error'; message: string };
 
@@ -39,7 +39,6 @@ export async function* readGpx(source: AsyncIterable<Buffer | string>): AsyncGen
     const name = local(tag.name);
     if (point && (name === 'trkpt' || name === 'rtept')) {
       const f = point.fields;
-      const speed = nonNegative(num(f['speed']));
       const attributes: Record<string, unknown> = {};
       for (const key of ['hdop', 'vdop', 'sat', 'hr', 'cad', 'atemp'])
         if (num(f[key]) !== undefined) attributes[key] = num(f[key]);
@@ -51,7 +50,7 @@ export async function* readGpx(source: AsyncIterable<Buffer | string>): AsyncGen
           lat: point.lat,
           lon: point.lon,
           altitude: num(f['ele']),
-          speedKmh: speed === undefined ? undefined : speed * MPS_TO_KMH,
+          speedKmh: speedKmh(f['speed'], MPS_TO_KMH),
           heading: headingOf(num(f['course'] ?? f['bearing'])),
           accuracy: undefined,
           attributes,

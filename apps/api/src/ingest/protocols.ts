@@ -1,5 +1,5 @@
 import type { RawFix } from './fix';
-import { headingOf, KNOTS_TO_KMH, MPS_TO_KMH, nonNegative, num, parseTimestamp, percent } from './fix';
+import { headingOf, KNOTS_TO_KMH, MPS_TO_KMH, nonNegative, num, parseTimestamp, percent, speedKmh } from './fix';
 
 const MAX_ATTRIBUTES = 50;
 
@@ -67,14 +67,13 @@ export function decodeOsmAnd(params: Record<string, string>, now: Date): { ident
   }
   const valid = params['valid'] === undefined ? undefined : !['false', '0'].includes(params['valid'].toLowerCase());
   if (valid === false) attributes['valid'] = false;
-  const speedKnots = nonNegative(num(params['speed']));
   return {
     identifier,
     fix: {
       ts: params['timestamp'] === undefined ? now : parseTimestamp(params['timestamp']),
       lat: lat ?? Number.NaN,
       lon: lon ?? Number.NaN,
-      speedKmh: speedKnots === undefined ? undefined : speedKnots * KNOTS_TO_KMH,
+      speedKmh: speedKmh(params['speed'], KNOTS_TO_KMH),
       heading: headingOf(num(params['bearing'] ?? params['heading'])),
       altitude: num(params['altitude']),
       accuracy: nonNegative(num(params['accuracy'])),
@@ -113,12 +112,11 @@ export function decodeTraccarJson(body: unknown): { identifier?: string; fixes: 
       attributes['activity'] = loc['activity']['type'];
     if (isObject(loc['extras']) && Object.keys(loc['extras']).length) attributes['extras'] = loc['extras'];
     const level = num(battery['level']);
-    const speed = nonNegative(num(coords['speed']));
     return {
       ts: parseTimestamp(loc['timestamp']),
       lat: num(coords['latitude']) ?? Number.NaN,
       lon: num(coords['longitude']) ?? Number.NaN,
-      speedKmh: speed === undefined ? undefined : speed * MPS_TO_KMH,
+      speedKmh: speedKmh(coords['speed'], MPS_TO_KMH),
       heading: headingOf(num(coords['heading'])),
       altitude: num(coords['altitude']),
       accuracy: nonNegative(num(coords['accuracy'])),
@@ -188,7 +186,6 @@ export function decodeOverland(body: unknown): { fixes: Array<{ deviceId?: strin
       ]) {
         if (props[key] !== undefined) attributes[key] = props[key];
       }
-      const speed = nonNegative(num(props['speed']));
       const level = num(props['battery_level']);
       return {
         deviceId: typeof props['device_id'] === 'string' ? props['device_id'] : undefined,
@@ -196,7 +193,7 @@ export function decodeOverland(body: unknown): { fixes: Array<{ deviceId?: strin
           ts: parseTimestamp(props['timestamp']),
           lat: num(coordinates[1]) ?? Number.NaN,
           lon: num(coordinates[0]) ?? Number.NaN,
-          speedKmh: speed === undefined ? undefined : speed * MPS_TO_KMH,
+          speedKmh: speedKmh(props['speed'], MPS_TO_KMH),
           heading: headingOf(num(props['course'])),
           altitude: num(props['altitude']),
           accuracy: nonNegative(num(props['horizontal_accuracy'])),
