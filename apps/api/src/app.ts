@@ -1,7 +1,7 @@
 import type { Pool } from '@fleet/db';
 import { accessLogMiddleware, requestContextMiddleware, type Logger } from '@fleet/logging-json';
 import type { Metrics } from '@fleet/metrics';
-import { probeRoutes, type Redis } from '@fleet/runtime';
+import { probeRoutes, storeChecks, type Redis } from '@fleet/runtime';
 import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
@@ -55,13 +55,7 @@ export function createApp(deps: AppDeps): express.Express {
       service: 'api',
       version: deps.version,
       isDraining: deps.isDraining,
-      checks: {
-        postgres: () => deps.pool.query('SELECT 1'),
-        redis: async () => {
-          if (deps.redis.status !== 'ready') throw new Error(`redis connection is ${deps.redis.status}`);
-          await deps.redis.ping();
-        },
-      },
+      checks: storeChecks(deps),
     }),
   );
   app.get('/metrics', metrics.handler);

@@ -1,7 +1,7 @@
 import { createPool, ensurePositionPartitions, type Pool } from '@fleet/db';
 import { createLogger, type Logger } from '@fleet/logging-json';
 import { createMetrics } from '@fleet/metrics';
-import { createRedis, probeRoutes, startHttpServer, type Redis } from '@fleet/runtime';
+import { createRedis, probeRoutes, startHttpServer, storeChecks, type Redis } from '@fleet/runtime';
 import { DEFAULT_STREAMS, purgeProcessed, replayUnprocessed, type StreamNames } from '@fleet/queue-replay';
 import express from 'express';
 import os from 'node:os';
@@ -50,13 +50,7 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
       service: 'worker',
       version: VERSION,
       isDraining: () => draining,
-      checks: {
-        postgres: () => pool.query('SELECT 1'),
-        redis: async () => {
-          if (redis.status !== 'ready') throw new Error(`redis connection is ${redis.status}`);
-          await redis.ping();
-        },
-      },
+      checks: storeChecks({ pool, redis }),
     }),
   );
   app.get('/metrics', metrics.handler);

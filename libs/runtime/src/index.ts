@@ -1,5 +1,5 @@
 export { baseEnvSchema, ConfigError, DEV_JWT_SECRET, parseEnv, isWeakSecret, type BaseEnv } from './env';
 export { createRedis, type Redis, type RedisOptions } from './redis';
 export { startHttpServer, type HttpServerHandle } from './http-server';
-export { probeRoutes, withTimeout, type DependencyCheck } from './probes';
+export { probeRoutes, storeChecks, withTimeout, type DependencyCheck } from './probes';
 export { onShutdownSignal, runService } from './signals';

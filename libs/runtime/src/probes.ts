@@ -1,7 +1,23 @@
 import { Router } from 'express';
 import type { HealthResponse, ReadyResponse } from '@fleet/contracts';
+import type { Redis } from './redis';
 
 export type DependencyCheck = () => Promise<unknown>;
+
+/** The checks every service's /ready runs: PostgreSQL answers a query, Redis is connected and answers PING. */
+export function storeChecks(stores: {
+  pool: { query(sql: string): Promise<unknown> };
+  redis: Redis;
+}): Record<string, DependencyCheck> {
+  return {
+    postgres: () => stores.pool.query('SELECT 1'),
+    redis: async () => {
+      // A disconnected client would queue the PING until reconnect: report the state at once instead.
+      if (stores.redis.status !== 'ready') throw new Error(`redis connection is ${stores.redis.status}`);
+      await stores.redis.ping();
+    },
+  };
+}
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

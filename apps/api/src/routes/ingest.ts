@@ -2,7 +2,7 @@ import { IngestRequest, type ErrorDetail, type GpxImportResult, type PositionInp
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Pool } from 'pg';
 import type { TokenService } from '@fleet/auth';
-import { AppError, zodDetails } from '../errors';
+import { AppError, notFound, zodDetails } from '../errors';
 import { isUuid } from '../sql';
 import type { Device, DeviceDirectory } from '../ingest/devices';
 import { parseTimestamp, type RawFix } from '../ingest/fix';
@@ -73,7 +73,7 @@ async function deviceForUser(deps: IngestRouteDeps, token: string, vehicleId: st
   }
   if (claims.role === 'viewer') throw new AppError(403, 'forbidden', 'needs the role admin or operator');
   const device = isUuid(vehicleId) ? await deps.devices.byVehicle(vehicleId) : undefined;
-  if (!device || device.organizationId !== claims.org) throw new AppError(404, 'not_found', 'vehicle not found');
+  if (!device || device.organizationId !== claims.org) throw notFound('vehicle');
   return device;
 }
 
@@ -181,7 +181,7 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
     const device = looksLikeJwt(token)
       ? await deviceForUser(deps, token!, vehicleId)
       : await deviceForToken(deps, 'gpx', token);
-    if (device.vehicleId !== vehicleId) throw new AppError(404, 'not_found', 'vehicle not found');
+    if (device.vehicleId !== vehicleId) throw notFound('vehicle');
     const declared = Number(req.get('content-length') ?? 0);
     if (declared > deps.gpxMaxBytes)
       throw new AppError(413, 'payload_too_large', `GPX files up to ${deps.gpxMaxBytes} bytes`);
