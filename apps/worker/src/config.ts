@@ -23,6 +23,11 @@ const workerEnvSchema = baseEnvSchema.extend({
   /** Staging rows unprocessed for longer than this are republished. */
   REPLAY_GRACE_MS: int(0, 120_000),
   STAGING_RETENTION_HOURS: int(1, 72),
+  /** Above the vehicle's speed limit for this long → one overspeed event. */
+  OVERSPEED_MIN_SECONDS: int(0, 30, 3_600),
+  /** No fix for this long → device_offline (device_online with the next fix). */
+  DEVICE_OFFLINE_MINUTES: int(1, 10, 7 * 24 * 60),
+  OFFLINE_CHECK_INTERVAL_MS: int(1_000, 60_000),
 });
 
 export interface WorkerConfig {
@@ -42,6 +47,7 @@ export interface WorkerConfig {
     streamMaxLen: number;
   };
   replay: { intervalMs: number; graceMs: number; stagingRetentionMs: number };
+  events: { overspeedMinSeconds: number; offlineMinutes: number; offlineCheckIntervalMs: number };
   shutdownGraceMs: number;
 }
 
@@ -68,6 +74,11 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       intervalMs: e.REPLAY_INTERVAL_MS,
       graceMs: e.REPLAY_GRACE_MS,
       stagingRetentionMs: e.STAGING_RETENTION_HOURS * 3_600_000,
+    },
+    events: {
+      overspeedMinSeconds: e.OVERSPEED_MIN_SECONDS,
+      offlineMinutes: e.DEVICE_OFFLINE_MINUTES,
+      offlineCheckIntervalMs: e.OFFLINE_CHECK_INTERVAL_MS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

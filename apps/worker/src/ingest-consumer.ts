@@ -13,6 +13,9 @@ import {
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 import type { IngestMetrics } from './ingest-metrics';
+import { detectEvents, type DetectorOptions } from './events/detector';
+import { enqueueWebhookDeliveries } from './webhooks/enqueue';
+import { publishCommitted } from './events/publish';
 
 export interface ConsumerOptions {
   pool: Pool;
@@ -31,6 +34,10 @@ export interface ConsumerOptions {
   claimIdleMs: number;
   /** Deliveries after which a message goes to the dead-letter stream. */
   maxDeliveries: number;
+  /** Event rules applied to the inserted fixes, inside the write transaction. */
+  events: DetectorOptions;
+  /** Where committed positions and events are published (not the blocking connection). */
+  publisher: Redis;
 }
 
 export interface ConsumerHandle {
@@ -82,8 +89,21 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
   const write = async (messages: StreamMessage[]) => {
     const items = messages.map((m) => ({ stagingId: m.stagingId, payload: m.payload!, count: m.count }));
     const end = o.metrics.batchDuration.startTimer();
-    const result = await writeBatch(o.pool, items);
+    const result = await writeBatch(o.pool, items, {
+      onInserted: async (client, inserted) => {
+        const events = await detectEvents(client, inserted, o.events);
+        await enqueueWebhookDeliveries(client, events);
+        return events;
+      },
+    });
     end();
+    const events = result.hook ?? [];
+    if (events.length) o.metrics.events.inc(events.length);
+    // After the commit; positions and events are safe in PostgreSQL whatever happens to the push.
+    await publishCommitted(o.publisher, result.inserted, events).catch((err: unknown) => {
+      o.metrics.publishErrors.inc();
+      o.logger.warn('live publish failed', { err });
+    });
     await ack(
       o.redis,
       o.names,

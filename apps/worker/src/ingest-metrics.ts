@@ -68,6 +68,16 @@ export function createIngestMetrics(registry: client.Registry, deps: { pool: Poo
       help: 'Staging rows republished by the replayer',
       registers,
     }),
+    events: new client.Counter({
+      name: 'events_emitted_total',
+      help: 'Events inserted by the detector (geofence, overspeed, online/offline)',
+      registers,
+    }),
+    publishErrors: new client.Counter({
+      name: 'live_publish_errors_total',
+      help: 'Committed batches whose live push (pub/sub, hot cache) failed',
+      registers,
+    }),
     writeErrors: new client.Counter({
       name: 'ingest_write_errors_total',
       help: 'Failed batch writes (retried)',

@@ -10,6 +10,8 @@ import { startIngestConsumer, type ConsumerHandle } from './ingest-consumer';
 import { createIngestMetrics } from './ingest-metrics';
 import { startPeriodic, type PeriodicJob } from './periodic';
 import { withAdvisoryLock } from './locks';
+import { emitOfflineEvents } from './events/offline';
+import { publishCommitted } from './events/publish';
 
 export const VERSION = process.env['APP_VERSION'] ?? 'dev';
 
@@ -78,6 +80,8 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
         maxPositionsPerWrite: config.ingest.maxPositionsPerWrite,
         claimIdleMs: config.ingest.claimIdleMs,
         maxDeliveries: config.ingest.maxDeliveries,
+        events: { overspeedMinSeconds: config.events.overspeedMinSeconds },
+        publisher: redis,
       }),
     );
   }
@@ -114,6 +118,23 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
           ingestMetrics.replayed.inc(replayed);
           const purged = await purgeProcessed(pool, { olderThanMs: config.replay.stagingRetentionMs });
           return { replayed, purged };
+        }),
+    }),
+    // Vehicles silent for too long: device_offline, once (the next fix brings device_online).
+    offline: startPeriodic({
+      name: 'device-offline',
+      intervalMs: config.events.offlineCheckIntervalMs,
+      logger,
+      registry: metrics.registry,
+      run: () =>
+        withAdvisoryLock(pool, 'device-offline', async () => {
+          const events = await emitOfflineEvents(pool, config.events.offlineMinutes);
+          if (events.length) ingestMetrics.events.inc(events.length);
+          await publishCommitted(redis, [], events).catch((err: unknown) => {
+            ingestMetrics.publishErrors.inc();
+            logger.warn('live publish failed', { err });
+          });
+          return events.length;
         }),
     }),
   };

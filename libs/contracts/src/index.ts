@@ -4,3 +4,4 @@ export * from './ingest';
 export * from './auth';
 export * from './vehicles';
 export * from './users';
+export * from './live';

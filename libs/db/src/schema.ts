@@ -4,6 +4,7 @@ import {
   doublePrecision,
   index,
   integer,
+  boolean,
   json,
   jsonb,
   pgEnum,
@@ -30,6 +31,8 @@ export const organizations = pgTable('organizations', {
   slug: text('slug').notNull().unique(),
   /** Days of position history kept; null keeps everything. */
   positionRetentionDays: integer('position_retention_days'),
+  /** Days of events kept; null keeps everything. */
+  eventRetentionDays: integer('event_retention_days'),
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -242,4 +245,98 @@ export const invitations = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('invitations_org_idx').on(t.organizationId)],
+);
+
+/**
+ * What the event detector remembers about each vehicle between batches: the geofences it was last
+ * inside, an overspeed episode in progress, and whether it was reported offline. Updated in the same
+ * transaction as the positions that moved it, so a redelivered batch (whose positions are already
+ * stored) changes nothing and emits nothing.
+ */
+export const vehicleEventState = pgTable('vehicle_event_state', {
+  vehicleId: uuid('vehicle_id')
+    .primaryKey()
+    .references(() => vehicles.id, { onDelete: 'cascade' }),
+  /** The newest fix evaluated; older fixes arriving late are stored but not evaluated. */
+  ts: timestamp('ts', { withTimezone: true }).notNull(),
+  geofenceIds: uuid('geofence_ids').array().notNull().default(sql`'{}'::uuid[]`),
+  /** Start of the current run of fixes above the speed limit. */
+  overspeedSince: timestamp('overspeed_since', { withTimezone: true }),
+  overspeedReported: boolean('overspeed_reported').notNull().default(false),
+  /** Set when device_offline was emitted; cleared (with device_online) by the next fix. */
+  offlineSince: timestamp('offline_since', { withTimezone: true }),
+});
+
+/** An organization's webhook: events POSTed to `url`, signed with HMAC-SHA256 of `secret`. */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    /** Needed in clear to sign; shown to the admin once, at creation. */
+    secret: text('secret').notNull(),
+    /** Event types delivered; empty means all. */
+    eventTypes: text('event_types').array().notNull().default(sql`'{}'::text[]`),
+    enabled: boolean('enabled').notNull().default(true),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+    lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhooks_org_idx').on(t.organizationId)],
+);
+
+/** One event to one webhook: created with the event (same transaction), retried until delivered. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    /** pending → delivered, or failed after the last attempt. */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('webhook_deliveries_key').on(t.webhookId, t.eventId),
+    index('webhook_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+/** A revocable, expiring read-only link to one vehicle's live position. Stored hashed. */
+export const shareLinks = pgTable(
+  'share_links',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    vehicleId: uuid('vehicle_id')
+      .notNull()
+      .references(() => vehicles.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    name: text('name').notNull().default(''),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('share_links_org_idx').on(t.organizationId), index('share_links_vehicle_idx').on(t.vehicleId)],
 );

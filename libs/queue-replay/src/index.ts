@@ -12,4 +12,4 @@ export {
   type StreamStats,
 } from './consumer';
 export { purgeProcessed, replayUnprocessed, type ReplayOptions } from './replay';
-export { writeBatch, type WriteResult } from './writer';
+export { writeBatch, type InsertedPosition, type WriteOptions, type WriteResult } from './writer';

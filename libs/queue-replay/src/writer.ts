@@ -1,12 +1,16 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
-export interface WriteResult {
+export interface WriteResult<T = undefined> {
   /** Positions in the batch. */
   received: number;
   /** Rows actually inserted. */
   stored: number;
   /** Positions already present (a redelivery, a replay, a client retry). */
   duplicates: number;
+  /** The positions inserted (only when an `onInserted` hook was given). */
+  inserted: InsertedPosition[];
+  /** What `onInserted` returned. */
+  hook?: T;
 }
 
 // One set-based statement for the whole batch. The staged payloads (codec.ts, version 2) travel as
@@ -40,7 +44,7 @@ inserted AS (
   SELECT vehicle_id, ts, ST_SetSRID(ST_MakePoint(lon, lat), 4326), speed_kmh, heading, altitude, accuracy, battery, protocol, attributes
     FROM input
   ON CONFLICT DO NOTHING
-  RETURNING 1
+  RETURNING vehicle_id, ts, point, speed_kmh, heading, altitude, accuracy, battery, attributes
 ),
 latest AS (
   SELECT DISTINCT ON (i.vehicle_id) i.* FROM input i JOIN vehicles v ON v.id = i.vehicle_id
@@ -59,15 +63,83 @@ state AS (
 )
 SELECT (SELECT count(*) FROM input)::int AS received, (SELECT count(*) FROM inserted)::int AS stored`;
 
+// The same statement, also returning what it inserted (for event detection and the live feed), in
+// time order per vehicle. Rows of vehicles deleted meanwhile are left out.
+const WRITE_RETURNING_SQL = `${WRITE_SQL},
+  (SELECT json_agg(json_build_array(i.vehicle_id, v.organization_id, (extract(epoch FROM i.ts) * 1000)::bigint,
+                                    ST_Y(i.point), ST_X(i.point), i.speed_kmh, i.heading, i.altitude, i.accuracy,
+                                    i.battery, i.attributes, v.speed_limit_kmh)
+                   ORDER BY i.vehicle_id, i.ts)
+     FROM inserted i JOIN vehicles v ON v.id = i.vehicle_id) AS rows`;
+
+/** A position this batch actually inserted (not a duplicate). Speeds in km/h; `ts` in epoch ms. */
+export interface InsertedPosition {
+  vehicleId: string;
+  organizationId: string;
+  ts: number;
+  lat: number;
+  lon: number;
+  speedKmh: number | null;
+  heading: number | null;
+  altitude: number | null;
+  accuracy: number | null;
+  battery: number | null;
+  attributes: Record<string, unknown> | null;
+  /** The vehicle's configured limit, for overspeed detection. */
+  speedLimitKmh: number | null;
+}
+
+type InsertedTuple = [
+  string,
+  string,
+  number | string,
+  number,
+  number,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  Record<string, unknown> | null,
+  number | null,
+];
+
+function toInserted(t: InsertedTuple): InsertedPosition {
+  return {
+    vehicleId: t[0],
+    organizationId: t[1],
+    ts: Number(t[2]),
+    lat: t[3],
+    lon: t[4],
+    speedKmh: t[5],
+    heading: t[6],
+    altitude: t[7],
+    accuracy: t[8],
+    battery: t[9],
+    attributes: t[10],
+    speedLimitKmh: t[11],
+  };
+}
+
+export interface WriteOptions<T> {
+  /**
+   * Runs inside the write transaction with the positions actually inserted, before COMMIT: what it
+   * writes (events, their webhook deliveries) commits or rolls back with the positions, so a
+   * redelivered batch — whose positions are already stored — never produces it twice.
+   */
+  onInserted?: (client: PoolClient, inserted: InsertedPosition[]) => Promise<T>;
+}
+
 /**
  * Step (3) and (5) of the ingestion contract for a batch of staged requests, in one transaction:
  * positions inserted (duplicates dropped), vehicle_state moved forward, staging rows marked processed.
  * `payload` is the staged JSON exactly as stored and published.
  */
-export async function writeBatch(
+export async function writeBatch<T = undefined>(
   pool: Pool,
   items: Array<{ stagingId: string; payload: string; count: number }>,
-): Promise<WriteResult> {
+  options: WriteOptions<T> = {},
+): Promise<WriteResult<T>> {
   const expected = items.reduce((sum, i) => sum + i.count, 0);
   const client = await pool.connect();
   // A checked-out client whose server goes away emits 'error'; unheard, it would crash the process.
@@ -77,9 +149,10 @@ export async function writeBatch(
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    const res = await client.query<{ received: number; stored: number }>(WRITE_SQL, [
-      `[${items.map((i) => i.payload).join(',')}]`,
-    ]);
+    const res = await client.query<{ received: number; stored: number; rows?: InsertedTuple[] | null }>(
+      options.onInserted ? WRITE_RETURNING_SQL : WRITE_SQL,
+      [`[${items.map((i) => i.payload).join(',')}]`],
+    );
     const { received, stored } = res.rows[0];
     // A payload that decodes to fewer (or more) rows than were staged is malformed: nothing of the
     // batch is kept, and the consumer isolates the culprit.
@@ -89,8 +162,10 @@ export async function writeBatch(
       'UPDATE ingest_staging SET processed_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL',
       [items.map((i) => i.stagingId)],
     );
+    const inserted = (res.rows[0].rows ?? []).map(toInserted);
+    const hook = options.onInserted ? await options.onInserted(client, inserted) : undefined;
     await client.query('COMMIT');
-    return { received, stored, duplicates: received - stored };
+    return { received, stored, duplicates: received - stored, inserted, hook };
   } catch (err) {
     // A connection that cannot even roll back is discarded, not returned to the pool.
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));

@@ -1,0 +1,206 @@
+import { PassThrough } from 'node:stream';
+import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { LiveMessage } from '@fleet/contracts';
+import { liveChannel, parsePublished, readLatest } from '@fleet/live';
+import { createLogger } from '@fleet/logging-json';
+import { publishStaged, stageBatch, type NormalizedPosition, type Staged } from '@fleet/queue-replay';
+import { createRedis, type Redis } from '@fleet/runtime';
+import { waitFor } from '@fleet/runtime/testing';
+import pg from 'pg';
+import { loadWorkerConfig } from '../config';
+import { start, type WorkerHandle } from '../server';
+
+const quiet = createLogger({ service: 'worker', format: 'json', level: 'error', stream: new PassThrough() });
+const prefix = `test:worker-events:${process.pid}:`;
+
+describe('event detection in the worker', () => {
+  jest.setTimeout(60_000);
+  let testDb: TestDatabase;
+  let pool: pg.Pool;
+  let worker: WorkerHandle;
+  let redis: Redis;
+  let org: string;
+  let geofence: string;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase('worker-events');
+    pool = new pg.Pool({ connectionString: testDb.url, max: 3 });
+    org = (await pool.query("INSERT INTO organizations (name, slug) VALUES ('E', 'e') RETURNING id")).rows[0].id;
+    // A square of about 1.1 km around (40.005, -3.005).
+    geofence = (
+      await pool.query(
+        `INSERT INTO geofences (organization_id, name, kind, area)
+         VALUES ($1, 'Depot', 'polygon', ST_GeomFromText('POLYGON((-3.01 40, -3 40, -3 40.01, -3.01 40.01, -3.01 40))', 4326))
+         RETURNING id`,
+        [org],
+      )
+    ).rows[0].id;
+    redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
+    worker = await start(
+      loadWorkerConfig({
+        APP_ENV: 'test',
+        METRICS_PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: testDb.url,
+        REDIS_KEY_PREFIX: prefix,
+        INGEST_BLOCK_MS: '100',
+        REPLAY_INTERVAL_MS: '200',
+        REPLAY_GRACE_MS: '300',
+        OVERSPEED_MIN_SECONDS: '30',
+        DEVICE_OFFLINE_MINUTES: '5',
+        OFFLINE_CHECK_INTERVAL_MS: '1000',
+      }),
+      { logger: quiet },
+    );
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    redis?.disconnect();
+    await pool?.end();
+    await testDb?.drop();
+  });
+
+  const vehicle = async (name: string, speedLimitKmh: number | null = null) =>
+    (
+      await pool.query(
+        'INSERT INTO vehicles (organization_id, name, device_identifier, speed_limit_kmh) VALUES ($1, $2, $3, $4) RETURNING id',
+        [org, name, `${name}-${Date.now()}`, speedLimitKmh],
+      )
+    ).rows[0].id as string;
+  const at = (
+    vehicleId: string,
+    base: number,
+    s: number,
+    lat: number,
+    lon: number,
+    speedKmh = 40,
+  ): NormalizedPosition => ({
+    vehicleId,
+    organizationId: org,
+    ts: base + s * 1000,
+    lat,
+    lon,
+    speedKmh,
+  });
+  const send = async (positions: NormalizedPosition[]): Promise<Staged> => {
+    const staged = await stageBatch(pool, { protocol: 'test', positions });
+    await publishStaged(redis, staged, { names: worker.names, maxLen: 10_000 });
+    return staged;
+  };
+  const stored = async (vehicleId: string) =>
+    Number((await pool.query('SELECT count(*) AS n FROM positions WHERE vehicle_id = $1', [vehicleId])).rows[0].n);
+  const eventsOf = async (vehicleId: string) =>
+    (
+      await pool.query<{ type: string; geofence_id: string | null; ts: Date }>(
+        'SELECT type, geofence_id, ts FROM events WHERE vehicle_id = $1 ORDER BY ts, type',
+        [vehicleId],
+      )
+    ).rows;
+  const processed = async (ids: string[]) =>
+    Number(
+      (
+        await pool.query(
+          'SELECT count(*) AS n FROM ingest_staging WHERE id = ANY($1::bigint[]) AND processed_at IS NOT NULL',
+          [ids],
+        )
+      ).rows[0].n,
+    ) === ids.length;
+
+  it('a vehicle driving through a polygon produces exactly one enter and one exit, also when the batches are replayed twice', async () => {
+    const v = await vehicle('through');
+    const base = Date.now() - 600_000;
+    // West to east along latitude 40.005: outside, inside (two fixes), outside — in two requests.
+    // As a tracker does: the next request after the previous one was handled. (Two consumers may take
+    // concurrent requests in either order; a fix older than the newest evaluated is stored but not
+    // evaluated — see detector.ts.)
+    const first = await send([at(v, base, 0, 40.005, -3.02), at(v, base, 10, 40.005, -3.008)]);
+    await waitFor(async () => processed([first.id]), { timeoutMs: 10_000, what: 'first request processed' });
+    const second = await send([at(v, base, 20, 40.005, -3.002), at(v, base, 30, 40.005, -2.99)]);
+    await waitFor(async () => (await stored(v)) === 4, { timeoutMs: 10_000, what: 'positions stored' });
+    await waitFor(async () => processed([first.id, second.id]), { timeoutMs: 10_000, what: 'staging processed' });
+    const expected = [
+      { type: 'geofence_enter', geofence_id: geofence, ts: new Date(base + 10_000) },
+      { type: 'geofence_exit', geofence_id: geofence, ts: new Date(base + 30_000) },
+    ];
+    expect(await eventsOf(v)).toEqual(expected);
+
+    // Redelivered twice through the stream, and once through the replayer (rows marked unprocessed).
+    for (let i = 0; i < 2; i++) {
+      await publishStaged(redis, second, { names: worker.names, maxLen: 10_000 });
+      await publishStaged(redis, first, { names: worker.names, maxLen: 10_000 });
+    }
+    await pool.query('UPDATE ingest_staging SET processed_at = NULL WHERE id = ANY($1::bigint[])', [
+      [first.id, second.id],
+    ]);
+    await waitFor(async () => processed([first.id, second.id]), { timeoutMs: 15_000, what: 'replayed and processed' });
+    await waitFor(async () => (await redis.xpending(worker.names.stream, worker.names.group))[0] === 0, {
+      timeoutMs: 10_000,
+      what: 'stream drained',
+    });
+    expect(await stored(v)).toBe(4);
+    expect(await eventsOf(v)).toEqual(expected);
+  });
+
+  it('reports overspeed once per episode, only after the minimum duration, across requests', async () => {
+    const v = await vehicle('fast', 50);
+    const base = Date.now() - 500_000;
+    for (const batch of [
+      [at(v, base, 0, 41, -3, 40), at(v, base, 10, 41, -3.001, 80), at(v, base, 25, 41, -3.002, 90)],
+      [at(v, base, 45, 41, -3.003, 85), at(v, base, 60, 41, -3.004, 95)],
+      [at(v, base, 70, 41, -3.005, 45), at(v, base, 80, 41, -3.006, 70)],
+    ]) {
+      const staged = await send(batch);
+      await waitFor(async () => processed([staged.id]), { timeoutMs: 10_000, what: 'request processed' });
+    }
+    await waitFor(async () => (await stored(v)) === 7, { timeoutMs: 10_000, what: 'positions stored' });
+    await waitFor(async () => (await eventsOf(v)).length > 0, { timeoutMs: 5_000, what: 'overspeed event' });
+    const events = await eventsOf(v);
+    expect(events.map((e) => [e.type, e.ts.getTime() - base])).toEqual([['overspeed', 10_000]]);
+  });
+
+  it('emits device_offline once for a silent vehicle and device_online with its next fix, and pushes both live', async () => {
+    const v = await vehicle('quiet');
+    const sub = redis.duplicate({ keyPrefix: undefined });
+    const heard: LiveMessage[] = [];
+    await sub.subscribe(liveChannel(redis, org));
+    sub.on('message', (_channel: string, raw: string) => heard.push(parsePublished(raw).message));
+    try {
+      const base = Date.now() - 20 * 60_000;
+      await send([at(v, base, 0, 42, -3)]);
+      await waitFor(async () => (await eventsOf(v)).some((e) => e.type === 'device_offline'), {
+        timeoutMs: 10_000,
+        what: 'device_offline',
+      });
+      // More passes of the offline check change nothing.
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect((await eventsOf(v)).map((e) => e.type)).toEqual(['device_offline']);
+      expect((await eventsOf(v))[0].ts.getTime()).toBe(base + 5 * 60_000);
+
+      await send([at(v, Date.now() - 1_000, 0, 42.001, -3)]);
+      await waitFor(async () => (await eventsOf(v)).length === 2, { timeoutMs: 10_000, what: 'device_online' });
+      expect((await eventsOf(v)).map((e) => e.type)).toEqual(['device_offline', 'device_online']);
+      await waitFor(async () => heard.filter((m) => m.type === 'event' && m.data.vehicleId === v).length === 2, {
+        timeoutMs: 5_000,
+        what: 'events pushed live',
+      });
+      expect(heard.some((m) => m.type === 'position' && m.data.vehicleId === v && m.data.lat === 42.001)).toBe(true);
+      for (const m of heard) expect(() => LiveMessage.parse(m)).not.toThrow();
+    } finally {
+      sub.disconnect();
+    }
+  });
+
+  it('keeps the hot cache at each vehicle’s newest fix, also when an older fix arrives later', async () => {
+    const v = await vehicle('cache');
+    const base = Date.now() - 100_000;
+    await send([at(v, base, 50, 43, -3)]);
+    await waitFor(async () => (await stored(v)) === 1, { timeoutMs: 10_000, what: 'stored' });
+    await send([at(v, base, 10, 43.5, -3)]);
+    await waitFor(async () => (await stored(v)) === 2, { timeoutMs: 10_000, what: 'late fix stored' });
+    // The cache is only a partial (not warm) hash here: read the raw field.
+    const raw = await redis.hget(`latest:${org}`, v);
+    expect(raw).toContain('"lat":43,');
+    expect(await readLatest(redis, org)).toBeNull();
+  });
+});

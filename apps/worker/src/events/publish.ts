@@ -1,0 +1,65 @@
+import type { LiveMessage, LivePosition, TrackingEvent } from '@fleet/contracts';
+import { publishLive, updateLatest } from '@fleet/live';
+import type { InsertedPosition } from '@fleet/queue-replay';
+import type { Redis } from '@fleet/runtime';
+import type { DetectedEvent } from './detector';
+
+export function toLivePosition(p: InsertedPosition): LivePosition {
+  return {
+    vehicleId: p.vehicleId,
+    ts: new Date(p.ts).toISOString(),
+    lat: p.lat,
+    lon: p.lon,
+    speedKmh: p.speedKmh,
+    heading: p.heading,
+    altitude: p.altitude,
+    accuracy: p.accuracy,
+    battery: p.battery,
+    attributes: p.attributes,
+  };
+}
+
+export function toTrackingEvent(e: DetectedEvent): TrackingEvent {
+  return {
+    id: e.id,
+    vehicleId: e.vehicleId,
+    type: e.type,
+    ts: new Date(e.ts).toISOString(),
+    geofenceId: e.geofenceId,
+    lat: e.lat,
+    lon: e.lon,
+    attributes: e.attributes,
+  };
+}
+
+/**
+ * Step (4) of the ingestion contract, after the commit: the hot cache moves forward and every API
+ * replica hears the new positions and events (one script call per organization). Redis being away
+ * loses only the live push — PostgreSQL has everything, and the hot cache is rebuilt from it.
+ */
+export async function publishCommitted(
+  redis: Redis,
+  positions: InsertedPosition[],
+  events: DetectedEvent[],
+): Promise<void> {
+  const byOrg = new Map<string, { messages: LiveMessage[]; latest: Map<string, LivePosition> }>();
+  const of = (org: string) => {
+    let entry = byOrg.get(org);
+    if (!entry) byOrg.set(org, (entry = { messages: [], latest: new Map() }));
+    return entry;
+  };
+  for (const p of positions) {
+    const entry = of(p.organizationId);
+    const live = toLivePosition(p);
+    entry.messages.push({ type: 'position', data: live });
+    const cur = entry.latest.get(p.vehicleId);
+    if (!cur || cur.ts < live.ts) entry.latest.set(p.vehicleId, live);
+  }
+  for (const e of events) of(e.organizationId).messages.push({ type: 'event', data: toTrackingEvent(e) });
+  await Promise.all(
+    [...byOrg].map(async ([org, { messages, latest }]) => {
+      await updateLatest(redis, org, [...latest.values()]);
+      await publishLive(redis, org, messages);
+    }),
+  );
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** A vehicle's fix as the live map shows it: pushed on the live stream and kept in the hot cache. */
+export const LivePosition = z.object({
+  vehicleId: z.uuid(),
+  /** ISO-8601, UTC. */
+  ts: z.string(),
+  lat: z.number(),
+  lon: z.number(),
+  /** km/h, like every speed of the API. */
+  speedKmh: z.number().nullable(),
+  heading: z.number().nullable(),
+  altitude: z.number().nullable(),
+  accuracy: z.number().nullable(),
+  battery: z.number().nullable(),
+  attributes: z.record(z.string(), z.unknown()).nullable(),
+});
+export type LivePosition = z.infer<typeof LivePosition>;
+
+export const EventType = z.enum(['geofence_enter', 'geofence_exit', 'overspeed', 'device_offline', 'device_online']);
+export type EventType = z.infer<typeof EventType>;
+
+export const TrackingEvent = z.object({
+  id: z.uuid(),
+  vehicleId: z.uuid(),
+  type: EventType,
+  ts: z.string(),
+  geofenceId: z.uuid().nullable(),
+  lat: z.number().nullable(),
+  lon: z.number().nullable(),
+  attributes: z.record(z.string(), z.unknown()),
+});
+export type TrackingEvent = z.infer<typeof TrackingEvent>;
+
+/**
+ * What travels on the live stream (SSE `event:` is `type`, `data:` is the JSON of `data`). The SSE `id:`
+ * is the entry id of the organization's live log, which `Last-Event-ID` resumes from.
+ */
+export const LiveMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('position'), data: LivePosition }),
+  z.object({ type: z.literal('event'), data: TrackingEvent }),
+]);
+export type LiveMessage = z.infer<typeof LiveMessage>;

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'live',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/live',
+};
