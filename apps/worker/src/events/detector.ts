@@ -78,8 +78,10 @@ async function lockStates(client: PoolClient, vehicleIds: string[]): Promise<Map
     [sorted],
   );
   const res = await client.query<StateRow>(
-    `SELECT vehicle_id, ts, geofence_ids, overspeed_since, overspeed_reported, offline_since
-       FROM vehicle_event_state WHERE vehicle_id = ANY($1::uuid[]) ORDER BY vehicle_id FOR UPDATE`,
+    // A geofence deleted since is forgotten silently (no exit event: it no longer exists to be left).
+    `SELECT vehicle_id, ts, overspeed_since, overspeed_reported, offline_since,
+            ARRAY(SELECT g.id FROM geofences g WHERE g.id = ANY(s.geofence_ids)) AS geofence_ids
+       FROM vehicle_event_state s WHERE vehicle_id = ANY($1::uuid[]) ORDER BY vehicle_id FOR UPDATE OF s`,
     [sorted],
   );
   return new Map(

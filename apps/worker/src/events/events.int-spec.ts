@@ -142,6 +142,26 @@ describe('event detection in the worker', () => {
     expect(await eventsOf(v)).toEqual(expected);
   });
 
+  it('forgets a geofence deleted while the vehicle was inside it, without an exit event or a failed write', async () => {
+    const v = await vehicle('deleted-fence');
+    const temp = (
+      await pool.query(
+        `INSERT INTO geofences (organization_id, name, kind, area)
+         VALUES ($1, 'Temporary', 'polygon', ST_GeomFromText('POLYGON((10 10, 10.01 10, 10.01 10.01, 10 10.01, 10 10))', 4326))
+         RETURNING id`,
+        [org],
+      )
+    ).rows[0].id;
+    const base = Date.now() - 400_000;
+    const first = await send([at(v, base, 0, 10.005, 10.005)]);
+    await waitFor(async () => processed([first.id]), { timeoutMs: 10_000, what: 'inside' });
+    await pool.query('DELETE FROM geofences WHERE id = $1', [temp]);
+    const second = await send([at(v, base, 10, 10.05, 10.05)]);
+    await waitFor(async () => processed([second.id]), { timeoutMs: 10_000, what: 'outside' });
+    expect(await stored(v)).toBe(2);
+    expect((await eventsOf(v)).map((e) => e.type)).toEqual(['geofence_enter']);
+  });
+
   it('reports overspeed once per episode, only after the minimum duration, across requests', async () => {
     const v = await vehicle('fast', 50);
     const base = Date.now() - 500_000;
