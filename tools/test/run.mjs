@@ -32,6 +32,8 @@ function step(name, cmd, cmdArgs) {
 await prepareMachine({
   databaseUrl: process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  // …and the tools the operations and browser suites run for real (nginx, promtool, chromium, helm).
+  testTools: true,
 });
 
 const checks = [];

@@ -1,6 +1,7 @@
 import type { Pool } from '@fleet/db';
 import { accessLogMiddleware, requestContextMiddleware, type Logger } from '@fleet/logging-json';
 import type { Metrics } from '@fleet/metrics';
+import { forgetLatest } from '@fleet/live';
 import { probeRoutes, storeChecks, type Redis } from '@fleet/runtime';
 import cors from 'cors';
 import express from 'express';
@@ -13,6 +14,10 @@ import { debugRoutes } from './routes/debug';
 import { ingestRoutes } from './routes/ingest';
 import { authRoutes } from './routes/auth';
 import { vehicleRoutes } from './routes/vehicles';
+import { liveRoutes } from './routes/live';
+import type { LiveHub } from './live/hub';
+import { trackingRoutes } from './routes/tracking';
+import { geofenceEventRoutes } from './routes/geofences-events';
 import { userRoutes } from './routes/users';
 import { Users } from './users/users';
 import { docsRoutes } from './openapi/docs-routes';
@@ -34,6 +39,8 @@ export interface AppDeps {
   tokens: TokenService;
   sessions: Sessions;
   limiter: LoginLimiter;
+  /** Live streams of this process (one Redis subscriber connection; closed on drain). */
+  liveHub: LiveHub;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -74,7 +81,19 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(userRoutes({ users: new Users(deps.pool), tokens: deps.tokens }));
-  v1.use(vehicleRoutes({ vehicles: new Vehicles(deps.pool, () => deps.devices.invalidate()), tokens: deps.tokens }));
+  v1.use(
+    vehicleRoutes({
+      vehicles: new Vehicles(
+        deps.pool,
+        () => deps.devices.invalidate(),
+        (org, id) => forgetLatest(deps.redis, org, id),
+      ),
+      tokens: deps.tokens,
+    }),
+  );
+  v1.use(geofenceEventRoutes({ pool: deps.pool, tokens: deps.tokens, webhooks: config.webhooks }));
+  v1.use(trackingRoutes({ ...deps, maxHeavyRequests: Math.max(2, Math.floor(config.db.poolMax / 2)) }));
+  v1.use(liveRoutes(deps));
   if (config.env === 'test' || config.env === 'development') v1.use('/_debug', debugRoutes());
   app.use('/api/v1', v1);
 
@@ -101,9 +120,10 @@ function commonMiddleware(app: express.Express, deps: AppDeps) {
   app.use(deps.metrics.httpMiddleware);
   app.use(accessLogMiddleware(deps.logger, { skip: (req) => req.path === '/metrics' || req.path === '/health' }));
   // While draining, requests arriving on kept-alive connections are turned away so the gateway retries
-  // them elsewhere; probes still answer so the orchestrator sees the drain.
+  // them elsewhere; probes still answer so the orchestrator sees the drain, and /metrics so Prometheus
+  // does not count a draining instance as down.
   app.use((req, res, next) => {
-    if (!deps.isDraining() || req.path === '/ready' || req.path === '/health') return next();
+    if (!deps.isDraining() || req.path === '/ready' || req.path === '/health' || req.path === '/metrics') return next();
     res.setHeader('Connection', 'close');
     next(new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, { 'Retry-After': '1' }));
   });

@@ -56,7 +56,8 @@ const me = (t: StartedApi, token: string) =>
 const login = async (t: StartedApi, email = 'ops@alpha.example', client: 'web' | 'mobile' = 'mobile') => {
   const res = await post(t, '/auth/login', { email, password: PASSWORD, client });
   expect(res.status).toBe(200);
-  return { body: TokenResponse.parse(await res.json()), cookie: res.headers.get('set-cookie') ?? '' };
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('fleet_refresh=')) ?? '';
+  return { body: TokenResponse.parse(await res.json()), cookie };
 };
 
 describe('sign-in and sessions', () => {

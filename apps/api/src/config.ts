@@ -35,6 +35,19 @@ const apiEnvSchema = baseEnvSchema
     LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    /** Live stream (SSE): a comment line this often keeps proxies from closing an idle stream. */
+    LIVE_HEARTBEAT_SECONDS: z.coerce.number().min(0.05).max(300).default(15),
+    /** What clients are told to wait before reconnecting (SSE `retry:`). */
+    LIVE_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    /** Live streams one process serves at most; beyond, 503 (another replica takes the client). */
+    LIVE_MAX_CLIENTS: z.coerce.number().int().min(1).default(5_000),
+    /** How often an open shared stream checks that its link is neither revoked nor expired. */
+    SHARE_LINK_CHECK_SECONDS: z.coerce.number().min(0.05).max(3_600).default(30),
+    /** Public share-link requests per client IP and minute, and open shared streams per IP (per replica). */
+    SHARED_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+    SHARED_STREAMS_PER_IP: z.coerce.number().int().min(1).default(20),
+    /** Webhook URLs naming loopback/private addresses: allowed by default only in development and test. */
+    WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
   })
   .superRefine((env, ctx) => {
     const strict = env.APP_ENV === 'production' || env.APP_ENV === 'staging';
@@ -58,6 +71,15 @@ export interface ApiConfig {
   redis: { url: string; keyPrefix?: string };
   jwt: { secret: string; previousSecret?: string; accessTtlSeconds: number; refreshTtlDays: number };
   login: { maxAttemptsPerIp: number; maxFailuresPerAccount: number; windowSeconds: number };
+  live: {
+    heartbeatMs: number;
+    retryMs: number;
+    maxClients: number;
+    shareCheckMs: number;
+    sharedRequestsPerMinute: number;
+    sharedStreamsPerIp: number;
+  };
+  webhooks: { allowPrivateUrls: boolean };
   log: { format: 'json' | 'plain'; level: string };
   shutdownGraceMs: number;
 }
@@ -95,6 +117,15 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       windowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
+    live: {
+      heartbeatMs: Math.round(e.LIVE_HEARTBEAT_SECONDS * 1000),
+      retryMs: e.LIVE_RETRY_MS,
+      maxClients: e.LIVE_MAX_CLIENTS,
+      shareCheckMs: Math.round(e.SHARE_LINK_CHECK_SECONDS * 1000),
+      sharedRequestsPerMinute: e.SHARED_REQUESTS_PER_MINUTE,
+      sharedStreamsPerIp: e.SHARED_STREAMS_PER_IP,
+    },
+    webhooks: { allowPrivateUrls: (e.WEBHOOK_ALLOW_PRIVATE_URLS ?? String(!strict)) === 'true' },
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hashPassword } from '@fleet/auth';
-import { TokenResponse, VehicleWithToken } from '@fleet/contracts';
+import { Geofence, ShareLinkCreated, TokenResponse, VehicleWithToken, WebhookWithSecret } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import type { Express } from 'express';
 import pg from 'pg';
@@ -117,10 +117,48 @@ describe('organization isolation over the whole route table', () => {
       ).json(),
     );
     // B's resource for each kind of :id route; a route of a new kind fails here until it is added.
+    const shareLink = ShareLinkCreated.parse(
+      await (
+        await fetch(`${t.base}/api/v1/vehicles/${created.vehicle.id}/share-links`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${b}` },
+          body: JSON.stringify({ name: 'B only' }),
+        })
+      ).json(),
+    ).shareLink;
+    const asB = async (path: string, body: unknown) =>
+      (await (
+        await fetch(`${t.base}/api/v1${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${b}` },
+          body: JSON.stringify(body),
+        })
+      ).json()) as Record<string, unknown>;
+    const geofence = Geofence.parse(
+      await asB('/geofences', { name: 'B only', kind: 'circle', center: { lat: 1, lon: 1 }, radiusM: 100 }),
+    );
+    const webhook = WebhookWithSecret.parse(await asB('/webhooks', { url: 'https://b.example/hook' })).webhook;
+    const eventClient = new pg.Client({ connectionString: testDb.url });
+    await eventClient.connect();
+    const event = await eventClient.query<{ id: string }>(
+      "INSERT INTO events (organization_id, vehicle_id, type, ts) SELECT organization_id, id, 'overspeed', now() FROM vehicles WHERE id = $1 RETURNING id",
+      [created.vehicle.id],
+    );
+    await eventClient.end();
     const resourceOf = (path: string) => {
+      if (path.startsWith('/api/v1/geofences/')) return geofence.id;
+      if (path.startsWith('/api/v1/webhooks/')) return webhook.id;
+      if (path.startsWith('/api/v1/events/')) return event.rows[0].id;
       if (path.startsWith('/api/v1/vehicles/')) return created.vehicle.id;
+      if (path.startsWith('/api/v1/share-links/')) return shareLink.id;
       if (path.startsWith('/api/v1/users/')) return userOf['iso-b'];
       throw new Error(`no organization-B resource known for ${path}: extend this test`);
+    };
+    // A valid body for each kind, so a 404 cannot hide behind a 400.
+    const bodyOf = (path: string) => {
+      if (path.startsWith('/api/v1/users/')) return { role: 'admin' };
+      if (path.startsWith('/api/v1/webhooks/')) return { enabled: false };
+      return { name: 'x' };
     };
     const idRoutes = ROUTES.filter((r) => r.security === 'user' && r.path.includes(':id'));
     expect(idRoutes.length).toBeGreaterThan(0);
@@ -128,10 +166,7 @@ describe('organization isolation over the whole route table', () => {
       const res = await fetch(`${t.base}${route.path.replace(':id', resourceOf(route.path))}`, {
         method: route.method.toUpperCase(),
         headers: { authorization: `Bearer ${a}`, 'content-type': 'application/json' },
-        body:
-          route.method === 'get' || route.method === 'delete'
-            ? undefined
-            : JSON.stringify(route.path.startsWith('/api/v1/users/') ? { role: 'admin' } : { name: 'x' }),
+        body: route.method === 'get' || route.method === 'delete' ? undefined : JSON.stringify(bodyOf(route.path)),
       });
       expect(`${route.method} ${route.path} → ${res.status}`).toBe(`${route.method} ${route.path} → 404`);
     }

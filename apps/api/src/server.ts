@@ -12,6 +12,7 @@ import { DeviceDirectory } from './ingest/devices';
 import { IngestPipeline } from './ingest/pipeline';
 import type { ApiConfig } from './config';
 import { VERSION } from './version';
+import { LiveHub } from './live/hub';
 
 export interface ApiHandle {
   port: number;
@@ -56,6 +57,13 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     previousSecret: config.jwt.previousSecret,
     accessTtlSeconds: config.jwt.accessTtlSeconds,
   });
+  const liveHub = new LiveHub({
+    redis,
+    registry: metrics.registry,
+    logger,
+    maxClients: config.live.maxClients,
+    sharedStreamsPerIp: config.live.sharedStreamsPerIp,
+  });
   const deps: AppDeps = {
     config,
     logger,
@@ -68,6 +76,7 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     tokens,
     sessions: new Sessions(pool, tokens, { refreshTtlDays: config.jwt.refreshTtlDays }),
     limiter: new LoginLimiter(redis, config.login),
+    liveHub,
     pipeline: new IngestPipeline({
       pool,
       redis,
@@ -91,11 +100,15 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     (stopped ??= (async () => {
       draining = true;
       logger.info('api draining', { inFlight: http.inFlight(), graceMs: config.shutdownGraceMs });
+      // Live streams never finish by themselves: end them now (clients reconnect to another replica
+      // with their Last-Event-ID) so the drain waits only for ordinary requests.
+      liveHub.closeAll();
       const [{ timedOut }] = await Promise.all([
         http.close(config.shutdownGraceMs),
         osmand?.close(config.shutdownGraceMs),
       ]);
       if (timedOut) logger.warn('grace period over: cut the requests still in flight');
+      await liveHub.close();
       await Promise.allSettled([pool.end(), redis.quit()]);
       redis.disconnect();
       logger.info('api stopped');

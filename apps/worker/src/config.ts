@@ -23,6 +23,24 @@ const workerEnvSchema = baseEnvSchema.extend({
   /** Staging rows unprocessed for longer than this are republished. */
   REPLAY_GRACE_MS: int(0, 120_000),
   STAGING_RETENTION_HOURS: int(1, 72),
+  /** Webhook deliveries in flight at once in this process (none holds a connection while it waits). */
+  WEBHOOK_CONCURRENCY: int(1, 8, 64),
+  WEBHOOK_POLL_MS: int(10, 1_000, 60_000),
+  WEBHOOK_TIMEOUT_MS: int(100, 5_000, 60_000),
+  /** Attempts before a delivery is marked failed; waits double from the base up to the cap, with jitter. */
+  WEBHOOK_MAX_ATTEMPTS: int(1, 12, 50),
+  WEBHOOK_BACKOFF_BASE_MS: int(1, 10_000),
+  WEBHOOK_BACKOFF_MAX_MS: int(1, 3_600_000),
+  /** Deliver to loopback/private addresses: allowed by default only in development and test. */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+  /** Delivered and failed deliveries are deleted after this many days. */
+  WEBHOOK_DELIVERY_RETENTION_DAYS: int(1, 30, 3_650),
+  RETENTION_INTERVAL_MS: int(1_000, 60 * 60 * 1000),
+  /** Rows per DELETE statement, and statements per table and organization in one run. */
+  RETENTION_BATCH_SIZE: int(1, 5_000, 100_000),
+  RETENTION_MAX_BATCHES: int(1, 200, 100_000),
+  /** How long dropping a partition may wait for its locks before giving up until the next run. */
+  RETENTION_LOCK_TIMEOUT_MS: int(100, 5_000, 60_000),
   /** Above the vehicle's speed limit for this long → one overspeed event. */
   OVERSPEED_MIN_SECONDS: int(0, 30, 3_600),
   /** No fix for this long → device_offline (device_online with the next fix). */
@@ -47,6 +65,22 @@ export interface WorkerConfig {
     streamMaxLen: number;
   };
   replay: { intervalMs: number; graceMs: number; stagingRetentionMs: number };
+  webhooks: {
+    concurrency: number;
+    pollMs: number;
+    timeoutMs: number;
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    allowPrivateUrls: boolean;
+  };
+  retention: {
+    intervalMs: number;
+    batchSize: number;
+    maxBatches: number;
+    lockTimeoutMs: number;
+    deliveryRetentionDays: number;
+  };
   events: { overspeedMinSeconds: number; offlineMinutes: number; offlineCheckIntervalMs: number };
   shutdownGraceMs: number;
 }
@@ -74,6 +108,22 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       intervalMs: e.REPLAY_INTERVAL_MS,
       graceMs: e.REPLAY_GRACE_MS,
       stagingRetentionMs: e.STAGING_RETENTION_HOURS * 3_600_000,
+    },
+    webhooks: {
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      pollMs: e.WEBHOOK_POLL_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      backoffBaseMs: e.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
+      allowPrivateUrls: (e.WEBHOOK_ALLOW_PRIVATE_URLS ?? String(!strict)) === 'true',
+    },
+    retention: {
+      intervalMs: e.RETENTION_INTERVAL_MS,
+      batchSize: e.RETENTION_BATCH_SIZE,
+      maxBatches: e.RETENTION_MAX_BATCHES,
+      lockTimeoutMs: e.RETENTION_LOCK_TIMEOUT_MS,
+      deliveryRetentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS,
     },
     events: {
       overspeedMinSeconds: e.OVERSPEED_MIN_SECONDS,

@@ -18,7 +18,7 @@ export interface PeriodicOptions {
 
 const metricsByRegistry = new WeakMap<
   client.Registry,
-  { runs: client.Counter<'job' | 'outcome'>; duration: client.Histogram<'job'> }
+  { runs: client.Counter<'task' | 'outcome'>; duration: client.Histogram<'task'> }
 >();
 
 function jobMetrics(registry: client.Registry) {
@@ -28,13 +28,13 @@ function jobMetrics(registry: client.Registry) {
       runs: new client.Counter({
         name: 'worker_job_runs_total',
         help: 'Runs of periodic worker jobs',
-        labelNames: ['job', 'outcome'],
+        labelNames: ['task', 'outcome'],
         registers: [registry],
       }),
       duration: new client.Histogram({
         name: 'worker_job_duration_seconds',
         help: 'Duration of periodic worker jobs',
-        labelNames: ['job'],
+        labelNames: ['task'],
         registers: [registry],
       }),
     };
@@ -52,16 +52,16 @@ export function startPeriodic(options: PeriodicOptions): PeriodicJob {
 
   const runOnce = (): Promise<void> => {
     if (current) return current;
-    const end = metrics.duration.startTimer({ job: options.name });
+    const end = metrics.duration.startTimer({ task: options.name });
     current = options
       .run()
       .then(
         (result) => {
-          metrics.runs.inc({ job: options.name, outcome: 'ok' });
+          metrics.runs.inc({ task: options.name, outcome: 'ok' });
           options.logger.debug(`${options.name} done`, { result });
         },
         (err: unknown) => {
-          metrics.runs.inc({ job: options.name, outcome: 'error' });
+          metrics.runs.inc({ task: options.name, outcome: 'error' });
           options.logger.error(`${options.name} failed`, { err });
         },
       )

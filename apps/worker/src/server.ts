@@ -12,6 +12,8 @@ import { startPeriodic, type PeriodicJob } from './periodic';
 import { withAdvisoryLock } from './locks';
 import { emitOfflineEvents } from './events/offline';
 import { publishCommitted } from './events/publish';
+import { applyRetention } from './retention/retention';
+import { startWebhookDispatcher } from './webhooks/dispatcher';
 
 export const VERSION = process.env['APP_VERSION'] ?? 'dev';
 
@@ -138,6 +140,16 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
         }),
     }),
   };
+  // Retention: one replica at a time; deletes in bounded batches, drops whole expired partitions.
+  jobs['retention'] = startPeriodic({
+    name: 'retention',
+    intervalMs: config.retention.intervalMs,
+    logger,
+    registry: metrics.registry,
+    run: () => withAdvisoryLock(pool, 'retention', () => applyRetention(pool, { ...config.retention, logger })),
+  });
+  // Webhooks: a loop of its own, so receivers never slow ingestion down.
+  const dispatcher = startWebhookDispatcher({ pool, logger, registry: metrics.registry, ...config.webhooks });
   logger.info('worker started', { metricsPort: http.port, env: config.env, version: VERSION });
 
   let stopped: Promise<void> | undefined;
@@ -145,7 +157,11 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
     (stopped ??= (async () => {
       draining = true;
       logger.info('worker draining', { graceMs: config.shutdownGraceMs });
-      await Promise.all([...consumers.map((c) => c.stop()), ...Object.values(jobs).map((job) => job.stop())]);
+      await Promise.all([
+        ...consumers.map((c) => c.stop()),
+        ...Object.values(jobs).map((job) => job.stop()),
+        dispatcher.stop(),
+      ]);
       for (const connection of consumerRedis) connection.disconnect();
       await http.close(config.shutdownGraceMs);
       await Promise.allSettled([pool.end(), redis.quit()]);

@@ -37,7 +37,7 @@ describe('worker', () => {
       const found = await worker.pool.query('SELECT to_regclass($1) AS t', [name]);
       expect(found.rows[0].t).toBe(name);
       const text = await (await fetch(`${base}/metrics`)).text();
-      expect(text).toMatch(/worker_job_runs_total\{[^}]*job="partition-maintenance"[^}]*outcome="ok"[^}]*\} [1-9]/);
+      expect(text).toMatch(/worker_job_runs_total\{[^}]*task="partition-maintenance"[^}]*outcome="ok"[^}]*\} [1-9]/);
       expect(text).toContain('process_resident_memory_bytes{service="worker"}');
     } finally {
       await worker.stop();

@@ -20,7 +20,33 @@ export interface ApiClientOptions {
   baseUrl: string;
   /** Supplies the current access token, if any. */
   getToken?: () => string | undefined;
+  /**
+   * Called when a request that carried a token is answered 401 (the access token expired): renew the
+   * session and resolve true to have the request sent once more with the new token.
+   */
+  onUnauthorized?: () => Promise<boolean>;
   fetch?: typeof fetch;
+}
+
+/** Query parameters; undefined and null values are left out. */
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: Query;
+  allowStatus?: number[];
+  /** Session requests themselves (login, refresh, logout): a 401 is their answer, not a cue to renew. */
+  noRenew?: boolean;
+}
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== null) params.set(key, String(value));
+  const qs = params.toString();
+  return qs ? `${path}${path.includes('?') ? '&' : '?'}${qs}` : path;
 }
 
 /**
@@ -34,18 +60,54 @@ export class ApiClient {
     this.fetchImpl = options.fetch ?? ((...args) => fetch(...args));
   }
 
-  async request<S extends z.ZodType>(
-    schema: S,
-    path: string,
-    init: { method?: string; body?: unknown; allowStatus?: number[] } = {},
-  ): Promise<z.infer<S>> {
+  async request<S extends z.ZodType>(schema: S, path: string, init: RequestOptions = {}): Promise<z.infer<S>> {
+    const res = await this.send(path, init);
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new ApiError(res.status, 'bad_response', `the server answered ${res.status} with a body that is not JSON`);
+    }
+    if (!res.ok && !init.allowStatus?.includes(res.status)) throw errorOf(res.status, json);
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new ApiError(res.status, 'bad_response', `unexpected answer from ${path}`);
+    return parsed.data;
+  }
+
+  /** A request whose answer has no body (204) or whose body does not matter. */
+  async requestVoid(path: string, init: RequestOptions = {}): Promise<void> {
+    const res = await this.send(path, init);
+    const text = await res.text();
+    if (!res.ok) throw errorOf(res.status, safeJson(text));
+  }
+
+  /** The answer as a Blob (exports: GPX, CSV), with the same authentication and error handling. */
+  async download(path: string, init: RequestOptions = {}): Promise<Blob> {
+    const res = await this.send(path, init);
+    if (!res.ok) throw errorOf(res.status, safeJson(await res.text()));
+    return res.blob();
+  }
+
+  /** Sends with the bearer token; on a 401 lets the session renew once and sends again. */
+  private async send(path: string, init: RequestOptions): Promise<Response> {
+    const res = await this.sendOnce(path, init);
+    if (res.status === 401 && !init.noRenew && this.options.getToken?.() && this.options.onUnauthorized) {
+      if (await this.options.onUnauthorized()) {
+        await res.body?.cancel().catch(() => undefined);
+        return this.sendOnce(path, init);
+      }
+    }
+    return res;
+  }
+
+  private async sendOnce(path: string, init: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = this.options.getToken?.();
     if (token) headers['authorization'] = `Bearer ${token}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
     try {
-      res = await this.fetchImpl(`${this.options.baseUrl.replace(/\/$/, '')}${path}`, {
+      return await this.fetchImpl(`${this.options.baseUrl.replace(/\/$/, '')}${withQuery(path, init.query)}`, {
         method: init.method ?? 'GET',
         headers,
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -54,24 +116,6 @@ export class ApiClient {
     } catch (err) {
       throw new ApiError(0, 'network', `cannot reach the server: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new ApiError(res.status, 'bad_response', `the server answered ${res.status} with a body that is not JSON`);
-    }
-    if (!res.ok && !init.allowStatus?.includes(res.status)) {
-      const parsed = ErrorBody.safeParse(json);
-      if (parsed.success) {
-        const { code, message, details } = parsed.data.error;
-        throw new ApiError(res.status, code, message, details, parsed.data.requestId);
-      }
-      throw new ApiError(res.status, 'bad_response', `the server answered ${res.status}`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ApiError(res.status, 'bad_response', `unexpected answer from ${path}`);
-    return parsed.data;
   }
 
   health() {
@@ -82,4 +126,21 @@ export class ApiClient {
   ready() {
     return this.request(ReadyResponse, '/ready', { allowStatus: [503] });
   }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorOf(status: number, json: unknown): ApiError {
+  const parsed = ErrorBody.safeParse(json);
+  if (parsed.success) {
+    const { code, message, details } = parsed.data.error;
+    return new ApiError(status, code, message, details, parsed.data.requestId);
+  }
+  return new ApiError(status, 'bad_response', `the server answered ${status}`);
 }

@@ -1,1 +1,2 @@
-export { ApiClient, ApiError, type ApiClientOptions } from './client';
+export { ApiClient, ApiError, withQuery, type ApiClientOptions, type Query, type RequestOptions } from './client';
+export { FleetApi, type HistoryFormat, type Period } from './fleet';

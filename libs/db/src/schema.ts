@@ -202,6 +202,10 @@ export const events = pgTable(
     // The natural key: a redelivered batch can never emit the same event twice.
     unique('events_natural_key').on(t.vehicleId, t.type, t.ts, t.geofenceId).nullsNotDistinct(),
     index('events_org_ts_idx').on(t.organizationId, t.ts),
+    // Deleting a geofence sets its events' geofence_id to null; the events filter by geofence.
+    index('events_geofence_idx')
+      .on(t.geofenceId)
+      .where(sql`${t.geofenceId} IS NOT NULL`),
   ],
 );
 
@@ -259,7 +263,10 @@ export const vehicleEventState = pgTable('vehicle_event_state', {
     .references(() => vehicles.id, { onDelete: 'cascade' }),
   /** The newest fix evaluated; older fixes arriving late are stored but not evaluated. */
   ts: timestamp('ts', { withTimezone: true }).notNull(),
-  geofenceIds: uuid('geofence_ids').array().notNull().default(sql`'{}'::uuid[]`),
+  geofenceIds: uuid('geofence_ids')
+    .array()
+    .notNull()
+    .default(sql`'{}'::uuid[]`),
   /** Start of the current run of fixes above the speed limit. */
   overspeedSince: timestamp('overspeed_since', { withTimezone: true }),
   overspeedReported: boolean('overspeed_reported').notNull().default(false),
@@ -279,7 +286,10 @@ export const webhooks = pgTable(
     /** Needed in clear to sign; shown to the admin once, at creation. */
     secret: text('secret').notNull(),
     /** Event types delivered; empty means all. */
-    eventTypes: text('event_types').array().notNull().default(sql`'{}'::text[]`),
+    eventTypes: text('event_types')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     enabled: boolean('enabled').notNull().default(true),
     lastStatus: integer('last_status'),
     lastError: text('last_error'),
@@ -314,6 +324,8 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [
     unique('webhook_deliveries_key').on(t.webhookId, t.eventId),
+    // Events deleted by retention or with their vehicle cascade here.
+    index('webhook_deliveries_event_idx').on(t.eventId),
     index('webhook_deliveries_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} = 'pending'`),

@@ -1,5 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { dropDatabase, ensureDatabase } from './admin';
+import pg from 'pg';
+import { databaseName, dropDatabase, ensureDatabase } from './admin';
+
+/**
+ * `pool.end()` resolves before its connections are gone; dropping the database WITH (FORCE) then
+ * kills them, and the pool's unheard 'error' event fails the suite. Wait (briefly) for the suite's own
+ * connections to close first; FORCE only removes what is still there after that.
+ */
+async function dropWhenIdle(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl() });
+  await client.connect();
+  try {
+    for (let i = 0; i < 40; i++) {
+      const res = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [databaseName(url)],
+      );
+      if (res.rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await client.end();
+  }
+  await dropDatabase(url);
+}
 
 export interface TestDatabase {
   url: string;
@@ -25,5 +49,5 @@ export async function createTestDatabase(suite: string): Promise<TestDatabase> {
   u.pathname = `/${name}`;
   const url = u.toString();
   await ensureDatabase(url, { template });
-  return { url, drop: () => dropDatabase(url) };
+  return { url, drop: () => dropWhenIdle(url) };
 }

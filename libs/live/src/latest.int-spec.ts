@@ -45,4 +45,9 @@ describe('latest-position hot cache', () => {
     const v2 = (await readLatest(redis, ORG))?.find((p) => p.vehicleId === V2);
     expect(v2).toMatchObject({ lat: 51, ts: '2026-11-28T11:00:00.000Z' });
   });
+
+  it('does not carry a deleted vehicle over a rebuild', async () => {
+    await replaceLatest(redis, ORG, [pos(V1, '2026-11-28T12:00:00.000Z')], new Set([V1]));
+    expect((await readLatest(redis, ORG))?.map((p) => p.vehicleId)).toEqual([V1]);
+  });
 });

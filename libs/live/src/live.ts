@@ -96,8 +96,17 @@ export async function updateLatest(redis: Redis, orgId: string, positions: LiveP
   return (await redis.eval(LATEST_SCRIPT, 1, latestKey(orgId), ...args)) as number;
 }
 
-/** Replaces an organization's hot cache with these positions (read from vehicle_state) and marks it warm. */
-export async function replaceLatest(redis: Redis, orgId: string, positions: LivePosition[]): Promise<void> {
+/**
+ * Replaces an organization's hot cache with these positions (read from vehicle_state) and marks it warm.
+ * `vehicleIds`, when given, are the organization's vehicles: cached entries of any other (deleted)
+ * vehicle are not carried over.
+ */
+export async function replaceLatest(
+  redis: Redis,
+  orgId: string,
+  positions: LivePosition[],
+  vehicleIds?: ReadonlySet<string>,
+): Promise<void> {
   const key = latestKey(orgId);
   const tmp = `${key}:rebuild:${process.pid}:${Date.now()}`;
   const multi = redis.multi().del(tmp);
@@ -113,7 +122,7 @@ export async function replaceLatest(redis: Redis, orgId: string, positions: Live
   const newer: LivePosition[] = [];
   const fresh = new Map(positions.map((p) => [p.vehicleId, Date.parse(p.ts)]));
   for (const [field, value] of Object.entries(previous)) {
-    if (field === WARM_FIELD) continue;
+    if (field === WARM_FIELD || (vehicleIds && !vehicleIds.has(field))) continue;
     const ts = Number(value.slice(0, value.indexOf('|')));
     if (ts > (fresh.get(field) ?? -Infinity)) newer.push(JSON.parse(value.slice(value.indexOf('|') + 1)));
   }

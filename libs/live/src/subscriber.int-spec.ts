@@ -137,16 +137,28 @@ describe('LiveSubscriber', () => {
       const vehicle = randomUUID();
       const c = collector();
       await live.subscribe(org, c.listener);
-      const before = await publishLive(redis, org, [1, 2, 3].map((n) => position(vehicle, n)));
+      const before = await publishLive(
+        redis,
+        org,
+        [1, 2, 3].map((n) => position(vehicle, n)),
+      );
       await c.until(3);
       await kill(id);
       // Away now: these reach nobody over pub/sub, only the log.
-      const during = await publishLive(redis, org, [4, 5, 6, 7, 8].map((n) => position(vehicle, n)));
+      const during = await publishLive(
+        redis,
+        org,
+        [4, 5, 6, 7, 8].map((n) => position(vehicle, n)),
+      );
       await sleep(50);
       expect(c.got).toHaveLength(3);
       await new Promise<void>((resolve) => sub.once('ready', () => resolve()));
       await c.until(8);
-      const after = await publishLive(redis, org, [9, 10].map((n) => position(vehicle, n)));
+      const after = await publishLive(
+        redis,
+        org,
+        [9, 10].map((n) => position(vehicle, n)),
+      );
       await c.until(10);
       await sleep(100);
       expect(c.got.map((e) => e.id)).toEqual([...before, ...during, ...after]);
@@ -163,7 +175,11 @@ describe('LiveSubscriber', () => {
       const c = collector();
       await live.subscribe(org, c.listener);
       await kill(id);
-      const during = await publishLive(redis, org, [1, 2].map((n) => position(vehicle, n)));
+      const during = await publishLive(
+        redis,
+        org,
+        [1, 2].map((n) => position(vehicle, n)),
+      );
       await c.until(2);
       await sleep(100);
       expect(c.got.map((e) => e.id)).toEqual(during);

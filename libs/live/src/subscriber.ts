@@ -73,7 +73,7 @@ export class LiveSubscriber {
     // A duplicate does not inherit the error listener; without one, errors would be thrown.
     this.sub.on('error', (err: Error) => options.onError?.(err, 'subscriber connection'));
     this.sub.on('ready', () => {
-      if (this.everReady && process.env.X_NO) void this.catchUp();
+      if (this.everReady) void this.catchUp();
       this.everReady = true;
     });
     if (this.sub.status === 'ready') this.everReady = true;
@@ -121,7 +121,8 @@ export class LiveSubscriber {
     this.closed = true;
     this.entries.clear();
     this.byChannel.clear();
-    await this.sub.quit().catch(() => undefined);
+    // QUIT waits for a connection; while Redis is away there is nothing to say goodbye to.
+    if (this.sub.status === 'ready') await this.sub.quit().catch(() => undefined);
     this.sub.disconnect();
   }
 

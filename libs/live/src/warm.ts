@@ -46,7 +46,8 @@ export async function loadLatestFromDb(pool: Pool, orgId: string): Promise<LiveP
 /** Rebuilds one organization's hot cache from vehicle_state; returns the vehicles cached. */
 export async function warmLatest(pool: Pool, redis: Redis, orgId: string): Promise<number> {
   const positions = await loadLatestFromDb(pool, orgId);
-  await replaceLatest(redis, orgId, positions);
+  const { rows } = await pool.query<{ id: string }>('SELECT id FROM vehicles WHERE organization_id = $1', [orgId]);
+  await replaceLatest(redis, orgId, positions, new Set(rows.map((r) => r.id)));
   return positions.length;
 }
 

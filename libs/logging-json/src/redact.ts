@@ -8,6 +8,9 @@ const SECRET_TEXT: Array<[RegExp, string]> = [
   [/\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, REDACTED],
   [/(\/\/[^:/@\s]+:)[^@/\s]+@/g, `$1${REDACTED}@`],
   [/((?:password|passwd|secret|token)=)[^&\s]+/gi, `$1${REDACTED}`],
+  // Our random credentials are 32 bytes in base64url (43 characters): device, refresh and invitation
+  // tokens, and share links, whose token is a path segment (/api/v1/shared/<token>) the access log keeps.
+  [/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, REDACTED],
 ];
 
 export interface RedactOptions {

@@ -25,6 +25,9 @@ import {
   UserUpdate,
 } from '@fleet/contracts';
 import { z } from 'zod';
+import { LIVE_ROUTES } from './routes-live';
+import { GEOFENCE_EVENT_ROUTES } from './routes-geofences';
+import { TRACKING_ROUTES } from './routes-tracking';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type Security = 'none' | 'user' | 'device' | 'device-or-user' | 'basic-device' | 'device-identifier';
@@ -188,7 +191,9 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/auth/login',
-    summary: 'Sign in; the web gets the refresh token as an httpOnly cookie, mobile in the body',
+    summary:
+      'Sign in; the web gets the refresh token as an httpOnly cookie (and the access token as the `fleet_access` ' +
+      'cookie, which only GET /api/v1/live accepts), mobile in the body',
     tag: 'auth',
     security: 'none',
     body: LoginRequest,
@@ -367,4 +372,7 @@ export const ROUTES: RouteDoc[] = [
       404: error('no such vehicle in this organization'),
     },
   },
+  ...GEOFENCE_EVENT_ROUTES,
+  ...TRACKING_ROUTES,
+  ...LIVE_ROUTES,
 ];

@@ -8,11 +8,23 @@ import { AppError } from '../errors';
 
 const COOKIE = 'fleet_refresh';
 const COOKIE_PATH = '/api/v1/auth';
+/**
+ * The web's access token, also as an httpOnly cookie (same life as the token): a browser EventSource
+ * cannot send an Authorization header, so GET /api/v1/live accepts this cookie — and only that route.
+ */
+export const ACCESS_COOKIE = 'fleet_access';
+const ACCESS_COOKIE_PATH = '/api/v1';
 
-function cookieValue(req: Request, name: string): string | undefined {
+export function cookieValue(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined; // malformed %-escapes: no usable cookie
+      }
+    }
   }
   return undefined;
 }
@@ -27,7 +39,7 @@ export function authRoutes(deps: {
   const router = Router();
 
   // The web keeps its refresh token in an httpOnly cookie scoped to /api/v1/auth; mobile gets it in the body.
-  const reply = (res: Response, session: IssuedSession, client: 'web' | 'mobile') => {
+  const reply = (req: Request, res: Response, session: IssuedSession, client: 'web' | 'mobile') => {
     if (client === 'web') {
       res.cookie(COOKIE, session.refreshToken, {
         httpOnly: true,
@@ -35,6 +47,13 @@ export function authRoutes(deps: {
         sameSite: 'strict',
         path: COOKIE_PATH,
         maxAge: deps.refreshTtlDays * 86_400_000,
+      });
+      res.cookie(ACCESS_COOKIE, session.accessToken, {
+        httpOnly: true,
+        secure: deps.secureCookies || req.secure,
+        sameSite: 'strict',
+        path: ACCESS_COOKIE_PATH,
+        maxAge: session.expiresIn * 1000,
       });
     }
     const body: TokenResponse = {
@@ -59,14 +78,14 @@ export function authRoutes(deps: {
       throw err;
     }
     await deps.limiter.succeeded(email);
-    reply(res, session, client);
+    reply(req, res, session, client);
   });
 
   router.post('/auth/refresh', async (req, res) => {
     const body = RefreshRequest.parse(req.body ?? {});
     const token = body.refreshToken ?? cookieValue(req, COOKIE);
     if (!token) throw new AppError(401, 'unauthorized', 'no refresh token (cookie or body)');
-    reply(res, await deps.sessions.refresh(token), body.refreshToken ? body.client : 'web');
+    reply(req, res, await deps.sessions.refresh(token), body.refreshToken ? body.client : 'web');
   });
 
   router.post('/auth/logout', async (req, res) => {
@@ -74,6 +93,12 @@ export function authRoutes(deps: {
     const token = body.refreshToken ?? cookieValue(req, COOKIE);
     if (token) await deps.sessions.logout(token);
     res.clearCookie(COOKIE, { path: COOKIE_PATH, httpOnly: true, secure: deps.secureCookies, sameSite: 'strict' });
+    res.clearCookie(ACCESS_COOKIE, {
+      path: ACCESS_COOKIE_PATH,
+      httpOnly: true,
+      secure: deps.secureCookies || req.secure,
+      sameSite: 'strict',
+    });
     res.status(204).end();
   });
 

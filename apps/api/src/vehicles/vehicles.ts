@@ -63,6 +63,8 @@ export class Vehicles {
   constructor(
     private readonly pool: Pool,
     private readonly onDeviceChange: () => void,
+    /** A deleted vehicle leaves the live map's hot cache at once. */
+    private readonly onRemoved: (org: string, id: string) => Promise<void> = async () => undefined,
   ) {}
 
   async list(org: string, q: VehicleListQuery): Promise<VehicleList> {
@@ -193,5 +195,7 @@ export class Vehicles {
       client.release();
     }
     this.onDeviceChange();
+    // Best effort: the latest-positions query also drops vehicles it no longer knows.
+    await this.onRemoved(org, id).catch(() => undefined);
   }
 }

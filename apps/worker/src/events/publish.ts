@@ -57,9 +57,10 @@ export async function publishCommitted(
   }
   for (const e of events) of(e.organizationId).messages.push({ type: 'event', data: toTrackingEvent(e) });
   await Promise.all(
-    [...byOrg].map(async ([org, { messages, latest }]) => {
-      await updateLatest(redis, org, [...latest.values()]);
-      await publishLive(redis, org, messages);
-    }),
+    // Both at once: the push is what live latency waits for, the cache write need not go first.
+    [...byOrg].flatMap(([org, { messages, latest }]) => [
+      publishLive(redis, org, messages),
+      updateLatest(redis, org, [...latest.values()]),
+    ]),
   );
 }

@@ -1,0 +1,185 @@
+import type { LiveMessage } from '@fleet/contracts';
+import { compareLiveIds, isLiveId, LiveSubscriber, liveLogKey, readLiveLog, type LiveEnvelope } from '@fleet/live';
+import type { Logger } from '@fleet/logging-json';
+import type { Redis } from '@fleet/runtime';
+import client from 'prom-client';
+import { AppError } from '../errors';
+import { sseFrame, type SseStream } from './sse';
+
+export type StreamKind = 'user' | 'shared';
+
+export interface LiveHubOptions {
+  redis: Redis;
+  registry: client.Registry;
+  logger: Logger;
+  maxClients: number;
+  sharedStreamsPerIp: number;
+}
+
+export interface FeedOptions {
+  org: string;
+  /** What this client gets of a message (event name and data), or undefined to skip it. */
+  select(message: LiveMessage): { event: string; data: unknown } | undefined;
+  /** Resume point (`Last-Event-ID`): the log after it is replayed before live messages. */
+  lastEventId?: string;
+  /** Runs once the stream is open and caught up, before live messages flow (a first snapshot). */
+  beforeLive?(): Promise<void>;
+}
+
+/** Messages replayed for one resume at most; the log is capped below this anyway. */
+const MAX_REPLAY = 20_000;
+const PAGE = 1_000;
+
+/**
+ * The live streams of this API process: one Redis subscriber connection for all of them, the
+ * count of open streams (a gauge, and a cap), and `closeAll` for the drain, since a stream would
+ * otherwise keep the process "in flight" until the grace period runs out.
+ */
+export class LiveHub {
+  readonly subscriber: LiveSubscriber;
+  private readonly streams = new Set<SseStream>();
+  private readonly sharedPerIp = new Map<string, number>();
+  private readonly clients: client.Gauge<'kind'>;
+  private draining = false;
+
+  constructor(private readonly options: LiveHubOptions) {
+    this.subscriber = new LiveSubscriber({
+      redis: options.redis,
+      onError: (err, context) => options.logger.warn(`live: ${context}`, { err }),
+    });
+    this.clients = new client.Gauge({
+      name: 'live_sse_clients',
+      help: 'Server-Sent Events streams open on this process, by kind (user: /api/v1/live, shared: share links)',
+      labelNames: ['kind'] as const,
+      registers: [options.registry],
+    });
+    this.clients.set({ kind: 'user' }, 0);
+    this.clients.set({ kind: 'shared' }, 0);
+  }
+
+  /** Admits a new stream or refuses it (503 when this process is full or draining, 429 per IP). */
+  admit(stream: SseStream, kind: StreamKind, ip: string): void {
+    if (this.draining) throw new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, retry(1));
+    if (this.streams.size >= this.options.maxClients) {
+      throw new AppError(503, 'unavailable', 'too many live streams on this server, retry', undefined, retry(5));
+    }
+    if (kind === 'shared') {
+      const open = this.sharedPerIp.get(ip) ?? 0;
+      if (open >= this.options.sharedStreamsPerIp) {
+        throw new AppError(429, 'rate_limited', 'too many open shared streams from this address', undefined, retry(30));
+      }
+      this.sharedPerIp.set(ip, open + 1);
+    }
+    this.streams.add(stream);
+    this.clients.inc({ kind });
+    stream.onClose(() => {
+      this.streams.delete(stream);
+      this.clients.dec({ kind });
+      if (kind === 'shared') {
+        const left = (this.sharedPerIp.get(ip) ?? 1) - 1;
+        if (left > 0) this.sharedPerIp.set(ip, left);
+        else this.sharedPerIp.delete(ip);
+      }
+    });
+  }
+
+  /**
+   * Feeds an admitted stream with an organization's live messages: subscribe first (messages
+   * arriving from then on are held), open the stream, replay the log after `lastEventId`, then
+   * release what was held, skipping ids already sent: no gap, no duplicate.
+   */
+  async feed(stream: SseStream, options: FeedOptions): Promise<void> {
+    // Only a resume can overlap (log replay vs held messages): `cursor` is the newest id sent while
+    // catching up. Once a live message passes it, the subscriber's strictly rising ids take over.
+    let cursor = options.lastEventId;
+    let held: LiveEnvelope[] | undefined = [];
+    const forward = (e: LiveEnvelope) => {
+      if (cursor !== undefined) {
+        if (compareLiveIds(e.id, cursor) <= 0) return;
+        cursor = held === undefined ? undefined : e.id;
+      }
+      const out = options.select(e.message);
+      if (out) stream.write(this.frame(e.id, out.event, out.data));
+    };
+    let unsubscribe: () => Promise<void>;
+    try {
+      unsubscribe = await this.subscriber.subscribe(options.org, (e) => (held ? held.push(e) : forward(e)));
+    } catch (err) {
+      this.options.logger.warn('live: subscribe failed', { err });
+      throw new AppError(503, 'unavailable', 'the live stream is unavailable, retry', undefined, retry(5));
+    }
+    stream.onClose(() => void unsubscribe());
+    if (stream.closed) return;
+    stream.open();
+    try {
+      if (options.lastEventId !== undefined) await this.replay(stream, options.org, options.lastEventId, forward);
+      await options.beforeLive?.();
+    } catch (err) {
+      // The client reconnects with the same Last-Event-ID and gets another try.
+      this.options.logger.warn('live: replay failed', { err });
+      stream.end();
+      return;
+    }
+    // Still catching up (cursor kept) while the held messages go out; live from the next one.
+    const pending = held;
+    for (const e of pending) forward(e);
+    held = undefined;
+  }
+
+  private async replay(stream: SseStream, org: string, after: string, forward: (e: LiveEnvelope) => void) {
+    // The log is capped: when the resume point has been trimmed away, say so, so the client reloads
+    // the latest positions instead of trusting a stream with a hole in it.
+    const oldest = await this.options.redis.xrange(liveLogKey(org), '-', '+', 'COUNT', 1);
+    if (!oldest.length || compareLiveIds(after, oldest[0][0]) < 0) {
+      stream.send('resync', { reason: 'the stream history since Last-Event-ID is no longer available' });
+    }
+    let from = after;
+    for (let replayed = 0; replayed < MAX_REPLAY && !stream.closed;) {
+      const page = await readLiveLog(this.options.redis, org, from, PAGE);
+      for (const e of page) forward(e);
+      replayed += page.length;
+      if (page.length < PAGE) return;
+      from = page[page.length - 1].id;
+    }
+    if (!stream.closed) stream.send('resync', { reason: 'too far behind to replay' });
+  }
+
+  // Every stream of an organization sends the same frame for a message: build it once, not once per
+  // client (keyed by the message's data object, which is one per log entry).
+  private readonly frames = new WeakMap<object, string>();
+  private frame(id: string, event: string, data: unknown): string {
+    if (typeof data !== 'object' || data === null) return sseFrame(event, data, id);
+    let frame = this.frames.get(data);
+    if (frame === undefined) this.frames.set(data, (frame = sseFrame(event, data, id)));
+    return frame;
+  }
+
+  /** Open streams, by everyone. */
+  size(): number {
+    return this.streams.size;
+  }
+
+  /** Drain: ends every stream (clients reconnect elsewhere after `retry`) and refuses new ones. */
+  closeAll(): void {
+    this.draining = true;
+    for (const stream of [...this.streams]) stream.end();
+  }
+
+  async close(): Promise<void> {
+    this.closeAll();
+    await this.subscriber.close();
+  }
+}
+
+const retry = (seconds: number) => ({ 'Retry-After': String(seconds) });
+
+/** A resume point from `Last-Event-ID` (header first) or the `lastEventId` query; 400 when malformed. */
+export function resumePoint(header: string | undefined, query: string | undefined): string | undefined {
+  const value = header?.trim() || query?.trim() || undefined;
+  if (value !== undefined && !isLiveId(value)) {
+    throw new AppError(400, 'validation_failed', 'request is not valid', [
+      { path: header ? 'Last-Event-ID' : 'lastEventId', message: 'not an event id of this stream' },
+    ]);
+  }
+  return value;
+}

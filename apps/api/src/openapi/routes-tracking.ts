@@ -1,0 +1,102 @@
+import {
+  ErrorBody,
+  HistoryQuery,
+  LatestPositions,
+  LatestQuery,
+  MAX_RANGE_DAYS,
+  NearestList,
+  NearestQuery,
+  ReportQuery,
+  StopList,
+  SummaryReport,
+  TripList,
+} from '@fleet/contracts';
+import { z } from 'zod';
+import type { Response, RouteDoc } from './routes';
+
+const idParams = z.object({ id: z.uuid() });
+const error = (description: string): Response => ({ description, schema: ErrorBody });
+const common = {
+  400: error('invalid request; `details` names each parameter at fault'),
+  401: error('not signed in, or the token is invalid or expired'),
+};
+const period = `\`from\` inclusive, \`to\` exclusive, at most ${MAX_RANGE_DAYS} days (default: the last 24 hours)`;
+const vehicleErrors = {
+  ...common,
+  404: error('no such vehicle in this organization'),
+  429: error('too many history exports and reports running on this server; see Retry-After'),
+};
+
+/** Latest, nearest, history and reports: spread into ROUTES. */
+export const TRACKING_ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/api/v1/positions/latest',
+    summary:
+      'Latest fix of every vehicle as GeoJSON (from the hot cache); filter by bbox and status (moving ≥ 3 km/h, offline after N minutes)',
+    tag: 'positions',
+    security: 'user',
+    query: LatestQuery,
+    responses: {
+      200: { description: 'one Point Feature per vehicle', schema: LatestPositions, contentType: 'application/json' },
+      ...common,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/positions/nearest',
+    summary: 'The vehicles nearest to a point by geodesic distance (latest fixes), nearest first',
+    tag: 'positions',
+    security: 'user',
+    query: NearestQuery,
+    responses: { 200: { description: 'nearest first', schema: NearestList }, ...common },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vehicles/:id/history',
+    summary: `A vehicle's fixes over a period, streamed: ${period}. Raw, or simplified by \`simplify\` (tolerance, metres) or \`maxPoints\`. GeoJSON FeatureCollection of Points, GPX 1.1 (speed/course in Garmin TrackPointExtension) or CSV`,
+    tag: 'positions',
+    security: 'user',
+    params: idParams,
+    query: HistoryQuery,
+    responses: {
+      200: {
+        description:
+          'the track; `format=gpx` answers application/gpx+xml and `format=csv` text/csv (columns ts,lat,lon,speed_kmh,heading,altitude,accuracy,battery)',
+        contentType: 'application/geo+json',
+        schema: z.object({ type: z.literal('FeatureCollection'), features: z.array(z.unknown()) }),
+      },
+      ...vehicleErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vehicles/:id/trips',
+    summary: `Trips of a vehicle over a period (${period}); detection settings can be overridden`,
+    tag: 'reports',
+    security: 'user',
+    params: idParams,
+    query: ReportQuery,
+    responses: { 200: { description: 'trips, oldest first', schema: TripList }, ...vehicleErrors },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vehicles/:id/stops',
+    summary: `Stops of a vehicle over a period (${period})`,
+    tag: 'reports',
+    security: 'user',
+    params: idParams,
+    query: ReportQuery,
+    responses: { 200: { description: 'stops, oldest first', schema: StopList }, ...vehicleErrors },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/vehicles/:id/summary',
+    summary: `Distance, driving, idle and stopped time, max/avg speed of a vehicle over a period (${period})`,
+    tag: 'reports',
+    security: 'user',
+    params: idParams,
+    query: ReportQuery,
+    responses: { 200: { description: 'the totals', schema: SummaryReport }, ...vehicleErrors },
+  },
+];

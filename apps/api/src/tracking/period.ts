@@ -1,0 +1,44 @@
+import { MAX_RANGE_DAYS } from '@fleet/contracts';
+import { AppError } from '../errors';
+
+export interface Period {
+  from: Date;
+  to: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The period of a history or report query: `from` inclusive, `to` exclusive; by default the 24
+ * hours before now. Refused (400, naming the parameter) when empty or longer than MAX_RANGE_DAYS,
+ * so no query ever reads an unbounded history.
+ */
+export function resolvePeriod(q: { from?: string; to?: string }, now = Date.now()): Period {
+  const to = q.to === undefined ? new Date(now) : new Date(q.to);
+  const from = q.from === undefined ? new Date(to.getTime() - DAY_MS) : new Date(q.from);
+  if (from.getTime() >= to.getTime())
+    throw new AppError(400, 'validation_failed', 'the period is empty', [
+      { path: 'from', message: 'must be before to' },
+    ]);
+  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS)
+    throw new AppError(400, 'validation_failed', `the period is longer than ${MAX_RANGE_DAYS} days`, [
+      { path: 'to', message: `must be at most ${MAX_RANGE_DAYS} days after from` },
+    ]);
+  return { from, to };
+}
+
+/**
+ * [from, to) cut into the fewest equal windows of at most `maxMs` (36 hours by default): a day, or a
+ * day and a second, is one window, not a day and a one-second remainder.
+ */
+export function windows(period: Period, maxMs = 1.5 * DAY_MS): Period[] {
+  const from = period.from.getTime();
+  const span = period.to.getTime() - from;
+  const count = Math.max(1, Math.ceil(span / maxMs));
+  const out: Period[] = [];
+  for (let i = 0; i < count; i++) {
+    const end = i === count - 1 ? period.to.getTime() : from + Math.round((span * (i + 1)) / count);
+    out.push({ from: new Date(from + Math.round((span * i) / count)), to: new Date(end) });
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+import type { StopItem, SummaryReport, TripItem } from '@fleet/contracts';
+import type { Pool } from '@fleet/db';
+import { detectTripsAndStops, summarize, type MotionFix, type TripsAndStops, type TripStopOptions } from '@fleet/geo';
+import { HISTORY_PLAN_SQL, readCompact } from './compact';
+import { windows, type Period } from './period';
+
+/**
+ * Fixes a report reads at most: about six days at 1 Hz, ~100 MB of working memory in detection. A
+ * longer or denser period is read whole but every n-th fix is kept (`sampledEvery`), which the
+ * answer states: stops of minutes and trips of kilometres survive a few seconds of spacing.
+ */
+export const MAX_REPORT_FIXES = 500_000;
+
+export interface Detection {
+  vehicleId: string;
+  period: Period;
+  fixes: number;
+  sampledEvery: number;
+  result: TripsAndStops;
+}
+
+/** Trips and stops of one vehicle over a period (the period is bounded by the caller). */
+export async function detectPeriod(
+  pool: Pool,
+  vehicleId: string,
+  period: Period,
+  options: TripStopOptions,
+): Promise<Detection> {
+  const client = await pool.connect();
+  let failed = false;
+  const fixes: MotionFix[] = [];
+  let total = 0;
+  let every = 1;
+  try {
+    // One snapshot for the count and the reads, so the sampling step matches what is read.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(HISTORY_PLAN_SQL);
+    const { rows } = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM positions WHERE vehicle_id = $1 AND ts >= $2 AND ts < $3',
+      [vehicleId, period.from, period.to],
+    );
+    total = rows[0]?.n ?? 0;
+    every = Math.max(1, Math.ceil(total / MAX_REPORT_FIXES));
+    let i = 0;
+    for (const w of total ? windows(period) : []) {
+      const c = await readCompact(client, vehicleId, w);
+      for (let k = 0; k < c.n; k++, i++) {
+        if (i % every !== 0 && i !== total - 1) continue;
+        fixes.push({
+          ts: c.t[k],
+          lat: c.lat[k],
+          lon: c.lon[k],
+          speedKmh: Number.isNaN(c.speedKmh[k]) ? null : c.speedKmh[k],
+          accuracy: Number.isNaN(c.accuracy[k]) ? null : c.accuracy[k],
+        });
+      }
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    client.release(failed);
+  }
+  return { vehicleId, period, fixes: total, sampledEvery: every, result: detectTripsAndStops(fixes, options) };
+}
+
+const basis = (d: Detection) => ({
+  vehicleId: d.vehicleId,
+  from: d.period.from.toISOString(),
+  to: d.period.to.toISOString(),
+  fixes: d.fixes,
+  sampledEvery: d.sampledEvery,
+});
+
+export const tripItems = (d: Detection): TripItem[] =>
+  d.result.trips.map((t) => ({
+    startTime: t.startTime.toISOString(),
+    endTime: t.endTime.toISOString(),
+    durationS: t.durationS,
+    distanceM: t.distanceM,
+    maxSpeedKmh: t.maxSpeedKmh,
+    avgSpeedKmh: t.avgSpeedKmh,
+    idleS: t.idleS,
+    start: t.startPoint,
+    end: t.endPoint,
+  }));
+
+export const stopItems = (d: Detection): StopItem[] =>
+  d.result.stops.map((s) => ({
+    startTime: s.startTime.toISOString(),
+    endTime: s.endTime.toISOString(),
+    durationS: s.durationS,
+    lat: s.centroid.lat,
+    lon: s.centroid.lon,
+    spansDataGap: s.spansDataGap,
+  }));
+
+export const tripList = (d: Detection) => ({ ...basis(d), items: tripItems(d) });
+export const stopList = (d: Detection) => ({ ...basis(d), items: stopItems(d) });
+export const summaryReport = (d: Detection): SummaryReport => ({ ...basis(d), ...summarize(d.result) });

@@ -1,0 +1,100 @@
+import type {
+  HistoryQuery,
+  LatestPositions,
+  LatestQuery,
+  NearestList,
+  NearestQuery,
+  ReportQuery,
+  StopList,
+  SummaryReport,
+  TripList,
+} from '@fleet/contracts';
+import type { Pool } from '@fleet/db';
+import type { Logger } from '@fleet/logging-json';
+import type { Redis } from '@fleet/runtime';
+import type { Response } from 'express';
+import { notFound } from '../errors';
+import { isUuid } from '../sql';
+import { Gate } from './gate';
+import { streamHistory } from './history';
+import { LatestPositionsQuery } from './latest';
+import { nearestVehicles } from './nearest';
+import { resolvePeriod } from './period';
+import { detectPeriod, stopList, summaryReport, tripList, type Detection } from './reports';
+
+export interface TrackingDeps {
+  pool: Pool;
+  redis: Redis;
+  logger: Logger;
+  /** History exports and reports running at once in this process (each holds a connection). */
+  maxHeavyRequests: number;
+}
+
+/**
+ * The query side of tracking, scoped by organization like every use case of the API: another
+ * organization's vehicle is "not found".
+ */
+export class Tracking {
+  private readonly latestQuery: LatestPositionsQuery;
+  private readonly heavy: Gate;
+
+  constructor(private readonly deps: TrackingDeps) {
+    this.latestQuery = new LatestPositionsQuery(deps);
+    this.heavy = new Gate(deps.maxHeavyRequests, 'history exports and reports');
+  }
+
+  latest(org: string, q: LatestQuery): Promise<LatestPositions> {
+    return this.latestQuery.latest(org, q);
+  }
+
+  nearest(org: string, q: NearestQuery): Promise<NearestList> {
+    return nearestVehicles(this.deps.pool, org, q);
+  }
+
+  /** Streams the history into `res` (see streamHistory). */
+  async exportHistory(org: string, vehicleId: string, q: HistoryQuery, res: Response): Promise<void> {
+    const period = resolvePeriod(q);
+    const vehicleName = await this.vehicleName(org, vehicleId);
+    await this.heavy.run(() =>
+      streamHistory(this.deps, res, {
+        vehicleId,
+        vehicleName,
+        period,
+        format: q.format,
+        simplify: q.simplify,
+        maxPoints: q.maxPoints,
+      }),
+    );
+  }
+
+  async trips(org: string, vehicleId: string, q: ReportQuery): Promise<TripList> {
+    return tripList(await this.detect(org, vehicleId, q));
+  }
+
+  async stops(org: string, vehicleId: string, q: ReportQuery): Promise<StopList> {
+    return stopList(await this.detect(org, vehicleId, q));
+  }
+
+  async summary(org: string, vehicleId: string, q: ReportQuery): Promise<SummaryReport> {
+    return summaryReport(await this.detect(org, vehicleId, q));
+  }
+
+  private async detect(org: string, vehicleId: string, q: ReportQuery): Promise<Detection> {
+    const period = resolvePeriod(q);
+    await this.vehicleName(org, vehicleId);
+    const { minStopDurationS, stopRadiusM, minTripDistanceM } = q;
+    return this.heavy.run(() =>
+      detectPeriod(this.deps.pool, vehicleId, period, { minStopDurationS, stopRadiusM, minTripDistanceM }),
+    );
+  }
+
+  private async vehicleName(org: string, id: string): Promise<string> {
+    if (!isUuid(id)) throw notFound('vehicle');
+    const { rows } = await this.deps.pool.query<{ name: string }>(
+      'SELECT name FROM vehicles WHERE id = $1 AND organization_id = $2',
+      [id, org],
+    );
+    if (!rows[0]) throw notFound('vehicle');
+    return rows[0].name;
+  }
+}

@@ -1,0 +1,276 @@
+import type { EventDetail, WebhookPayload } from '@fleet/contracts';
+import type { Logger } from '@fleet/logging-json';
+import type { Pool } from 'pg';
+import client from 'prom-client';
+import { postWebhook } from './post';
+import { signatureHeader } from './signature';
+
+export interface DispatcherOptions {
+  pool: Pool;
+  logger: Logger;
+  registry: client.Registry;
+  /** Deliveries in flight at once. */
+  concurrency: number;
+  pollMs: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  allowPrivateUrls: boolean;
+}
+
+export interface Dispatcher {
+  /** Stops claiming and waits for the deliveries in flight. */
+  stop(): Promise<void>;
+}
+
+interface Claimed {
+  id: string;
+  webhook_id: string;
+  attempts: number;
+  url: string;
+  secret: string;
+  enabled: boolean;
+  event_id: string;
+  vehicle_id: string;
+  type: EventDetail['type'];
+  ts: Date;
+  geofence_id: string | null;
+  lat: number | null;
+  lon: number | null;
+  attributes: Record<string, unknown>;
+  vehicle_name: string | null;
+  geofence_name: string | null;
+}
+
+type Outcome =
+  | { status: 'delivered'; httpStatus: number }
+  | { status: 'pending' | 'failed'; httpStatus: number | null; error: string; retryInMs?: number };
+
+/** Extra time past the request timeout before a claimed delivery is considered abandoned (worker died). */
+const LEASE_MARGIN_MS = 30_000;
+const MAX_ERROR_LENGTH = 500;
+
+/**
+ * Claims due deliveries: several workers share them (SKIP LOCKED), and a claim is a lease — the attempt
+ * is counted and the next attempt moved past the request's timeout — so no connection or row lock is
+ * held while the receiver answers. A worker dying mid-request leaves the lease to expire and the
+ * delivery is retried: delivery is at least once, and `X-Fleet-Delivery` lets receivers drop repeats.
+ */
+const CLAIM = `
+WITH due AS (
+  SELECT id FROM webhook_deliveries
+  WHERE status = 'pending' AND next_attempt_at <= now()
+  ORDER BY next_attempt_at
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE webhook_deliveries d
+  SET attempts = d.attempts + 1, next_attempt_at = now() + $2::integer * interval '1 millisecond'
+  FROM due WHERE d.id = due.id
+  RETURNING d.id, d.webhook_id, d.event_id, d.attempts
+)
+SELECT c.id::text AS id, c.webhook_id, c.attempts, w.url, w.secret, w.enabled,
+       e.id AS event_id, e.vehicle_id, e.type, e.ts, e.geofence_id, ST_Y(e.point) AS lat, ST_X(e.point) AS lon,
+       e.attributes, v.name AS vehicle_name, g.name AS geofence_name
+FROM claimed c
+JOIN webhooks w ON w.id = c.webhook_id
+JOIN events e ON e.id = c.event_id
+LEFT JOIN vehicles v ON v.id = e.vehicle_id
+LEFT JOIN geofences g ON g.id = e.geofence_id`;
+
+/**
+ * Records an attempt's outcome on the delivery and on the webhook's visible state, in one statement.
+ * `attempts = $2` ignores the outcome of an attempt whose lease expired and was claimed again.
+ */
+const FINISH = `
+WITH d AS (
+  UPDATE webhook_deliveries
+  SET status = $3, last_status = $4, last_error = $5,
+      delivered_at = CASE WHEN $3 = 'delivered' THEN now() END,
+      next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + $6::integer * interval '1 millisecond'
+                             ELSE next_attempt_at END
+  WHERE id = $1::bigint AND attempts = $2 AND status = 'pending'
+  RETURNING webhook_id
+)
+UPDATE webhooks w
+SET last_status = $4, last_error = $5, last_attempt_at = now(),
+    last_success_at = CASE WHEN $3 = 'delivered' THEN now() ELSE w.last_success_at END,
+    consecutive_failures = CASE WHEN $3 = 'delivered' THEN 0 ELSE w.consecutive_failures + 1 END
+FROM d WHERE w.id = d.webhook_id AND $7`;
+
+/** Exponential backoff with jitter (half fixed, half random), so receivers coming back are not stampeded. */
+export function backoffMs(attempt: number, options: { baseMs: number; maxMs: number }, random = Math.random): number {
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function payload(row: Claimed): WebhookPayload {
+  return {
+    deliveryId: row.id,
+    webhookId: row.webhook_id,
+    event: {
+      id: row.event_id,
+      vehicleId: row.vehicle_id,
+      type: row.type,
+      ts: row.ts.toISOString(),
+      geofenceId: row.geofence_id,
+      lat: row.lat,
+      lon: row.lon,
+      attributes: row.attributes,
+      vehicleName: row.vehicle_name,
+      geofenceName: row.geofence_name,
+    },
+  };
+}
+
+function dispatcherMetrics(registry: client.Registry, pool: Pool) {
+  new client.Gauge({
+    name: 'webhook_deliveries_pending',
+    help: 'Webhook deliveries waiting for their first or next attempt',
+    registers: [registry],
+    async collect() {
+      const res = await pool
+        .query<{ n: string }>("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'")
+        .catch(() => undefined);
+      if (res) this.set(Number(res.rows[0].n));
+    },
+  });
+  return {
+    attempts: new client.Counter({
+      name: 'webhook_delivery_attempts_total',
+      help: 'Webhook delivery attempts by outcome: delivered, retry (failed, will retry), failed (gave up), skipped (webhook disabled)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    duration: new client.Histogram({
+      name: 'webhook_delivery_duration_seconds',
+      help: 'Duration of one webhook POST, answered or not',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}
+
+/**
+ * The webhook dispatcher: a loop of its own beside the ingestion consumers, so a slow or dead receiver
+ * never delays a position. Each claim takes at most the free delivery slots; the pool is used only for
+ * the short claim and finish statements.
+ */
+export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
+  const metrics = dispatcherMetrics(o.registry, o.pool);
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+  let wake: (() => void) | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function attempt(row: Claimed): Promise<Outcome> {
+    if (!row.enabled) return { status: 'failed', httpStatus: null, error: 'webhook disabled' };
+    const body = JSON.stringify(payload(row));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const end = metrics.duration.startTimer();
+    let httpStatus: number | null = null;
+    let error: string;
+    try {
+      httpStatus = await postWebhook(
+        row.url,
+        body,
+        {
+          'content-type': 'application/json',
+          'user-agent': 'fleet-webhooks/1',
+          'x-fleet-event': row.type,
+          'x-fleet-delivery': row.id,
+          'x-fleet-timestamp': String(timestamp),
+          'x-fleet-signature': signatureHeader(row.secret, timestamp, body),
+        },
+        { timeoutMs: o.timeoutMs, allowPrivate: o.allowPrivateUrls },
+      );
+      if (httpStatus >= 200 && httpStatus < 300) return { status: 'delivered', httpStatus };
+      error = `HTTP ${httpStatus}`;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      error = `${code ? `${code}: ` : ''}${(err as Error).message}`;
+    } finally {
+      end();
+    }
+    if (row.attempts >= o.maxAttempts)
+      return { status: 'failed', httpStatus, error: `${error} (gave up after ${row.attempts} attempts)` };
+    const retryInMs = backoffMs(row.attempts, { baseMs: o.backoffBaseMs, maxMs: o.backoffMaxMs });
+    return { status: 'pending', httpStatus, error, retryInMs };
+  }
+
+  async function deliver(row: Claimed): Promise<void> {
+    const outcome = await attempt(row);
+    const error = outcome.status === 'delivered' ? null : outcome.error.slice(0, MAX_ERROR_LENGTH);
+    const label =
+      outcome.status === 'delivered'
+        ? 'delivered'
+        : outcome.status === 'pending'
+          ? 'retry'
+          : row.enabled
+            ? 'failed'
+            : 'skipped';
+    metrics.attempts.inc({ outcome: label });
+    // The webhook's visible state carries failures; the log notes only the ones given up on.
+    if (label === 'failed') o.logger.warn('webhook delivery failed for good', { deliveryId: row.id, error });
+    else if (label === 'retry') o.logger.debug('webhook delivery will be retried', { deliveryId: row.id, error });
+    await o.pool.query(FINISH, [
+      row.id,
+      row.attempts,
+      outcome.status,
+      outcome.httpStatus,
+      error,
+      outcome.status === 'pending' ? (outcome.retryInMs ?? 0) : 0,
+      // A disabled webhook's skipped deliveries say nothing about its receiver.
+      row.enabled,
+    ]);
+  }
+
+  function track(row: Claimed) {
+    const job: Promise<void> = deliver(row)
+      .catch((err: unknown) => {
+        o.logger.warn('webhook delivery bookkeeping failed', { err, deliveryId: row.id });
+      })
+      .finally(() => inFlight.delete(job));
+    inFlight.add(job);
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      const free = o.concurrency - inFlight.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          const res = await o.pool.query<Claimed>(CLAIM, [free, o.timeoutMs + LEASE_MARGIN_MS]);
+          claimed = res.rows.length;
+          for (const row of res.rows) track(row);
+        } catch (err) {
+          o.logger.warn('webhook claim failed', { err });
+        }
+      }
+      if (stopped) break;
+      if (inFlight.size >= o.concurrency) await Promise.race(inFlight);
+      else if (claimed < free) await sleep(o.pollMs);
+      // A full claim means more may be due: claim again at once.
+    }
+  })();
+
+  return {
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+      await Promise.all(inFlight);
+    },
+  };
+}

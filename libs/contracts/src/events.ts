@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { EventType, TrackingEvent } from './live';
+
+/** An event as the events API and webhooks show it: the live-stream shape plus names, for people. */
+export const EventDetail = TrackingEvent.extend({
+  vehicleName: z.string().nullable(),
+  /** Null when the event has no geofence, or the geofence was deleted since. */
+  geofenceName: z.string().nullable(),
+});
+export type EventDetail = z.infer<typeof EventDetail>;
+
+export const MAX_EVENT_PAGE = 1000;
+
+export const EventListQuery = z
+  .object({
+    vehicleId: z.uuid().optional(),
+    type: EventType.optional(),
+    geofenceId: z.uuid().optional(),
+    /** ISO-8601; events at or after. */
+    from: z.iso.datetime({ offset: true }).optional(),
+    /** ISO-8601; events strictly before. */
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_EVENT_PAGE).default(100),
+    /** `nextCursor` of the previous page. */
+    cursor: z.string().max(200).optional(),
+  })
+  .strict()
+  .refine((q) => !q.from || !q.to || !(Date.parse(q.from) >= Date.parse(q.to)), {
+    path: ['to'],
+    message: 'to must be after from',
+  });
+export type EventListQuery = z.infer<typeof EventListQuery>;
+
+/** Newest first; `nextCursor` is null on the last page. */
+export const EventList = z.object({ items: z.array(EventDetail), nextCursor: z.string().nullable() });
+export type EventList = z.infer<typeof EventList>;

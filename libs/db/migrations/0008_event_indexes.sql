@@ -1,0 +1,2 @@
+CREATE INDEX "events_geofence_idx" ON "events" USING btree ("geofence_id") WHERE "events"."geofence_id" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_event_idx" ON "webhook_deliveries" USING btree ("event_id");
