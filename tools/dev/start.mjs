@@ -9,6 +9,7 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const API_PORT = Number(process.env.PORT ?? 3000);
 const WORKER_PORT = Number(process.env.METRICS_PORT ?? 9464);
+const WEB_PORT = Number(process.env.WEB_PORT ?? 4200);
 const APP_ENV = process.env.APP_ENV ?? 'development';
 const color = process.stdout.isTTY ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
 
@@ -28,8 +29,8 @@ if (APP_ENV !== 'production') {
 
 // The services, each line prefixed with its name; Ctrl-C drains them all.
 const children = [];
-function startService(name, file, extraEnv, tint) {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+function startService(name, file, extraEnv, tint, args = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
     cwd: root,
     env: {
       ...process.env,
@@ -85,20 +86,32 @@ process.on('SIGTERM', () => shutdown(0));
 
 startService('api', 'apps/api/src/main.ts', { PORT: String(API_PORT) }, '1;32');
 startService('worker', 'apps/worker/src/main.ts', { METRICS_PORT: String(WORKER_PORT) }, '1;35');
+// The web app through Vite's dev server (reloads on edit), /api proxied to the API above.
+startService(
+  'web',
+  'node_modules/vite/bin/vite.js',
+  { API_PORT: String(API_PORT), WEB_PORT: String(WEB_PORT), WEB_HOST: process.env.WEB_HOST ?? '0.0.0.0' },
+  '1;34',
+  ['--config', 'apps/web/vite.config.mts', '--strictPort', '--clearScreen', 'false'],
+);
 
 const ready = await waitUntil(async () => {
   try {
-    return (await fetch(`http://127.0.0.1:${API_PORT}/ready`)).status === 200;
+    return (
+      (await fetch(`http://127.0.0.1:${API_PORT}/ready`)).status === 200 &&
+      (await fetch(`http://127.0.0.1:${WEB_PORT}/`)).status === 200
+    );
   } catch {
     return false;
   }
 }, 60_000);
 if (!ready) {
-  console.error(color('1;31', '✘ ') + 'the API did not become ready within 60 s');
+  console.error(color('1;31', '✘ ') + 'the API or the web app did not become ready within 60 s');
   shutdown(1);
 } else {
   console.log(`
 ${color('1;32', '✔ Fleet is running')}
+  Web app        http://localhost:${WEB_PORT}   (sign in with the demo login below)
   API            http://localhost:${API_PORT}/api/v1   (health: /health, readiness: /ready, metrics: /metrics)
   Worker         http://localhost:${WORKER_PORT}/metrics
   Demo login     demo@example.com / demo-fleet-2026

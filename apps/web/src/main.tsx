@@ -1,0 +1,25 @@
+import 'leaflet/dist/leaflet.css';
+import './styles.css';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app/App';
+import { ConfigContext } from './app/config-context';
+import { loadConfig } from './config';
+import { initI18n } from './i18n';
+import { SessionProvider } from './session/context';
+import { Session } from './session/session';
+
+initI18n();
+const session = new Session();
+// The config and the silent sign-in (refresh cookie) are read together, before the first screen.
+const [config] = await Promise.all([loadConfig(), session.restore()]);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <ConfigContext.Provider value={config}>
+      <SessionProvider session={session}>
+        <App />
+      </SessionProvider>
+    </ConfigContext.Provider>
+  </StrictMode>,
+);

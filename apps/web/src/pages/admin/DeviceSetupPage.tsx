@@ -1,0 +1,118 @@
+import type { Vehicle } from '@fleet/contracts';
+import { QRCodeSVG } from 'qrcode.react';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'wouter';
+import { useConfig } from '../../app/config-context';
+import { OneTimeSecret } from '../../components/OneTimeSecret';
+import { useApi } from '../../session/context';
+import { freshDeviceTokens } from './one-time';
+import { deviceSetup } from './setup-links';
+
+/** How to make a phone report as this vehicle, with QR codes to scan instead of typing. */
+export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
+  const { t } = useTranslation();
+  const api = useApi();
+  const config = useConfig();
+  const [vehicle, setVehicle] = useState<Vehicle>();
+  const [error, setError] = useState<string>();
+  const [token, setToken] = useState(() => freshDeviceTokens.get(vehicleId));
+
+  useEffect(() => {
+    api
+      .vehicle(vehicleId)
+      .then(setVehicle, (err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+  }, [api, vehicleId]);
+
+  async function regenerate() {
+    if (!vehicle || !window.confirm(t('admin.confirmRegenerate', { name: vehicle.name }))) return;
+    try {
+      const answer = await api.regenerateDeviceToken(vehicle.id);
+      freshDeviceTokens.set(vehicle.id, answer.deviceToken);
+      setToken(answer.deviceToken);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  if (error)
+    return (
+      <p className="form-error" role="alert">
+        {t('common.failed', { message: error })}
+      </p>
+    );
+  if (!vehicle) return <p role="status">{t('common.loading')}</p>;
+  const setup = deviceSetup({
+    origin: config.trackerServerUrl ?? window.location.origin,
+    osmandPort: config.osmandPort,
+    identifier: vehicle.deviceIdentifier,
+    token,
+    name: vehicle.name,
+  });
+  return (
+    <section aria-labelledby="setup-title" className="setup">
+      <h2 id="setup-title">{t('setup.title', { name: vehicle.name })}</h2>
+      <p>
+        <Link href="/vehicles">{t('setup.back')}</Link>
+      </p>
+      <div className="setup-grid">
+        <article className="card">
+          <h3>Traccar Client</h3>
+          <ol>
+            <li>{t('setup.traccar.install')}</li>
+            <li>
+              {t('setup.traccar.identifier')} <code data-testid="setup-identifier">{vehicle.deviceIdentifier}</code>
+            </li>
+            <li>
+              {t('setup.traccar.server')} <code data-testid="setup-traccar-url">{setup.traccarUrl}</code>
+              <br />
+              <span className="muted small">
+                {t('setup.traccar.gateway')} <code>{setup.traccarGatewayUrl}</code>
+              </span>
+            </li>
+            <li>{t('setup.traccar.start')}</li>
+          </ol>
+          <figure className="qr">
+            <QRCodeSVG
+              value={`${setup.traccarUrl}/?id=${encodeURIComponent(vehicle.deviceIdentifier)}`}
+              size={180}
+              marginSize={2}
+              title={t('setup.traccar.qr')}
+            />
+            <figcaption>{t('setup.traccar.qr')}</figcaption>
+          </figure>
+        </article>
+        <article className="card">
+          <h3>OwnTracks</h3>
+          <ol>
+            <li>{t('setup.owntracks.mode')}</li>
+            <li>
+              {t('setup.owntracks.url')} <code>{setup.ownTracksUrl}</code>
+            </li>
+            <li>
+              {t('setup.owntracks.user')} <code>{vehicle.deviceIdentifier}</code>
+            </li>
+            <li>{token ? t('setup.owntracks.password') : t('setup.owntracks.noToken')}</li>
+          </ol>
+          {token && <OneTimeSecret label={t('admin.deviceToken')} value={token} />}
+          {token ? (
+            <figure className="qr">
+              <QRCodeSVG
+                value={setup.ownTracksConfigLink}
+                size={220}
+                marginSize={2}
+                title={t('setup.owntracks.qr')}
+                data-testid="owntracks-qr"
+              />
+              <figcaption>{t('setup.owntracks.qr')}</figcaption>
+            </figure>
+          ) : (
+            <button type="button" onClick={() => void regenerate()}>
+              {t('admin.regenerate')}
+            </button>
+          )}
+        </article>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,16 @@
+import type { TrackingEvent } from '@fleet/contracts';
+import type { TFunction } from 'i18next';
+
+/** "Van 03 entered Depot", in the current language. */
+export function describeEvent(
+  t: TFunction,
+  event: Pick<TrackingEvent, 'type' | 'attributes'> & { geofenceName?: string | null },
+  vehicleName: string,
+): string {
+  const speed = event.attributes['speedKmh'] ?? event.attributes['maxSpeedKmh'];
+  return t(`events.text.${event.type}`, {
+    vehicle: vehicleName,
+    geofence: event.geofenceName ?? t('events.unknownGeofence'),
+    speed: typeof speed === 'number' ? Math.round(speed) : '?',
+  });
+}

@@ -1,0 +1,95 @@
+import { indexAt, INTERPOLATE_MAX_GAP_MS, pointAt, readTrack } from './track';
+
+const T0 = Date.parse('2026-11-27T08:00:00Z');
+const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
+const pointFeature = (s: number, lat: number, lon: number, props: Record<string, unknown> = {}) => ({
+  type: 'Feature',
+  geometry: { type: 'Point', coordinates: [lon, lat] },
+  properties: { ts: iso(s), ...props },
+});
+
+describe('readTrack', () => {
+  it('reads Point features with their attributes and sorts them by time', () => {
+    const track = readTrack({
+      type: 'FeatureCollection',
+      features: [
+        pointFeature(10, 40.1, -3.1, { speedKmh: 36, heading: 90, battery: 77, attributes: { ignition: true } }),
+        pointFeature(0, 40.0, -3.0, { speedKmh: 0, fuel: 51 }),
+        pointFeature(5, Number.NaN, -3.0), // unusable
+        { type: 'Feature', geometry: { type: 'Point', coordinates: [-3.2, 40.2] }, properties: {} }, // no time
+      ],
+    });
+    expect(track.length).toBe(2);
+    expect(Array.from(track.t)).toEqual([T0, T0 + 10_000]);
+    expect(track.speedKmh[1]).toBe(36);
+    expect(Number.isNaN(track.heading[0])).toBe(true);
+    expect(track.extra).toEqual([{ fuel: 51 }, { ignition: true }]);
+  });
+
+  it('reads a LineString with coordTimes', () => {
+    const track = readTrack({
+      type: 'Feature',
+      geometry: {
+        type: 'LineString',
+        coordinates: [
+          [-3, 40],
+          [-3.1, 40.1],
+        ],
+      },
+      properties: { coordTimes: [iso(0), iso(60)] },
+    });
+    expect(track.length).toBe(2);
+    expect(track.lat[1]).toBeCloseTo(40.1);
+    expect(track.t[1] - track.t[0]).toBe(60_000);
+  });
+});
+
+describe('indexAt and pointAt', () => {
+  const track = readTrack({
+    type: 'FeatureCollection',
+    features: [
+      pointFeature(0, 40.0, -3.0, { speedKmh: 10 }),
+      pointFeature(10, 40.001, -3.0, { speedKmh: 20 }),
+      pointFeature(20, 40.002, -3.0, { speedKmh: 30 }),
+      // parked for an hour without fixes, then moved
+      pointFeature(20 + 3600, 40.1, -3.1, { speedKmh: 40 }),
+    ],
+  });
+
+  it('finds the last fix at or before a time, clamping at both ends', () => {
+    expect(indexAt(track, T0 - 5000)).toBe(0);
+    expect(indexAt(track, T0)).toBe(0);
+    expect(indexAt(track, T0 + 9_999)).toBe(0);
+    expect(indexAt(track, T0 + 10_000)).toBe(1);
+    expect(indexAt(track, T0 + 15_000)).toBe(1);
+    expect(indexAt(track, T0 + 10 ** 9)).toBe(3);
+  });
+
+  it('interpolates the position between two close fixes; attributes are the earlier fix’s', () => {
+    const p = pointAt(track, T0 + 15_000)!;
+    expect(p.lat).toBeCloseTo(40.0015, 6);
+    expect(p.speedKmh).toBe(20);
+    expect(p.index).toBe(1);
+  });
+
+  it('does not slide the vehicle across a long gap: it stays where it was', () => {
+    expect(3600_000).toBeGreaterThan(INTERPOLATE_MAX_GAP_MS);
+    const p = pointAt(track, T0 + 20_000 + 1_800_000)!;
+    expect(p.lat).toBe(40.002);
+    expect(p.lon).toBe(-3.0);
+  });
+
+  it('stays fast on a long track (binary search)', () => {
+    const n = 200_000;
+    const features = Array.from({ length: n }, (_, i) => pointFeature(i, 40 + i / 1e6, -3));
+    const long = readTrack({ type: 'FeatureCollection', features });
+    const started = performance.now();
+    for (let i = 0; i < 100_000; i++) pointAt(long, T0 + ((i * 7919) % n) * 1000);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(pointAt(long, T0 + 123_456 * 1000)!.index).toBe(123_456);
+  });
+
+  it('answers null for an empty track', () => {
+    expect(pointAt(readTrack({ type: 'FeatureCollection', features: [] }), T0)).toBeNull();
+  });
+});

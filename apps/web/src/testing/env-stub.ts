@@ -1,0 +1,1 @@
+export const buildEnv = { mapTileUrl: undefined, mapToken: undefined, dev: false };
