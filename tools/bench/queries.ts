@@ -21,9 +21,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dropDatabase } from '@fleet/db';
-import { build } from 'esbuild';
 import { createRedis } from '@fleet/runtime';
 import { freePort } from '@fleet/runtime/testing';
+import { bundleService } from './bundle';
 import { ensureBenchData } from './queries-data';
 
 const root = path.resolve(__dirname, '../..');
@@ -137,19 +137,8 @@ async function main() {
   if (args.regenerate) await dropDatabase(dbUrl);
   const data = await ensureBenchData(dbUrl, SPEC, (l) => console.log(l));
 
-  // The API runs as production runs it: one esbuild bundle (workspace code inlined, packages from
-  // node_modules), not through tsx, whose compiler would weigh on the RSS being measured.
-  const bundle = path.join(root, 'dist/tools/bench-queries/api.js');
-  await build({
-    entryPoints: [path.join(root, 'apps/api/src/main.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    tsconfig: path.join(root, 'tsconfig.base.json'),
-    outfile: bundle,
-    logLevel: 'warning',
-  });
+  // The API runs as production runs it (bundled), so its RSS is its own.
+  const bundle = await bundleService('apps/api/src/main.ts', 'queries-api');
   const port = await freePort();
   const api: ChildProcess = spawn(process.execPath, [bundle], {
     cwd: root,

@@ -7,7 +7,7 @@ export interface WriteResult<T = undefined> {
   stored: number;
   /** Positions already present (a redelivery, a replay, a client retry). */
   duplicates: number;
-  /** The positions inserted (only when an `onInserted` hook was given). */
+  /** The positions inserted, as given to `onInserted` (empty without the hook). */
   inserted: InsertedPosition[];
   /** What `onInserted` returned. */
   hook?: T;
@@ -64,15 +64,31 @@ state AS (
 SELECT (SELECT count(*) FROM input)::int AS received, (SELECT count(*) FROM inserted)::int AS stored`;
 
 // The same statement, also returning what it inserted (for event detection and the live feed), in
-// time order per vehicle. Rows of vehicles deleted meanwhile are left out.
+// time order per vehicle. Every fix is returned for vehicles that event rules can apply to along the
+// way (a speed limit, or geofences in their organization); for the others only their oldest and
+// newest fix, which is all the online rule (back online at the first fix) and the live feed (the
+// newest) need — a 5,000-fix upload of a vehicle without rules returns two rows, not 5,000. Rows of vehicles deleted meanwhile are left out.
 const WRITE_RETURNING_SQL = `${WRITE_SQL},
-  (SELECT json_agg(json_build_array(i.vehicle_id, v.organization_id, (extract(epoch FROM i.ts) * 1000)::bigint,
-                                    ST_Y(i.point), ST_X(i.point), i.speed_kmh, i.heading, i.altitude, i.accuracy,
-                                    i.battery, i.attributes, v.speed_limit_kmh)
-                   ORDER BY i.vehicle_id, i.ts)
-     FROM inserted i JOIN vehicles v ON v.id = i.vehicle_id) AS rows`;
+  (WITH fenced AS (
+     SELECT DISTINCT g.organization_id FROM geofences g
+      WHERE g.organization_id IN (SELECT DISTINCT organization_id FROM input)
+   ), ranked AS (
+     SELECT i.*, v.organization_id, v.speed_limit_kmh,
+            v.speed_limit_kmh IS NOT NULL OR v.organization_id IN (SELECT organization_id FROM fenced) AS ruled,
+            row_number() OVER (PARTITION BY i.vehicle_id ORDER BY i.ts DESC) AS newest,
+            row_number() OVER (PARTITION BY i.vehicle_id ORDER BY i.ts) AS oldest
+       FROM inserted i JOIN vehicles v ON v.id = i.vehicle_id
+   )
+   SELECT json_agg(json_build_array(r.vehicle_id, r.organization_id, (extract(epoch FROM r.ts) * 1000)::bigint,
+                                    ST_Y(r.point), ST_X(r.point), r.speed_kmh, r.heading, r.altitude, r.accuracy,
+                                    r.battery, r.attributes, r.speed_limit_kmh)
+                   ORDER BY r.vehicle_id, r.ts)
+     FROM ranked r WHERE r.ruled OR r.newest = 1 OR r.oldest = 1) AS rows`;
 
-/** A position this batch actually inserted (not a duplicate). Speeds in km/h; `ts` in epoch ms. */
+/**
+ * A position this batch actually inserted (not a duplicate): every one for vehicles with event rules,
+ * the oldest and newest for the others (see WRITE_RETURNING_SQL). Speeds in km/h; `ts` in epoch ms.
+ */
 export interface InsertedPosition {
   vehicleId: string;
   organizationId: string;

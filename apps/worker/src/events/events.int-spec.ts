@@ -211,6 +211,43 @@ describe('event detection in the worker', () => {
     }
   });
 
+  it('for a vehicle no rule applies to (no speed limit, no geofences in its organization) evaluates and pushes only its newest fix', async () => {
+    const bare = (await pool.query("INSERT INTO organizations (name, slug) VALUES ('Bare', 'bare') RETURNING id"))
+      .rows[0].id as string;
+    const v = (
+      await pool.query(
+        "INSERT INTO vehicles (organization_id, name, device_identifier) VALUES ($1, 'plain', 'plain-1') RETURNING id",
+        [bare],
+      )
+    ).rows[0].id as string;
+    await pool.query(
+      "INSERT INTO vehicle_event_state (vehicle_id, ts, offline_since) VALUES ($1, now() - interval '1 hour', now() - interval '50 minutes')",
+      [v],
+    );
+    const sub = redis.duplicate({ keyPrefix: undefined });
+    const heard: LiveMessage[] = [];
+    await sub.subscribe(liveChannel(redis, bare));
+    sub.on('message', (_channel: string, raw: string) => heard.push(parsePublished(raw).message));
+    try {
+      const base = Date.now() - 60_000;
+      const fixes = [0, 10, 20].map((s) => ({ ...at(v, base, s, 44 + s / 1000, -3), organizationId: bare }));
+      const staged = await send(fixes);
+      await waitFor(async () => processed([staged.id]), { timeoutMs: 10_000, what: 'processed' });
+      expect(await stored(v)).toBe(3);
+      const events = (await pool.query('SELECT type, ts FROM events WHERE vehicle_id = $1', [v])).rows;
+      expect(events.map((e) => [e.type, e.ts.getTime()])).toEqual([['device_online', base]]);
+      await waitFor(async () => heard.some((m) => m.type === 'event'), { timeoutMs: 5_000, what: 'pushed' });
+      const positions = heard.filter((m) => m.type === 'position');
+      expect(positions.map((m) => m.data.ts)).toEqual([new Date(base + 20_000).toISOString()]);
+      const state = (await pool.query('SELECT ts, offline_since FROM vehicle_event_state WHERE vehicle_id = $1', [v]))
+        .rows[0];
+      expect(state.ts.getTime()).toBe(base + 20_000);
+      expect(state.offline_since).toBeNull();
+    } finally {
+      sub.disconnect();
+    }
+  });
+
   it('keeps the hot cache at each vehicle’s newest fix, also when an older fix arrives later', async () => {
     const v = await vehicle('cache');
     const base = Date.now() - 100_000;

@@ -48,13 +48,16 @@ export async function publishCommitted(
     if (!entry) byOrg.set(org, (entry = { messages: [], latest: new Map() }));
     return entry;
   };
+  // The live feed carries each vehicle's newest fix of the batch: what a live map shows. A batch of
+  // history (an upload, a phone catching up) is one update, not thousands; the whole track is in
+  // the history API. With trackers reporting every few seconds, every fix is its own update.
   for (const p of positions) {
     const entry = of(p.organizationId);
-    const live = toLivePosition(p);
-    entry.messages.push({ type: 'position', data: live });
     const cur = entry.latest.get(p.vehicleId);
-    if (!cur || cur.ts < live.ts) entry.latest.set(p.vehicleId, live);
+    if (!cur || Date.parse(cur.ts) < p.ts) entry.latest.set(p.vehicleId, toLivePosition(p));
   }
+  for (const entry of byOrg.values())
+    for (const live of entry.latest.values()) entry.messages.push({ type: 'position', data: live });
   for (const e of events) of(e.organizationId).messages.push({ type: 'event', data: toTrackingEvent(e) });
   await Promise.all(
     // Both at once: the push is what live latency waits for, the cache write need not go first.
