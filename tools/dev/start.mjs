@@ -118,4 +118,12 @@ ${color('1;32', '✔ Fleet is running')}
   Traccar Client server URL http://<this machine>:${process.env.OSMAND_PORT ?? 5055}, device identifier demo-01 … demo-25
   Stop           Ctrl-C
 `);
+  // The demo fleet drives around Madrid and reports like Traccar Client (SIMULATOR=off to keep it still).
+  if (APP_ENV !== 'production' && process.env.SIMULATOR !== 'off')
+    startService(
+      'sim',
+      'tools/dev/simulate.ts',
+      { SIMULATOR_URL: `http://127.0.0.1:${process.env.OSMAND_PORT ?? 5055}` },
+      '1;36',
+    );
 }
