@@ -1,7 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { AddressNotAllowedError, guardedLookup, isPrivateAddress } from './address';
+import { isPrivateAddress } from '@fleet/runtime';
+import { AddressNotAllowedError, guardedLookup } from './address';
 
 /**
  * POSTs `body` and resolves with the HTTP status, or rejects (refused, reset, timed out, address not

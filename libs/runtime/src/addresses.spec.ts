@@ -1,4 +1,4 @@
-import { isPrivateAddress } from './address';
+import { isPrivateAddress } from './addresses';
 
 describe('webhook address policy', () => {
   it.each([
