@@ -2,5 +2,5 @@ export { baseEnvSchema, ConfigError, DEV_JWT_SECRET, parseEnv, isWeakSecret, typ
 export { createRedis, type Redis, type RedisOptions } from './redis';
 export { startHttpServer, type HttpServerHandle } from './http-server';
 export { probeRoutes, storeChecks, withTimeout, type DependencyCheck } from './probes';
-export { onShutdownSignal, runService } from './signals';
+export { lifecycleLog, onShutdownSignal, runService } from './signals';
 export { isPrivateAddress } from './addresses';

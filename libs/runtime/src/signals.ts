@@ -1,6 +1,21 @@
 import { ConfigError } from './env';
 
 /**
+ * The few lines a service prints outside its logger (before it has one, or while exiting), in the
+ * logger's own shape: a JSON line on stdout where logs are JSON (LOG_FORMAT=json, or staging and
+ * production by default), plain text on stderr otherwise.
+ */
+export function lifecycleLog(service: string, env: NodeJS.ProcessEnv = process.env) {
+  const json = env['LOG_FORMAT']
+    ? env['LOG_FORMAT'] === 'json'
+    : ['staging', 'production'].includes(env['APP_ENV'] ?? '');
+  return (level: 'info' | 'error', msg: string) => {
+    if (json) process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, service, msg })}\n`);
+    else console.error(`${service}: ${msg}`);
+  };
+}
+
+/**
  * Runs `shutdown` once on the first SIGTERM or SIGINT, then exits with its result. A second signal
  * while draining exits at once (an impatient Ctrl-C).
  */
@@ -37,13 +52,14 @@ export function runService<C>(
   loadConfig: () => C,
   start: (config: C) => Promise<{ stop(): Promise<void> }>,
 ): void {
+  const log = lifecycleLog(name);
   const main = async () => {
     let config: C;
     try {
       config = loadConfig();
     } catch (err) {
       if (err instanceof ConfigError) {
-        console.error(`${name}: ${err.message}`);
+        log('error', err.message);
         process.exit(1);
       }
       throw err;
@@ -51,11 +67,11 @@ export function runService<C>(
     const service = await start(config);
     onShutdownSignal(
       () => service.stop(),
-      (msg) => console.error(`${name}: ${msg}`),
+      (msg) => log(msg.startsWith('shutdown failed') ? 'error' : 'info', msg),
     );
   };
   main().catch((err: unknown) => {
-    console.error(`${name}: failed to start: ${err instanceof Error ? err.stack : String(err)}`);
+    log('error', `failed to start: ${err instanceof Error ? err.stack : String(err)}`);
     process.exit(1);
   });
 }
