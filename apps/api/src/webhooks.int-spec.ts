@@ -312,7 +312,7 @@ describe('webhooks API', () => {
       expect(accepted).toHaveLength(2);
       expect(received.filter((r) => r.status === 500)).toHaveLength(3);
       const payloads = accepted.map((r) => WebhookPayload.parse(JSON.parse(r.body)));
-      expect(payloads.map((p) => p.event.type).sort()).toEqual(['geofence_enter', 'geofence_exit']);
+      expect(payloads.map((p) => p.event?.type).sort()).toEqual(['geofence_enter', 'geofence_exit']);
       for (const p of payloads)
         expect(p.event).toMatchObject({ vehicleId: vehicle.id, geofenceId: fence.id, geofenceName: 'Yard' });
       expect(new Set(accepted.map((r) => r.headers['x-fleet-delivery'])).size).toBe(2);
@@ -331,6 +331,40 @@ describe('webhooks API', () => {
       );
       expect(list.items.map((d) => d.status)).toEqual(['delivered', 'delivered']);
       expect(list.items.reduce((n, d) => n + d.attempts, 0)).toBe(5);
+
+      // A test ping: queued by the API, signed and delivered by the worker, listed with the deliveries.
+      const queued = await call('admin@a', 'POST', `/webhooks/${webhook.id}/test`);
+      expect(queued.status).toBe(202);
+      const { deliveryId } = (await queued.json()) as { deliveryId: string };
+      await waitFor(async () => received.length === 6, { timeoutMs: 10_000, what: 'test ping delivered' });
+      const ping = received[5];
+      expect(ping.headers['x-fleet-event']).toBe('test');
+      expect(ping.headers['x-fleet-delivery']).toBe(deliveryId);
+      const t1 = ping.headers['x-fleet-timestamp'] as string;
+      expect(ping.headers['x-fleet-signature']).toBe(
+        `t=${t1},v1=${createHmac('sha256', secret).update(`${t1}.${ping.body}`).digest('hex')}`,
+      );
+      expect(WebhookPayload.parse(JSON.parse(ping.body))).toEqual({
+        deliveryId,
+        webhookId: webhook.id,
+        event: null,
+        test: true,
+      });
+      await waitFor(
+        async () => {
+          const after = WebhookDeliveryList.parse(
+            await (await call('admin@a', 'GET', `/webhooks/${webhook.id}/deliveries`)).json(),
+          );
+          return after.items[0].id === deliveryId && after.items[0].status === 'delivered';
+        },
+        { timeoutMs: 5_000, what: 'test ping listed as delivered' },
+      );
+      const listed = WebhookDeliveryList.parse(
+        await (await call('admin@a', 'GET', `/webhooks/${webhook.id}/deliveries`)).json(),
+      ).items[0];
+      expect(listed).toMatchObject({ eventId: null, eventType: 'test' });
+      // Another organization's admin cannot ping it.
+      expect((await call('admin@b', 'POST', `/webhooks/${webhook.id}/test`)).status).toBe(404);
     } finally {
       expect(await worker.stop()).toBe(0);
       await new Promise<void>((resolve) => server.close(() => resolve()));

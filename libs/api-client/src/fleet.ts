@@ -19,6 +19,7 @@ import {
   TripList,
   Webhook,
   WebhookDeliveryList,
+  WebhookTestQueued,
   WebhookList,
   WebhookWithSecret,
   type EventListQuery,
@@ -178,6 +179,9 @@ export class FleetApi extends ApiClient {
   }
   webhookDeliveries(webhookId: string) {
     return this.request(WebhookDeliveryList, `${V1}/webhooks/${id(webhookId)}/deliveries`, { query: { limit: 20 } });
+  } /** Queues a signed test ping; its outcome shows in the deliveries. */
+  testWebhook(webhookId: string) {
+    return this.request(WebhookTestQueued, `${V1}/webhooks/${id(webhookId)}/test`, { method: 'POST' });
   }
 
   // --- Share links ---------------------------------------------------------------------------------

@@ -76,7 +76,9 @@ export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 export const WebhookDelivery = z.object({
   /** Sent as `X-Fleet-Delivery`; the same on every retry, so receivers can drop duplicates. */
   id: z.string(),
-  eventId: z.uuid(),
+  /** Null for a test ping. */
+  eventId: z.uuid().nullable(),
+  /** `test` for a test ping. */
   eventType: z.string(),
   status: DeliveryStatus,
   attempts: z.number().int(),
@@ -109,5 +111,15 @@ export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
  * The JSON body POSTed to a webhook (see docs/webhooks.md for the headers and the signature). The same
  * bytes are never guaranteed across retries (names may change), the delivery id is.
  */
-export const WebhookPayload = z.object({ deliveryId: z.string(), webhookId: z.uuid(), event: EventDetail });
+export const WebhookPayload = z.object({
+  deliveryId: z.string(),
+  webhookId: z.uuid(),
+  /** Null in a test ping (`X-Fleet-Event: test`), sent by `POST /api/v1/webhooks/:id/test`. */
+  event: EventDetail.nullable(),
+  test: z.boolean().optional(),
+});
+
+/** The answer to `POST /api/v1/webhooks/:id/test`: the ping is queued, delivered by the worker. */
+export const WebhookTestQueued = z.object({ deliveryId: z.string() });
+export type WebhookTestQueued = z.infer<typeof WebhookTestQueued>;
 export type WebhookPayload = z.infer<typeof WebhookPayload>;

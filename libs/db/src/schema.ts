@@ -310,9 +310,8 @@ export const webhookDeliveries = pgTable(
     webhookId: uuid('webhook_id')
       .notNull()
       .references(() => webhooks.id, { onDelete: 'cascade' }),
-    eventId: uuid('event_id')
-      .notNull()
-      .references(() => events.id, { onDelete: 'cascade' }),
+    /** Null for a test ping (`POST /api/v1/webhooks/:id/test`), which carries no event. */
+    eventId: uuid('event_id').references(() => events.id, { onDelete: 'cascade' }),
     /** pending → delivered, or failed after the last attempt. */
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),

@@ -17,6 +17,7 @@ import {
   WebhookList,
   WebhookListQuery,
   WebhookUpdate,
+  WebhookTestQueued,
   WebhookWithSecret,
 } from '@fleet/contracts';
 import { z } from 'zod';
@@ -185,6 +186,20 @@ export const GEOFENCE_EVENT_ROUTES: RouteDoc[] = [
     params: idParams,
     responses: {
       200: { description: 'the webhook and its new secret', schema: WebhookWithSecret },
+      ...common,
+      ...needs('admin'),
+      ...notHere('webhook'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/webhooks/:id/test',
+    summary: 'Queue a signed test ping (`X-Fleet-Event: test`, no event); its outcome shows in the deliveries (admin)',
+    tag: 'webhooks',
+    security: 'user',
+    params: idParams,
+    responses: {
+      202: { description: 'queued; the worker delivers it like any delivery', schema: WebhookTestQueued },
       ...common,
       ...needs('admin'),
       ...notHere('webhook'),

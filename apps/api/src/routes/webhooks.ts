@@ -29,6 +29,9 @@ export function webhookRoutes(deps: { webhooks: Webhooks; tokens: TokenService }
   router.post('/webhooks/:id/rotate-secret', ...admin, async (req, res) => {
     res.json(await deps.webhooks.rotateSecret(caller(res).org, id(req)));
   });
+  router.post('/webhooks/:id/test', ...admin, async (req, res) => {
+    res.status(202).json(await deps.webhooks.queueTest(caller(res).org, id(req)));
+  });
   router.get('/webhooks/:id/deliveries', ...admin, async (req, res) => {
     res.json(await deps.webhooks.deliveries(caller(res).org, id(req), WebhookDeliveryListQuery.parse(req.query)));
   });

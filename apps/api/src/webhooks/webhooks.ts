@@ -60,8 +60,8 @@ const unique = (types: EventType[]) => [...new Set(types)].sort();
 
 interface DeliveryRow {
   id: string;
-  event_id: string;
-  event_type: string;
+  event_id: string | null;
+  event_type: string | null;
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
   next_attempt_at: Date;
@@ -156,6 +156,19 @@ export class Webhooks {
     await this.pool.query('DELETE FROM webhooks WHERE id = $1 AND organization_id = $2', [id, org]);
   }
 
+  /**
+   * Queues a signed test ping (no event) to the webhook, delivered and retried by the worker like any
+   * delivery — so the receiver's answer shows up in the webhook's state and its deliveries.
+   */
+  async queueTest(org: string, id: string): Promise<{ deliveryId: string }> {
+    await this.get(org, id);
+    const res = await this.pool.query<{ id: string }>(
+      'INSERT INTO webhook_deliveries (webhook_id, event_id) VALUES ($1, NULL) RETURNING id::text AS id',
+      [id],
+    );
+    return { deliveryId: res.rows[0].id };
+  }
+
   /** Recent deliveries, newest first (keyset on the delivery id). */
   async deliveries(org: string, id: string, q: WebhookDeliveryListQuery): Promise<WebhookDeliveryList> {
     await this.get(org, id);
@@ -166,7 +179,7 @@ export class Webhooks {
     const res = await this.pool.query<DeliveryRow>(
       `SELECT d.id::text AS id, d.event_id, e.type AS event_type, d.status, d.attempts, d.next_attempt_at,
               d.last_status, d.last_error, d.delivered_at, d.created_at
-       FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+       FROM webhook_deliveries d LEFT JOIN events e ON e.id = d.event_id
        WHERE ${where.join(' AND ')} ORDER BY d.id DESC LIMIT ${q.limit + 1}`,
       params,
     );
@@ -175,7 +188,7 @@ export class Webhooks {
       items: page.map((r) => ({
         id: r.id,
         eventId: r.event_id,
-        eventType: r.event_type,
+        eventType: r.event_type ?? 'test',
         status: r.status,
         attempts: r.attempts,
         nextAttemptAt: r.status === 'pending' ? r.next_attempt_at.toISOString() : null,

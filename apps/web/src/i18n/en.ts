@@ -258,6 +258,7 @@ export const en = {
     pending_other: '{{count}} pending',
     attempts_one: '{{count}} attempt',
     attempts_other: '{{count}} attempts',
+    sendTest: 'Send test',
     rotateSecret: 'New secret',
     deliveries: 'Deliveries',
     confirmDeleteWebhook: 'Delete the webhook {{url}}?',

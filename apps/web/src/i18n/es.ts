@@ -260,6 +260,7 @@ export const es: Messages = {
     pending_other: '{{count}} pendientes',
     attempts_one: '{{count}} intento',
     attempts_other: '{{count}} intentos',
+    sendTest: 'Enviar prueba',
     rotateSecret: 'Nuevo secreto',
     deliveries: 'Envíos',
     confirmDeleteWebhook: '¿Eliminar el webhook {{url}}?',

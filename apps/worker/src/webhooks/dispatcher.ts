@@ -31,7 +31,8 @@ interface Claimed {
   url: string;
   secret: string;
   enabled: boolean;
-  event_id: string;
+  /** Null for a test ping (and then every event column is null too). */
+  event_id: string | null;
   vehicle_id: string;
   type: EventDetail['type'];
   ts: Date;
@@ -75,7 +76,7 @@ SELECT c.id::text AS id, c.webhook_id, c.attempts, w.url, w.secret, w.enabled,
        e.attributes, v.name AS vehicle_name, g.name AS geofence_name
 FROM claimed c
 JOIN webhooks w ON w.id = c.webhook_id
-JOIN events e ON e.id = c.event_id
+LEFT JOIN events e ON e.id = c.event_id
 LEFT JOIN vehicles v ON v.id = e.vehicle_id
 LEFT JOIN geofences g ON g.id = e.geofence_id`;
 
@@ -106,6 +107,7 @@ export function backoffMs(attempt: number, options: { baseMs: number; maxMs: num
 }
 
 function payload(row: Claimed): WebhookPayload {
+  if (row.event_id === null) return { deliveryId: row.id, webhookId: row.webhook_id, event: null, test: true };
   return {
     deliveryId: row.id,
     webhookId: row.webhook_id,
@@ -188,7 +190,7 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
         {
           'content-type': 'application/json',
           'user-agent': 'fleet-webhooks/1',
-          'x-fleet-event': row.type,
+          'x-fleet-event': row.event_id === null ? 'test' : row.type,
           'x-fleet-delivery': row.id,
           'x-fleet-timestamp': String(timestamp),
           'x-fleet-signature': signatureHeader(row.secret, timestamp, body),

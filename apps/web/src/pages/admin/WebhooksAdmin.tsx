@@ -110,6 +110,18 @@ export function WebhooksAdmin() {
                   <button
                     type="button"
                     onClick={() =>
+                      void act(async () => {
+                        await api.testWebhook(w.id);
+                        const page = await api.webhookDeliveries(w.id);
+                        setDeliveries({ id: w.id, items: page.items });
+                      })
+                    }
+                  >
+                    {t('admin.sendTest')}
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() =>
                       void api.webhookDeliveries(w.id).then(
                         (page) => setDeliveries({ id: w.id, items: page.items }),
                         (err: unknown) => setError(String(err)),
