@@ -4,9 +4,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
 import { freePort, spawnSource, waitFor } from '@fleet/runtime/testing';
-import pg from 'pg';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 
@@ -180,35 +178,7 @@ export function selfSignedCert(dir: string, days: number): { cert: string; key: 
   return { cert, key };
 }
 
-export interface TestVehicle {
-  id: string;
-  organizationId: string;
-  token: string;
-}
-
-/** An organization with `count` vehicles, each with a device token (as apps/api's test fixtures make them). */
-export async function createFleet(url: string, options: { count: number; slug: string }): Promise<TestVehicle[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const org = await client.query<{ id: string }>(
-      'INSERT INTO organizations (name, slug) VALUES ($1, $1) RETURNING id',
-      [options.slug],
-    );
-    const vehicles: TestVehicle[] = [];
-    for (let i = 0; i < options.count; i++) {
-      const token = generateDeviceToken();
-      const res = await client.query<{ id: string }>(
-        'INSERT INTO vehicles (organization_id, name, device_identifier, device_token_hash) VALUES ($1, $2, $3, $4) RETURNING id',
-        [org.rows[0].id, `Vehicle ${i}`, `${options.slug}-${i}`, hashDeviceToken(token)],
-      );
-      vehicles.push({ id: res.rows[0].id, organizationId: org.rows[0].id, token });
-    }
-    return vehicles;
-  } finally {
-    await client.end();
-  }
-}
+export { createFleet, type TestVehicle } from '@fleet/db/testing';
 
 /** Is the process alive? A zombie (exited, not yet reaped by its new parent) counts as gone. */
 export function alive(pid: number): boolean {

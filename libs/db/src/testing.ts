@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
 import pg from 'pg';
 import { databaseName, dropDatabase, ensureDatabase } from './admin';
 
@@ -50,4 +51,37 @@ export async function createTestDatabase(suite: string): Promise<TestDatabase> {
   const url = u.toString();
   await ensureDatabase(url, { template });
   return { url, drop: () => dropWhenIdle(url) };
+}
+
+export interface TestVehicle {
+  id: string;
+  organizationId: string;
+  identifier: string;
+  token: string;
+}
+
+/** An organization with `count` vehicles, each with a device identifier and token. */
+export async function createFleet(url: string, options: { count: number; slug: string }): Promise<TestVehicle[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const org = await client.query<{ id: string }>(
+      'INSERT INTO organizations (name, slug) VALUES ($1, $1) RETURNING id',
+      [options.slug],
+    );
+    const organizationId = org.rows[0].id;
+    const vehicles: TestVehicle[] = [];
+    for (let i = 0; i < options.count; i++) {
+      const token = generateDeviceToken();
+      const identifier = `${options.slug}-${i}`;
+      const res = await client.query<{ id: string }>(
+        'INSERT INTO vehicles (organization_id, name, device_identifier, device_token_hash) VALUES ($1, $2, $3, $4) RETURNING id',
+        [organizationId, `Vehicle ${i}`, identifier, hashDeviceToken(token)],
+      );
+      vehicles.push({ id: res.rows[0].id, organizationId, identifier, token });
+    }
+    return vehicles;
+  } finally {
+    await client.end();
+  }
 }
