@@ -41,7 +41,12 @@ afterAll(async () => {
 
 const isStream = (r: RouteDoc) => /\/live$/.test(r.path);
 const targets = ROUTES.filter(
-  (r) => r.security === 'user' && r.method !== 'delete' && !isStream(r) && !r.path.startsWith('/api/v1/auth/'),
+  (r) =>
+    r.method !== 'delete' &&
+    !isStream(r) &&
+    ((r.security === 'user' && !r.path.startsWith('/api/v1/auth/')) ||
+      // Public routes a stranger can hit: the share link, and the sign-in family.
+      (r.security === 'none' && r.path.startsWith('/api/v1/'))),
 );
 
 const hostile = fc.oneof(
@@ -67,7 +72,7 @@ const idOf = fc.oneof(
   fc.constantFrom('not-a-uuid', '0', '%2e%2e', 'ffffffff-ffff-ffff-ffff-ffffffffffff'),
 );
 
-describe('fuzzed query strings, ids and bodies on every signed-in route', () => {
+describe('fuzzed query strings, ids and bodies on every signed-in route and the public ones', () => {
   jest.setTimeout(180_000);
 
   it('has routes to drive', () => {
@@ -83,7 +88,9 @@ describe('fuzzed query strings, ids and bodies on every signed-in route', () => 
           idOf,
           fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.dictionary(fc.string({ maxLength: 10 }), hostile)),
           async (query, id, body) => {
-            const path = route.path.replace(':id', id === 'VEHICLE' ? vehicleId : encodeURIComponent(id));
+            const path = route.path
+              .replace(':id', id === 'VEHICLE' ? vehicleId : encodeURIComponent(id))
+              .replace(':token', encodeURIComponent(id));
             const qs = new URLSearchParams(query).toString();
             const withBody = route.method === 'post' || route.method === 'patch' || route.method === 'put';
             const res = await fetch(`${t.base}${path}${qs ? `?${qs}` : ''}`, {
