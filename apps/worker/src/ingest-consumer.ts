@@ -91,7 +91,10 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
     const end = o.metrics.batchDuration.startTimer();
     const result = await writeBatch(o.pool, items, {
       onInserted: async (client, inserted) => {
-        const events = await detectEvents(client, inserted, o.events);
+        const events = await detectEvents(client, inserted, {
+          ...o.events,
+          onLateFixes: (n) => o.metrics.lateFixes.inc(n),
+        });
         await enqueueWebhookDeliveries(client, events);
         return events;
       },

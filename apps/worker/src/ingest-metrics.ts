@@ -73,6 +73,11 @@ export function createIngestMetrics(registry: client.Registry, deps: { pool: Poo
       help: 'Events inserted by the detector (geofence, overspeed, online/offline)',
       registers,
     }),
+    lateFixes: new client.Counter({
+      name: 'events_late_fixes_total',
+      help: 'Fixes older than their vehicle’s newest evaluated fix: stored, not evaluated for events (docs/events.md)',
+      registers,
+    }),
     publishErrors: new client.Counter({
       name: 'live_publish_errors_total',
       help: 'Committed batches whose live push (pub/sub, hot cache) failed',

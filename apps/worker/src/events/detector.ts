@@ -5,6 +5,8 @@ import type { PoolClient } from 'pg';
 export interface DetectorOptions {
   /** Above the vehicle's speed limit for at least this long → one `overspeed` event per episode. */
   overspeedMinSeconds: number;
+  /** Told how many fixes arrived older than their vehicle's newest evaluated one (stored, not evaluated). */
+  onLateFixes?: (count: number) => void;
 }
 
 /** An event as inserted (only the ones that were new: a replay finds its natural key taken). */
@@ -222,14 +224,17 @@ export async function detectEvents(
   const states = await lockStates(client, [...byVehicle.keys()]);
   const candidates: CandidateEvent[] = [];
   const changed: Array<[string, VehicleState]> = [];
+  let late = 0;
   for (const [vehicleId, fixes] of byVehicle) {
     fixes.sort((a, b) => a.p.ts - b.p.ts);
     const state = states.get(vehicleId);
     if (!state) continue; // vehicle deleted meanwhile
     const before = state.ts;
+    late += fixes.filter((f) => f.p.ts <= before).length;
     candidates.push(...evaluate(state, fixes, options));
     if (state.ts !== before) changed.push([vehicleId, state]);
   }
+  if (late) options.onLateFixes?.(late);
   if (changed.length)
     await client.query(
       `UPDATE vehicle_event_state s SET ts = timestamptz 'epoch' + u.ts * interval '1 millisecond',

@@ -259,5 +259,8 @@ describe('event detection in the worker', () => {
     const raw = await redis.hget(`latest:${org}`, v);
     expect(raw).toContain('"lat":43,');
     expect(await readLatest(redis, org)).toBeNull();
+    // The late fix was stored, not evaluated — and counted, so operators see how often it happens.
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    expect(Number(/^events_late_fixes_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 });
