@@ -397,6 +397,17 @@ export function detectTripsAndStops(points: readonly MotionFix[], options: TripS
     const s = prev ? prev.end : 0;
     if (end > s) {
       const m = measureMovement(f, s, end, o);
+      // At an edge of the data (the period's first or last fixes), movement next to a stop that lasts
+      // less than two outlier windows is taken for multipath excursions: with no stay on its other
+      // side, the usual test (left the stay and came back) cannot tell them from a trip. A real trip
+      // that short at the very edge of the period is lost; trips elsewhere are unaffected.
+      const edgeExcursion = !prev !== !next && f.t[end] - f.t[s] < 2 * o.outlierWindowS * 1000;
+      if (edgeExcursion) {
+        // The stop next to it covers the excursion's time (its centre keeps to its own fixes).
+        if (next) return { ...next, start: s };
+        if (prev) stops[stops.length - 1] = { ...prev, end };
+        return undefined;
+      }
       if (m.distanceM >= o.minTripDistanceM && farEnough(s, end)) {
         trips.push({ s, e: end, m });
         return next;
