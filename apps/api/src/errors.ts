@@ -21,7 +21,15 @@ export class AppError extends Error {
 export const notFound = (what = 'resource') => new AppError(404, 'not_found', `${what} not found`);
 
 export function zodDetails(error: ZodError): ErrorDetail[] {
-  return error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+  return error.issues.flatMap((issue) =>
+    // An unknown field (body) or parameter (query string) is named in `path` itself, one detail each.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: [...issue.path, key].join('.'),
+          message: 'unknown field: not part of this request',
+        }))
+      : [{ path: issue.path.join('.') || '(body)', message: issue.message }],
+  );
 }
 
 // body-parser signals its failures with a `type`; each gets a code a client can act on.

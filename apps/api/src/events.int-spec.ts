@@ -153,7 +153,7 @@ describe('events API', () => {
       ['limit=1001', 'limit'],
       ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
       ['cursor=%27%3B%20DROP%20TABLE%20events%3B--', 'cursor'],
-      ['colour=red', '(body)'],
+      ['colour=red', 'colour'],
     ]) {
       const res = await call('viewer@a', `/events?${query}`);
       expect(`${query} → ${res.status}`).toBe(`${query} → 400`);

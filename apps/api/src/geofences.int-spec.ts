@@ -213,8 +213,8 @@ describe('geofences', () => {
       [{ name: 'x', kind: 'circle', center: { lat: 0, lon: 0 }, radiusM: 100_001 }, 'radiusM', /at most 100000 m/],
       [
         { name: 'x', kind: 'circle', center: { lat: 0, lon: 0 }, radiusM: 100, polygon: square(0, 0) },
-        '(body)',
-        /polygon/,
+        'polygon',
+        /unknown field/,
       ],
       [{ name: '', kind: 'circle', center: { lat: 0, lon: 0 }, radiusM: 100 }, 'name', /./],
       [{ name: 'x', kind: 'hexagon' }, 'kind', /./],

@@ -66,7 +66,7 @@ describe('organization settings', () => {
       [{ eventRetentionDays: '30' }, 'eventRetentionDays'],
       [{ eventRetentionDays: 40_000 }, 'eventRetentionDays'],
       [{ name: '' }, 'name'],
-      [{ slug: 'mine' }, '(body)'],
+      [{ slug: 'mine' }, 'slug'],
     ] as const) {
       const res = await call('admin@a', 'PATCH', body);
       expect(res.status).toBe(400);

@@ -106,7 +106,7 @@ describe('webhooks API', () => {
       await call('admin@a', 'POST', '/webhooks', { url: 'https://x.example/', eventTypes: ['teleported'] }),
       'eventTypes.0',
     );
-    await refused(await call('admin@a', 'POST', '/webhooks', { url: 'https://x.example/', secret: 'mine' }), '(body)');
+    await refused(await call('admin@a', 'POST', '/webhooks', { url: 'https://x.example/', secret: 'mine' }), 'secret');
     await refused(await call('admin@a', 'PATCH', `/webhooks/${webhook.id}`, { url: 'javascript:alert(1)' }), 'url');
   });
 
