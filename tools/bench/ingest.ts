@@ -12,7 +12,7 @@
  *          --batch-concurrency=N (6), --single-clients=N (50)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
 import pg from 'pg';
 import { bundleService } from './bundle';
+import { fmt, percentile, rssMb } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const { values: args } = parseArgs({
@@ -44,21 +45,6 @@ interface Vehicle {
   identifier: string;
   token: string;
   seq: number;
-}
-
-const pct = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
-const fmt = (n: number, digits = 1) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-function rssMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 function startService(file: string, env: Record<string, string>): ChildProcess {
@@ -444,10 +430,14 @@ async function main() {
       const lastCommit = matchedCommit || (await lastReceived(pool));
       const latencies = run.latenciesMs.sort((a, b) => a - b);
       const seconds = (Math.max(lastCommit, run.stoppedAt) - run.startedAt) / 1000;
-      const http50 = run.wrkLatency[50] ?? pct(latencies, 50);
-      const http99 = run.wrkLatency[99] ?? pct(latencies, 99);
+      const http50 = run.wrkLatency[50] ?? percentile(latencies, 50);
+      const http99 = run.wrkLatency[99] ?? percentile(latencies, 99);
       const lag = lags.length
-        ? { p50: pct(lags, 50), p99: pct(lags, 99), source: `${lags.length.toLocaleString('en-US')} positions matched` }
+        ? {
+            p50: percentile(lags, 50),
+            p99: percentile(lags, 99),
+            source: `${lags.length.toLocaleString('en-US')} positions matched`,
+          }
         : await lagFromWorker(ports.worker, workerLagBefore);
       const throughput = run.accepted / seconds;
       say();

@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { generateDeviceToken, hashDeviceToken, hashPassword } from '@fleet/auth';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
 import pg from 'pg';
+import { fmt, percentile } from './stats';
 
 export interface LiveLatencyOptions {
   /** SSE clients connected (all of the organization, unfiltered). */
@@ -83,9 +84,6 @@ export interface LiveLatencyResult {
    */
   worker?: { p50: number; p99: number; batches: number };
 }
-
-export const percentile = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
 
 /** An organization with a user (for the SSE clients) and `vehicles` vehicles with device tokens. */
 export async function createLiveFleet(
@@ -338,9 +336,6 @@ function histogramQuantiles(before: Map<number, number>, after: Map<number, numb
   };
   return { p50: quantile(0.5), p99: quantile(0.99), batches: total };
 }
-
-const fmt = (n: number, digits = 1) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function formatLiveLatency(r: LiveLatencyResult): string[] {
   const l = r.latenciesMs;

@@ -16,7 +16,7 @@
  *          --skip-export, --skip-live
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,7 @@ import { createRedis } from '@fleet/runtime';
 import { freePort } from '@fleet/runtime/testing';
 import { bundleService } from './bundle';
 import { ensureBenchData } from './queries-data';
+import { fmt, percentile, rssMb } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const { values: args } = parseArgs({
@@ -42,21 +43,6 @@ const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const prefix = `bench-queries:${process.pid}:`;
 const SPEC = { vehicles: 1_000, positions: 10_000_000, days1Hz: 30 };
 const TARGETS = { latestP95Ms: 20, nearestP95Ms: 10, simplifyP95Ms: 150, exportRssMb: 300 };
-
-const pct = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
-const fmt = (n: number, digits = 1) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-function rssMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 const serviceEnv = (env: Record<string, string>) => ({
   ...process.env,
@@ -183,10 +169,10 @@ async function main() {
       },
     );
     rssAfter['latest'] = rssMb(api.pid);
-    const latestP95 = pct(latest, 95);
+    const latestP95 = percentile(latest, 95);
     say(
-      `latest (${SPEC.vehicles} vehicles)      p50 ${fmt(pct(latest, 50), 2)} ms  p95 ${fmt(latestP95, 2)} ms  ` +
-        `p99 ${fmt(pct(latest, 99), 2)} ms   target p95 < ${TARGETS.latestP95Ms} ms: ${verdict(latestP95 < TARGETS.latestP95Ms, 'latest')}`,
+      `latest (${SPEC.vehicles} vehicles)      p50 ${fmt(percentile(latest, 50), 2)} ms  p95 ${fmt(latestP95, 2)} ms  ` +
+        `p99 ${fmt(percentile(latest, 99), 2)} ms   target p95 < ${TARGETS.latestP95Ms} ms: ${verdict(latestP95 < TARGETS.latestP95Ms, 'latest')}`,
     );
 
     // 2. Nearest 10 to points spread over the fleet's area.
@@ -204,10 +190,10 @@ async function main() {
       },
     );
     rssAfter['nearest'] = rssMb(api.pid);
-    const nearestP95 = pct(nearest, 95);
+    const nearestP95 = percentile(nearest, 95);
     say(
-      `nearest 10                  p50 ${fmt(pct(nearest, 50), 2)} ms  p95 ${fmt(nearestP95, 2)} ms  ` +
-        `p99 ${fmt(pct(nearest, 99), 2)} ms   target p95 < ${TARGETS.nearestP95Ms} ms: ${verdict(nearestP95 < TARGETS.nearestP95Ms, 'nearest')}`,
+      `nearest 10                  p50 ${fmt(percentile(nearest, 50), 2)} ms  p95 ${fmt(nearestP95, 2)} ms  ` +
+        `p99 ${fmt(percentile(nearest, 99), 2)} ms   target p95 < ${TARGETS.nearestP95Ms} ms: ${verdict(nearestP95 < TARGETS.nearestP95Ms, 'nearest')}`,
     );
 
     // 3. The last 24 hours of the 1 Hz vehicle (86,400 fixes) simplified to at most 2,000 points.
@@ -226,10 +212,10 @@ async function main() {
       },
     );
     rssAfter['simplify'] = rssMb(api.pid);
-    const simplifyP95 = pct(simplify, 95);
+    const simplifyP95 = percentile(simplify, 95);
     say(
-      `24 h track → ${kept} points  p50 ${fmt(pct(simplify, 50), 1)} ms  p95 ${fmt(simplifyP95, 1)} ms  ` +
-        `p99 ${fmt(pct(simplify, 99), 1)} ms   target p95 < ${TARGETS.simplifyP95Ms} ms: ${verdict(simplifyP95 < TARGETS.simplifyP95Ms, 'simplify')}`,
+      `24 h track → ${kept} points  p50 ${fmt(percentile(simplify, 50), 1)} ms  p95 ${fmt(simplifyP95, 1)} ms  ` +
+        `p99 ${fmt(percentile(simplify, 99), 1)} ms   target p95 < ${TARGETS.simplifyP95Ms} ms: ${verdict(simplifyP95 < TARGETS.simplifyP95Ms, 'simplify')}`,
     );
 
     say(
