@@ -8,10 +8,9 @@
  * Vehicles follow the seed's routes (tools/seed/madrid.ts) at 25–55 km/h, stop for a minute or two
  * every few kilometres, and carry a draining battery. Stops with Ctrl-C/SIGTERM.
  */
-import { convertSpeed, destination, distanceM, initialBearingDeg, type LatLon } from '@fleet/geo';
+import { convertSpeed, destination, distanceM, initialBearingDeg, seededRandom, type LatLon } from '@fleet/geo';
 import { parseArgs } from 'node:util';
 import { demoVehicles } from '../seed/demo-data';
-import { prng } from '../seed/tracks';
 import { ROUTES, routePolyline } from '../seed/madrid';
 
 const { values: args } = parseArgs({
@@ -37,7 +36,7 @@ interface Driver {
 }
 
 function driver(index: number, deviceIdentifier: string): Driver {
-  const random = prng(1_000 + index);
+  const random = seededRandom(1_000 + index);
   const path = routePolyline(ROUTES[index % ROUTES.length]).map(([lat, lon]) => ({ lat, lon }));
   // Spread the fleet along its routes instead of starting everyone at the first vertex.
   const start = Math.floor(random() * (path.length - 1));

@@ -1,5 +1,6 @@
 import geodesic from 'geographiclib-geodesic';
 import { routePolyline, ROUTES } from './madrid';
+import { seededRandom } from '@fleet/geo';
 
 const WGS84 = geodesic.Geodesic.WGS84;
 
@@ -11,24 +12,12 @@ export interface SeedFix {
   heading: number;
 }
 
-/** A deterministic pseudo-random sequence (mulberry32), so the seed writes the same rows every time. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * One working day of a vehicle: from 08:00 to about 18:00 (UTC), laps of its route at city speeds
  * with stops of 5–20 minutes at the ends of each street, a fix every `stepSeconds`.
  */
 export function workingDay(vehicleIndex: number, dayStart: number, stepSeconds: number): SeedFix[] {
-  const random = prng(vehicleIndex * 7919 + Math.floor(dayStart / 86_400_000));
+  const random = seededRandom(vehicleIndex * 7919 + Math.floor(dayStart / 86_400_000));
   const line = routePolyline(ROUTES[vehicleIndex % ROUTES.length]);
   const fixes: SeedFix[] = [];
   let t = dayStart + 8 * 3_600_000 + Math.floor(random() * 30) * 60_000;

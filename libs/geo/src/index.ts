@@ -18,3 +18,4 @@ export * from './gpx';
 export * from './geojson';
 export * from './trips';
 export { toEpochMs } from './time';
+export { seededRandom } from './random';

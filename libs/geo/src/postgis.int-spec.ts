@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { Client } from 'pg';
 import { destination, distanceM } from './geodesic';
 import { circleToPolygon, pointInPolygon, type Polygon } from './regions';
-import { seededRandom } from './testing/synthetic';
+import { seededRandom } from './random';
 import type { LatLon } from './types';
 
 let db: TestDatabase;

@@ -7,7 +7,7 @@ import {
   simplifyToMaxPoints,
   simplifyToMaxPointsIndices,
 } from './simplify';
-import { seededRandom } from './testing/synthetic';
+import { seededRandom } from './random';
 import { GeoInputError, type LatLon } from './types';
 
 interface Fix extends LatLon {

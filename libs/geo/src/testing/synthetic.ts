@@ -1,18 +1,7 @@
 import { destination } from '../geodesic';
 import type { LatLon } from '../types';
 import type { MotionFix } from '../trips';
-
-/** Deterministic pseudo-random numbers (mulberry32), so a synthetic day is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../random';
 
 export interface Fix extends MotionFix {
   ts: number;
