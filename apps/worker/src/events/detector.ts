@@ -9,9 +9,8 @@ export interface DetectorOptions {
   onLateFixes?: (count: number) => void;
 }
 
-/** An event as inserted (only the ones that were new: a replay finds its natural key taken). */
-export interface DetectedEvent {
-  id: string;
+/** An event the rules produced, before it is stored (`ts` in epoch ms). */
+export interface CandidateEvent {
   organizationId: string;
   vehicleId: string;
   type: EventType;
@@ -22,15 +21,9 @@ export interface DetectedEvent {
   attributes: Record<string, unknown>;
 }
 
-export interface CandidateEvent {
-  organizationId: string;
-  vehicleId: string;
-  type: EventType;
-  ts: number;
-  geofenceId: string | null;
-  lat: number | null;
-  lon: number | null;
-  attributes: Record<string, unknown>;
+/** An event as inserted (only the ones that were new: a replay finds its natural key taken). */
+export interface DetectedEvent extends CandidateEvent {
+  id: string;
 }
 
 interface StateRow {
