@@ -2,18 +2,8 @@ import type { LatestPositions, LivePosition, TrackingEvent, Vehicle } from '@fle
 import { classify, DEFAULT_THRESHOLDS, type StatusThresholds, type VehicleStatus } from './status';
 
 /** A vehicle's last fix as the UI keeps it (`tsMs` parsed once, not on every render). */
-export interface LiveFix {
-  vehicleId: string;
-  ts: string;
+export interface LiveFix extends LivePosition {
   tsMs: number;
-  lat: number;
-  lon: number;
-  speedKmh: number | null;
-  heading: number | null;
-  altitude: number | null;
-  accuracy: number | null;
-  battery: number | null;
-  attributes: Record<string, unknown> | null;
 }
 
 export interface VehicleInfo {
