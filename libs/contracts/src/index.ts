@@ -11,3 +11,4 @@ export * from './webhooks';
 export * from './organization';
 export * from './tracking';
 export * from './share-links';
+export * from './storable';
