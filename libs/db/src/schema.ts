@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   doublePrecision,
   index,
@@ -50,6 +51,11 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     role: userRole('role').notNull().default('viewer'),
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
+    /**
+     * Bumped whenever the user's access must end at once (disabled, role changed, deleted, password
+     * changed): access tokens carry the version they were issued under, and an older one is refused.
+     */
+    sessionVersion: integer('session_version').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -163,6 +169,33 @@ export const ingestStaging = pgTable(
   ],
 );
 
+/**
+ * Fixes the writer could not store, one row each, with PostgreSQL's reason: after a failing batch is
+ * split down to the fixes that fail on their own. `fix` is the staged form of that one fix (a
+ * one-position batch in the staging codec), so a replay after a fix goes through the same writer.
+ */
+export const ingestDeadLetters = pgTable(
+  'ingest_dead_letters',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    stagingId: bigint('staging_id', { mode: 'number' }).notNull(),
+    protocol: text('protocol').notNull(),
+    vehicleId: uuid('vehicle_id'),
+    ts: timestamp('ts', { withTimezone: true }),
+    /** `json`, not `jsonb`: it must hold exactly what jsonb refused. */
+    fix: json('fix').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: createdAt(),
+    /** Set when `worker:replay --dead-letters` stored it (or found it stored). */
+    replayedAt: timestamp('replayed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('ingest_dead_letters_pending_idx')
+      .on(t.createdAt)
+      .where(sql`${t.replayedAt} IS NULL`),
+  ],
+);
+
 export const geofences = pgTable(
   'geofences',
   {
@@ -196,6 +229,11 @@ export const events = pgTable(
     geofenceId: uuid('geofence_id').references(() => geofences.id, { onDelete: 'set null' }),
     point: point('point'),
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * Set when a late fix re-evaluated the vehicle's history and the corrected sequence no longer
+     * implies this event: kept (webhooks may have seen it) but marked, and hidden from default lists.
+     */
+    retractedAt: timestamp('retracted_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [
