@@ -88,6 +88,25 @@ describe('GPX 1.1', () => {
     expect(() => encode([{ lat: 1, lon: 1, ts: 'soon' }])).toThrow('points.0.ts');
   });
 
+  it('writes the caller’s extensions beside speed and course, in its declared namespace', () => {
+    const points: Array<TrackPoint & { note?: string }> = [
+      { lat: 1, lon: 2, ts: T, speedKmh: 36, heading: 90, note: 'a' },
+      { lat: 1, lon: 2 },
+    ];
+    const xml = [
+      ...encodeGpx(points, {
+        namespaces: { x: 'urn:example:x' },
+        extensions: (p, i) => (p.note ? `<x:note i="${i}">${p.note}</x:note>` : ''),
+      }),
+    ].join('');
+    expect(xml).toContain('xmlns:x="urn:example:x"');
+    expect(xml).toContain(
+      '<extensions><gpxtpx:TrackPointExtension><gpxtpx:speed>10</gpxtpx:speed><gpxtpx:course>90</gpxtpx:course></gpxtpx:TrackPointExtension><x:note i="0">a</x:note></extensions>',
+    );
+    expect(xml).toContain('<trkpt lat="1" lon="2"></trkpt>');
+    expect(gpxTrackPoints(decodeGpx(xml))[0]).toMatchObject({ speedKmh: 36, heading: 90 });
+  });
+
   it('reads GPX 1.0 speed and course, extensions from other apps, routes and waypoints', () => {
     const doc = decodeGpx(`<?xml version="1.0"?>
       <gpx version="1.0" creator="x" xmlns="http://www.topografix.com/GPX/1/0">

@@ -4,13 +4,17 @@ import { toEpochMs } from './time';
 import { GeoInputError, type TrackPoint } from './types';
 import { isValidCoordinate, kmhToMps, mpsToKmh } from './units';
 
-export interface GpxEncodeOptions {
+export interface GpxEncodeOptions<T extends TrackPoint = TrackPoint> {
   /** Name of the track (and of the document's metadata). */
   name?: string;
   /** The `creator` attribute GPX 1.1 requires. */
   creator?: string;
   /** Track points per yielded string: fewer, larger writes for a streamed response. */
   pointsPerChunk?: number;
+  /** More namespaces declared on `<gpx>` (prefix → URI), for the elements `extensions` writes. */
+  namespaces?: Record<string, string>;
+  /** More XML inside each point's `<extensions>` (already escaped, in a declared namespace). */
+  extensions?: (point: T, index: number) => string;
 }
 
 const GARMIN_TPX = 'http://www.garmin.com/xmlschemas/TrackPointExtension/v2';
@@ -20,13 +24,16 @@ const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => XML_ENTITIES[c] ??
 
 const present = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
-function header(options: GpxEncodeOptions): string {
+function header<T extends TrackPoint>(options: GpxEncodeOptions<T>): string {
   const name = options.name === undefined ? '' : `<name>${escapeXml(options.name)}</name>`;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<gpx version="1.1" creator="${escapeXml(options.creator ?? 'fleet')}" ` +
     'xmlns="http://www.topografix.com/GPX/1/1" ' +
     `xmlns:gpxtpx="${GARMIN_TPX}" ` +
+    Object.entries(options.namespaces ?? {})
+      .map(([prefix, uri]) => `xmlns:${prefix}="${escapeXml(uri)}" `)
+      .join('') +
     'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
     'xsi:schemaLocation="http://www.topografix.com/GPX/1/1 http://www.topografix.com/GPX/1/1/gpx.xsd">\n' +
     (name ? `<metadata>${name}</metadata>\n` : '') +
@@ -40,7 +47,7 @@ const FOOTER = '</trkseg></trk>\n</gpx>\n';
  * One `<trkpt>`. GPX 1.1 has no speed or course element, so they go into Garmin's
  * TrackPointExtension (speed in m/s), which Garmin, Strava, OsmAnd and our own importer read.
  */
-function trkpt(p: TrackPoint, index: number): string {
+function trkpt<T extends TrackPoint>(p: T, index: number, more?: GpxEncodeOptions<T>['extensions']): string {
   if (!isValidCoordinate(p)) throw new GeoInputError(`points.${index}`, 'lat/lon missing or out of range');
   let s = `<trkpt lat="${fixed(p.lat, 7)}" lon="${fixed(p.lon, 7)}">`;
   if (present(p.altitude)) s += `<ele>${fixed(p.altitude, 2)}</ele>`;
@@ -48,23 +55,28 @@ function trkpt(p: TrackPoint, index: number): string {
   let ext = '';
   if (present(p.speedKmh) && p.speedKmh >= 0) ext += `<gpxtpx:speed>${fixed(kmhToMps(p.speedKmh), 3)}</gpxtpx:speed>`;
   if (present(p.heading)) ext += `<gpxtpx:course>${fixed(p.heading, 2)}</gpxtpx:course>`;
-  if (ext) s += `<extensions><gpxtpx:TrackPointExtension>${ext}</gpxtpx:TrackPointExtension></extensions>`;
+  if (ext) ext = `<gpxtpx:TrackPointExtension>${ext}</gpxtpx:TrackPointExtension>`;
+  ext += more?.(p, index) ?? '';
+  if (ext) s += `<extensions>${ext}</extensions>`;
   return s + '</trkpt>\n';
 }
 
-const chunkSize = (options: GpxEncodeOptions) => Math.max(1, Math.floor(options.pointsPerChunk ?? 500));
+const chunkSize = (options: GpxEncodeOptions<never>) => Math.max(1, Math.floor(options.pointsPerChunk ?? 500));
 
 /**
  * A GPX 1.1 document with one track, as string chunks: write each to a response as it comes and a
  * year of 1 Hz fixes never sits in memory. `[...encodeGpx(points)].join('')` for a small track.
  */
-export function* encodeGpx(points: Iterable<TrackPoint>, options: GpxEncodeOptions = {}): Generator<string> {
+export function* encodeGpx<T extends TrackPoint>(
+  points: Iterable<T>,
+  options: GpxEncodeOptions<T> = {},
+): Generator<string> {
   const size = chunkSize(options);
   let chunk = header(options);
   let n = 0;
   let index = 0;
   for (const p of points) {
-    chunk += trkpt(p, index++);
+    chunk += trkpt(p, index++, options.extensions);
     if (++n >= size) {
       yield chunk;
       chunk = '';
@@ -75,16 +87,16 @@ export function* encodeGpx(points: Iterable<TrackPoint>, options: GpxEncodeOptio
 }
 
 /** `encodeGpx` for points that arrive asynchronously (a database cursor). */
-export async function* encodeGpxAsync(
-  points: AsyncIterable<TrackPoint> | Iterable<TrackPoint>,
-  options: GpxEncodeOptions = {},
+export async function* encodeGpxAsync<T extends TrackPoint>(
+  points: AsyncIterable<T> | Iterable<T>,
+  options: GpxEncodeOptions<T> = {},
 ): AsyncGenerator<string> {
   const size = chunkSize(options);
   let chunk = header(options);
   let n = 0;
   let index = 0;
   for await (const p of points) {
-    chunk += trkpt(p, index++);
+    chunk += trkpt(p, index++, options.extensions);
     if (++n >= size) {
       yield chunk;
       chunk = '';
