@@ -8,6 +8,7 @@ import express from 'express';
 import helmet from 'helmet';
 import type { ApiConfig } from './config';
 import { AppError, errorHandler, notFoundHandler } from './errors';
+import { inputGuard } from './input-guard';
 import type { DeviceDirectory } from './ingest/devices';
 import type { IngestPipeline } from './ingest/pipeline';
 import { debugRoutes } from './routes/debug';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const v1 = express.Router();
   v1.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  v1.use(inputGuard({ mountPath: '/api/v1' }));
   v1.use(ingestRoutes(ingestDeps(deps)));
   v1.use(
     authRoutes({

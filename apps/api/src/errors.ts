@@ -55,6 +55,9 @@ function toAppError(err: unknown): AppError | undefined {
     );
   }
   if (err instanceof ZodError) return new AppError(400, 'validation_failed', 'request is not valid', zodDetails(err));
+  // The router could not percent-decode a path parameter (`/vehicles/%E0%A4%A`).
+  if (err instanceof URIError && (err as { status?: unknown }).status === 400)
+    return new AppError(400, 'bad_request', 'a path parameter is not valid percent-encoded UTF-8');
   const type = (err as { type?: unknown })?.type;
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) {
     const known = BODY_PARSER_ERRORS[type];
