@@ -12,6 +12,8 @@ let admin: string;
 let vehicleId: string;
 let db: pg.Pool;
 
+jest.setTimeout(60_000);
+
 beforeAll(async () => {
   testDb = await createTestDatabase('api-input-guard');
   const orgs = await seedOrganizations(testDb.url, ['ig']);

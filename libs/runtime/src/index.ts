@@ -3,4 +3,4 @@ export { createRedis, type Redis, type RedisOptions } from './redis';
 export { startHttpServer, type HttpServerHandle } from './http-server';
 export { probeRoutes, storeChecks, withTimeout, type DependencyCheck } from './probes';
 export { lifecycleLog, onShutdownSignal, runService } from './signals';
-export { isPrivateAddress } from './addresses';
+export { isPrivateAddress, SPECIAL_PURPOSE_RANGES, specialPurposeRange } from './addresses';

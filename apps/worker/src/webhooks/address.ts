@@ -1,9 +1,12 @@
 import dns from 'node:dns';
-import { isPrivateAddress } from '@fleet/runtime';
+import { isPrivateAddress, specialPurposeRange } from '@fleet/runtime';
 
 export class AddressNotAllowedError extends Error {
   constructor(host: string, address: string) {
-    super(`${host} is a private or loopback address (${address}); WEBHOOK_ALLOW_PRIVATE_URLS allows it`);
+    super(
+      `${host} is a private or loopback address (${address}: ${specialPurposeRange(address) ?? 'special-purpose'}); ` +
+        'WEBHOOK_ALLOW_PRIVATE_URLS allows it',
+    );
     this.name = 'AddressNotAllowedError';
   }
 }
@@ -15,8 +18,10 @@ type LookupCallback = (
 ) => void;
 
 /**
- * A `lookup` for http.request that refuses private addresses: the check happens on the very address
- * the socket connects to, so a DNS answer changing between a check and the connection cannot slip by.
+ * A `lookup` for http.request that refuses special-purpose addresses (the one list in @fleet/runtime):
+ * the check happens on the very addresses the socket connects to, at connection time, so a DNS answer
+ * changing between the API's check and the delivery (DNS rebinding) cannot slip by. Any bad address
+ * in the answer refuses the whole name (happy eyeballs may try each of them).
  */
 export function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
   dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
