@@ -166,3 +166,36 @@ export async function streamStats(redis: Redis, names: StreamNames): Promise<Str
   const oldestPendingAgeMs = pending && oldestId ? Math.max(0, Date.now() - Number(oldestId.split('-')[0])) : 0;
   return { length, pending, lag, oldestPendingAgeMs, deadLetters: dead };
 }
+
+// Atomic, so a consumer that reads a message between the check and the removal cannot lose it:
+// XGROUP DELCONSUMER drops the consumer's pending entries with it.
+const REMOVE_DEAD_CONSUMERS = `
+local removed = {}
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if tonumber(info['pending']) == 0 and tonumber(info['idle']) >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    table.insert(removed, info['name'])
+  end
+end
+return removed`;
+
+/**
+ * Removes from the group the consumers idle for at least `minIdleMs` that hold no pending message:
+ * writers that died (or were scaled away) once their messages were taken over. A live consumer
+ * removed by mistake costs nothing: its next read recreates it. Returns the names removed.
+ */
+export async function removeDeadConsumers(
+  redis: Redis,
+  names: StreamNames,
+  options: { minIdleMs: number },
+): Promise<string[]> {
+  try {
+    return (await redis.eval(REMOVE_DEAD_CONSUMERS, 1, names.stream, names.group, options.minIdleMs)) as string[];
+  } catch (err) {
+    // No stream or group yet (or Redis lost them): nothing to remove.
+    if (/NOGROUP|no such key/i.test(String((err as Error).message))) return [];
+    throw err;
+  }
+}

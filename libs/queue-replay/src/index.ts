@@ -7,9 +7,29 @@ export {
   deadLetter,
   ensureGroup,
   readNew,
+  removeDeadConsumers,
   streamStats,
   type StreamMessage,
   type StreamStats,
 } from './consumer';
-export { purgeProcessed, replayUnprocessed, type ReplayOptions } from './replay';
-export { writeBatch, type InsertedPosition, type WriteOptions, type WriteResult } from './writer';
+export {
+  inFlightAgeMs,
+  listDeadLetters,
+  purgeProcessed,
+  replayDeadLetters,
+  replayUnprocessed,
+  type DeadLetterReplay,
+  type DeadLetterRow,
+  type ReplayOptions,
+} from './replay';
+export {
+  deadLetterItems,
+  errorLabel,
+  writeBatch,
+  type DeadLetterFix,
+  type InsertedPosition,
+  type UndecodableItem,
+  type WriteItem,
+  type WriteOptions,
+  type WriteResult,
+} from './writer';
