@@ -153,6 +153,11 @@ describe('events API', () => {
       ['limit=1001', 'limit'],
       ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
       ['cursor=%27%3B%20DROP%20TABLE%20events%3B--', 'cursor'],
+      // Well-formed, but timestamps no event can have: past bigint, or past what a timestamp holds.
+      ...['9999999999999999999', '9223372036854775808', '-9223372036854775808', '9223372036854775807'].map((tsUs) => [
+        `cursor=${Buffer.from(`${tsUs}~${seeded[0].id}`).toString('base64url')}`,
+        'cursor',
+      ]),
       ['colour=red', 'colour'],
     ]) {
       const res = await call('viewer@a', `/events?${query}`);

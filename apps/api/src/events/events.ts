@@ -41,9 +41,21 @@ const toEvent = (r: Row): EventDetail => ({
 /** The cursor is opaque to clients: the (ts, id) of the last item, where the next page starts after. */
 const encodeCursor = (r: Row) => Buffer.from(`${r.ts_us}~${r.id}`).toString('base64url');
 
+// The timestamps an event can have, in microseconds since the epoch: from PostgreSQL's earliest
+// timestamptz (4714 BC) to a JavaScript Date's latest. Outside it the query itself would fail (bigint
+// or timestamp out of range): a forged cursor is the client's mistake, not a 500.
+const MIN_TS_US = -210_866_803_200_000_000n;
+const MAX_TS_US = 8_640_000_000_000_000_000n;
+
 function decodeCursor(cursor: string): { tsUs: string; id: string } {
   const [tsUs, id, extra] = Buffer.from(cursor, 'base64url').toString().split('~');
-  if (extra !== undefined || !/^-?\d{1,19}$/.test(tsUs ?? '') || !isUuid(id ?? ''))
+  const valid =
+    extra === undefined &&
+    /^-?\d{1,19}$/.test(tsUs ?? '') &&
+    BigInt(tsUs) >= MIN_TS_US &&
+    BigInt(tsUs) <= MAX_TS_US &&
+    isUuid(id ?? '');
+  if (!valid)
     throw new AppError(400, 'validation_failed', 'cursor is not valid', [
       { path: 'cursor', message: 'pass the nextCursor of the previous page unchanged' },
     ]);
