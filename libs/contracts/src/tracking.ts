@@ -16,6 +16,16 @@ export const DEFAULT_OFFLINE_AFTER_MINUTES = 10;
 export const MAX_RANGE_DAYS = 31;
 
 const decimal = '-?\\d+(\\.\\d+)?';
+
+/**
+ * What the tracker sent beside the position, as stored (ignition, charge, hdop, rpm, OwnTracks
+ * `bs`/`conn`…): any JSON values, key names kept. `{}` when the fix had none.
+ */
+export const FixAttributes = z.record(z.string(), z.unknown());
+export type FixAttributes = z.infer<typeof FixAttributes>;
+/** In answers: always present; a client reading an older server's answer gets `{}`. */
+const answeredAttributes = FixAttributes.default({});
+
 const time = z.iso.datetime({ offset: true });
 
 export const LatestQuery = z
@@ -55,6 +65,8 @@ export const LatestProperties = z.object({
   altitude: z.number().nullable(),
   accuracy: z.number().nullable(),
   battery: z.number().nullable(),
+  /** The latest fix's attributes. */
+  attributes: answeredAttributes,
   status: VehicleStatus,
   /** Seconds since the fix, when the answer was made. */
   ageSeconds: z.number(),
@@ -94,6 +106,8 @@ export const NearestVehicle = z.object({
   speedKmh: z.number().nullable(),
   heading: z.number().nullable(),
   battery: z.number().nullable(),
+  /** The latest fix's attributes. */
+  attributes: answeredAttributes,
   /** With the default offline threshold. */
   status: VehicleStatus,
 });
@@ -157,6 +171,10 @@ export const TripItem = z.object({
   idleS: z.number(),
   start: LatLonSchema,
   end: LatLonSchema,
+  /** Attributes of the fix the trip starts at (ignition, odometer…). */
+  startAttributes: answeredAttributes,
+  /** Attributes of the fix the trip ends at. */
+  endAttributes: answeredAttributes,
 });
 export type TripItem = z.infer<typeof TripItem>;
 
@@ -168,6 +186,10 @@ export const StopItem = z.object({
   lon: z.number(),
   /** The tracker was silent during part of the stop (asleep while parked). */
   spansDataGap: z.boolean(),
+  /** Attributes of the first fix of the stop. */
+  startAttributes: answeredAttributes,
+  /** Attributes of the last fix of the stop. */
+  endAttributes: answeredAttributes,
 });
 export type StopItem = z.infer<typeof StopItem>;
 

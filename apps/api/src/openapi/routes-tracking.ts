@@ -12,6 +12,7 @@ import {
   TripList,
 } from '@fleet/contracts';
 import { z } from 'zod';
+import { FLEET_GPX_NS } from '../tracking/attributes';
 import type { Response, RouteDoc } from './routes';
 
 const idParams = z.object({ id: z.uuid() });
@@ -33,7 +34,7 @@ export const TRACKING_ROUTES: RouteDoc[] = [
     method: 'get',
     path: '/api/v1/positions/latest',
     summary:
-      'Latest fix of every vehicle as GeoJSON (from the hot cache); filter by bbox and status (moving ≥ 3 km/h, offline after N minutes)',
+      'Latest fix of every vehicle as GeoJSON (from the hot cache), with its stored `attributes`; filter by bbox and status (moving ≥ 3 km/h, offline after N minutes)',
     tag: 'positions',
     security: 'user',
     query: LatestQuery,
@@ -45,7 +46,8 @@ export const TRACKING_ROUTES: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/positions/nearest',
-    summary: 'The vehicles nearest to a point by geodesic distance (latest fixes), nearest first',
+    summary:
+      'The vehicles nearest to a point by geodesic distance (latest fixes, with their `attributes`), nearest first',
     tag: 'positions',
     security: 'user',
     query: NearestQuery,
@@ -54,7 +56,7 @@ export const TRACKING_ROUTES: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/vehicles/:id/history',
-    summary: `A vehicle's fixes over a period, streamed: ${period}. Raw, or simplified by \`simplify\` (tolerance, metres) or \`maxPoints\`. GeoJSON FeatureCollection of Points, GPX 1.1 (speed/course in Garmin TrackPointExtension) or CSV`,
+    summary: `A vehicle's fixes over a period, streamed: ${period}. Raw, or simplified by \`simplify\` (tolerance, metres) or \`maxPoints\`. GeoJSON FeatureCollection of Points (stored attributes in \`properties.attributes\`), GPX 1.1 (speed/course in Garmin TrackPointExtension, attributes as \`<fleet:attr name="…">\` in namespace ${FLEET_GPX_NS}) or CSV; see docs/history.md`,
     tag: 'positions',
     security: 'user',
     params: idParams,
@@ -62,7 +64,7 @@ export const TRACKING_ROUTES: RouteDoc[] = [
     responses: {
       200: {
         description:
-          'the track; `format=gpx` answers application/gpx+xml and `format=csv` text/csv (columns ts,lat,lon,speed_kmh,heading,altitude,accuracy,battery)',
+          'the track; `format=gpx` answers application/gpx+xml and `format=csv` text/csv (columns ts,lat,lon,speed_kmh,heading,altitude,accuracy,battery, then `attributes.<key>` for every attribute key of the period in code-point order; text starting with = + - @ gets a leading apostrophe)',
         contentType: 'application/geo+json',
         schema: z.object({ type: z.literal('FeatureCollection'), features: z.array(z.unknown()) }),
       },
@@ -77,7 +79,10 @@ export const TRACKING_ROUTES: RouteDoc[] = [
     security: 'user',
     params: idParams,
     query: ReportQuery,
-    responses: { 200: { description: 'trips, oldest first', schema: TripList }, ...vehicleErrors },
+    responses: {
+      200: { description: 'trips, oldest first, with the attributes of their first and last fix', schema: TripList },
+      ...vehicleErrors,
+    },
   },
   {
     method: 'get',
@@ -87,7 +92,10 @@ export const TRACKING_ROUTES: RouteDoc[] = [
     security: 'user',
     params: idParams,
     query: ReportQuery,
-    responses: { 200: { description: 'stops, oldest first', schema: StopList }, ...vehicleErrors },
+    responses: {
+      200: { description: 'stops, oldest first, with the attributes of their first and last fix', schema: StopList },
+      ...vehicleErrors,
+    },
   },
   {
     method: 'get',

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { HistoryFormat } from '@fleet/contracts';
+import type { FixAttributes, HistoryFormat } from '@fleet/contracts';
 import type { Pool } from '@fleet/db';
 import {
   encodeGeoJsonPoints,
@@ -14,6 +14,17 @@ import type { Logger } from '@fleet/logging-json';
 import type { Response } from 'express';
 import type { PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
+import {
+  asAttributes,
+  attributesAt,
+  csvAttributeCells,
+  csvAttributeColumns,
+  csvAttributeHeader,
+  FLEET_GPX_NS,
+  FLEET_GPX_PREFIX,
+  gpxAttributeElements,
+  type CsvAttributeColumns,
+} from './attributes';
 import { HISTORY_PLAN_SQL, readCompact, type CompactTrack } from './compact';
 import { windows, type Period } from './period';
 
@@ -33,10 +44,13 @@ export interface HistoryRequest {
 interface ExportPoint extends TrackPoint {
   ts: number;
   battery?: number | null;
+  /** The fix's stored attributes, `{}` when none. */
+  attributes: FixAttributes;
 }
 
 const RAW_SQL = `
-SELECT (extract(epoch FROM ts) * 1000)::float8, ST_Y(point), ST_X(point), speed_kmh, heading, altitude, accuracy, battery
+SELECT (extract(epoch FROM ts) * 1000)::float8, ST_Y(point), ST_X(point), speed_kmh, heading, altitude, accuracy, battery,
+       attributes
   FROM positions
  WHERE vehicle_id = $1 AND ts >= $2 AND ts < $3
  ORDER BY ts`;
@@ -51,16 +65,17 @@ async function* rawPoints(client: PoolClient, req: HistoryRequest): AsyncGenerat
     }),
   );
   try {
-    for await (const r of stream as AsyncIterable<Array<number | null>>) {
+    for await (const r of stream as AsyncIterable<unknown[]>) {
       yield {
         ts: r[0] as number,
         lat: r[1] as number,
         lon: r[2] as number,
-        speedKmh: r[3],
-        heading: r[4],
-        altitude: r[5],
-        accuracy: r[6],
-        battery: r[7],
+        speedKmh: r[3] as number | null,
+        heading: r[4] as number | null,
+        altitude: r[5] as number | null,
+        accuracy: r[6] as number | null,
+        battery: r[7] as number | null,
+        attributes: asAttributes(r[8]),
       };
     }
   } finally {
@@ -71,13 +86,14 @@ async function* rawPoints(client: PoolClient, req: HistoryRequest): AsyncGenerat
 /** float4 columns decoded to doubles read 43.05774307250977: back to the digits that were stored. */
 const real = (v: number) => (Number.isNaN(v) ? null : Number(v.toPrecision(7)));
 
-const compactPoint = (c: CompactTrack, k: number): ExportPoint => ({
+const compactPoint = (c: CompactTrack, k: number, attributes: FixAttributes): ExportPoint => ({
   ts: c.t[k],
   lat: c.lat[k],
   lon: c.lon[k],
   speedKmh: real(c.speedKmh[k]),
   heading: real(c.heading[k]),
   accuracy: real(c.accuracy[k]),
+  attributes,
 });
 
 /**
@@ -86,6 +102,7 @@ const compactPoint = (c: CompactTrack, k: number): ExportPoint => ({
  * is shared by time: each window gets its share of what is left, in proportion to its duration, and
  * a quiet window's unused share passes on to the next, so no count query is needed and the total
  * never exceeds `maxPoints`. Window ends are kept, so the tolerance guarantee holds across windows.
+ * Attributes are read for the kept fixes only (a key probe each), not for the whole window.
  */
 async function* simplifiedPoints(client: PoolClient, req: HistoryRequest): AsyncGenerator<ExportPoint> {
   let budget = req.maxPoints;
@@ -103,7 +120,12 @@ async function* simplifiedPoints(client: PoolClient, req: HistoryRequest): Async
     const kept =
       budget === undefined ? simplifyIndices(coords, req.simplify ?? 0) : simplifyToMaxPointsIndices(coords, share);
     if (budget !== undefined) budget -= kept.length;
-    for (const k of kept) yield compactPoint(track, k);
+    const attributes = await attributesAt(
+      client,
+      req.vehicleId,
+      Float64Array.from(kept, (k) => track.t[k]),
+    );
+    for (let i = 0; i < kept.length; i++) yield compactPoint(track, kept[i], attributes[i]);
   }
 }
 
@@ -113,12 +135,20 @@ const decimals = (v: number, d: number) => {
 };
 const cell = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
 
-/** CSV (RFC 4180, header row), one line per fix, in chunks of `perChunk` lines. */
-async function* encodeCsv(points: AsyncIterable<ExportPoint>, perChunk = 500): AsyncGenerator<string> {
-  let chunk = 'ts,lat,lon,speed_kmh,heading,altitude,accuracy,battery\n';
+/**
+ * CSV (RFC 4180, header row), one line per fix, in chunks of `perChunk` lines; then one column per
+ * attribute key of the period (`attributes.<key>`, see csvAttributeColumns).
+ */
+async function* encodeCsv(
+  points: AsyncIterable<ExportPoint>,
+  columns: CsvAttributeColumns,
+  perChunk = 500,
+): AsyncGenerator<string> {
+  const index = new Map(columns.keys.map((k, i) => [k, i]));
+  let chunk = `ts,lat,lon,speed_kmh,heading,altitude,accuracy,battery${csvAttributeHeader(columns)}\n`;
   let n = 0;
   for await (const p of points) {
-    chunk += `${new Date(p.ts).toISOString()},${decimals(p.lat, 7)},${decimals(p.lon, 7)},${cell(p.speedKmh)},${cell(p.heading)},${cell(p.altitude)},${cell(p.accuracy)},${cell(p.battery)}\n`;
+    chunk += `${new Date(p.ts).toISOString()},${decimals(p.lat, 7)},${decimals(p.lon, 7)},${cell(p.speedKmh)},${cell(p.heading)},${cell(p.altitude)},${cell(p.accuracy)},${cell(p.battery)}${csvAttributeCells(columns, index, p.attributes)}\n`;
     if (++n >= perChunk) {
       yield chunk;
       chunk = '';
@@ -134,15 +164,27 @@ const FORMATS: Record<HistoryFormat, { contentType: string; extension: string; a
   csv: { contentType: 'text/csv; charset=utf-8', extension: 'csv', attachment: true },
 };
 
-function encode(req: HistoryRequest, points: AsyncIterable<ExportPoint>): AsyncIterable<string> {
+function encode(
+  req: HistoryRequest,
+  points: AsyncIterable<ExportPoint>,
+  csvColumns: CsvAttributeColumns,
+): AsyncIterable<string> {
   switch (req.format) {
     case 'gpx':
-      return encodeGpxAsync(points, { name: req.vehicleName, creator: 'fleet' });
+      return encodeGpxAsync(points, {
+        name: req.vehicleName,
+        creator: 'fleet',
+        namespaces: { [FLEET_GPX_PREFIX]: FLEET_GPX_NS },
+        extensions: (p) => gpxAttributeElements(p.attributes),
+      });
     case 'csv':
-      return encodeCsv(points);
+      return encodeCsv(points, csvColumns);
     case 'geojson':
       return encodeGeoJsonPoints(points, {
-        properties: (p) => (p.battery === null || p.battery === undefined ? {} : { battery: p.battery }),
+        properties: (p) =>
+          p.battery === null || p.battery === undefined
+            ? { attributes: p.attributes }
+            : { battery: p.battery, attributes: p.attributes },
       });
   }
 }
@@ -168,6 +210,11 @@ export async function streamHistory(
     // A cursor is one statement until the transaction ends, however slowly the client reads: the
     // pool's statement timeout (seconds) would cut any export longer than that. Its own bound instead.
     await client.query("SELECT set_config('statement_timeout', $1, true)", [`${EXPORT_TIMEOUT_MS}ms`]);
+    // CSV needs its columns before the first line: every attribute key of the period, from the same snapshot.
+    const csvColumns =
+      req.format === 'csv'
+        ? await csvAttributeColumns(client, req.vehicleId, req.period)
+        : { keys: [], overflow: false };
     const points =
       req.simplify !== undefined || req.maxPoints !== undefined
         ? simplifiedPoints(client, req)
@@ -182,7 +229,7 @@ export async function streamHistory(
         `attachment; filename="history-${req.vehicleId}-${day}.${format.extension}"`,
       );
     }
-    await pipeline(Readable.from(encode(req, points)), res);
+    await pipeline(Readable.from(encode(req, points, csvColumns)), res);
     await client.query('COMMIT');
   } catch (err) {
     failed = true;

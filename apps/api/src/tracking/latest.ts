@@ -11,6 +11,7 @@ import { bboxContains, type BBox } from '@fleet/geo';
 import { loadLatestFromDb, readLatest, warmLatest } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
+import { asAttributes } from './attributes';
 
 /** Status of a vehicle from its latest fix, at `nowMs`. */
 export function vehicleStatus(p: Pick<LivePosition, 'ts' | 'speedKmh'>, nowMs: number, offlineAfterMs: number) {
@@ -129,6 +130,7 @@ export class LatestPositionsQuery {
         altitude: p.altitude,
         accuracy: p.accuracy,
         battery: p.battery,
+        attributes: asAttributes(p.attributes),
         status,
         ageSeconds: Math.max(0, Math.round((now - Date.parse(p.ts)) / 1000)),
       };

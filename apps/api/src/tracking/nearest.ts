@@ -1,5 +1,6 @@
 import { DEFAULT_OFFLINE_AFTER_MINUTES, type NearestList, type NearestQuery } from '@fleet/contracts';
 import type { Pool } from '@fleet/db';
+import { asAttributes } from './attributes';
 import { vehicleStatus } from './latest';
 
 // Stage 1: the index's own nearest-neighbour order (`<->`, GiST on vehicle_state.point). It is
@@ -16,7 +17,7 @@ SELECT max(ST_Distance(k.point::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326
 // geodesic distance on the ellipsoid: the exact nearest N.
 const NEAREST_SQL = `
 SELECT s.vehicle_id, v.name, s.ts, ST_Y(s.point) AS lat, ST_X(s.point) AS lon, s.speed_kmh, s.heading, s.battery,
-       ST_Distance(s.point::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography) AS distance_m
+       s.attributes, ST_Distance(s.point::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography) AS distance_m
   FROM vehicle_state s
   JOIN vehicles v ON v.id = s.vehicle_id AND v.organization_id = $1
  WHERE s.organization_id = $1
@@ -34,6 +35,7 @@ interface Row {
   speed_kmh: number | null;
   heading: number | null;
   battery: number | null;
+  attributes: unknown;
   distance_m: number;
 }
 
@@ -86,6 +88,7 @@ export async function nearestVehicles(pool: Pool, org: string, q: NearestQuery):
         speedKmh: r.speed_kmh,
         heading: r.heading,
         battery: r.battery,
+        attributes: asAttributes(r.attributes),
         status: vehicleStatus({ ts: r.ts.toISOString(), speedKmh: r.speed_kmh }, now, offlineAfterMs),
       })),
   };

@@ -1,6 +1,7 @@
-import type { StopItem, SummaryReport, TripItem } from '@fleet/contracts';
+import type { FixAttributes, StopItem, SummaryReport, TripItem } from '@fleet/contracts';
 import type { Pool } from '@fleet/db';
 import { detectTripsAndStops, summarize, type MotionFix, type TripsAndStops, type TripStopOptions } from '@fleet/geo';
+import { attributesAt } from './attributes';
 import { HISTORY_PLAN_SQL, readCompact } from './compact';
 import { windows, type Period } from './period';
 
@@ -17,6 +18,8 @@ export interface Detection {
   fixes: number;
   sampledEvery: number;
   result: TripsAndStops;
+  /** Attributes of the fixes trips and stops start and end at, by their time (epoch ms). */
+  attributes: Map<number, FixAttributes>;
 }
 
 /** Trips and stops of one vehicle over a period (the period is bounded by the caller). */
@@ -31,6 +34,8 @@ export async function detectPeriod(
   const fixes: MotionFix[] = [];
   let total = 0;
   let every = 1;
+  let result: TripsAndStops;
+  const attributes = new Map<number, FixAttributes>();
   try {
     // One snapshot for the count and the reads, so the sampling step matches what is read.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -55,6 +60,13 @@ export async function detectPeriod(
         });
       }
     }
+    result = detectTripsAndStops(fixes, options);
+    // Only the ends are looked up (a key probe each), in the snapshot the fixes were read from.
+    const ends = new Set<number>();
+    for (const x of [...result.trips, ...result.stops]) ends.add(x.startTime.getTime()).add(x.endTime.getTime());
+    const times = [...ends];
+    const found = await attributesAt(client, vehicleId, times);
+    times.forEach((ms, i) => attributes.set(ms, found[i]!));
     await client.query('COMMIT');
   } catch (err) {
     failed = true;
@@ -62,7 +74,7 @@ export async function detectPeriod(
   } finally {
     client.release(failed);
   }
-  return { vehicleId, period, fixes: total, sampledEvery: every, result: detectTripsAndStops(fixes, options) };
+  return { vehicleId, period, fixes: total, sampledEvery: every, result, attributes };
 }
 
 const basis = (d: Detection) => ({
@@ -71,6 +83,11 @@ const basis = (d: Detection) => ({
   to: d.period.to.toISOString(),
   fixes: d.fixes,
   sampledEvery: d.sampledEvery,
+});
+
+const endsOf = (d: Detection, x: { startTime: Date; endTime: Date }) => ({
+  startAttributes: d.attributes.get(x.startTime.getTime()) ?? {},
+  endAttributes: d.attributes.get(x.endTime.getTime()) ?? {},
 });
 
 export const tripItems = (d: Detection): TripItem[] =>
@@ -84,6 +101,7 @@ export const tripItems = (d: Detection): TripItem[] =>
     idleS: t.idleS,
     start: t.startPoint,
     end: t.endPoint,
+    ...endsOf(d, t),
   }));
 
 export const stopItems = (d: Detection): StopItem[] =>
@@ -94,6 +112,7 @@ export const stopItems = (d: Detection): StopItem[] =>
     lat: s.centroid.lat,
     lon: s.centroid.lon,
     spansDataGap: s.spansDataGap,
+    ...endsOf(d, s),
   }));
 
 export const tripList = (d: Detection) => ({ ...basis(d), items: tripItems(d) });
