@@ -10,6 +10,7 @@ import type { ApiConfig } from './config';
 import { AppError, errorHandler, notFoundHandler } from './errors';
 import { inputGuard } from './input-guard';
 import type { DeviceDirectory } from './ingest/devices';
+import { FieldDrops } from './ingest/field-drops';
 import type { IngestPipeline } from './ingest/pipeline';
 import { debugRoutes } from './routes/debug';
 import { ingestRoutes } from './routes/ingest';
@@ -111,6 +112,7 @@ const ingestDeps = (deps: AppDeps) => ({
   bodyLimit: deps.config.http.bodyLimit,
   gpxMaxBytes: deps.config.ingest.gpxMaxBytes,
   tokens: deps.tokens,
+  fieldDrops: new FieldDrops(deps.metrics.registry),
 });
 
 /** Request id, metrics, access log and the drain gate: the same on every listener. */

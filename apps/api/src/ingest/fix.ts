@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '@fleet/contracts';
+import { storableFix } from './storable-fix';
 
 /** A fix as a protocol decoder sees it, before validation; units already normalised (km/h…). */
 export interface RawFix {
@@ -15,8 +16,6 @@ export interface RawFix {
   attributes?: Record<string, unknown>;
 }
 
-export const KNOTS_TO_KMH = 1.852;
-export const MPS_TO_KMH = 3.6;
 const EARLIEST = Date.UTC(2000, 0, 1);
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const SQL_STYLE = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(\.\d{1,9})?)$/;
@@ -58,10 +57,10 @@ export function num(value: unknown): number | undefined {
 /** Optional measurements outside their domain mean "unknown" (Android reports -1), not an error. */
 export const nonNegative = (v: number | undefined) => (v !== undefined && v >= 0 ? v : undefined);
 export const headingOf = (v: number | undefined) => (v !== undefined && v >= 0 && v <= 360 ? v % 360 : undefined);
-/** A speed in another unit (knots, m/s) as km/h; negative or missing means unknown. */
-export const speedKmh = (value: unknown, factor: number) => {
+/** A speed in another unit as km/h (`knotsToKmh`, `mpsToKmh` of @fleet/geo); negative or missing means unknown. */
+export const speedKmh = (value: unknown, toKmh: (speed: number) => number) => {
   const speed = nonNegative(num(value));
-  return speed === undefined ? undefined : speed * factor;
+  return speed === undefined ? undefined : toKmh(speed);
 };
 export const percent = (v: number | undefined) => (v !== undefined && v >= 0 && v <= 100 ? v : undefined);
 
@@ -69,7 +68,11 @@ export interface ValidFix extends RawFix {
   ts: Date;
 }
 
-/** Checks a fix; returns the problems, each with its path (`3.lat`), or none. */
+/**
+ * Checks a fix; returns the problems, each with its path (`3.lat`), or none. Besides time and place it
+ * re-checks what storage refuses (storableFix): the routes clean or refuse those fields per protocol
+ * first, so this only catches a route that forgot to, and then the fix is refused, never lost.
+ */
 export function validateFix(fix: RawFix, path: string, options: { now: number; maxFutureMs: number }): ErrorDetail[] {
   const at = (field: string) => (path ? `${path}.${field}` : field);
   const errors: ErrorDetail[] = [];
@@ -96,5 +99,7 @@ export function validateFix(fix: RawFix, path: string, options: { now: number; m
       message: '0,0 is what a tracker without a fix sends; mark the fix valid if it is real',
     });
   }
+  for (const { path: problemPath, message } of storableFix(fix, { path }).problems)
+    errors.push({ path: problemPath, message });
   return errors;
 }

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser } from 'saxes';
-import { headingOf, MPS_TO_KMH, num, parseTimestamp, speedKmh, type RawFix } from './fix';
+import { mpsToKmh } from '@fleet/geo';
+import { headingOf, num, parseTimestamp, speedKmh, type RawFix } from './fix';
 
 export type GpxItem = { kind: 'point'; fix: RawFix; index: number } | { kind: 'error'; message: string };
 
@@ -50,7 +51,7 @@ export async function* readGpx(source: AsyncIterable<Buffer | string>): AsyncGen
           lat: point.lat,
           lon: point.lon,
           altitude: num(f['ele']),
-          speedKmh: speedKmh(f['speed'], MPS_TO_KMH),
+          speedKmh: speedKmh(f['speed'], mpsToKmh),
           heading: headingOf(num(f['course'] ?? f['bearing'])),
           accuracy: undefined,
           attributes,
@@ -68,12 +69,23 @@ export async function* readGpx(source: AsyncIterable<Buffer | string>): AsyncGen
   });
 
   const decoder = new StringDecoder('utf8');
+  // XML allows nothing before `<?xml`, but exported files often start with a UTF-8 byte-order mark or a
+  // blank line: both are skipped (the text may span chunks) instead of refusing the whole file.
+  let started = false;
+  const feed = (text: string) => {
+    if (!started) {
+      text = text.replace(/^[\s\ufeff]+/, '');
+      if (!text) return;
+      started = true;
+    }
+    parser.write(text);
+  };
   for await (const chunk of source) {
-    parser.write(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
     while (queue.length) yield queue.shift()!;
     if (failed) return;
   }
-  parser.write(decoder.end());
+  feed(decoder.end());
   parser.close();
   while (queue.length) yield queue.shift()!;
   if (!sawGpx && !failed) yield { kind: 'error', message: 'not a GPX document (no <gpx> element)' };

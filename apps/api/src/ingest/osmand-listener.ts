@@ -6,20 +6,29 @@ import type { Metrics } from '@fleet/metrics';
 import { AppError, errorResponse } from '../errors';
 import { acceptOsmAnd } from '../routes/ingest';
 import type { DeviceDirectory } from './devices';
+import { FieldDrops } from './field-drops';
 import type { IngestPipeline } from './pipeline';
 import { flattenParams } from './protocols';
 
 const MAX_BODY = 64 * 1024;
 
+/**
+ * The body, up to MAX_BODY bytes. Past that it answers 413 at once and reads the rest without keeping
+ * it (as body-parser does), so the client gets the 413 instead of a connection reset; Node then reuses
+ * or closes the connection once the request is read.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
+    let tooLarge = false;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
       size += chunk.length;
       if (size > MAX_BODY) {
+        tooLarge = true;
+        chunks.length = 0;
         reject(new AppError(413, 'payload_too_large', `bodies up to ${MAX_BODY} bytes`));
-        req.destroy();
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -40,15 +49,15 @@ export function osmandListener(deps: {
   metrics: Metrics;
   isDraining: () => boolean;
 }): RequestListener {
+  const ingest = { ...deps, fieldDrops: new FieldDrops(deps.metrics.registry) };
   const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
     if (deps.isDraining()) {
       res.setHeader('Connection', 'close');
       throw new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, { 'Retry-After': '1' });
     }
+    // Any path, as Traccar: users paste server URLs with a path (`http://host:5055/osmand`).
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (path !== '/') throw new AppError(404, 'not_found', `no route for ${req.method} ${path}`);
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const hasBody =
       req.method === 'POST' &&
@@ -63,7 +72,7 @@ export function osmandListener(deps: {
       }
     }
     const form = contentType === 'application/x-www-form-urlencoded' && body ? parseQuery(body) : undefined;
-    await acceptOsmAnd(deps, {
+    await acceptOsmAnd(ingest, {
       method: req.method ?? 'GET',
       json,
       params: json === undefined ? flattenParams(q < 0 ? {} : parseQuery(url.slice(q + 1)), form) : {},

@@ -1,4 +1,5 @@
 import { parseTimestamp, validateFix } from './fix';
+import { readGpx } from './gpx';
 import { decodeOsmAnd, decodeOverland, decodeOwnTracks, decodeTraccarJson, flattenParams } from './protocols';
 
 const now = new Date('2026-11-27T12:00:00Z');
@@ -114,8 +115,17 @@ describe('decodeTraccarJson (Traccar Client 9+)', () => {
       odometer: 1234.5,
       event: 'motionchange',
       activity: 'in_vehicle',
-      extras: { trip: 7 },
+      trip: 7,
     });
+  });
+
+  it('keeps `mock` and flattens `extras` into attributes under their own names, decoded fields winning', () => {
+    const decoded = decodeTraccarJson({
+      device_id: 'x',
+      location: { ...body.location, mock: true, extras: { trip: 7, driver: { id: 'd1' }, charge: 'spoofed' } },
+    });
+    expect(decoded!.fixes[0].attributes).toMatchObject({ mock: true, trip: 7, driver: { id: 'd1' }, charge: false });
+    expect(decoded!.fixes[0].attributes).not.toHaveProperty('extras');
   });
 
   it('reads an array of locations and ignores bodies of other shapes', () => {
@@ -210,5 +220,33 @@ describe('validateFix', () => {
   it('refuses 0,0 unless the device says the fix is valid', () => {
     expect(validateFix({ ts: now, lat: 0, lon: 0 }, '', opts)).toHaveLength(1);
     expect(validateFix({ ts: now, lat: 0, lon: 0, valid: true }, '', opts)).toHaveLength(0);
+  });
+});
+
+describe('readGpx', () => {
+  const doc = `<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1"><trk><trkseg><trkpt lat="40.5" lon="-3.5"><ele>650</ele><time>2025-06-02T08:00:00Z</time></trkpt></trkseg></trk></gpx>`;
+  const read = async (chunks: Array<Buffer | string>) => {
+    const items = [];
+    for await (const item of readGpx(
+      (async function* () {
+        yield* chunks;
+      })(),
+    ))
+      items.push(item);
+    return items;
+  };
+
+  it.each([
+    ['a UTF-8 byte-order mark', [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(doc)])]],
+    ['a blank line', [`\r\n  \n${doc}`]],
+    ['whitespace and a BOM split over chunks', [Buffer.from([0xef, 0xbb]), Buffer.from([0xbf, 0x0a, 0x20]), ' ', doc]],
+  ])('reads a file starting with %s', async (_, chunks) => {
+    const items = await read(chunks);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ kind: 'point', fix: { lat: 40.5, lon: -3.5, altitude: 650 } });
+  });
+
+  it('still refuses text before the declaration', async () => {
+    expect((await read([`junk${doc}`]))[0]).toMatchObject({ kind: 'error' });
   });
 });

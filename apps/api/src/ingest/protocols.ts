@@ -1,5 +1,6 @@
 import type { RawFix } from './fix';
-import { headingOf, KNOTS_TO_KMH, MPS_TO_KMH, nonNegative, num, parseTimestamp, percent, speedKmh } from './fix';
+import { knotsToKmh, mpsToKmh } from '@fleet/geo';
+import { headingOf, nonNegative, num, parseTimestamp, percent, speedKmh } from './fix';
 
 const MAX_ATTRIBUTES = 50;
 
@@ -73,7 +74,7 @@ export function decodeOsmAnd(params: Record<string, string>, now: Date): { ident
       ts: params['timestamp'] === undefined ? now : parseTimestamp(params['timestamp']),
       lat: lat ?? Number.NaN,
       lon: lon ?? Number.NaN,
-      speedKmh: speedKmh(params['speed'], KNOTS_TO_KMH),
+      speedKmh: speedKmh(params['speed'], knotsToKmh),
       heading: headingOf(num(params['bearing'] ?? params['heading'])),
       altitude: num(params['altitude']),
       accuracy: nonNegative(num(params['accuracy'])),
@@ -89,7 +90,8 @@ const isObject = (v: unknown): v is Params => typeof v === 'object' && v !== nul
 /**
  * The JSON body of Traccar Client 9+: `device_id` and `location` (one object, or an array) with
  * `timestamp`, `coords.{latitude, longitude, accuracy, speed (m/s), heading, altitude}`,
- * `battery.{level (0–1), is_charging}`, `is_moving`, `odometer`, `event`, `extras`.
+ * `battery.{level (0–1), is_charging}`, `is_moving`, `odometer`, `event`, `mock`, and `extras` flattened
+ * into attributes.
  */
 export function decodeTraccarJson(body: unknown): { identifier?: string; fixes: RawFix[] } | undefined {
   if (!isObject(body) || !('location' in body || 'device_id' in body)) return undefined;
@@ -102,7 +104,11 @@ export function decodeTraccarJson(body: unknown): { identifier?: string; fixes: 
     const loc = isObject(location) ? location : {};
     const coords = isObject(loc['coords']) ? loc['coords'] : {};
     const battery = isObject(loc['battery']) ? loc['battery'] : {};
-    const attributes: Record<string, unknown> = {};
+    // `extras` (whatever the app adds) become attributes under their own names, as Traccar stores
+    // them; the decoded fields below win a name clash. storableFix bounds them like any attributes.
+    const extras = isObject(loc['extras']) ? loc['extras'] : {};
+    const attributes: Record<string, unknown> = Object.fromEntries(Object.entries(extras));
+    if (typeof loc['mock'] === 'boolean') attributes['mock'] = loc['mock'];
     if (typeof battery['is_charging'] === 'boolean') attributes['charge'] = battery['is_charging'];
     if (typeof loc['is_moving'] === 'boolean') attributes['motion'] = loc['is_moving'];
     const odometer = num(loc['odometer']);
@@ -110,13 +116,12 @@ export function decodeTraccarJson(body: unknown): { identifier?: string; fixes: 
     if (typeof loc['event'] === 'string') attributes['event'] = loc['event'].slice(0, 64);
     if (isObject(loc['activity']) && typeof loc['activity']['type'] === 'string')
       attributes['activity'] = loc['activity']['type'];
-    if (isObject(loc['extras']) && Object.keys(loc['extras']).length) attributes['extras'] = loc['extras'];
     const level = num(battery['level']);
     return {
       ts: parseTimestamp(loc['timestamp']),
       lat: num(coords['latitude']) ?? Number.NaN,
       lon: num(coords['longitude']) ?? Number.NaN,
-      speedKmh: speedKmh(coords['speed'], MPS_TO_KMH),
+      speedKmh: speedKmh(coords['speed'], mpsToKmh),
       heading: headingOf(num(coords['heading'])),
       altitude: num(coords['altitude']),
       accuracy: nonNegative(num(coords['accuracy'])),
@@ -193,7 +198,7 @@ export function decodeOverland(body: unknown): { fixes: Array<{ deviceId?: strin
           ts: parseTimestamp(props['timestamp']),
           lat: num(coordinates[1]) ?? Number.NaN,
           lon: num(coordinates[0]) ?? Number.NaN,
-          speedKmh: speedKmh(props['speed'], MPS_TO_KMH),
+          speedKmh: speedKmh(props['speed'], mpsToKmh),
           heading: headingOf(num(props['course'])),
           altitude: num(props['altitude']),
           accuracy: nonNegative(num(props['horizontal_accuracy'])),

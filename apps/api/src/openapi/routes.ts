@@ -2,7 +2,7 @@ import {
   ErrorBody,
   GpxImportResult,
   HealthResponse,
-  IngestAccepted,
+  PositionsAccepted,
   IngestRequest,
   LoginRequest,
   Me,
@@ -117,7 +117,7 @@ export const ROUTES: RouteDoc[] = [
     security: 'device',
     body: IngestRequest,
     responses: {
-      202: { description: 'accepted: committed to staging, stored shortly', schema: IngestAccepted },
+      202: { description: 'accepted: committed to staging, stored shortly', schema: PositionsAccepted },
       ...common,
       403: error('device disabled, or positions of another vehicle'),
       503: error('database unavailable; nothing accepted, retry later'),

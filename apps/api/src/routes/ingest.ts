@@ -1,14 +1,22 @@
-import { IngestRequest, type ErrorDetail, type GpxImportResult, type PositionInput } from '@fleet/contracts';
+import {
+  IngestRequest,
+  type ErrorDetail,
+  type GpxImportResult,
+  type PositionInput,
+  type PositionsAccepted,
+} from '@fleet/contracts';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Pool } from 'pg';
 import type { TokenService } from '@fleet/auth';
 import { AppError, notFound, zodDetails } from '../errors';
 import { isUuid } from '../sql';
 import type { Device, DeviceDirectory } from '../ingest/devices';
+import type { FieldDrops } from '../ingest/field-drops';
 import { parseTimestamp, type RawFix } from '../ingest/fix';
 import { readGpx } from '../ingest/gpx';
 import type { IngestItem, IngestPipeline } from '../ingest/pipeline';
 import { decodeOsmAnd, decodeOverland, decodeOwnTracks, decodeTraccarJson, flattenParams } from '../ingest/protocols';
+import { identifierProblem, storableFix, type FieldNames, type FieldProblem } from '../ingest/storable-fix';
 
 export interface IngestRouteDeps {
   pipeline: IngestPipeline;
@@ -18,6 +26,8 @@ export interface IngestRouteDeps {
   gpxMaxBytes: number;
   /** Verifies signed-in users (GPX upload by an operator). */
   tokens: TokenService;
+  /** Counts fields dropped at the edge (positions_fields_dropped_total). */
+  fieldDrops: FieldDrops;
 }
 
 function bearerToken(req: Request): string | undefined {
@@ -86,6 +96,85 @@ function positionsOf(body: IngestRequest): { list: PositionInput[]; pathOf: (i: 
 
 const join = (path: string, field: string) => (path ? `${path}.${field}` : field);
 
+/**
+ * What each protocol does with a field storage cannot hold (docs/ingestion.md, "Validation"):
+ * `reject` refuses the request with 400 naming each field (our own JSON API: the sender can fix it);
+ * `drop` leaves the field out, stores the rest of the fix and counts the field (phone and batch
+ * protocols, whose apps would otherwise resend the same point forever).
+ */
+type FieldPolicy = 'reject' | 'drop';
+
+/**
+ * Step (0): every item made storable (storableFix) or the request refused, before the pipeline sees it.
+ * With `drop`, each dropped field is counted and returned for the answer (GPX reports them).
+ */
+function storableItems(
+  deps: Pick<IngestRouteDeps, 'pipeline' | 'fieldDrops'>,
+  protocol: string,
+  items: IngestItem[],
+  policy: FieldPolicy,
+  names?: FieldNames,
+): { items: IngestItem[]; dropped: FieldProblem[] } {
+  const dropped: FieldProblem[] = [];
+  const out = items.map((item) => {
+    const checked = storableFix(item.fix, { path: item.path, names });
+    if (!checked.problems.length) return item;
+    dropped.push(...checked.problems);
+    return { ...item, fix: checked.fix };
+  });
+  if (dropped.length && policy === 'reject') {
+    deps.pipeline.reject(protocol, 'invalid', items.length);
+    throw new AppError(
+      400,
+      'validation_failed',
+      'some values cannot be stored; nothing was stored',
+      dropped.slice(0, 50).map(({ path, message }) => ({ path, message })),
+    );
+  }
+  deps.fieldDrops.record(protocol, dropped);
+  return { items: out, dropped };
+}
+
+/** A 400 naming an identifier that cannot be looked up or stored, before any database query. */
+function refuseIdentifiers(
+  deps: Pick<IngestRouteDeps, 'pipeline'>,
+  protocol: string,
+  problems: Array<ErrorDetail | undefined>,
+  count = 1,
+): void {
+  const found = problems.filter((p): p is ErrorDetail => p !== undefined);
+  if (!found.length) return;
+  deps.pipeline.reject(protocol, 'invalid', count);
+  throw new AppError(400, 'validation_failed', 'an identifier cannot be stored', found.slice(0, 10));
+}
+
+/** Fixes of one vehicle sharing a timestamp with an earlier one in `seen` (which is updated). */
+function duplicateTimestamps(items: IngestItem[], seen: Set<number>): number {
+  let duplicates = 0;
+  for (const { fix } of items) {
+    const ts = fix.ts?.getTime();
+    if (ts === undefined) continue;
+    if (seen.has(ts)) duplicates += 1;
+    else seen.add(ts);
+  }
+  return duplicates;
+}
+
+/**
+ * A body whatever its Content-Type: OwnTracks sends JSON, and some setups (proxies, older apps, curl
+ * tests) label it `text/plain`, form-encoded or not at all. Parsed JSON passes through.
+ */
+function jsonBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new AppError(400, 'bad_request', 'request body is not valid JSON', [
+      { path: '(body)', message: 'not valid JSON' },
+    ]);
+  }
+}
+
 export function ingestRoutes(deps: IngestRouteDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: deps.bodyLimit, parameterLimit: 200 });
@@ -123,22 +212,38 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       deps.pipeline.reject('json', 'unauthorized', list.length);
       throw new AppError(403, 'forbidden', 'positions for another vehicle cannot be sent with this token', mismatches);
     }
-    const { accepted, batchId } = await deps.pipeline.ingest('json', items);
-    res.status(202).json({ accepted, batchId });
+    const storable = storableItems(deps, 'json', items, 'reject').items;
+    const duplicates = duplicateTimestamps(storable, new Set());
+    const { accepted, batchId } = await deps.pipeline.ingest('json', storable);
+    const answer: PositionsAccepted = { accepted: accepted - duplicates, duplicates, batchId };
+    res.status(202).json(answer);
   });
 
   // OsmAnd / Traccar Client: the identifier is the credential. Also served on its own port at `/`.
   router.all('/osmand', form, osmandHandler(deps));
 
   // OwnTracks HTTP mode: Basic auth with the device token as password; answers friends' positions.
-  router.post('/owntracks', async (req, res) => {
+  // The body is JSON whatever its Content-Type (express.json has already parsed application/json).
+  const anyBody = express.text({ type: () => true, limit: deps.bodyLimit });
+  router.post('/owntracks', anyBody, async (req, res) => {
     const challenge = { 'WWW-Authenticate': 'Basic realm="fleet", charset="UTF-8"' };
     const device = await deviceForToken(deps, 'owntracks', basicCredentials(req)?.password, challenge);
-    const messages: unknown[] = Array.isArray(req.body) ? req.body : [req.body];
+    const body = jsonBody(req.body);
+    if (body === undefined) {
+      deps.pipeline.reject('owntracks', 'invalid');
+      throw new AppError(400, 'validation_failed', 'expected an OwnTracks JSON message', [
+        { path: '(body)', message: 'required' },
+      ]);
+    }
+    const messages: unknown[] = Array.isArray(body) ? body : [body];
     const items: IngestItem[] = [];
+    const identifiers: Array<ErrorDetail | undefined> = [];
     messages.forEach((message, i) => {
       const decoded = decodeOwnTracks(message);
       if (!decoded.fix) return; // transition, waypoint, lwt, card, status…: acknowledged, not positions
+      const at = messages.length > 1 ? String(i) : '';
+      for (const key of ['tid', 'topic'])
+        identifiers.push(identifierProblem(join(at, key), decoded.fix.attributes?.[key]));
       const user = req.get('x-limit-u');
       const dev = req.get('x-limit-d');
       if (user)
@@ -147,9 +252,11 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
           user: user.slice(0, 64),
           ...(dev && { device: dev.slice(0, 64) }),
         };
-      items.push({ device, fix: decoded.fix, path: messages.length > 1 ? String(i) : '' });
+      items.push({ device, fix: decoded.fix, path: at });
     });
-    if (items.length) await deps.pipeline.ingest('owntracks', items);
+    refuseIdentifiers(deps, 'owntracks', identifiers, items.length);
+    if (items.length)
+      await deps.pipeline.ingest('owntracks', storableItems(deps, 'owntracks', items, 'drop', OWNTRACKS_NAMES).items);
     res.status(200).json(await friendsOf(deps.pool, device));
   });
 
@@ -164,12 +271,21 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
         { path: 'locations', message: 'missing or not an array' },
       ]);
     }
+    refuseIdentifiers(
+      deps,
+      'overland',
+      decoded.fixes.map(({ deviceId }, i) => identifierProblem(`locations.${i}.properties.device_id`, deviceId)),
+      decoded.fixes.length,
+    );
     const items = decoded.fixes.map(({ deviceId, fix }, i) => ({
       device,
       fix: deviceId ? { ...fix, attributes: { ...fix.attributes, device_id: deviceId.slice(0, 64) } } : fix,
       path: `locations.${i}`,
     }));
-    if (items.length) await deps.pipeline.ingest('overland', items, { partial: true });
+    if (items.length)
+      await deps.pipeline.ingest('overland', storableItems(deps, 'overland', items, 'drop', OVERLAND_NAMES).items, {
+        partial: true,
+      });
     res.status(200).json({ result: 'ok' });
   });
 
@@ -193,7 +309,15 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
 }
 
 async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): Promise<GpxImportResult> {
-  const result: GpxImportResult = { imported: 0, skipped: 0, batches: 0, skippedReasons: {} };
+  const result: GpxImportResult = {
+    imported: 0,
+    duplicates: 0,
+    skipped: 0,
+    batches: 0,
+    skippedReasons: {},
+    droppedFields: {},
+  };
+  const seen = new Set<number>();
   const skip = (reason: string, n = 1) => {
     result.skipped += n;
     result.skippedReasons[reason] = (result.skippedReasons[reason] ?? 0) + n;
@@ -210,14 +334,25 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
   let batch: IngestItem[] = [];
   const flush = async () => {
     if (!batch.length) return;
-    const { accepted, rejected } = await deps.pipeline.ingest('gpx', batch, { partial: true }).catch((err: unknown) => {
-      if (err instanceof AppError && err.code === 'validation_failed')
-        return { accepted: 0, rejected: err.details ?? [] };
-      throw err;
-    });
-    const invalidPoints = new Set(rejected.map((e) => e.path.split('.')[0])).size;
-    if (invalidPoints) skip('invalid', invalidPoints);
-    result.imported += accepted;
+    const storable = storableItems(deps, 'gpx', batch, 'drop', GPX_NAMES);
+    for (const { field } of storable.dropped) result.droppedFields[field] = (result.droppedFields[field] ?? 0) + 1;
+    const { accepted, rejected } = await deps.pipeline
+      .ingest('gpx', storable.items, { partial: true })
+      .catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'validation_failed')
+          return { accepted: 0, rejected: err.details ?? [] };
+        throw err;
+      });
+    const invalid = new Set(rejected.map((e) => e.path.split('.')[0]));
+    if (invalid.size) skip('invalid', invalid.size);
+    const duplicates = accepted
+      ? duplicateTimestamps(
+          storable.items.filter((item) => !invalid.has(item.path)),
+          seen,
+        )
+      : 0;
+    result.duplicates += duplicates;
+    result.imported += accepted - duplicates;
     if (accepted) result.batches += 1;
     batch = [];
   };
@@ -238,6 +373,34 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
   return result;
 }
 
+// Error paths in each protocol's own names.
+const OSMAND_NAMES: FieldNames = { heading: 'bearing', battery: 'batt', attributes: '' };
+const TRACCAR_NAMES: FieldNames = {
+  speed: 'coords.speed',
+  heading: 'coords.heading',
+  altitude: 'coords.altitude',
+  accuracy: 'coords.accuracy',
+  battery: 'battery.level',
+  attributes: 'extras',
+};
+const OWNTRACKS_NAMES: FieldNames = {
+  speed: 'vel',
+  heading: 'cog',
+  altitude: 'alt',
+  accuracy: 'acc',
+  battery: 'batt',
+  attributes: '',
+};
+const OVERLAND_NAMES: FieldNames = {
+  speed: 'properties.speed',
+  heading: 'properties.course',
+  altitude: 'properties.altitude',
+  accuracy: 'properties.horizontal_accuracy',
+  battery: 'properties.battery_level',
+  attributes: 'properties',
+};
+const GPX_NAMES: FieldNames = { speed: 'speed', heading: 'course', altitude: 'ele', attributes: 'extensions' };
+
 function osmandHandler(deps: IngestRouteDeps): RequestHandler {
   return async (req: Request, res: Response) => {
     const json = req.is('application/json') ? req.body : undefined;
@@ -255,7 +418,7 @@ function osmandHandler(deps: IngestRouteDeps): RequestHandler {
  * resolves when the fix is staged, throws an AppError with the status Traccar would answer.
  */
 export async function acceptOsmAnd(
-  deps: Pick<IngestRouteDeps, 'pipeline' | 'devices'>,
+  deps: Pick<IngestRouteDeps, 'pipeline' | 'devices' | 'fieldDrops'>,
   request: { method: string; json?: unknown; params: Record<string, string> },
 ): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'POST')
@@ -269,6 +432,7 @@ export async function acceptOsmAnd(
         { path: 'device_id', message: 'required' },
       ]);
     }
+    refuseIdentifiers(deps, 'traccar_json', [identifierProblem('device_id', decoded.identifier)], decoded.fixes.length);
     const device = await deps.devices.byIdentifier(decoded.identifier);
     if (!device) {
       deps.pipeline.reject('traccar_json', 'unknown_device', decoded.fixes.length);
@@ -279,10 +443,8 @@ export async function acceptOsmAnd(
       throw disabled();
     }
     const paths = decoded.fixes.length > 1;
-    await deps.pipeline.ingest(
-      'traccar_json',
-      decoded.fixes.map((fix, i) => ({ device, fix, path: paths ? `location.${i}` : 'location' })),
-    );
+    const items = decoded.fixes.map((fix, i) => ({ device, fix, path: paths ? `location.${i}` : 'location' }));
+    await deps.pipeline.ingest('traccar_json', storableItems(deps, 'traccar_json', items, 'drop', TRACCAR_NAMES).items);
     return;
   }
   const { identifier, fix } = decodeOsmAnd(request.params, new Date());
@@ -290,6 +452,9 @@ export async function acceptOsmAnd(
     deps.pipeline.reject('osmand', 'invalid');
     throw new AppError(400, 'validation_failed', 'id is missing', [{ path: 'id', message: 'required' }]);
   }
+  refuseIdentifiers(deps, 'osmand', [
+    identifierProblem(request.params['id'] === undefined ? 'deviceid' : 'id', identifier),
+  ]);
   const device = await deps.devices.byIdentifier(identifier);
   if (!device) {
     // Traccar answers an unknown device of the query form with 400.
@@ -300,7 +465,10 @@ export async function acceptOsmAnd(
     deps.pipeline.reject('osmand', 'disabled_device');
     throw disabled();
   }
-  await deps.pipeline.ingest('osmand', [{ device, fix, path: '' }]);
+  await deps.pipeline.ingest(
+    'osmand',
+    storableItems(deps, 'osmand', [{ device, fix, path: '' }], 'drop', OSMAND_NAMES).items,
+  );
 }
 
 /** What the OwnTracks recorder answers: the other devices' last locations (and cards with names). */
