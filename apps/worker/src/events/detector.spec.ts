@@ -18,6 +18,7 @@ const fix = (s: number, speedKmh: number | null = 30, speedLimitKmh: number | nu
   battery: null,
   attributes: null,
   speedLimitKmh,
+  replaced: false,
 });
 const fresh = (): VehicleState => ({
   ts: -Infinity,
