@@ -48,6 +48,8 @@ const apiEnvSchema = baseEnvSchema
     SHARED_STREAMS_PER_IP: z.coerce.number().int().min(1).default(20),
     /** Webhook URLs naming loopback/private addresses: allowed by default only in development and test. */
     WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+    /** Guards /api/v1/platform (creating organizations); unset, those routes answer 404. */
+    PLATFORM_ADMIN_TOKEN: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     const strict = env.APP_ENV === 'production' || env.APP_ENV === 'staging';
@@ -60,6 +62,14 @@ const apiEnvSchema = baseEnvSchema
     }
     if (strict && env.JWT_SECRET_PREVIOUS !== undefined && isWeakSecret(env.JWT_SECRET_PREVIOUS)) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET_PREVIOUS'], message: 'is too short or a placeholder' });
+    }
+    const platformToken = env.PLATFORM_ADMIN_TOKEN;
+    if (strict && platformToken !== undefined && isWeakSecret(platformToken)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PLATFORM_ADMIN_TOKEN'],
+        message: 'must be a random value of at least 32 characters (openssl rand -base64 32), or unset',
+      });
     }
   });
 
@@ -80,6 +90,8 @@ export interface ApiConfig {
     sharedStreamsPerIp: number;
   };
   webhooks: { allowPrivateUrls: boolean };
+  /** The platform administrator's token; undefined disables /api/v1/platform. */
+  platform: { adminToken?: string };
   log: { format: 'json' | 'plain'; level: string };
   shutdownGraceMs: number;
 }
@@ -126,6 +138,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       sharedStreamsPerIp: e.SHARED_STREAMS_PER_IP,
     },
     webhooks: { allowPrivateUrls: (e.WEBHOOK_ALLOW_PRIVATE_URLS ?? String(!strict)) === 'true' },
+    platform: { adminToken: e.PLATFORM_ADMIN_TOKEN },
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

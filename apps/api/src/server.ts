@@ -72,7 +72,7 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     redis,
     isDraining: () => draining,
     version: VERSION,
-    devices: new DeviceDirectory(pool),
+    devices: new DeviceDirectory(pool, { redis }),
     tokens,
     sessions: new Sessions(pool, tokens, { refreshTtlDays: config.jwt.refreshTtlDays }),
     limiter: new LoginLimiter(redis, config.login),

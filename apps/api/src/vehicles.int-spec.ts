@@ -3,6 +3,7 @@ import { ErrorBody, TokenResponse, Vehicle, VehicleList, VehicleWithToken } from
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import pg from 'pg';
 import { startTestApi, type StartedApi } from './testing/harness';
+import { UNAVAILABLE_BUDGET } from './vehicles/vehicles';
 
 const PASSWORD = 'fleet-test-password-1';
 let testDb: TestDatabase;
@@ -160,7 +161,7 @@ describe('vehicles', () => {
     );
   });
 
-  it('refuses a duplicate device identifier with 409 naming the field, and SQL-looking input harmlessly', async () => {
+  it('refuses a taken device identifier with 409 naming the field, and SQL-looking input harmlessly', async () => {
     await call('admin@a', 'POST', '/vehicles', { name: 'One', deviceIdentifier: 'imei-000111' });
     const dup = await call('admin@b', 'POST', '/vehicles', { name: 'Two', deviceIdentifier: 'imei-000111' });
     expect(dup.status).toBe(409);
@@ -182,5 +183,78 @@ describe('vehicles', () => {
       }
     }
     expect((await call('viewer@a', 'GET', `/vehicles/${encodeURIComponent("1' OR '1'='1")}`)).status).toBe(404);
+  });
+});
+
+describe('device identifiers held by another organization', () => {
+  jest.setTimeout(30_000);
+  const answer = async (res: Response) => {
+    const body = ErrorBody.parse(await res.json());
+    return { status: res.status, code: body.error.code, message: body.error.message, details: body.error.details };
+  };
+
+  it('get the same answer as one this organization holds, which never says "registered"', async () => {
+    const mine = VehicleWithToken.parse(
+      await (await call('admin@b', 'POST', '/vehicles', { name: 'Mine', deviceIdentifier: 'imei-b-own-1' })).json(),
+    );
+    const theirs = await call('admin@b', 'POST', '/vehicles', { name: 'X', deviceIdentifier: 'imei-000111' });
+    const own = await call('admin@b', 'POST', '/vehicles', { name: 'Y', deviceIdentifier: 'imei-b-own-1' });
+    const other = await call('admin@b', 'POST', '/vehicles', { name: 'Z', deviceIdentifier: 'imei-b-other-2' });
+    const renamed = await call(
+      'admin@b',
+      'PATCH',
+      `/vehicles/${VehicleWithToken.parse(await other.json()).vehicle.id}`,
+      {
+        deviceIdentifier: 'imei-000111',
+      },
+    );
+    const [a, b, c] = [await answer(theirs), await answer(own), await answer(renamed)];
+    expect(a).toEqual(b);
+    expect(c).toEqual(a);
+    expect(a).toMatchObject({ status: 409, details: [{ path: 'deviceIdentifier', message: 'not available' }] });
+    expect(JSON.stringify(a)).not.toMatch(/regist|in use|exist|organi[sz]ation/i);
+    expect(mine.vehicle.deviceIdentifier).toBe('imei-b-own-1');
+  });
+
+  it('stop being answered after a budget of refusals an hour: every chosen identifier is refused (429), generated ones still work', async () => {
+    // Probing identifiers one by one (IMEI ranges) would map what other organizations hold.
+    await call('admin@b', 'POST', '/vehicles', { name: 'Held', deviceIdentifier: 'imei-777000' });
+    const statuses: number[] = [];
+    for (let i = 0; i < UNAVAILABLE_BUDGET + 2; i++)
+      statuses.push(
+        (await call('admin@a', 'POST', '/vehicles', { name: 'P', deviceIdentifier: 'imei-777000' })).status,
+      );
+    const refusals = statuses.indexOf(429);
+    expect(refusals).toBeGreaterThan(0);
+    expect(refusals).toBeLessThanOrEqual(UNAVAILABLE_BUDGET);
+    expect(statuses.slice(0, refusals).every((s) => s === 409)).toBe(true);
+    expect(statuses.slice(refusals).every((s) => s === 429)).toBe(true);
+
+    // Now a free identifier gets the same 429 as a taken one: the answers no longer tell them apart.
+    const free = await call('admin@a', 'POST', '/vehicles', { name: 'F', deviceIdentifier: 'imei-free-424242' });
+    expect(free.status).toBe(429);
+    expect(Number(free.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(ErrorBody.parse(await free.json()).error.details?.[0]?.path).toBe('deviceIdentifier');
+    const some = VehicleList.parse(await (await call('admin@a', 'GET', '/vehicles')).json()).items[0];
+    const patch = await call('admin@a', 'PATCH', `/vehicles/${some.id}`, { deviceIdentifier: 'imei-free-434343' });
+    expect(patch.status).toBe(429);
+    // Unchanged identifiers and generated ones are no probe.
+    expect(
+      (
+        await call('admin@a', 'PATCH', `/vehicles/${some.id}`, {
+          deviceIdentifier: some.deviceIdentifier,
+          name: 'Kept',
+        })
+      ).status,
+    ).toBe(200);
+    const generated = await call('admin@a', 'POST', '/vehicles', { name: 'Generated' });
+    expect(generated.status).toBe(201);
+    expect(VehicleWithToken.parse(await generated.json()).vehicle.deviceIdentifier).toMatch(/^[2-9a-hjkmnp-z]{20}$/);
+    expect((await call('admin@a', 'GET', '/vehicles?q=imei-free')).status).toBe(200);
+    expect(VehicleList.parse(await (await call('admin@a', 'GET', '/vehicles?q=imei-free')).json()).total).toBe(0);
+    // Another organization's budget is its own.
+    expect(
+      (await call('admin@b', 'POST', '/vehicles', { name: 'B', deviceIdentifier: 'imei-free-444444' })).status,
+    ).toBe(201);
   });
 });

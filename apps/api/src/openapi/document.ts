@@ -8,6 +8,7 @@ const SECURITY: Record<Security, Array<Record<string, string[]>>> = {
   'device-or-user': [{ deviceToken: [] }, { userToken: [] }],
   'basic-device': [{ deviceBasic: [] }],
   'device-identifier': [],
+  platform: [{ platformToken: [] }],
 };
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate the requests. */
@@ -23,6 +24,11 @@ export function buildOpenApiDocument(version: string) {
     type: 'http',
     scheme: 'bearer',
     description: 'the vehicle’s device token',
+  });
+  registry.registerComponent('securitySchemes', 'platformToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'the installation’s PLATFORM_ADMIN_TOKEN',
   });
   registry.registerComponent('securitySchemes', 'deviceBasic', {
     type: 'http',

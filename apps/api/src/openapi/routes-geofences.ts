@@ -224,7 +224,7 @@ export const GEOFENCE_EVENT_ROUTES: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/organization',
-    summary: 'The caller’s organization and its retention settings',
+    summary: 'The caller’s organization, its retention settings and whether the OsmAnd port requires device tokens',
     tag: 'organization',
     security: 'user',
     responses: { 200: { description: 'the organization', schema: Organization }, 401: common[401] },
@@ -232,7 +232,8 @@ export const GEOFENCE_EVENT_ROUTES: RouteDoc[] = [
   {
     method: 'patch',
     path: '/api/v1/organization',
-    summary: 'Rename the organization or set how many days of positions and events are kept (null: all) (admin)',
+    summary:
+      'Rename the organization, set how many days of positions and events are kept (null: all), or require the device token on the OsmAnd port (`osmandTokenRequired`) (admin)',
     tag: 'organization',
     security: 'user',
     body: OrganizationUpdate,

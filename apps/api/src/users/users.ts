@@ -56,11 +56,19 @@ export class Users {
     return { items: rows.rows.map(toUser), total: Number(count.rows[0].n), limit: q.limit, offset: q.offset };
   }
 
+  /**
+   * Only a member of the admin's own organization is refused here: an email used in another
+   * organization gets the very answer a fresh one gets, so an admin cannot learn which addresses
+   * have accounts elsewhere. Accepting such an invitation then tells the invitee (409) instead.
+   */
   async invite(org: string, invitedBy: string, input: InvitationRequest): Promise<Invitation> {
-    const taken = await this.pool.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [input.email]);
-    if (taken.rowCount)
-      throw new AppError(409, 'conflict', 'a user with this email exists', [
-        { path: 'email', message: 'already registered' },
+    const member = await this.pool.query(
+      'SELECT 1 FROM users WHERE lower(email) = lower($1) AND organization_id = $2',
+      [input.email, org],
+    );
+    if (member.rowCount)
+      throw new AppError(409, 'conflict', 'this email is already a member of your organization', [
+        { path: 'email', message: 'already a member' },
       ]);
     const token = randomBytes(32).toString('base64url');
     const res = await this.pool.query<{ id: string; expires_at: Date }>(
@@ -106,7 +114,10 @@ export class Users {
           await hashPassword(input.password),
         ],
       );
-      if (!created.rows[0]) throw new AppError(409, 'conflict', 'a user with this email exists');
+      if (!created.rows[0])
+        throw new AppError(409, 'conflict', 'this email already has an account: sign in with it instead', [
+          { path: 'token', message: 'the invited email already has an account' },
+        ]);
       await client.query('UPDATE invitations SET accepted_at = now() WHERE id = $1', [invitation.id]);
       await client.query('COMMIT');
       return toUser(created.rows[0]);

@@ -7,7 +7,9 @@ import type {
   VehicleUpdate,
   VehicleWithToken,
 } from '@fleet/contracts';
+import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, notFound } from '../errors';
 import { containsPattern, isUuid } from '../sql';
 
@@ -48,6 +50,36 @@ const duplicateIdentifier = (err: unknown) =>
   (err as { code?: string; constraint?: string }).code === '23505' &&
   (err as { constraint?: string }).constraint === 'vehicles_device_identifier_unique';
 
+/**
+ * Device identifiers are unique platform-wide, because OsmAnd / Traccar Client name their vehicle by
+ * identifier alone. So a taken identifier must be refused, and the refusal must not tell whose it is:
+ * one answer for every unavailable identifier, this organization's own ones included, that says
+ * "not available", never "registered". What remains (that a refusal means "taken somewhere") is
+ * made useless for enumeration by a budget per organization: after UNAVAILABLE_BUDGET refusals in
+ * an hour, every chosen identifier is refused (429) until the hour ends, free or not, so the answers
+ * stop telling them apart. Generated identifiers (the default) are never limited.
+ */
+export const UNAVAILABLE_BUDGET = 20;
+const UNAVAILABLE_WINDOW_SECONDS = 3_600;
+
+const unavailable = () =>
+  new AppError(
+    409,
+    'conflict',
+    'this device identifier is not available: choose another, or leave it empty for a generated one',
+    [{ path: 'deviceIdentifier', message: 'not available' }],
+  );
+const overBudget = (msBeforeNext: number) => {
+  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError(
+    429,
+    'rate_limited',
+    `too many unavailable device identifiers tried; retry in ${seconds} s, or leave deviceIdentifier empty for a generated one`,
+    [{ path: 'deviceIdentifier', message: 'chosen identifiers are refused for now' }],
+    { 'Retry-After': String(seconds) },
+  );
+};
+
 const SORTS: Record<VehicleListQuery['sort'], string> = {
   name: 'name ASC, id',
   '-name': 'name DESC, id',
@@ -60,12 +92,43 @@ const SORTS: Record<VehicleListQuery['sort'], string> = {
  * vehicle is "not found", so its existence does not leak.
  */
 export class Vehicles {
+  /** Refusals of chosen identifiers per organization (in Redis, so the budget holds across replicas). */
+  private readonly refusals: RateLimiterRedis | RateLimiterMemory;
+
   constructor(
     private readonly pool: Pool,
     private readonly onDeviceChange: () => void,
     /** A deleted vehicle leaves the live map's hot cache at once. */
     private readonly onRemoved: (org: string, id: string) => Promise<void> = async () => undefined,
-  ) {}
+    options: { redis?: Redis } = {},
+  ) {
+    const limits = {
+      keyPrefix: 'rl:identifier-refusals',
+      points: UNAVAILABLE_BUDGET,
+      duration: UNAVAILABLE_WINDOW_SECONDS,
+    };
+    this.refusals = options.redis
+      ? new RateLimiterRedis({ ...limits, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(limits) })
+      : new RateLimiterMemory(limits);
+  }
+
+  /** Before trying a chosen identifier: refused while the organization's budget of refusals is spent. */
+  private async checkBudget(org: string, identifier: string | undefined): Promise<void> {
+    if (identifier === undefined) return;
+    const used = await this.refusals.get(org);
+    if (used && used.consumedPoints >= UNAVAILABLE_BUDGET) throw overBudget(used.msBeforeNext);
+  }
+
+  /** The answer for an identifier that is taken (whoever holds it), counted against the budget. */
+  private async refuse(org: string): Promise<AppError> {
+    try {
+      await this.refusals.consume(org);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return overBudget(err.msBeforeNext);
+      throw err;
+    }
+    return unavailable();
+  }
 
   async list(org: string, q: VehicleListQuery): Promise<VehicleList> {
     const where = ['organization_id = $1'];
@@ -102,6 +165,7 @@ export class Vehicles {
   }
 
   async create(org: string, input: VehicleInput): Promise<VehicleWithToken> {
+    await this.checkBudget(org, input.deviceIdentifier);
     const deviceToken = generateDeviceToken();
     try {
       const res = await this.pool.query<Row>(
@@ -122,16 +186,14 @@ export class Vehicles {
       );
       return { vehicle: toVehicle(res.rows[0]), deviceToken };
     } catch (err) {
-      if (duplicateIdentifier(err))
-        throw new AppError(409, 'conflict', 'this device identifier is already registered', [
-          { path: 'deviceIdentifier', message: 'already in use' },
-        ]);
+      if (duplicateIdentifier(err)) throw await this.refuse(org);
       throw err;
     }
   }
 
   async update(org: string, id: string, patch: VehicleUpdate): Promise<Vehicle> {
-    await this.get(org, id);
+    const current = await this.get(org, id);
+    if (patch.deviceIdentifier !== current.deviceIdentifier) await this.checkBudget(org, patch.deviceIdentifier);
     const columns: Record<string, unknown> = {
       name: patch.name,
       plate: patch.plate,
@@ -159,10 +221,7 @@ export class Vehicles {
       if (patch.deviceDisabled !== undefined || patch.deviceIdentifier !== undefined) this.onDeviceChange();
       return toVehicle(res.rows[0]);
     } catch (err) {
-      if (duplicateIdentifier(err))
-        throw new AppError(409, 'conflict', 'this device identifier is already registered', [
-          { path: 'deviceIdentifier', message: 'already in use' },
-        ]);
+      if (duplicateIdentifier(err)) throw await this.refuse(org);
       throw err;
     }
   }
