@@ -13,6 +13,9 @@ import type { DeviceDirectory } from './ingest/devices';
 import { FieldDrops } from './ingest/field-drops';
 import type { IngestPipeline } from './ingest/pipeline';
 import { debugRoutes } from './routes/debug';
+import { organizationRoutes } from './routes/organization';
+import { platformRoutes } from './routes/platform';
+import { Organizations, Platform } from './organization/organization';
 import { ingestRoutes } from './routes/ingest';
 import { authRoutes } from './routes/auth';
 import { vehicleRoutes } from './routes/vehicles';
@@ -90,6 +93,7 @@ export function createApp(deps: AppDeps): express.Express {
         deps.pool,
         () => deps.devices.invalidate(),
         (org, id) => forgetLatest(deps.redis, org, id),
+        { redis: deps.redis },
       ),
       tokens: deps.tokens,
     }),
@@ -97,6 +101,13 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(geofenceEventRoutes({ pool: deps.pool, tokens: deps.tokens, webhooks: config.webhooks }));
   v1.use(trackingRoutes({ ...deps, maxHeavyRequests: Math.max(2, Math.floor(config.db.poolMax / 2)) }));
   v1.use(liveRoutes(deps));
+  v1.use(
+    organizationRoutes({
+      organizations: new Organizations(deps.pool, () => deps.devices.invalidate()),
+      tokens: deps.tokens,
+    }),
+  );
+  v1.use(platformRoutes({ platform: new Platform(deps.pool), adminToken: config.platform.adminToken }));
   if (config.env === 'test' || config.env === 'development') v1.use('/_debug', debugRoutes());
   app.use('/api/v1', v1);
 

@@ -72,10 +72,13 @@ export function osmandListener(deps: {
       }
     }
     const form = contentType === 'application/x-www-form-urlencoded' && body ? parseQuery(body) : undefined;
+    const query = q < 0 ? {} : parseQuery(url.slice(q + 1));
     await acceptOsmAnd(ingest, {
       method: req.method ?? 'GET',
       json,
-      params: json === undefined ? flattenParams(q < 0 ? {} : parseQuery(url.slice(q + 1)), form) : {},
+      params: json === undefined ? flattenParams(query, form) : {},
+      token: typeof query['token'] === 'string' ? query['token'] : undefined,
+      authorization: req.headers.authorization,
     });
     res.writeHead(200, { 'X-Request-Id': requestId, 'Content-Length': '0' });
     res.end();

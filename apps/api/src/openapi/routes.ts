@@ -28,9 +28,11 @@ import { z } from 'zod';
 import { LIVE_ROUTES } from './routes-live';
 import { GEOFENCE_EVENT_ROUTES } from './routes-geofences';
 import { TRACKING_ROUTES } from './routes-tracking';
+import { PLATFORM_ROUTES } from './routes-platform';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-export type Security = 'none' | 'user' | 'device' | 'device-or-user' | 'basic-device' | 'device-identifier';
+export type Security =
+  'none' | 'user' | 'device' | 'device-or-user' | 'basic-device' | 'device-identifier' | 'platform';
 
 export interface Response {
   description: string;
@@ -137,11 +139,20 @@ export const ROUTES: RouteDoc[] = [
         lon: z.string().optional(),
         location: z.string().optional(),
         speed: z.string().optional().describe('knots'),
+        token: z
+          .string()
+          .optional()
+          .describe(
+            'the device token: required when the organization sets osmandTokenRequired (or HTTP Basic password)',
+          ),
       })
       .loose(),
     responses: {
       200: { description: 'accepted (empty body, as Traccar answers)' },
       400: error('invalid fix, or unknown device (query form)'),
+      401: error(
+        'the device token is wrong or belongs to another identifier, or is missing while the organization requires it',
+      ),
       404: error('unknown device (JSON form)'),
       403: error('device disabled'),
     },
@@ -250,7 +261,7 @@ export const ROUTES: RouteDoc[] = [
       201: { description: 'the new user', schema: User },
       400: common[400],
       404: error('invitation not found, used or expired'),
-      409: error('email already registered'),
+      409: error('the invited email already has an account: sign in with it'),
     },
   },
   {
@@ -273,7 +284,7 @@ export const ROUTES: RouteDoc[] = [
       201: { description: 'the invitation', schema: Invitation },
       ...common,
       403: error('needs admin'),
-      409: error('email already registered'),
+      409: error('already a member of this organization (an account elsewhere is not revealed)'),
     },
   },
   {
@@ -312,7 +323,8 @@ export const ROUTES: RouteDoc[] = [
       201: { description: 'created', schema: VehicleWithToken },
       ...common,
       403: error('needs admin or operator'),
-      409: error('device identifier in use'),
+      409: error('device identifier not available (the same answer whoever holds it)'),
+      429: error('too many unavailable identifiers tried this hour: chosen identifiers refused for now'),
     },
   },
   {
@@ -341,7 +353,8 @@ export const ROUTES: RouteDoc[] = [
       ...common,
       403: error('needs admin or operator'),
       404: error('no such vehicle in this organization'),
-      409: error('device identifier in use'),
+      409: error('device identifier not available (the same answer whoever holds it)'),
+      429: error('too many unavailable identifiers tried this hour: chosen identifiers refused for now'),
     },
   },
   {
@@ -375,4 +388,5 @@ export const ROUTES: RouteDoc[] = [
   ...GEOFENCE_EVENT_ROUTES,
   ...TRACKING_ROUTES,
   ...LIVE_ROUTES,
+  ...PLATFORM_ROUTES,
 ];

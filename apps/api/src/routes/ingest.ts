@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import type { TokenService } from '@fleet/auth';
 import { AppError, notFound, zodDetails } from '../errors';
 import { isUuid } from '../sql';
-import type { Device, DeviceDirectory } from '../ingest/devices';
+import { osmandToken, type Device, type DeviceDirectory } from '../ingest/devices';
 import type { FieldDrops } from '../ingest/field-drops';
 import { parseTimestamp, type RawFix } from '../ingest/fix';
 import { readGpx } from '../ingest/gpx';
@@ -408,10 +408,14 @@ function osmandHandler(deps: IngestRouteDeps): RequestHandler {
       method: req.method,
       json,
       params: json === undefined ? flattenParams(req.query, req.body) : {},
+      token: typeof req.query['token'] === 'string' ? req.query['token'] : undefined,
+      authorization: req.get('authorization'),
     });
     res.status(200).end();
   };
 }
+
+const OSMAND_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="fleet", charset="UTF-8"' };
 
 /**
  * The OsmAnd protocol, whatever carries it (the express route or the lean listener on port 5055):
@@ -419,10 +423,20 @@ function osmandHandler(deps: IngestRouteDeps): RequestHandler {
  */
 export async function acceptOsmAnd(
   deps: Pick<IngestRouteDeps, 'pipeline' | 'devices' | 'fieldDrops'>,
-  request: { method: string; json?: unknown; params: Record<string, string> },
+  request: {
+    method: string;
+    json?: unknown;
+    params: Record<string, string>;
+    /** The `token` query parameter (JSON bodies; a form's is in params) and the Authorization header. */
+    token?: string;
+    authorization?: string;
+  },
 ): Promise<void> {
   if (request.method !== 'GET' && request.method !== 'POST')
     throw new AppError(405, 'method_not_allowed', 'use GET or POST');
+  // The device token, when sent (organizations with osmandTokenRequired need it): never an attribute.
+  const { token: tokenParam, ...params } = request.params;
+  const token = osmandToken(tokenParam ?? request.token, request.authorization);
   if (request.json !== undefined) {
     // Traccar Client 9+: JSON body; an unknown device is a 404, as Traccar answers it.
     const decoded = decodeTraccarJson(request.json);
@@ -433,7 +447,12 @@ export async function acceptOsmAnd(
       ]);
     }
     refuseIdentifiers(deps, 'traccar_json', [identifierProblem('device_id', decoded.identifier)], decoded.fixes.length);
-    const device = await deps.devices.byIdentifier(decoded.identifier);
+    const found = await deps.devices.forOsmAnd(decoded.identifier, token);
+    if (found.unauthorized !== undefined) {
+      deps.pipeline.reject('traccar_json', 'unauthorized', decoded.fixes.length);
+      throw unauthorized(found.unauthorized, OSMAND_CHALLENGE);
+    }
+    const device = found.device;
     if (!device) {
       deps.pipeline.reject('traccar_json', 'unknown_device', decoded.fixes.length);
       throw new AppError(404, 'not_found', 'unknown device');
@@ -447,7 +466,7 @@ export async function acceptOsmAnd(
     await deps.pipeline.ingest('traccar_json', storableItems(deps, 'traccar_json', items, 'drop', TRACCAR_NAMES).items);
     return;
   }
-  const { identifier, fix } = decodeOsmAnd(request.params, new Date());
+  const { identifier, fix } = decodeOsmAnd(params, new Date());
   if (!identifier) {
     deps.pipeline.reject('osmand', 'invalid');
     throw new AppError(400, 'validation_failed', 'id is missing', [{ path: 'id', message: 'required' }]);
@@ -455,7 +474,12 @@ export async function acceptOsmAnd(
   refuseIdentifiers(deps, 'osmand', [
     identifierProblem(request.params['id'] === undefined ? 'deviceid' : 'id', identifier),
   ]);
-  const device = await deps.devices.byIdentifier(identifier);
+  const found = await deps.devices.forOsmAnd(identifier, token);
+  if (found.unauthorized !== undefined) {
+    deps.pipeline.reject('osmand', 'unauthorized');
+    throw unauthorized(found.unauthorized, OSMAND_CHALLENGE);
+  }
+  const device = found.device;
   if (!device) {
     // Traccar answers an unknown device of the query form with 400.
     deps.pipeline.reject('osmand', 'unknown_device');
