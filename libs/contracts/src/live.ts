@@ -33,11 +33,19 @@ export const TrackingEvent = z.object({
 export type TrackingEvent = z.infer<typeof TrackingEvent>;
 
 /**
+ * An event a late fix's re-evaluation no longer implies (docs/events.md): still stored, marked with
+ * `retractedAt` (ISO-8601) and left out of the default event lists.
+ */
+export const RetractedEvent = TrackingEvent.extend({ retractedAt: z.string() });
+export type RetractedEvent = z.infer<typeof RetractedEvent>;
+
+/**
  * What travels on the live stream (SSE `event:` is `type`, `data:` is the JSON of `data`). The SSE `id:`
  * is the entry id of the organization's live log, which `Last-Event-ID` resumes from.
  */
 export const LiveMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('position'), data: LivePosition }),
   z.object({ type: z.literal('event'), data: TrackingEvent }),
+  z.object({ type: z.literal('event_retracted'), data: RetractedEvent }),
 ]);
 export type LiveMessage = z.infer<typeof LiveMessage>;

@@ -7,6 +7,7 @@ export {
   liveLogKey,
   parsePublished,
   publishLive,
+  publishUpdate,
   readLatest,
   readLiveLog,
   replaceLatest,

@@ -51,6 +51,59 @@ for i = 1, #ARGV, 2 do
 end
 return n`;
 
+// KEYS[1] log stream, KEYS[2] latest hash; ARGV[1] channel, ARGV[2] max length, ARGV[3] number of
+// positions n, then n pairs (vehicle id, '<ts ms>|json'), then other message JSONs. A position moves
+// the hot cache and is published only when newer than the cached one, in one atomic step: a late fix,
+// or a worker finishing after a newer one, never moves a vehicle back on the map or in the cache.
+const UPDATE_SCRIPT = `
+local messages = {}
+local n = tonumber(ARGV[3])
+for i = 0, n - 1 do
+  local vehicle, value = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
+  local bar = string.find(value, '|', 1, true)
+  local newTs = tonumber(string.sub(value, 1, bar - 1))
+  local cur = redis.call('HGET', KEYS[2], vehicle)
+  if not cur or tonumber(string.sub(cur, 1, string.find(cur, '|', 1, true) - 1)) < newTs then
+    redis.call('HSET', KEYS[2], vehicle, value)
+    messages[#messages + 1] = '{"type":"position","data":' .. string.sub(value, bar + 1) .. '}'
+  end
+end
+for i = 4 + 2 * n, #ARGV do messages[#messages + 1] = ARGV[i] end
+local ids = {}
+for _, m in ipairs(messages) do
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'm', m)
+  redis.call('PUBLISH', ARGV[1], id .. '\\n' .. m)
+  ids[#ids + 1] = id
+end
+return ids`;
+
+/**
+ * What the worker publishes after a commit, in one round trip per organization: each vehicle's
+ * newest fix — cached and published only if newer than the cached one — then the other messages
+ * (events, retractions). Returns the log ids of what was published.
+ */
+export async function publishUpdate(
+  redis: Redis,
+  orgId: string,
+  update: { positions: LivePosition[]; messages: LiveMessage[] },
+  maxLength = DEFAULT_LOG_LENGTH,
+): Promise<string[]> {
+  if (!update.positions.length && !update.messages.length) return [];
+  const args: string[] = [];
+  for (const p of update.positions) args.push(p.vehicleId, encodeLatest(p));
+  return (await redis.eval(
+    UPDATE_SCRIPT,
+    2,
+    liveLogKey(orgId),
+    latestKey(orgId),
+    liveChannel(redis, orgId),
+    String(maxLength),
+    String(update.positions.length),
+    ...args,
+    ...update.messages.map((m) => JSON.stringify(m)),
+  )) as string[];
+}
+
 /** Appends to the organization's live log and publishes; returns the log ids, in order. */
 export async function publishLive(
   redis: Redis,

@@ -5,7 +5,10 @@ import type { PoolClient } from 'pg';
 export interface DetectorOptions {
   /** Above the vehicle's speed limit for at least this long → one `overspeed` event per episode. */
   overspeedMinSeconds: number;
-  /** Told how many fixes arrived older than their vehicle's newest evaluated one (stored, not evaluated). */
+  /**
+   * Told how many fixes arrived older than their vehicle's newest evaluated one (or replaced a stored
+   * fix): each makes its vehicle's rules re-evaluated from its timestamp on.
+   */
   onLateFixes?: (count: number) => void;
 }
 
@@ -25,6 +28,20 @@ export interface CandidateEvent {
 export interface DetectedEvent extends CandidateEvent {
   id: string;
 }
+
+/** A stored event that a late fix's re-evaluation no longer implies: marked, not deleted. */
+export interface RetractedEvent extends DetectedEvent {
+  retractedAt: number;
+}
+
+/** What one write transaction's fixes changed: events new (or implied again), events retracted. */
+export interface Detection {
+  events: DetectedEvent[];
+  retracted: RetractedEvent[];
+}
+
+/** The rules a late fix re-evaluates: those that follow the fixes' timeline (offline/online follow arrival). */
+const TIMELINE_TYPES: EventType[] = ['geofence_enter', 'geofence_exit', 'overspeed'];
 
 interface StateRow {
   vehicle_id: string;
@@ -93,10 +110,21 @@ async function lockStates(client: PoolClient, vehicleIds: string[]): Promise<Map
   );
 }
 
+const onlineEvent = (p: InsertedPosition, offlineSince: number): CandidateEvent => ({
+  organizationId: p.organizationId,
+  vehicleId: p.vehicleId,
+  lat: p.lat,
+  lon: p.lon,
+  type: 'device_online',
+  ts: p.ts,
+  geofenceId: null,
+  attributes: { offlineSince: new Date(offlineSince).toISOString() },
+});
+
 /**
- * The event rules, applied to one vehicle's new fixes in time order. Pure: takes the remembered
- * state, returns the events and moves the state forward. Fixes not newer than the state (late
- * arrivals) are stored by the writer but not evaluated: events follow the vehicle's timeline once.
+ * The event rules, applied to one vehicle's fixes in time order. Pure: takes the remembered state,
+ * returns the events and moves the state forward. Fixes not newer than the state are skipped here:
+ * detectEvents re-evaluates a window of the vehicle's stored fixes for them instead (see reevaluate).
  */
 export function evaluate(
   state: VehicleState,
@@ -108,13 +136,7 @@ export function evaluate(
     if (p.ts <= state.ts) continue;
     const base = { organizationId: p.organizationId, vehicleId: p.vehicleId, lat: p.lat, lon: p.lon };
     if (state.offlineSince !== null) {
-      out.push({
-        ...base,
-        type: 'device_online',
-        ts: p.ts,
-        geofenceId: null,
-        attributes: { offlineSince: new Date(state.offlineSince).toISOString() },
-      });
+      out.push(onlineEvent(p, state.offlineSince));
       state.offlineSince = null;
     }
     for (const id of state.geofences)
@@ -169,7 +191,11 @@ export async function insertEvents(client: PoolClient, events: CandidateEvent[])
             CASE WHEN e.lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(e.lon, e.lat), 4326) END, e.attrs
        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::uuid[], $6::float8[], $7::float8[], $8::jsonb[])
             AS e(org, veh, type, ts, geofence, lon, lat, attrs)
-     ON CONFLICT ON CONSTRAINT events_natural_key DO NOTHING
+     -- Taken by a live event: nothing (a redelivery). Taken by a retracted one that the corrected
+     -- sequence implies again: it is un-retracted, with this evaluation's point and attributes.
+     ON CONFLICT ON CONSTRAINT events_natural_key DO UPDATE
+        SET retracted_at = NULL, point = EXCLUDED.point, attributes = EXCLUDED.attributes
+      WHERE events.retracted_at IS NOT NULL
      RETURNING id, organization_id, vehicle_id, type, ts, geofence_id, attributes, ST_Y(point) AS lat, ST_X(point) AS lon`,
     [
       events.map((e) => e.organizationId),
@@ -200,13 +226,19 @@ export async function insertEvents(client: PoolClient, events: CandidateEvent[])
  * inserted, stores the events and the detector state. Positions already stored by an earlier
  * delivery are not in `inserted`, so a redelivery evaluates nothing twice; the events' natural key
  * is the second guard.
+ *
+ * Each vehicle's state row is locked first (FOR UPDATE, in vehicle order), so the workers serialise
+ * per vehicle: whichever commits second sees the first one's fixes and state. A vehicle whose fixes
+ * are all newer than its state (the common case) is evaluated from the state, as they arrive. A fix
+ * at or before the state's time (late, or replacing a stored one) re-evaluates that vehicle from its
+ * timestamp on (reevaluate), so the events do not depend on the order the fixes arrived in.
  */
 export async function detectEvents(
   client: PoolClient,
   inserted: InsertedPosition[],
   options: DetectorOptions,
-): Promise<DetectedEvent[]> {
-  if (!inserted.length) return [];
+): Promise<Detection> {
+  if (!inserted.length) return { events: [], retracted: [] };
   const inside = await membership(client, inserted);
   const byVehicle = new Map<string, Array<{ p: InsertedPosition; inside: Set<string> }>>();
   inserted.forEach((p, i) => {
@@ -217,15 +249,38 @@ export async function detectEvents(
   const states = await lockStates(client, [...byVehicle.keys()]);
   const candidates: CandidateEvent[] = [];
   const changed: Array<[string, VehicleState]> = [];
+  const retractedIds: string[] = [];
+  const revisable: CandidateEvent[] = [];
+  const corrected: CandidateEvent[] = [];
   let late = 0;
   for (const [vehicleId, fixes] of byVehicle) {
     fixes.sort((a, b) => a.p.ts - b.p.ts);
     const state = states.get(vehicleId);
     if (!state) continue; // vehicle deleted meanwhile
     const before = state.ts;
-    late += fixes.filter((f) => f.p.ts <= before).length;
-    candidates.push(...evaluate(state, fixes, options));
-    if (state.ts !== before) changed.push([vehicleId, state]);
+    // A replaced fix (the writer's same-timestamp rule) changed the timeline where it was: late too.
+    const stale = fixes.filter((f) => f.p.ts <= before || f.p.replaced);
+    if (!stale.length) {
+      candidates.push(...evaluate(state, fixes, options));
+      if (state.ts !== before) changed.push([vehicleId, state]);
+      continue;
+    }
+    late += stale.length;
+    // Arrival-ordered rule first: back online with the first fix newer than the last one seen.
+    const newer = fixes.find((f) => f.p.ts > before);
+    if (newer && state.offlineSince !== null) {
+      candidates.push(onlineEvent(newer.p, state.offlineSince));
+      state.offlineSince = null;
+    }
+    const window = await reevaluate(client, fixes[0].p, stale[0].p.ts, options);
+    state.ts = Math.max(state.ts, window.state.ts);
+    state.geofences = window.state.geofences;
+    state.overspeedSince = window.state.overspeedSince;
+    state.overspeedReported = window.state.overspeedReported;
+    changed.push([vehicleId, state]);
+    revisable.push(...window.missing);
+    corrected.push(...window.corrected);
+    retractedIds.push(...window.retract);
   }
   if (late) options.onLateFixes?.(late);
   if (changed.length)
@@ -246,7 +301,194 @@ export async function detectEvents(
         changed.map(([, s]) => s.offlineSince),
       ],
     );
-  return insertEvents(client, candidates);
+  const retracted = await retractEvents(client, retractedIds);
+  await correctEvents(client, corrected);
+  const events = await insertEvents(client, [...candidates, ...revisable]);
+  return { events, retracted };
+}
+
+interface WindowRow {
+  ts: string;
+  lat: number;
+  lon: number;
+  speed_kmh: number | null;
+  speed_limit_kmh: number | null;
+  inside: string[];
+  /** The window's first row, when it is the anchor (null without one). */
+  anchor: boolean | null;
+}
+
+/**
+ * How far back a re-evaluation looks for the state before a late fix: an overspeed episode (or a
+ * stretch of fixes without speed after one) longer than this is taken as ended at its horizon.
+ * Bounds the work a late fix costs for a vehicle that never reports its speed.
+ */
+const EPISODE_HORIZON_MS = 24 * 3600_000;
+
+/**
+ * Re-evaluates one vehicle's timeline rules from a late fix at `from` on, over its stored fixes (its
+ * own insert included: same transaction). The window starts at the anchor: the last stored fix before
+ * `from` with no overspeed episode running (the last fix with a speed was at or under the limit, or
+ * there is no limit), else the fix that ended the episode before. The state right after the anchor is
+ * known without looking further back — inside the geofences that contain it, no episode. Events the
+ * window implies are compared with the ones stored for it: the missing are returned to insert (the
+ * natural key keeps them single), the ones no longer implied to retract.
+ */
+async function reevaluate(
+  client: PoolClient,
+  sample: InsertedPosition,
+  from: number,
+  options: DetectorOptions,
+): Promise<{ state: VehicleState; missing: CandidateEvent[]; corrected: CandidateEvent[]; retract: string[] }> {
+  // Comparisons are the rule's own (real against real), so the anchor agrees with evaluate() to the bit.
+  const res = await client.query<WindowRow>(
+    `WITH v AS (SELECT speed_limit_kmh AS lim, organization_id AS org FROM vehicles WHERE id = $1),
+     t AS (SELECT timestamptz 'epoch' + $2::bigint * interval '1 millisecond' AS t0,
+                  timestamptz 'epoch' + ($2::bigint - $3::bigint) * interval '1 millisecond' AS horizon),
+     last_speed AS (
+       SELECT p.ts, p.speed_kmh > v.lim AS over FROM positions p, v, t
+        WHERE p.vehicle_id = $1 AND p.ts < t.t0 AND p.ts >= t.horizon AND p.speed_kmh IS NOT NULL AND v.lim IS NOT NULL
+        ORDER BY p.ts DESC LIMIT 1
+     ),
+     anchor AS (
+       SELECT CASE WHEN COALESCE((SELECT over FROM last_speed), false) THEN COALESCE(
+                -- In an episode: back to the fix that ended the one before; past the horizon, the last
+                -- fix before it (taken as idle); none there, no anchor (from the first fix: exact).
+                (SELECT p.ts FROM positions p, v, t WHERE p.vehicle_id = $1 AND p.ts < (SELECT ts FROM last_speed)
+                    AND p.ts >= t.horizon AND p.speed_kmh <= v.lim ORDER BY p.ts DESC LIMIT 1),
+                (SELECT p.ts FROM positions p, t WHERE p.vehicle_id = $1 AND p.ts < t.horizon ORDER BY p.ts DESC LIMIT 1))
+              ELSE (SELECT p.ts FROM positions p, t WHERE p.vehicle_id = $1 AND p.ts < t.t0 ORDER BY p.ts DESC LIMIT 1)
+              END AS ts
+     )
+     SELECT (extract(epoch FROM p.ts) * 1000)::bigint::text AS ts, ST_Y(p.point) AS lat, ST_X(p.point) AS lon,
+            p.speed_kmh, v.lim AS speed_limit_kmh,
+            ARRAY(SELECT g.id FROM geofences g WHERE g.organization_id = v.org AND ST_Intersects(g.area, p.point)) AS inside,
+            p.ts = (SELECT ts FROM anchor) AS anchor
+       FROM positions p, v
+      WHERE p.vehicle_id = $1 AND p.ts >= COALESCE((SELECT ts FROM anchor), '-infinity')
+      ORDER BY p.ts`,
+    [sample.vehicleId, from, EPISODE_HORIZON_MS],
+  );
+  const rows = res.rows.map((r) => ({
+    p: {
+      ...sample,
+      ts: Number(r.ts),
+      lat: r.lat,
+      lon: r.lon,
+      speedKmh: r.speed_kmh,
+      speedLimitKmh: r.speed_limit_kmh,
+      heading: null,
+      altitude: null,
+      accuracy: null,
+      battery: null,
+      attributes: null,
+    },
+    inside: new Set(r.inside),
+  }));
+  // No anchor: from the vehicle's first fix, which starts outside every geofence.
+  const anchored = res.rows[0]?.anchor === true;
+  const state: VehicleState = {
+    ts: anchored ? rows[0].p.ts : -Infinity,
+    geofences: anchored ? rows[0].inside : new Set(),
+    overspeedSince: null,
+    overspeedReported: false,
+    offlineSince: null,
+  };
+  const implied = evaluate(state, anchored ? rows.slice(1) : rows, options);
+  const stored = await client.query<{
+    id: string;
+    type: EventType;
+    ts: string;
+    geofence_id: string | null;
+    lat: number | null;
+    lon: number | null;
+    attributes: Record<string, unknown>;
+  }>(
+    // Events of a deleted geofence (geofence_id set null) are history the rules can no longer imply.
+    `SELECT id, type, (extract(epoch FROM ts) * 1000)::bigint::text AS ts, geofence_id,
+            ST_Y(point) AS lat, ST_X(point) AS lon, attributes
+       FROM events
+      WHERE vehicle_id = $1 AND ($2::bigint IS NULL OR ts > timestamptz 'epoch' + $2::bigint * interval '1 millisecond')
+        AND retracted_at IS NULL AND type = ANY($3::text[]) AND (type = 'overspeed' OR geofence_id IS NOT NULL)`,
+    [sample.vehicleId, anchored ? rows[0].p.ts : null, TIMELINE_TYPES],
+  );
+  const key = (e: { type: string; ts: number; geofenceId: string | null }) => `${e.type}|${e.ts}|${e.geofenceId}`;
+  const have = new Map(stored.rows.map((r) => [key({ type: r.type, ts: Number(r.ts), geofenceId: r.geofence_id }), r]));
+  const want = new Set(implied.map(key));
+  const missing: CandidateEvent[] = [];
+  const corrected: CandidateEvent[] = [];
+  for (const e of implied) {
+    const old = have.get(key(e));
+    if (!old) missing.push(e);
+    // Same event, told by another fix (an overspeed first reported one fix late): the corrected one.
+    else if (old.lat !== e.lat || old.lon !== e.lon || !sameAttributes(old.attributes, e.attributes)) corrected.push(e);
+  }
+  return {
+    state,
+    missing,
+    corrected,
+    retract: stored.rows
+      .filter((r) => !want.has(key({ type: r.type, ts: Number(r.ts), geofenceId: r.geofence_id })))
+      .map((r) => r.id),
+  };
+}
+
+const sameAttributes = (a: Record<string, unknown>, b: Record<string, unknown>): boolean =>
+  Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => a[k] === b[k]);
+
+/** Rewrites the point and attributes of stored events (same natural key) in place. */
+async function correctEvents(client: PoolClient, events: CandidateEvent[]): Promise<void> {
+  if (!events.length) return;
+  await client.query(
+    `UPDATE events e SET point = ST_SetSRID(ST_MakePoint(c.lon, c.lat), 4326), attributes = c.attrs
+       FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::float8[], $6::float8[], $7::jsonb[])
+            AS c(veh, type, ts, geofence, lon, lat, attrs)
+      WHERE e.vehicle_id = c.veh AND e.type = c.type AND e.ts = timestamptz 'epoch' + c.ts * interval '1 millisecond'
+        AND e.geofence_id IS NOT DISTINCT FROM c.geofence`,
+    [
+      events.map((e) => e.vehicleId),
+      events.map((e) => e.type),
+      events.map((e) => e.ts),
+      events.map((e) => e.geofenceId),
+      events.map((e) => e.lon),
+      events.map((e) => e.lat),
+      events.map((e) => JSON.stringify(e.attributes)),
+    ],
+  );
+}
+
+/** Marks events retracted (still stored: webhooks may have delivered them) and returns them. */
+async function retractEvents(client: PoolClient, ids: string[]): Promise<RetractedEvent[]> {
+  if (!ids.length) return [];
+  const res = await client.query<{
+    id: string;
+    organization_id: string;
+    vehicle_id: string;
+    type: EventType;
+    ts: Date;
+    geofence_id: string | null;
+    attributes: Record<string, unknown>;
+    lat: number | null;
+    lon: number | null;
+    retracted_at: Date;
+  }>(
+    `UPDATE events SET retracted_at = now() WHERE id = ANY($1::uuid[]) AND retracted_at IS NULL
+     RETURNING id, organization_id, vehicle_id, type, ts, geofence_id, attributes, ST_Y(point) AS lat,
+               ST_X(point) AS lon, retracted_at`,
+    [ids],
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    organizationId: r.organization_id,
+    vehicleId: r.vehicle_id,
+    type: r.type,
+    ts: r.ts.getTime(),
+    geofenceId: r.geofence_id,
+    lat: r.lat,
+    lon: r.lon,
+    attributes: r.attributes,
+    retractedAt: r.retracted_at.getTime(),
+  }));
 }
 
 /**

@@ -109,11 +109,8 @@ describe('event detection in the worker', () => {
 
   it('a vehicle driving through a polygon produces exactly one enter and one exit, also when the batches are replayed twice', async () => {
     const v = await vehicle('through');
-    const base = Date.now() - 600_000;
+    const base = Date.now() - 120_000;
     // West to east along latitude 40.005: outside, inside (two fixes), outside — in two requests.
-    // As a tracker does: the next request after the previous one was handled. (Two consumers may take
-    // concurrent requests in either order; a fix older than the newest evaluated is stored but not
-    // evaluated — see detector.ts.)
     const first = await send([at(v, base, 0, 40.005, -3.02), at(v, base, 10, 40.005, -3.008)]);
     await waitFor(async () => processed([first.id]), { timeoutMs: 10_000, what: 'first request processed' });
     const second = await send([at(v, base, 20, 40.005, -3.002), at(v, base, 30, 40.005, -2.99)]);
@@ -142,6 +139,111 @@ describe('event detection in the worker', () => {
     expect(await eventsOf(v)).toEqual(expected);
   });
 
+  const liveEvents = async (orgId: string) => {
+    const sub = redis.duplicate({ keyPrefix: undefined });
+    const heard: LiveMessage[] = [];
+    await sub.subscribe(liveChannel(redis, orgId));
+    sub.on('message', (_channel: string, raw: string) => heard.push(parsePublished(raw).message));
+    return { heard, close: () => sub.disconnect() };
+  };
+  const allEventsOf = async (vehicleId: string) =>
+    (
+      await pool.query<{ type: string; ts: Date; retracted: boolean }>(
+        // The offline rule follows arrival, not the fixes' timeline: not what these tests are about.
+        `SELECT type, ts, retracted_at IS NOT NULL AS retracted FROM events
+          WHERE vehicle_id = $1 AND type NOT LIKE 'device_%' ORDER BY ts, type`,
+        [vehicleId],
+      )
+    ).rows.map((e) => [e.type, e.ts.getTime(), e.retracted]);
+
+  it('outside, inside, outside with the inside fix arriving last: one enter and one exit, at the right fixes', async () => {
+    const v = await vehicle('late-inside');
+    const base = Date.now() - 120_000;
+    for (const fixes of [
+      [at(v, base, 0, 40.005, -3.02)],
+      [at(v, base, 20, 40.005, -2.99)],
+      // The only fix inside the fence, late (a tracker's buffer after a network gap).
+      [at(v, base, 10, 40.005, -3.005)],
+    ]) {
+      const staged = await send(fixes);
+      await waitFor(async () => processed([staged.id]), { timeoutMs: 10_000, what: 'request processed' });
+    }
+    expect(await eventsOf(v)).toEqual([
+      { type: 'geofence_enter', geofence_id: geofence, ts: new Date(base + 10_000) },
+      { type: 'geofence_exit', geofence_id: geofence, ts: new Date(base + 20_000) },
+    ]);
+  });
+
+  it('retracts, visibly and live, an event a late fix no longer implies, and restores it when a later one implies it again', async () => {
+    const v = await vehicle('retract');
+    const base = Date.now() - 120_000;
+    const live = await liveEvents(org);
+    try {
+      const deliver = async (fixes: NormalizedPosition[]) => {
+        const staged = await send(fixes);
+        await waitFor(async () => processed([staged.id]), { timeoutMs: 10_000, what: 'request processed' });
+      };
+      await deliver([at(v, base, 0, 40.005, -3.02), at(v, base, 20, 40.005, -3.005)]);
+      expect(await allEventsOf(v)).toEqual([['geofence_enter', base + 20_000, false]]);
+      const entered = (await pool.query('SELECT id FROM events WHERE vehicle_id = $1', [v])).rows[0].id as string;
+
+      // Inside already at 10 s: the vehicle entered then, not at 20 s.
+      await deliver([at(v, base, 10, 40.005, -3.008)]);
+      expect(await allEventsOf(v)).toEqual([
+        ['geofence_enter', base + 10_000, false],
+        ['geofence_enter', base + 20_000, true],
+      ]);
+      await waitFor(async () => live.heard.some((m) => m.type === 'event_retracted' && m.data.id === entered), {
+        timeoutMs: 5_000,
+        what: 'retraction pushed live',
+      });
+      for (const m of live.heard) expect(() => LiveMessage.parse(m)).not.toThrow();
+
+      // Outside at 15 s: it left at 15 and came back at 20 — the retracted enter holds again (same row).
+      await deliver([at(v, base, 15, 40.005, -3.02)]);
+      expect(await allEventsOf(v)).toEqual([
+        ['geofence_enter', base + 10_000, false],
+        ['geofence_exit', base + 15_000, false],
+        ['geofence_enter', base + 20_000, false],
+      ]);
+      expect(
+        (await pool.query('SELECT id FROM events WHERE vehicle_id = $1 AND ts = $2', [v, new Date(base + 20_000)]))
+          .rows,
+      ).toEqual([{ id: entered }]);
+      const state = (await pool.query('SELECT ts, geofence_ids FROM vehicle_event_state WHERE vehicle_id = $1', [v]))
+        .rows[0];
+      expect([state.ts.getTime(), state.geofence_ids]).toEqual([base + 20_000, [geofence]]);
+    } finally {
+      live.close();
+    }
+  });
+
+  it('a late fix under the limit splits an overspeed episode: the event moves to the episode that lasted', async () => {
+    const v = await vehicle('late-slow', 50);
+    const base = Date.now() - 150_000;
+    const deliver = async (fixes: NormalizedPosition[]) => {
+      const staged = await send(fixes);
+      await waitFor(async () => processed([staged.id]), { timeoutMs: 10_000, what: 'request processed' });
+    };
+    await deliver([0, 20, 40, 60, 80].map((s) => at(v, base, s, 41.5, -3 - s / 10_000, 80)));
+    expect(await allEventsOf(v)).toEqual([['overspeed', base, false]]);
+    // Slow at 30 s: from 0 to 20 s is too short; the episode that counts began at 40 s and lasted 40 s.
+    await deliver([at(v, base, 30, 41.5, -3.003, 30)]);
+    expect(await allEventsOf(v)).toEqual([
+      ['overspeed', base, true],
+      ['overspeed', base + 40_000, false],
+    ]);
+    const event = (
+      await pool.query<{ attributes: Record<string, unknown>; lon: number }>(
+        'SELECT attributes, ST_X(point) AS lon FROM events WHERE vehicle_id = $1 AND retracted_at IS NULL',
+        [v],
+      )
+    ).rows[0];
+    // Reported at the first fix 30 s into the episode (70 s does not exist: 80 s).
+    expect(event.attributes['reportedAt']).toBe(new Date(base + 80_000).toISOString());
+    expect(event.lon).toBeCloseTo(-3.008, 9);
+  });
+
   it('forgets a geofence deleted while the vehicle was inside it, without an exit event or a failed write', async () => {
     const v = await vehicle('deleted-fence');
     const temp = (
@@ -164,7 +266,7 @@ describe('event detection in the worker', () => {
 
   it('reports overspeed once per episode, only after the minimum duration, across requests', async () => {
     const v = await vehicle('fast', 50);
-    const base = Date.now() - 500_000;
+    const base = Date.now() - 150_000;
     for (const batch of [
       [at(v, base, 0, 41, -3, 40), at(v, base, 10, 41, -3.001, 80), at(v, base, 25, 41, -3.002, 90)],
       [at(v, base, 45, 41, -3.003, 85), at(v, base, 60, 41, -3.004, 95)],
@@ -248,18 +350,30 @@ describe('event detection in the worker', () => {
     }
   });
 
-  it('keeps the hot cache at each vehicle’s newest fix, also when an older fix arrives later', async () => {
+  it('keeps the hot cache and the live map at each vehicle’s newest fix, also when an older fix arrives later', async () => {
     const v = await vehicle('cache');
     const base = Date.now() - 100_000;
-    await send([at(v, base, 50, 43, -3)]);
-    await waitFor(async () => (await stored(v)) === 1, { timeoutMs: 10_000, what: 'stored' });
-    await send([at(v, base, 10, 43.5, -3)]);
-    await waitFor(async () => (await stored(v)) === 2, { timeoutMs: 10_000, what: 'late fix stored' });
+    const live = await liveEvents(org);
+    const first = await send([at(v, base, 50, 43, -3)]);
+    await waitFor(async () => processed([first.id]), { timeoutMs: 10_000, what: 'stored' });
+    const late = await send([at(v, base, 10, 43.5, -3)]);
+    await waitFor(async () => processed([late.id]), { timeoutMs: 10_000, what: 'late fix stored' });
+    expect(await stored(v)).toBe(2);
+    // A marker for ordering: everything published before it was heard once it is.
+    const marker = await send([at(v, base, 60, 43.25, -3)]);
+    await waitFor(async () => processed([marker.id]), { timeoutMs: 10_000, what: 'newer fix stored' });
+    await waitFor(async () => live.heard.some((m) => m.type === 'position' && m.data.lat === 43.25), {
+      timeoutMs: 5_000,
+      what: 'newer fix pushed',
+    });
+    live.close();
+    const map = live.heard.flatMap((m) => (m.type === 'position' && m.data.vehicleId === v ? [m.data.lat] : []));
+    expect(map).toEqual([43, 43.25]);
     // The cache is only a partial (not warm) hash here: read the raw field.
     const raw = await redis.hget(`latest:${org}`, v);
-    expect(raw).toContain('"lat":43,');
+    expect(raw).toContain('"lat":43.25,');
     expect(await readLatest(redis, org)).toBeNull();
-    // The late fix was stored, not evaluated — and counted, so operators see how often it happens.
+    // The late fix was counted (it re-evaluated the vehicle), so operators see how often it happens.
     const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
     expect(Number(/^events_late_fixes_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });

@@ -1,8 +1,8 @@
-import type { LiveMessage, LivePosition, TrackingEvent } from '@fleet/contracts';
-import { publishLive, updateLatest } from '@fleet/live';
+import type { LiveMessage, LivePosition, RetractedEvent as RetractedLiveEvent, TrackingEvent } from '@fleet/contracts';
+import { publishUpdate } from '@fleet/live';
 import type { InsertedPosition } from '@fleet/queue-replay';
 import type { Redis } from '@fleet/runtime';
-import type { DetectedEvent } from './detector';
+import type { DetectedEvent, RetractedEvent } from './detector';
 
 export function toLivePosition(p: InsertedPosition): LivePosition {
   return {
@@ -32,15 +32,22 @@ export function toTrackingEvent(e: DetectedEvent): TrackingEvent {
   };
 }
 
+export function toRetractedEvent(e: RetractedEvent): RetractedLiveEvent {
+  return { ...toTrackingEvent(e), retractedAt: new Date(e.retractedAt).toISOString() };
+}
+
 /**
  * Step (4) of the ingestion contract, after the commit: the hot cache moves forward and every API
- * replica hears the new positions and events (one script call per organization). Redis being away
- * loses only the live push — PostgreSQL has everything, and the hot cache is rebuilt from it.
+ * replica hears the new positions, events and retractions (one script call per organization). A fix
+ * older than the vehicle's cached one is neither cached nor pushed (publishUpdate), so a late fix never
+ * moves a vehicle back on the map. Redis being away loses only the live push — PostgreSQL has
+ * everything, and the hot cache is rebuilt from it.
  */
 export async function publishCommitted(
   redis: Redis,
   positions: InsertedPosition[],
   events: DetectedEvent[],
+  retracted: RetractedEvent[] = [],
 ): Promise<void> {
   const byOrg = new Map<string, { messages: LiveMessage[]; latest: Map<string, LivePosition> }>();
   const of = (org: string) => {
@@ -56,14 +63,11 @@ export async function publishCommitted(
     const cur = entry.latest.get(p.vehicleId);
     if (!cur || Date.parse(cur.ts) < p.ts) entry.latest.set(p.vehicleId, toLivePosition(p));
   }
-  for (const entry of byOrg.values())
-    for (const live of entry.latest.values()) entry.messages.push({ type: 'position', data: live });
+  for (const e of retracted) of(e.organizationId).messages.push({ type: 'event_retracted', data: toRetractedEvent(e) });
   for (const e of events) of(e.organizationId).messages.push({ type: 'event', data: toTrackingEvent(e) });
   await Promise.all(
-    // Both at once: the push is what live latency waits for, the cache write need not go first.
-    [...byOrg].flatMap(([org, { messages, latest }]) => [
-      publishLive(redis, org, messages),
-      updateLatest(redis, org, [...latest.values()]),
-    ]),
+    [...byOrg].map(([org, { messages, latest }]) =>
+      publishUpdate(redis, org, { positions: [...latest.values()], messages }),
+    ),
   );
 }
