@@ -66,7 +66,7 @@ export async function detectPeriod(
     for (const x of [...result.trips, ...result.stops]) ends.add(x.startTime.getTime()).add(x.endTime.getTime());
     const times = [...ends];
     const found = await attributesAt(client, vehicleId, times);
-    times.forEach((ms, i) => attributes.set(ms, found[i]!));
+    times.forEach((ms, i) => attributes.set(ms, found[i] ?? {}));
     await client.query('COMMIT');
   } catch (err) {
     failed = true;
