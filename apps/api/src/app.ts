@@ -28,6 +28,7 @@ import { Users } from './users/users';
 import { docsRoutes } from './openapi/docs-routes';
 import { Vehicles } from './vehicles/vehicles';
 import type { LoginLimiter } from './auth/rate-limit';
+import type { SessionVersions } from './auth/revocation';
 import type { Sessions } from './auth/sessions';
 import type { TokenService } from '@fleet/auth';
 
@@ -44,6 +45,8 @@ export interface AppDeps {
   tokens: TokenService;
   sessions: Sessions;
   limiter: LoginLimiter;
+  /** Users' session versions: immediate revocation of their access tokens and live streams. */
+  versions: SessionVersions;
   /** Live streams of this process (one Redis subscriber connection; closed on drain). */
   liveHub: LiveHub;
 }
@@ -86,7 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
       refreshTtlDays: config.jwt.refreshTtlDays,
     }),
   );
-  v1.use(userRoutes({ users: new Users(deps.pool), tokens: deps.tokens }));
+  v1.use(userRoutes({ users: new Users(deps.pool, deps.versions), tokens: deps.tokens }));
   v1.use(
     vehicleRoutes({
       vehicles: new Vehicles(

@@ -1,4 +1,5 @@
-import { TokenService } from '@fleet/auth';
+import { keyId, TokenService } from '@fleet/auth';
+import { SignJWT } from 'jose';
 import { ErrorBody, Me, TokenResponse } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { hashPassword } from '@fleet/auth';
@@ -122,15 +123,24 @@ describe('sign-in and sessions', () => {
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...payload, org: 'someone-else', role: 'admin' })).toString('base64url')}.${s}`;
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p}.`;
     const expired = await new TokenService({ secret: SECRET_A }).sign(
-      { sub: users.a, org: payload.org, role: 'admin' },
+      { sub: users.a, org: payload.org, role: 'admin', sv: 0 },
       { ttlSeconds: 60, now: Date.now() - 3_600_000 },
     );
     const foreign = await new TokenService({ secret: 'some-other-secret-0123456789-abcdefghijk' }).sign({
       sub: users.a,
       org: payload.org,
       role: 'admin',
+      sv: 0,
     });
-    for (const token of [tampered, none, expired, foreign, 'garbage']) {
+    // Well signed with the real secret, but without `exp`: it would never expire.
+    const forever = await new SignJWT({ org: payload.org, role: 'admin', sv: 0 })
+      .setProtectedHeader({ alg: 'HS256', kid: keyId(SECRET_A) })
+      .setSubject(users.a)
+      .setIssuer('fleet')
+      .setAudience('fleet-api')
+      .setIssuedAt()
+      .sign(new TextEncoder().encode(SECRET_A));
+    for (const token of [tampered, none, expired, foreign, forever, 'garbage']) {
       const res = await me(t, token);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -138,18 +148,27 @@ describe('sign-in and sessions', () => {
     expect(ErrorBody.parse(await (await me(t, expired)).json()).error.message).toMatch(/expired/);
   });
 
-  it('changes the password and signs the user out of other sessions', async () => {
+  it('changes the password: every session ends at once (access tokens too), the caller gets a fresh one', async () => {
     const other = await login(t, 'ops@beta.example');
+    const elsewhere = await login(t, 'ops@beta.example');
     const res = await post(
       t,
       '/auth/password',
-      { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' },
+      { currentPassword: PASSWORD, newPassword: 'a brand new passphrase', client: 'mobile' },
       { authorization: `Bearer ${other.body.accessToken}` },
     );
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
+    const fresh = TokenResponse.parse(await res.json());
     expect((await post(t, '/auth/refresh', { refreshToken: other.body.refreshToken, client: 'mobile' })).status).toBe(
       401,
     );
+    for (const old of [other.body.accessToken, elsewhere.body.accessToken]) {
+      const refused = await me(t, old);
+      expect(refused.status).toBe(401);
+      expect(ErrorBody.parse(await refused.json()).error.message).toMatch(/revoked/);
+    }
+    expect((await me(t, fresh.accessToken)).status).toBe(200);
+    expect((await post(t, '/auth/refresh', { refreshToken: fresh.refreshToken, client: 'mobile' })).status).toBe(200);
     expect(
       (await post(t, '/auth/login', { email: 'ops@beta.example', password: 'a brand new passphrase' })).status,
     ).toBe(200);
@@ -157,7 +176,7 @@ describe('sign-in and sessions', () => {
       t,
       '/auth/password',
       { currentPassword: 'a brand new passphrase', newPassword: 'short' },
-      { authorization: `Bearer ${other.body.accessToken}` },
+      { authorization: `Bearer ${fresh.accessToken}` },
     );
     expect(ErrorBody.parse(await weak.json()).error.details?.[0]?.path).toBe('newPassword');
   });
@@ -183,6 +202,87 @@ describe('brute force', () => {
       );
     } finally {
       for (const r of replicas) await r.api.stop();
+    }
+  });
+
+  it('checks at most 5 passwords for 200 parallel sign-ins to one account from rotating addresses, then refuses the right password', async () => {
+    const keyPrefix = prefix();
+    const env = { LOGIN_MAX_FAILURES_PER_ACCOUNT: '5', LOGIN_MAX_ATTEMPTS_PER_IP: '1000' };
+    const replicas = [await start(env, keyPrefix), await start(env, keyPrefix)];
+    const checks = async () => {
+      let total = 0;
+      for (const r of replicas) {
+        const text = await (await fetch(`${r.base}/metrics`)).text();
+        total += Number(/^auth_password_checks_total(?:\{[^}]*\})? (\d+)$/m.exec(text)?.[1] ?? 'NaN');
+      }
+      return total;
+    };
+    try {
+      const before = await checks();
+      // The attacker's guesses, spread over both replicas and over 200 claimed client addresses.
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          post(
+            replicas[i % 2],
+            '/auth/login',
+            { email: 'ops@alpha.example', password: `guess-${i}` },
+            { 'x-forwarded-for': `203.0.113.${i % 250}` },
+          ),
+        ),
+      );
+      const statuses = responses.map((r) => r.status);
+      const checked = (await checks()) - before;
+      expect(checked).toBeLessThanOrEqual(5);
+      expect(statuses.filter((s) => s === 401).length).toBe(checked);
+      expect(statuses.filter((s) => s === 429).length).toBe(200 - checked);
+      for (const r of responses.filter((x) => x.status === 429))
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Locked: even the right password is refused, without being checked.
+      const right = await post(replicas[1], '/auth/login', { email: 'ops@alpha.example', password: PASSWORD });
+      expect(right.status).toBe(429);
+      expect(await checks()).toBe(before + checked);
+    } finally {
+      for (const r of replicas) await r.api.stop();
+    }
+  });
+
+  it('ignores a client’s X-Forwarded-For by default: rotating it does not reset the per-IP limit', async () => {
+    const t = await start({ LOGIN_MAX_ATTEMPTS_PER_IP: '3' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push(
+          (
+            await post(
+              t,
+              '/auth/login',
+              { email: `xff${i}@alpha.example`, password: 'x' },
+              { 'x-forwarded-for': `198.51.100.${i + 1}` },
+            )
+          ).status,
+        );
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    } finally {
+      await t.api.stop();
+    }
+    // Behind the gateway (TRUST_PROXY=1 in compose and Helm), its X-Forwarded-For names the client.
+    const behind = await start({ LOGIN_MAX_ATTEMPTS_PER_IP: '3', TRUST_PROXY: '1' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push(
+          (
+            await post(
+              behind,
+              '/auth/login',
+              { email: `gw${i}@alpha.example`, password: 'x' },
+              { 'x-forwarded-for': `198.51.100.${i + 1}` },
+            )
+          ).status,
+        );
+      expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    } finally {
+      await behind.api.stop();
     }
   });
 

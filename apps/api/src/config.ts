@@ -13,8 +13,18 @@ const apiEnvSchema = baseEnvSchema
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 2mb')
       .default('1mb'),
-    /** Express `trust proxy`: which hops may set X-Forwarded-For (the gateway). */
-    TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+    /**
+     * Express `trust proxy`: which hops may set X-Forwarded-For. Nobody by default (a client's own
+     * header would pick its rate-limit bucket); behind the gateway, `1` (one hop) or its addresses.
+     */
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .default('false')
+      .refine(
+        (v) => /^(true|false|\d{1,2}|[0-9A-Za-z:./,\s]+)$/.test(v),
+        'false, true, a hop count or addresses/subnets',
+      ),
     /** Traccar Client's OsmAnd listener (Traccar's own default port); `off` disables it. */
     OSMAND_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(5055),
     /** Fixes stamped further than this in the future are refused (device clock errors). */
@@ -41,6 +51,11 @@ const apiEnvSchema = baseEnvSchema
     LIVE_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
     /** Live streams one process serves at most; beyond, 503 (another replica takes the client). */
     LIVE_MAX_CLIENTS: z.coerce.number().int().min(1).default(5_000),
+    /** Signed-in live streams one user, and one organization, may hold open per process; beyond, 429. */
+    LIVE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).default(10),
+    LIVE_MAX_STREAMS_PER_ORG: z.coerce.number().int().min(1).default(200),
+    /** How often open live streams re-check their user's session (revocations missed on the channel). */
+    LIVE_SESSION_CHECK_SECONDS: z.coerce.number().min(0.05).max(3_600).default(30),
     /** How often an open shared stream checks that its link is neither revoked nor expired. */
     SHARE_LINK_CHECK_SECONDS: z.coerce.number().min(0.05).max(3_600).default(30),
     /** Public share-link requests per client IP and minute, and open shared streams per IP (per replica). */
@@ -59,9 +74,17 @@ const apiEnvSchema = baseEnvSchema
         path: ['JWT_SECRET'],
         message: `must be set to a random value of at least 32 characters in ${env.APP_ENV} (not the development default)`,
       });
+    } else if (strict && env.JWT_SECRET !== undefined && secretBits(env.JWT_SECRET) < MIN_SECRET_BITS) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: guessable(env.JWT_SECRET) });
     }
     if (strict && env.JWT_SECRET_PREVIOUS !== undefined && isWeakSecret(env.JWT_SECRET_PREVIOUS)) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET_PREVIOUS'], message: 'is too short or a placeholder' });
+    } else if (
+      strict &&
+      env.JWT_SECRET_PREVIOUS !== undefined &&
+      secretBits(env.JWT_SECRET_PREVIOUS) < MIN_SECRET_BITS
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET_PREVIOUS'], message: guessable(env.JWT_SECRET_PREVIOUS) });
     }
     const platformToken = env.PLATFORM_ADMIN_TOKEN;
     if (strict && platformToken !== undefined && isWeakSecret(platformToken)) {
@@ -70,12 +93,95 @@ const apiEnvSchema = baseEnvSchema
         path: ['PLATFORM_ADMIN_TOKEN'],
         message: 'must be a random value of at least 32 characters (openssl rand -base64 32), or unset',
       });
+    } else if (strict && platformToken !== undefined && secretBits(platformToken) < MIN_SECRET_BITS) {
+      ctx.addIssue({ code: 'custom', path: ['PLATFORM_ADMIN_TOKEN'], message: guessable(platformToken) });
     }
   });
 
+/**
+ * Secrets signing every access token must be unguessable, not merely long: `openssl rand -base64 32`
+ * gives ~190 bits by this estimate, a random 32-character hex string ~115.
+ */
+const MIN_SECRET_BITS = 80;
+const guessable = (secret: string) =>
+  `is guessable (about ${Math.round(secretBits(secret))} bits of entropy, at least ${MIN_SECRET_BITS} needed: repeated ` +
+  `patterns, sequences or common words); generate one with \`openssl rand -base64 32\``;
+
+// Words that make up guessable secrets; each counts as one symbol, whatever its length.
+const COMMON_WORDS = [
+  'password',
+  'passwd',
+  'secret',
+  'changeme',
+  'change',
+  'admin',
+  'qwerty',
+  'azerty',
+  'letmein',
+  'welcome',
+  'default',
+  'example',
+  'fleet',
+  'token',
+  'jwt',
+  'key',
+  'test',
+  'production',
+  'staging',
+  'prod',
+  'dev',
+  'master',
+  'root',
+  'login',
+  'access',
+  'private',
+  'super',
+  'trustno1',
+  'dragon',
+  'monkey',
+  'iloveyou',
+];
+
+/**
+ * A conservative estimate of a secret's entropy in bits: common words and runs of consecutive
+ * characters (abcd, 4321) count as one symbol, a value that repeats a shorter unit counts as the
+ * unit, then each remaining symbol counts for the empirical Shannon entropy of the whole.
+ */
+export function secretBits(secret: string): number {
+  let text = secret.toLowerCase();
+  // passwordpassword… → password: a repetition adds (almost) nothing.
+  for (let unit = 1; unit <= text.length / 2; unit++) {
+    if (text.length % unit === 0 && text.slice(0, unit).repeat(text.length / unit) === text) {
+      text = text.slice(0, unit);
+      break;
+    }
+  }
+  for (const word of COMMON_WORDS) text = text.split(word).join('\u0001');
+  const symbols: string[] = [];
+  for (let i = 0; i < text.length; i++) {
+    // From the third character of a run such as abcd or 4321 on, nothing new.
+    const step = text.charCodeAt(i) - text.charCodeAt(i - 1);
+    if (i >= 2 && Math.abs(step) === 1 && step === text.charCodeAt(i - 1) - text.charCodeAt(i - 2)) continue;
+    symbols.push(text[i]);
+  }
+  const counts = new Map<string, number>();
+  for (const c of symbols) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let perSymbol = 0;
+  for (const n of counts.values()) perSymbol -= (n / symbols.length) * Math.log2(n / symbols.length);
+  return perSymbol * symbols.length;
+}
+
+/** Express's `trust proxy` value: false, true, a hop count, or a list of addresses/subnets/names. */
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
 export interface ApiConfig {
   env: BaseEnv['APP_ENV'];
-  http: { port: number; host: string; bodyLimit: string; corsOrigins: string[]; trustProxy: string };
+  http: { port: number; host: string; bodyLimit: string; corsOrigins: string[]; trustProxy: boolean | number | string };
   ingest: { osmandPort: number | undefined; maxFutureSkewMs: number; streamMaxLen: number; gpxMaxBytes: number };
   db: { url: string; poolMax: number; statementTimeoutMs: number };
   redis: { url: string; keyPrefix?: string };
@@ -85,6 +191,9 @@ export interface ApiConfig {
     heartbeatMs: number;
     retryMs: number;
     maxClients: number;
+    maxPerUser: number;
+    maxPerOrg: number;
+    sessionCheckMs: number;
     shareCheckMs: number;
     sharedRequestsPerMinute: number;
     sharedStreamsPerIp: number;
@@ -108,7 +217,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       corsOrigins: e.CORS_ORIGINS.split(',')
         .map((o) => o.trim())
         .filter(Boolean),
-      trustProxy: e.TRUST_PROXY,
+      trustProxy: trustProxy(e.TRUST_PROXY),
     },
     ingest: {
       osmandPort: e.OSMAND_PORT === 'off' ? undefined : e.OSMAND_PORT,
@@ -133,6 +242,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       heartbeatMs: Math.round(e.LIVE_HEARTBEAT_SECONDS * 1000),
       retryMs: e.LIVE_RETRY_MS,
       maxClients: e.LIVE_MAX_CLIENTS,
+      maxPerUser: e.LIVE_MAX_STREAMS_PER_USER,
+      maxPerOrg: e.LIVE_MAX_STREAMS_PER_ORG,
+      sessionCheckMs: Math.round(e.LIVE_SESSION_CHECK_SECONDS * 1000),
       shareCheckMs: Math.round(e.SHARE_LINK_CHECK_SECONDS * 1000),
       sharedRequestsPerMinute: e.SHARED_REQUESTS_PER_MINUTE,
       sharedStreamsPerIp: e.SHARED_STREAMS_PER_IP,

@@ -283,7 +283,10 @@ describe('GET /api/v1/live', () => {
     expect(basic.status).toBe(401);
     const signer = new TokenService({ secret: t.config.jwt.secret });
     const [user] = (await db.query('SELECT id FROM users WHERE email = $1', ['viewer@a.example'])).rows;
-    const stale = await signer.sign({ sub: user.id, org: orgA, role: 'viewer' }, { now: Date.now() - 3_600_000 });
+    const stale = await signer.sign(
+      { sub: user.id, org: orgA, role: 'viewer', sv: 0 },
+      { now: Date.now() - 3_600_000 },
+    );
     const expired = await live(`?access_token=${stale}`);
     expect(expired.status).toBe(401);
     await expired.ended;
@@ -292,6 +295,7 @@ describe('GET /api/v1/live', () => {
       sub: user.id,
       org: orgA,
       role: 'viewer',
+      sv: 0,
     });
     expect((await live('', { authorization: `Bearer ${foreign}` })).status).toBe(401);
 
@@ -337,13 +341,46 @@ describe('GET /api/v1/live', () => {
   it('ends the stream when the access token that opened it expires', async () => {
     const signer = new TokenService({ secret: t.config.jwt.secret });
     const [user] = (await db.query('SELECT id FROM users WHERE email = $1', ['viewer@a.example'])).rows;
-    const short = await signer.sign({ sub: user.id, org: orgA, role: 'viewer' }, { ttlSeconds: 2 });
+    const short = await signer.sign({ sub: user.id, org: orgA, role: 'viewer', sv: 0 }, { ttlSeconds: 2 });
     const c = await live('', { authorization: `Bearer ${short}` });
     expect(c.status).toBe(200);
     const started = Date.now();
     await c.ended;
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(c.events.at(-1)?.event).toBe('expired');
+  });
+
+  it('limits open streams per user and per organization (429 with Retry-After): one user cannot take every slot, another organization still connects', async () => {
+    const limited = await startTestApi(
+      env(testDb.url, { LIVE_MAX_STREAMS_PER_USER: '2', LIVE_MAX_STREAMS_PER_ORG: '3', LIVE_MAX_CLIENTS: '5' }),
+      { keyPrefix: prefix },
+    );
+    try {
+      const mine = [await live('', bearer('viewer@a'), limited.base), await live('', bearer('viewer@a'), limited.base)];
+      expect(mine.map((c) => c.status)).toEqual([200, 200]);
+      const third = await live('', bearer('viewer@a'), limited.base);
+      expect(third.status).toBe(429);
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+      await third.ended;
+      expect(ErrorBody.parse(JSON.parse(third.body())).error.message).toMatch(/user/);
+      // A colleague takes the organization's last slot; then the organization is full.
+      expect((await live('', bearer('operator@a'), limited.base)).status).toBe(200);
+      const full = await live('', bearer('admin@a'), limited.base);
+      expect(full.status).toBe(429);
+      expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
+      // Another organization is not affected.
+      const other = await live('', bearer('viewer@b'), limited.base);
+      expect(other.status).toBe(200);
+      await ready(other);
+      // A closed stream gives its slot back.
+      mine[0].close();
+      await waitFor(async () => (await live('', bearer('viewer@a'), limited.base)).status === 200, {
+        timeoutMs: 5_000,
+        what: 'the freed slot',
+      });
+    } finally {
+      await limited.api.stop();
+    }
   });
 
   it('delivers through every API replica sharing Redis, and counts its streams in /metrics', async () => {

@@ -7,6 +7,7 @@ import { createApp, type AppDeps } from './app';
 import { osmandListener } from './ingest/osmand-listener';
 import { TokenService } from '@fleet/auth';
 import { LoginLimiter } from './auth/rate-limit';
+import { SessionVersions } from './auth/revocation';
 import { Sessions } from './auth/sessions';
 import { DeviceDirectory } from './ingest/devices';
 import { IngestPipeline } from './ingest/pipeline';
@@ -52,10 +53,12 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
   });
   let draining = false;
   const metrics = createMetrics({ service: 'api' });
+  const versions = new SessionVersions({ pool, redis, logger });
   const tokens = new TokenService({
     secret: config.jwt.secret,
     previousSecret: config.jwt.previousSecret,
     accessTtlSeconds: config.jwt.accessTtlSeconds,
+    isCurrent: (claims) => versions.isCurrent(claims.sub, claims.sv),
   });
   const liveHub = new LiveHub({
     redis,
@@ -63,7 +66,15 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     logger,
     maxClients: config.live.maxClients,
     sharedStreamsPerIp: config.live.sharedStreamsPerIp,
+    maxPerUser: config.live.maxPerUser,
+    maxPerOrg: config.live.maxPerOrg,
+    isCurrent: (user, sv) => versions.isCurrent(user, sv),
+    sessionCheckMs: config.live.sessionCheckMs,
   });
+  // Revocations announced by any API process end that user's live streams here.
+  versions
+    .listen((user) => void liveHub.recheck(user))
+    .catch((err: unknown) => logger.warn('session versions: cannot listen for revocations', { err }));
   const deps: AppDeps = {
     config,
     logger,
@@ -74,7 +85,12 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     version: VERSION,
     devices: new DeviceDirectory(pool, { redis }),
     tokens,
-    sessions: new Sessions(pool, tokens, { refreshTtlDays: config.jwt.refreshTtlDays }),
+    versions,
+    sessions: new Sessions(pool, tokens, {
+      refreshTtlDays: config.jwt.refreshTtlDays,
+      versions,
+      registry: metrics.registry,
+    }),
     limiter: new LoginLimiter(redis, config.login),
     liveHub,
     pipeline: new IngestPipeline({
@@ -109,6 +125,7 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
       ]);
       if (timedOut) logger.warn('grace period over: cut the requests still in flight');
       await liveHub.close();
+      versions.close();
       await Promise.allSettled([pool.end(), redis.quit()]);
       redis.disconnect();
       logger.info('api stopped');

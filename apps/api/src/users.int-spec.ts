@@ -1,8 +1,12 @@
 import { hashPassword } from '@fleet/auth';
 import { ErrorBody, Invitation, TokenResponse, User, UserList } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { spawnSource, startOwnRedis } from '@fleet/runtime/testing';
+import IORedis from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startTestApi, type StartedApi } from './testing/harness';
+import { openSse } from './testing/sse';
 
 const PASSWORD = 'users-test-password';
 let testDb: TestDatabase;
@@ -135,5 +139,161 @@ describe('users and invitations', () => {
     // Another organization's email is invited like a fresh one (identifiers.int-spec.ts): no existence answer.
     const dup = await call('admin@a', 'POST', '/users/invitations', { email: 'VIEWER@ua.example', role: 'viewer' });
     expect(dup.status).toBe(409);
+  });
+});
+
+describe('immediate revocation', () => {
+  jest.setTimeout(60_000);
+  const keyPrefix = `test:users:${process.pid}:`;
+  let db: pg.Pool;
+  let redis: IORedis;
+  let orgA: string;
+
+  beforeAll(async () => {
+    db = new pg.Pool({ connectionString: testDb.url, max: 2 });
+    redis = new IORedis(t.config.redis.url, { keyPrefix });
+    orgA = (await db.query<{ id: string }>("SELECT id FROM organizations WHERE name = 'users-a'")).rows[0].id;
+  });
+  afterAll(async () => {
+    await db?.end();
+    redis?.disconnect();
+  });
+
+  /** A new user of organization a, signed in: its id and access token. */
+  async function signedIn(role: 'admin' | 'operator' | 'viewer', base = t.base) {
+    const email = `${role}-${randomUUID().slice(0, 8)}@ua.example`;
+    const { rows } = await db.query<{ id: string }>(
+      'INSERT INTO users (organization_id, email, role, password_hash) VALUES ($1, $2, $3, $4) RETURNING id',
+      [orgA, email, role, await hashPassword(PASSWORD)],
+    );
+    const res = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD, client: 'mobile' }),
+    });
+    expect(res.status).toBe(200);
+    return { id: rows[0].id, email, ...TokenResponse.parse(await res.json()) };
+  }
+  const meOf = (token: string, base = t.base) =>
+    fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+  const expectRevoked = async (res: Response) => {
+    expect(res.status).toBe(401);
+    expect(ErrorBody.parse(await res.json()).error.message).toMatch(/revoked/);
+  };
+
+  it('disables a signed-in user: their next request is 401 on every replica, and their live stream (on another replica) closes within 1 s', async () => {
+    const other = await startTestApi({ DATABASE_URL: testDb.url }, { keyPrefix });
+    try {
+      const user = await signedIn('operator');
+      expect((await meOf(user.accessToken, other.base)).status).toBe(200);
+      const stream = await openSse(`${other.base}/api/v1/live`, { authorization: `Bearer ${user.accessToken}` });
+      expect(stream.status).toBe(200);
+      await stream.waitFor(() => stream.retry !== undefined, 'the stream to open');
+      let endedAt = 0;
+      void stream.ended.then(() => (endedAt = Date.now()));
+
+      const res = await call('admin@a', 'PATCH', `/users/${user.id}`, { disabled: true });
+      const answeredAt = Date.now();
+      expect(res.status).toBe(200);
+      await Promise.race([stream.ended, new Promise((r) => setTimeout(r, 1_000))]);
+      expect(endedAt).toBeGreaterThan(0);
+      expect(endedAt - answeredAt).toBeLessThan(1_000);
+      expect(stream.events.at(-1)?.event).toBe('revoked');
+      await expectRevoked(await meOf(user.accessToken));
+      await expectRevoked(await meOf(user.accessToken, other.base));
+      expect(
+        (await call(undefined, 'POST', '/auth/refresh', { refreshToken: user.refreshToken, client: 'mobile' })).status,
+      ).toBe(401);
+      const reopen = await openSse(`${other.base}/api/v1/live`, { authorization: `Bearer ${user.accessToken}` });
+      expect(reopen.status).toBe(401);
+      reopen.close();
+    } finally {
+      await other.api.stop();
+    }
+  });
+
+  it('demotes an operator: their next request is 401 and a new sign-in carries the new role', async () => {
+    const user = await signedIn('operator');
+    const created = await fetch(`${t.base}/api/v1/vehicles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Demoted van' }),
+    });
+    expect(created.status).toBe(201);
+    expect((await call('admin@a', 'PATCH', `/users/${user.id}`, { role: 'viewer' })).status).toBe(200);
+    await expectRevoked(
+      await fetch(`${t.base}/api/v1/vehicles`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Another van' }),
+      }),
+    );
+    const again = await fetch(`${t.base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: PASSWORD }),
+    });
+    expect(TokenResponse.parse(await again.json()).user.role).toBe('viewer');
+    // A change that takes nothing away (a new name) leaves sessions alone.
+    const kept = await signedIn('viewer');
+    expect((await call('admin@a', 'PATCH', `/users/${kept.id}`, { name: 'Renamed', role: 'viewer' })).status).toBe(200);
+    expect((await meOf(kept.accessToken)).status).toBe(200);
+  });
+
+  it('deletes a user (admin): 204, their token refused at once; not yourself, not another organization’s, not as a viewer', async () => {
+    const user = await signedIn('viewer');
+    expect((await call('viewer@b', 'DELETE', `/users/${user.id}`)).status).toBe(403);
+    expect((await call('admin@b', 'DELETE', `/users/${user.id}`)).status).toBe(404);
+    expect((await call('admin@a', 'DELETE', `/users/${ids['admin@a']}`)).status).toBe(409);
+    expect((await call('admin@a', 'DELETE', '/users/not-a-uuid')).status).toBe(404);
+    expect((await meOf(user.accessToken)).status).toBe(200);
+    expect((await call('admin@a', 'DELETE', `/users/${user.id}`)).status).toBe(204);
+    await expectRevoked(await meOf(user.accessToken));
+    expect((await call('admin@a', 'DELETE', `/users/${user.id}`)).status).toBe(404);
+    const list = UserList.parse(await (await call('admin@a', 'GET', '/users?limit=500')).json());
+    expect(list.items.map((u) => u.id)).not.toContain(user.id);
+  });
+
+  it('deletes a user from the command line (nx run api:delete-user), never the last admin', async () => {
+    const user = await signedIn('operator');
+    const env = { DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: keyPrefix };
+    const run = (args: string[]) => {
+      const child = spawnSource('apps/api/src/cli/delete-user.ts', env, args);
+      return child.exited.then((code) => ({ code, output: child.output() }));
+    };
+    const deleted = await run([`--email=${user.email.toUpperCase()}`]);
+    expect(deleted.output).toContain(user.id);
+    expect(deleted.code).toBe(0);
+    await expectRevoked(await meOf(user.accessToken));
+    const last = await run(['--email=admin@ub.example']);
+    expect(last.code).toBe(1);
+    expect(last.output).toMatch(/last admin/);
+    expect((await call('admin@b', 'GET', '/users')).status).toBe(200);
+    expect((await run(['--email=nobody@ua.example'])).code).toBe(1);
+  });
+
+  it('falls back to PostgreSQL when Redis lacks the session version', async () => {
+    const user = await signedIn('viewer');
+    expect((await meOf(user.accessToken)).status).toBe(200);
+    // Raised behind the API's back, cache dropped: PostgreSQL decides.
+    await db.query('UPDATE users SET session_version = session_version + 1 WHERE id = $1', [user.id]);
+    await redis.del(`auth:sv:${user.id}`);
+    await expectRevoked(await meOf(user.accessToken));
+  });
+
+  it('checks sessions against PostgreSQL while Redis is down: revoked tokens stay refused, current ones work', async () => {
+    const own = await startOwnRedis();
+    const api = await startTestApi({ DATABASE_URL: testDb.url, REDIS_URL: own.url }, { keyPrefix: 'revocation-down:' });
+    try {
+      const kept = await signedIn('viewer', api.base);
+      const gone = await signedIn('viewer', api.base);
+      await own.stop();
+      await db.query('UPDATE users SET session_version = session_version + 1 WHERE id = $1', [gone.id]);
+      expect((await meOf(kept.accessToken, api.base)).status).toBe(200);
+      await expectRevoked(await meOf(gone.accessToken, api.base));
+    } finally {
+      await api.api.stop();
+      await own.destroy();
+    }
   });
 });

@@ -160,6 +160,10 @@ export class FleetApi extends ApiClient {
   updateUser(userId: string, patch: UserUpdate) {
     return this.request(User, `${V1}/users/${id(userId)}`, { method: 'PATCH', body: patch });
   }
+  /** Deletes a user (admin; not yourself, not the last admin): their sessions end at once. */
+  deleteUser(userId: string) {
+    return this.requestVoid(`${V1}/users/${id(userId)}`, { method: 'DELETE' });
+  }
 
   // --- Webhooks ------------------------------------------------------------------------------------
   webhooks() {

@@ -42,6 +42,8 @@ export const PasswordChangeRequest = z
   .object({
     currentPassword: z.string().min(1).max(1024),
     newPassword: z.string().min(10, 'at least 10 characters').max(1024),
+    /** Who gets the fresh session that replaces every other (like LoginRequest's `client`). */
+    client: z.enum(['web', 'mobile']).default('web'),
   })
   .strict();
 export type PasswordChangeRequest = z.infer<typeof PasswordChangeRequest>;

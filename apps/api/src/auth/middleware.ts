@@ -19,18 +19,18 @@ export function authenticate(tokens: TokenService): RequestHandler {
       res.locals['auth'] = await tokens.verify(match[1]);
       next();
     } catch (err) {
-      const expired = err instanceof InvalidTokenError && err.reason === 'expired';
-      next(
-        new AppError(
-          401,
-          'unauthorized',
-          expired ? 'access token expired; refresh it' : 'access token invalid',
-          undefined,
-          challenge,
-        ),
-      );
+      // Anything but a refused token (the session check could not reach its stores) is not a 401.
+      if (!(err instanceof InvalidTokenError)) return next(err);
+      next(new AppError(401, 'unauthorized', tokenProblem(err), undefined, challenge));
     }
   };
+}
+
+/** What to tell the holder of a refused access token. */
+export function tokenProblem(err: InvalidTokenError): string {
+  if (err.reason === 'expired') return 'access token expired; refresh it';
+  if (err.reason === 'revoked') return 'access token revoked (account changed or signed out everywhere); sign in again';
+  return 'access token invalid';
 }
 
 export function requireRole(...roles: Role[]): RequestHandler {

@@ -10,8 +10,12 @@ const tooMany = (res: RateLimiterRes) => {
 };
 
 /**
- * Sign-in limits kept in Redis, so they hold across API replicas: attempts per client IP, and failed
- * attempts per account (a correct password clears the account's count).
+ * Sign-in limits kept in Redis, so they hold across API replicas: attempts per client IP, and
+ * password checks per account. Both are consumed *before* the password is checked (one atomic
+ * increment with its expiry in Redis), so parallel guesses cannot all slip in under a count read
+ * earlier: whatever the concurrency, at most `maxFailuresPerAccount` passwords are checked per
+ * account and window. A correct password clears the account's count; while it is over, even the
+ * right password is refused (429 with Retry-After).
  */
 export class LoginLimiter {
   private readonly perIp: RateLimiterRedis;
@@ -35,23 +39,26 @@ export class LoginLimiter {
     this.perAccount = limiter('rl:login-account', options.maxFailuresPerAccount);
   }
 
-  /** Counts an attempt from this IP; refuses when the IP or the account is over its limit. */
+  /**
+   * Takes one attempt from this IP and one password check from the account; refuses (429) when
+   * either is used up. Call before checking the password.
+   */
   async attempt(ip: string, account: string): Promise<void> {
-    try {
-      await this.perIp.consume(ip);
-    } catch (err) {
-      if (err instanceof RateLimiterRes) throw tooMany(err);
-      throw err;
-    }
-    const state = await this.perAccount.get(account.toLowerCase());
-    if (state && state.consumedPoints >= this.perAccount.points) throw tooMany(state);
+    await consume(this.perIp, ip);
+    await consume(this.perAccount, account.toLowerCase());
   }
 
-  async failed(account: string): Promise<void> {
-    await this.perAccount.penalty(account.toLowerCase(), 1);
-  }
-
+  /** A correct password: the account's checks start over. */
   async succeeded(account: string): Promise<void> {
     await this.perAccount.delete(account.toLowerCase());
+  }
+}
+
+async function consume(limiter: RateLimiterRedis, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw tooMany(err);
+    throw err;
   }
 }

@@ -2,7 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { dummyPasswordHash, hashPassword, verifyPassword, type Role, type TokenService } from '@fleet/auth';
 import type { Me } from '@fleet/contracts';
 import type { Pool, PoolClient } from 'pg';
+import client from 'prom-client';
 import { AppError } from '../errors';
+import type { SessionVersions } from './revocation';
 
 export interface IssuedSession {
   accessToken: string;
@@ -18,11 +20,13 @@ interface UserRow {
   role: Role;
   password_hash: string;
   disabled: boolean;
+  session_version: number;
   organization_id: string;
   organization_name: string;
 }
 
 const USER_SELECT = `SELECT u.id, u.email, u.name, u.role, u.password_hash, u.disabled_at IS NOT NULL AS disabled,
+       u.session_version,
        o.id AS organization_id, o.name AS organization_name
   FROM users u JOIN organizations o ON o.id = u.organization_id`;
 
@@ -41,16 +45,26 @@ const toMe = (u: UserRow): Me => ({
  * twice means it leaked, and its whole family (every token descended from that sign-in) is revoked.
  */
 export class Sessions {
+  private readonly passwordChecks?: client.Counter;
+
   constructor(
     private readonly pool: Pool,
     private readonly tokens: TokenService,
-    private readonly options: { refreshTtlDays: number },
-  ) {}
+    private readonly options: { refreshTtlDays: number; versions: SessionVersions; registry?: client.Registry },
+  ) {
+    if (options.registry)
+      this.passwordChecks = new client.Counter({
+        name: 'auth_password_checks_total',
+        help: 'Passwords checked at sign-in (each one a guess an attacker got to try); the login limit bounds it per account',
+        registers: [options.registry],
+      });
+  }
 
   async login(email: string, password: string): Promise<IssuedSession> {
     const res = await this.pool.query<UserRow>(`${USER_SELECT} WHERE lower(u.email) = lower($1)`, [email]);
     const user = res.rows[0];
     // Verify against something even for an unknown account: equal timing, no user enumeration.
+    this.passwordChecks?.inc();
     const ok = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), password);
     if (!user || !ok || user.disabled) throw invalidLogin();
     return this.issue(user, randomUUID());
@@ -115,21 +129,40 @@ export class Sessions {
     return toMe(res.rows[0]);
   }
 
-  /** Changes the password and signs the user out everywhere else (every refresh token revoked). */
-  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void> {
+  /**
+   * Changes the password and signs the user out everywhere (every refresh token revoked, every
+   * access token refused from the next request); the caller gets a fresh session in exchange.
+   */
+  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<IssuedSession> {
     const res = await this.pool.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
       userId,
     ]);
     if (!res.rows[0] || !(await verifyPassword(res.rows[0].password_hash, currentPassword))) {
       throw new AppError(403, 'forbidden', 'current password is wrong');
     }
-    await this.pool.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [
-      userId,
-      await hashPassword(newPassword),
-    ]);
-    await this.pool.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
-      userId,
-    ]);
+    const newHash = await hashPassword(newPassword);
+    const db = await this.pool.connect();
+    let session: IssuedSession;
+    let version: number | undefined;
+    try {
+      await db.query('BEGIN');
+      await db.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, newHash]);
+      await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
+        userId,
+      ]);
+      version = await this.options.versions.raise(db, userId);
+      const user = (await db.query<UserRow>(`${USER_SELECT} WHERE u.id = $1`, [userId])).rows[0];
+      if (!user || user.disabled) throw new AppError(401, 'unauthorized', 'account not found or disabled');
+      session = await this.issue(user, randomUUID(), db);
+      await db.query('COMMIT');
+    } catch (err) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      db.release();
+    }
+    if (version !== undefined) await this.options.versions.announce(userId, version);
+    return session;
   }
 
   private async issue(user: UserRow, familyId: string, client: Pool | PoolClient = this.pool): Promise<IssuedSession> {
@@ -139,7 +172,12 @@ export class Sessions {
        VALUES ($1, $2, $3, now() + make_interval(days => $4))`,
       [user.id, familyId, hashRefresh(refreshToken), this.options.refreshTtlDays],
     );
-    const accessToken = await this.tokens.sign({ sub: user.id, org: user.organization_id, role: user.role });
+    const accessToken = await this.tokens.sign({
+      sub: user.id,
+      org: user.organization_id,
+      role: user.role,
+      sv: user.session_version,
+    });
     return { accessToken, expiresIn: this.tokens.accessTtlSeconds, refreshToken, user: toMe(user) };
   }
 }

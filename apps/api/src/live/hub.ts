@@ -14,6 +14,20 @@ export interface LiveHubOptions {
   logger: Logger;
   maxClients: number;
   sharedStreamsPerIp: number;
+  /** Signed-in streams one user may hold open on this process, and one organization. */
+  maxPerUser: number;
+  maxPerOrg: number;
+  /** Whether a user's session version is still current (revocation); checked on announcements and every `sessionCheckMs`. */
+  isCurrent?: (userId: string, sessionVersion: number) => Promise<boolean>;
+  sessionCheckMs?: number;
+}
+
+/** Who opened a signed-in stream. */
+export interface StreamOwner {
+  user: string;
+  org: string;
+  /** The session version of the token that opened it. */
+  sv: number;
 }
 
 export interface FeedOptions {
@@ -39,7 +53,10 @@ export class LiveHub {
   readonly subscriber: LiveSubscriber;
   private readonly streams = new Set<SseStream>();
   private readonly sharedPerIp = new Map<string, number>();
+  private readonly byUser = new Map<string, Map<SseStream, number>>();
+  private readonly perOrg = new Map<string, number>();
   private readonly clients: client.Gauge<'kind'>;
+  private readonly sweep?: NodeJS.Timeout;
   private draining = false;
 
   constructor(private readonly options: LiveHubOptions) {
@@ -55,10 +72,24 @@ export class LiveHub {
     });
     this.clients.set({ kind: 'user' }, 0);
     this.clients.set({ kind: 'shared' }, 0);
+    // Announcements of revocations can be missed (subscriber reconnecting): a periodic check of every
+    // user with an open stream bounds how long a revoked session keeps streaming.
+    if (options.isCurrent && options.sessionCheckMs) {
+      this.sweep = setInterval(() => {
+        for (const user of this.byUser.keys()) void this.recheck(user);
+      }, options.sessionCheckMs);
+      this.sweep.unref();
+    }
   }
 
-  /** Admits a new stream or refuses it (503 when this process is full or draining, 429 per IP). */
-  admit(stream: SseStream, kind: StreamKind, ip: string): void {
+  /**
+   * Admits a new stream or refuses it: 503 when this process is full or draining; 429 per IP
+   * (shared streams), per user and per organization (signed-in streams), so one user cannot take
+   * every slot.
+   */
+  admit(stream: SseStream, kind: 'shared', ip: string): void;
+  admit(stream: SseStream, kind: 'user', ip: string, owner: StreamOwner): void;
+  admit(stream: SseStream, kind: StreamKind, ip: string, owner?: StreamOwner): void {
     if (this.draining) throw new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, retry(1));
     if (this.streams.size >= this.options.maxClients) {
       throw new AppError(503, 'unavailable', 'too many live streams on this server, retry', undefined, retry(5));
@@ -70,6 +101,30 @@ export class LiveHub {
       }
       this.sharedPerIp.set(ip, open + 1);
     }
+    if (owner) {
+      const mine = this.byUser.get(owner.user);
+      if ((mine?.size ?? 0) >= this.options.maxPerUser) {
+        throw new AppError(
+          429,
+          'rate_limited',
+          'too many open live streams for this user; close one',
+          undefined,
+          retry(30),
+        );
+      }
+      if ((this.perOrg.get(owner.org) ?? 0) >= this.options.maxPerOrg) {
+        throw new AppError(
+          429,
+          'rate_limited',
+          'too many open live streams for this organization',
+          undefined,
+          retry(30),
+        );
+      }
+      if (mine) mine.set(stream, owner.sv);
+      else this.byUser.set(owner.user, new Map([[stream, owner.sv]]));
+      this.perOrg.set(owner.org, (this.perOrg.get(owner.org) ?? 0) + 1);
+    }
     this.streams.add(stream);
     this.clients.inc({ kind });
     stream.onClose(() => {
@@ -80,7 +135,37 @@ export class LiveHub {
         if (left > 0) this.sharedPerIp.set(ip, left);
         else this.sharedPerIp.delete(ip);
       }
+      if (owner) {
+        const mine = this.byUser.get(owner.user);
+        mine?.delete(stream);
+        if (mine?.size === 0) this.byUser.delete(owner.user);
+        const left = (this.perOrg.get(owner.org) ?? 1) - 1;
+        if (left > 0) this.perOrg.set(owner.org, left);
+        else this.perOrg.delete(owner.org);
+      }
     });
+  }
+
+  /**
+   * A user's session may have been revoked (announced by any API process): their streams opened
+   * with a session version that is no longer current end now, with a `revoked` event.
+   */
+  async recheck(userId: string): Promise<void> {
+    const mine = this.byUser.get(userId);
+    if (!mine || !this.options.isCurrent) return;
+    const versions = new Set(mine.values());
+    for (const sv of versions) {
+      let current: boolean;
+      try {
+        current = await this.options.isCurrent(userId, sv);
+      } catch (err) {
+        this.options.logger.warn('live: session check failed', { err });
+        continue;
+      }
+      if (current) continue;
+      for (const [stream, streamSv] of [...mine])
+        if (streamSv === sv) stream.end({ event: 'revoked', data: { reason: 'access revoked; sign in again' } });
+    }
   }
 
   /**
@@ -166,6 +251,7 @@ export class LiveHub {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweep);
     this.closeAll();
     await this.subscriber.close();
   }

@@ -243,11 +243,18 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/auth/password',
-    summary: 'Change the password (signs out every other session)',
+    summary: 'Change the password: every session ends (access and refresh tokens); the caller gets a fresh one',
     tag: 'auth',
     security: 'user',
     body: PasswordChangeRequest,
-    responses: { 204: { description: 'changed' }, ...common, 403: error('current password is wrong') },
+    responses: {
+      200: {
+        description: 'changed; the new session (web: cookies, mobile: refresh token in the body)',
+        schema: TokenResponse,
+      },
+      ...common,
+      403: error('current password is wrong'),
+    },
   },
 
   {
@@ -301,6 +308,21 @@ export const ROUTES: RouteDoc[] = [
       403: error('needs admin'),
       404: error('no such user in this organization'),
       409: error('cannot demote or disable yourself'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/users/:id',
+    summary: 'Delete a user (admin; not yourself, not the last admin): their sessions and live streams end at once',
+    tag: 'users',
+    security: 'user',
+    params: idParams,
+    responses: {
+      204: { description: 'deleted' },
+      401: common[401],
+      403: error('needs admin'),
+      404: error('no such user in this organization'),
+      409: error('cannot delete yourself or the last admin'),
     },
   },
   {

@@ -69,14 +69,9 @@ export function authRoutes(deps: {
 
   router.post('/auth/login', async (req, res) => {
     const { email, password, client } = LoginRequest.parse(req.body);
+    // The attempt is counted before the password is checked (see LoginLimiter).
     await deps.limiter.attempt(req.ip ?? 'unknown', email);
-    let session: IssuedSession;
-    try {
-      session = await deps.sessions.login(email, password);
-    } catch (err) {
-      if (err instanceof AppError && err.status === 401) await deps.limiter.failed(email);
-      throw err;
-    }
+    const session = await deps.sessions.login(email, password);
     await deps.limiter.succeeded(email);
     reply(req, res, session, client);
   });
@@ -107,9 +102,9 @@ export function authRoutes(deps: {
   });
 
   router.post('/auth/password', authenticate(deps.tokens), async (req, res) => {
-    const { currentPassword, newPassword } = PasswordChangeRequest.parse(req.body);
-    await deps.sessions.changePassword(caller(res).sub, currentPassword, newPassword);
-    res.status(204).end();
+    const { currentPassword, newPassword, client } = PasswordChangeRequest.parse(req.body);
+    // Every session of the user ends, this one included: it continues with the fresh one answered.
+    reply(req, res, await deps.sessions.changePassword(caller(res).sub, currentPassword, newPassword), client);
   });
 
   return router;

@@ -1,4 +1,4 @@
-import { InvalidTokenError, type AccessClaims, type TokenService } from '@fleet/auth';
+import { InvalidTokenError, type TokenService, type VerifiedClaims } from '@fleet/auth';
 import { LiveStreamQuery, type LiveMessage } from '@fleet/contracts';
 import type { Pool } from '@fleet/db';
 import type { Redis } from '@fleet/runtime';
@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import { resumePoint, type LiveHub } from '../live/hub';
 import { ShareLinks } from '../live/share-links';
 import { SseStream } from '../live/sse';
+import { tokenProblem } from '../auth/middleware';
 import { ACCESS_COOKIE, cookieValue } from './auth';
 import { shareLinkRoutes, SharedLimiter } from './share-links';
 
@@ -31,21 +32,17 @@ export function liveRoutes(app: {
   router.get('/live', async (req, res) => {
     // Who first: an anonymous caller learns nothing, not even what is wrong with its query.
     const queryToken = req.query['access_token'];
-    const { claims, expiresAt } = await liveCaller(
-      req,
-      deps.tokens,
-      typeof queryToken === 'string' ? queryToken : undefined,
-    );
+    const claims = await liveCaller(req, deps.tokens, typeof queryToken === 'string' ? queryToken : undefined);
     const query = LiveStreamQuery.parse(req.query);
     const lastEventId = resumePoint(req.get('last-event-id'), query.lastEventId);
     const only = query.vehicleIds?.length ? new Set(query.vehicleIds) : undefined;
     const stream = new SseStream(req, res, { heartbeatMs: deps.live.heartbeatMs, retryMs: deps.live.retryMs });
-    deps.hub.admit(stream, 'user', req.ip ?? 'unknown');
+    deps.hub.admit(stream, 'user', req.ip ?? 'unknown', { user: claims.sub, org: claims.org, sv: claims.sv });
     // The stream lives no longer than the credential that opened it: the client reconnects with a
     // fresh token (and its Last-Event-ID, so nothing is lost).
     const expiry = setTimeout(
       () => stream.end({ event: 'expired', data: { reason: 'access token expired; reconnect with a fresh one' } }),
-      Math.max(0, Math.min(expiresAt - Date.now(), 2 ** 31 - 1)),
+      Math.max(0, Math.min(claims.exp * 1000 - Date.now(), 2 ** 31 - 1)),
     );
     stream.onClose(() => clearTimeout(expiry));
     await deps.hub.feed(stream, {
@@ -65,11 +62,7 @@ export function liveRoutes(app: {
  * the httpOnly access cookie set at sign-in. The cookie is accepted here only: this read-only GET is
  * harmless to forge (and SameSite=Strict), while every state-changing route still requires the header.
  */
-async function liveCaller(
-  req: Request,
-  tokens: TokenService,
-  queryToken: string | undefined,
-): Promise<{ claims: AccessClaims; expiresAt: number }> {
+async function liveCaller(req: Request, tokens: TokenService, queryToken: string | undefined): Promise<VerifiedClaims> {
   const challenge = { 'WWW-Authenticate': 'Bearer realm="fleet"' };
   const header = req.get('authorization');
   const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1];
@@ -79,17 +72,9 @@ async function liveCaller(
   const token = bearer ?? queryToken ?? cookieValue(req, ACCESS_COOKIE);
   if (!token) throw new AppError(401, 'unauthorized', 'an access token is required', undefined, challenge);
   try {
-    const claims = await tokens.verify(token);
-    return { claims, expiresAt: expiryOf(token) };
+    return await tokens.verify(token);
   } catch (err) {
     if (!(err instanceof InvalidTokenError)) throw err;
-    const message = err.reason === 'expired' ? 'access token expired; refresh it' : 'access token invalid';
-    throw new AppError(401, 'unauthorized', message, undefined, challenge);
+    throw new AppError(401, 'unauthorized', tokenProblem(err), undefined, challenge);
   }
-}
-
-/** `exp` of a token `verify` has just accepted (so its payload is well-formed and signed). */
-function expiryOf(token: string): number {
-  const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: number };
-  return typeof payload.exp === 'number' ? payload.exp * 1000 : Date.now() + 15 * 60_000;
 }

@@ -18,6 +18,11 @@ export function userRoutes(deps: { users: Users; tokens: TokenService }): Router
     const me = caller(res);
     res.json(await deps.users.update(me.org, me.sub, req.params['id'] as string, UserUpdate.parse(req.body)));
   });
+  router.delete('/users/:id', ...admin, async (req, res) => {
+    const me = caller(res);
+    await deps.users.remove(me.org, me.sub, req.params['id'] as string);
+    res.status(204).end();
+  });
   router.post('/auth/accept-invitation', async (req, res) => {
     res.status(201).json(await deps.users.accept(AcceptInvitationRequest.parse(req.body)));
   });

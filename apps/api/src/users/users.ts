@@ -10,6 +10,8 @@ import type {
   UserUpdate,
 } from '@fleet/contracts';
 import type { Pool } from 'pg';
+import type { SessionVersions } from '../auth/revocation';
+import { GONE } from '../auth/revocation';
 import { AppError, notFound } from '../errors';
 import { containsPattern, isUuid } from '../sql';
 
@@ -35,7 +37,10 @@ const INVITATION_DAYS = 7;
 
 /** The people of one organization, managed by its admins. */
 export class Users {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly versions: SessionVersions,
+  ) {}
 
   async list(org: string, q: UserListQuery): Promise<UserList> {
     const where = ['organization_id = $1'];
@@ -129,6 +134,10 @@ export class Users {
     }
   }
 
+  /**
+   * Disabling a user or changing their role ends their sessions on their next request: the session
+   * version rises (every access token refused, live streams closed) and refresh tokens are revoked.
+   */
   async update(org: string, actor: string, id: string, patch: UserUpdate): Promise<User> {
     if (!isUuid(id)) throw notFound('user');
     // An admin cannot lock themselves out (the last admin would leave the organization unmanaged).
@@ -136,22 +145,82 @@ export class Users {
       throw new AppError(409, 'conflict', 'you cannot demote or disable yourself; ask another admin');
     }
     const sets: string[] = [];
+    const changes: string[] = [];
     const params: unknown[] = [id, org];
-    if (patch.role) sets.push(`role = $${params.push(patch.role)}`);
+    if (patch.role) {
+      const role = `$${params.push(patch.role)}`;
+      sets.push(`role = ${role}`);
+      changes.push(`role IS DISTINCT FROM ${role}`);
+    }
     if (patch.name !== undefined) sets.push(`name = $${params.push(patch.name)}`);
     if (patch.disabled !== undefined)
       sets.push(`disabled_at = ${patch.disabled ? 'COALESCE(disabled_at, now())' : 'NULL'}`);
-    const res = await this.pool.query<Row>(
-      `UPDATE users SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND organization_id = $2 RETURNING ${COLUMNS}`,
-      params,
-    );
-    if (!res.rows[0]) throw notFound('user');
-    if (patch.disabled || patch.role) {
-      // Sessions end with the change: refresh tokens revoked (access tokens expire within minutes).
-      await this.pool.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
-        id,
-      ]);
+    if (patch.disabled) changes.push('disabled_at IS NULL');
+    // SET expressions see the row as it was: the version rises only when access actually shrinks.
+    if (changes.length)
+      sets.push(`session_version = session_version + CASE WHEN ${changes.join(' OR ')} THEN 1 ELSE 0 END`);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const before = await client.query<{ session_version: number }>(
+        'SELECT session_version FROM users WHERE id = $1 AND organization_id = $2 FOR UPDATE',
+        [id, org],
+      );
+      const res = await client.query<Row & { session_version: number }>(
+        `UPDATE users SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND organization_id = $2
+         RETURNING ${COLUMNS}, session_version`,
+        params,
+      );
+      const row = res.rows[0];
+      if (!row) throw notFound('user');
+      const revoked = row.session_version !== before.rows[0]?.session_version;
+      if (revoked)
+        await client.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
+          id,
+        ]);
+      await client.query('COMMIT');
+      if (revoked) await this.versions.announce(id, row.session_version);
+      return toUser(row);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
     }
-    return toUser(res.rows[0]);
+  }
+
+  /**
+   * Deletes a user of the organization (`actor`: the admin asking, who cannot delete themselves;
+   * undefined for the operator's CLI). The last enabled admin stays. Their sessions and live streams
+   * end at once; what they created stays, without its author.
+   */
+  async remove(org: string, actor: string | undefined, id: string): Promise<void> {
+    if (!isUuid(id)) throw notFound('user');
+    if (id === actor) throw new AppError(409, 'conflict', 'you cannot delete yourself; ask another admin');
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Locks the organization's admins, so two deletions cannot each leave the other one last.
+      const admins = await client.query<{ id: string }>(
+        "SELECT id FROM users WHERE organization_id = $1 AND role = 'admin' AND disabled_at IS NULL FOR UPDATE",
+        [org],
+      );
+      const target = await client.query<{ role: User['role']; disabled: boolean }>(
+        'SELECT role, disabled_at IS NOT NULL AS disabled FROM users WHERE id = $1 AND organization_id = $2 FOR UPDATE',
+        [id, org],
+      );
+      const user = target.rows[0];
+      if (!user) throw notFound('user');
+      if (user.role === 'admin' && !user.disabled && admins.rows.every((a) => a.id === id))
+        throw new AppError(409, 'conflict', 'this is the last admin of the organization; make another admin first');
+      await client.query('DELETE FROM users WHERE id = $1', [id]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    await this.versions.announce(id, GONE);
   }
 }
