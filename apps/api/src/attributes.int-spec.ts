@@ -1,4 +1,4 @@
-import { LatestPositions, NearestList, StopList, TripList } from '@fleet/contracts';
+import { HistoryFeatureCollection, LatestPositions, NearestList, StopList, TripList } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { SaxesParser } from 'saxes';
 import pg from 'pg';
@@ -198,8 +198,9 @@ describe('stored attributes read back', () => {
   jest.setTimeout(60_000);
 
   it('GeoJSON history: every raw fix carries its attributes object, a fix without any an empty one', async () => {
-    const features = ((await (await get(`/vehicles/${v['car']}/history?${period}`)).json()) as { features: Feature[] })
-      .features;
+    const body = (await (await get(`/vehicles/${v['car']}/history?${period}`)).json()) as { features: Feature[] };
+    HistoryFeatureCollection.parse(body); // the documented shape
+    const features = body.features;
     expect(features).toHaveLength(N);
     features.forEach((f, k) => {
       expect(f.properties.ts).toBe(iso(tsOf(k)));

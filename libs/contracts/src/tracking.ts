@@ -144,6 +144,31 @@ export const HistoryQuery = z
   });
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 
+/** One fix of a GeoJSON history export (`format=geojson`). */
+export const HistoryFeature = z.object({
+  type: z.literal('Feature'),
+  /** `[lon, lat]`, or `[lon, lat, altitude]` when the fix has one (raw export). */
+  geometry: z.object({ type: z.literal('Point'), coordinates: z.array(z.number()).min(2).max(3) }),
+  properties: z.object({
+    /** ISO-8601, UTC. */
+    ts: z.string(),
+    speedKmh: z.number().optional(),
+    heading: z.number().optional(),
+    accuracy: z.number().optional(),
+    battery: z.number().optional(),
+    /** The fix's stored attributes (docs/history.md). */
+    attributes: answeredAttributes,
+  }),
+});
+export type HistoryFeature = z.infer<typeof HistoryFeature>;
+
+/** A GeoJSON history export: the fixes as Point features, oldest first. */
+export const HistoryFeatureCollection = z.object({
+  type: z.literal('FeatureCollection'),
+  features: z.array(HistoryFeature),
+});
+export type HistoryFeatureCollection = z.infer<typeof HistoryFeatureCollection>;
+
 export const ReportQuery = z
   .object({
     ...period,

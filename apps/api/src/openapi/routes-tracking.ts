@@ -1,5 +1,6 @@
 import {
   ErrorBody,
+  HistoryFeatureCollection,
   HistoryQuery,
   LatestPositions,
   LatestQuery,
@@ -66,7 +67,7 @@ export const TRACKING_ROUTES: RouteDoc[] = [
         description:
           'the track; `format=gpx` answers application/gpx+xml and `format=csv` text/csv (columns ts,lat,lon,speed_kmh,heading,altitude,accuracy,battery, then `attributes.<key>` for every attribute key of the period in code-point order; text starting with = + - @ gets a leading apostrophe)',
         contentType: 'application/geo+json',
-        schema: z.object({ type: z.literal('FeatureCollection'), features: z.array(z.unknown()) }),
+        schema: HistoryFeatureCollection,
       },
       ...vehicleErrors,
     },
