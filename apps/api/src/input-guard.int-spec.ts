@@ -1,4 +1,4 @@
-import { ErrorBody, VehicleList } from '@fleet/contracts';
+import { ErrorBody, VehicleList, WebhookWithSecret } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import pg from 'pg';
 import { apiCall, loginAll, seedOrganizations } from './testing/accounts';
@@ -229,4 +229,32 @@ describe('ids that are not UUIDs', () => {
     const res = await apiCall(t.base, admin, method, path, body);
     expect([400, 404]).toContain(res.status);
   });
+});
+
+describe('numbers beyond what their column holds (found by the route fuzz suite)', () => {
+  it('refuses a vehicle speed limit too small for `real` (1e-50) with 400 naming it', async () => {
+    for (const [method, path] of [
+      ['POST', '/vehicles'],
+      ['PATCH', `/vehicles/${vehicleId}`],
+    ]) {
+      const res = await apiCall(t.base, admin, method, path, { name: 'Tiny', speedLimitKmh: 1e-50 });
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).details?.map((d) => d.path)).toContain('speedLimitKmh');
+    }
+    expect((await db.query("SELECT count(*)::int n FROM vehicles WHERE name = 'Tiny'")).rows[0].n).toBe(0);
+  });
+
+  it.each(['9223372036854775808', '9999999999999999999'])(
+    'refuses a webhook deliveries cursor beyond bigint (%s) with 400 naming it',
+    async (cursor) => {
+      const created = await apiCall(t.base, admin, 'POST', '/webhooks', { url: 'https://hooks.example.com/c' });
+      const id = WebhookWithSecret.parse(await created.json()).webhook.id;
+      const res = await apiCall(t.base, admin, 'GET', `/webhooks/${id}/deliveries?cursor=${cursor}`);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).details?.map((d) => d.path)).toContain('cursor');
+      expect(
+        (await apiCall(t.base, admin, 'GET', `/webhooks/${id}/deliveries?cursor=9223372036854775807`)).status,
+      ).toBe(200);
+    },
+  );
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableAsReal } from './storable';
 
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour such as #1f77b4');
 const identifier = z
@@ -12,7 +13,14 @@ export const VehicleInput = z
     name: z.string().trim().min(1).max(100),
     plate: z.string().trim().max(20).nullable().optional(),
     type: z.enum(['car', 'van', 'truck', 'bus', 'motorbike', 'bicycle', 'person', 'other']).default('car'),
-    speedLimitKmh: z.number().positive().max(400).nullable().optional(),
+    speedLimitKmh: z
+      .number()
+      .positive()
+      .max(400)
+      // Stored as `real`: 1e-50 passes positive() but PostgreSQL refuses it.
+      .refine(storableAsReal, 'too small to be stored (use null for no limit)')
+      .nullable()
+      .optional(),
     color: color.nullable().optional(),
     icon: z.string().max(40).nullable().optional(),
     attributes: z.record(z.string().max(64), z.unknown()).default({}),

@@ -98,6 +98,9 @@ export const WebhookDeliveryListQuery = z
     cursor: z
       .string()
       .regex(/^\d{1,19}$/, 'the nextCursor of the previous page')
+      // A delivery id is a bigint: 19 digits can exceed it (9223372036854775808 and up).
+      // (zod runs this check even after the regex failed: only digits reach BigInt.)
+      .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= 9_223_372_036_854_775_807n, 'the nextCursor of the previous page')
       .optional(),
   })
   .strict();
