@@ -5,7 +5,7 @@
 # (SSL_CERT_FILE...) are paths that programs read themselves. Then the command replaces this shell,
 # so node is PID 1 and receives SIGTERM itself (the services drain on it).
 set -eu
-for name in DATABASE_URL REDIS_URL JWT_SECRET JWT_SECRET_PREVIOUS MAP_TOKEN; do
+for name in DATABASE_URL REDIS_URL JWT_SECRET JWT_SECRET_PREVIOUS MAP_TOKEN PLATFORM_ADMIN_TOKEN; do
   file=$(printenv "${name}_FILE" || true)
   [ -n "$file" ] || continue
   if [ -n "$(printenv "$name" || true)" ]; then

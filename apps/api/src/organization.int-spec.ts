@@ -289,8 +289,8 @@ describe('nx run api:create-organization (the CLI, run as a process)', () => {
 
   it('refuses bad arguments (exit 2) and taken emails (exit 1) with a clear message, creating nothing', async () => {
     for (const [args, message] of [
-      [['--name', 'Cli Bad'], /--admin-email: /],
-      [['--admin-email', 'bad@cli.example'], /--name: /],
+      [['--name', 'Cli Bad'], /--admin-email: required/],
+      [['--admin-email', 'bad@cli.example'], /--name: required/],
       [['--name', 'Cli Bad', '--admin-email', 'nope'], /--admin-email: .*email/i],
       [
         ['--name', 'Cli Bad', '--admin-email', 'bad@cli.example', '--admin-password', 'short'],

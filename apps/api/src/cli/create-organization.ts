@@ -49,6 +49,8 @@ function parseRequest(argv: string[]): { request: OrganizationCreate; json: bool
   }
   const { values } = parsed;
   if (values.help) return 'help';
+  const missing = (['name', 'admin-email'] as const).filter((option) => values[option] === undefined);
+  if (missing.length) throw new UsageError(missing.map((option) => `--${option}: required`).join('\n'));
   const result = OrganizationCreate.safeParse({
     name: values.name,
     slug: values.slug,
