@@ -15,13 +15,19 @@ const workerEnvSchema = baseEnvSchema.extend({
   INGEST_READ_COUNT: int(1, 200, 10_000),
   INGEST_BLOCK_MS: int(10, 1_000, 60_000),
   INGEST_MAX_POSITIONS_PER_WRITE: int(1, 5_000, 100_000),
-  INGEST_CLAIM_IDLE_MS: int(100, 30_000),
+  /** Unacknowledged for this long → another consumer takes the message over (checked every half of it). */
+  INGEST_CLAIM_IDLE_MS: int(100, 5_000),
+  /** Consumers idle for this long and holding no message are removed from the group (0: never). */
+  INGEST_DEAD_CONSUMER_IDLE_MS: int(0, 600_000),
   INGEST_MAX_DELIVERIES: int(1, 5, 1_000),
   /** Approximate cap of the stream; anything trimmed unprocessed is replayed from staging. */
   INGEST_STREAM_MAXLEN: int(1_000, 1_000_000),
-  REPLAY_INTERVAL_MS: int(100, 30_000),
-  /** Staging rows unprocessed for longer than this are republished. */
-  REPLAY_GRACE_MS: int(0, 120_000),
+  REPLAY_INTERVAL_MS: int(100, 5_000),
+  /**
+   * Staging rows unprocessed for longer than this (plus the age of the stream's oldest entry in
+   * flight, so a backlog is not republished) are republished.
+   */
+  REPLAY_GRACE_MS: int(0, 10_000),
   STAGING_RETENTION_HOURS: int(1, 72),
   /** Webhook deliveries in flight at once in this process (none holds a connection while it waits). */
   WEBHOOK_CONCURRENCY: int(1, 8, 64),
@@ -61,6 +67,7 @@ export interface WorkerConfig {
     blockMs: number;
     maxPositionsPerWrite: number;
     claimIdleMs: number;
+    deadConsumerIdleMs: number;
     maxDeliveries: number;
     streamMaxLen: number;
   };
@@ -101,6 +108,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       blockMs: e.INGEST_BLOCK_MS,
       maxPositionsPerWrite: e.INGEST_MAX_POSITIONS_PER_WRITE,
       claimIdleMs: e.INGEST_CLAIM_IDLE_MS,
+      deadConsumerIdleMs: e.INGEST_DEAD_CONSUMER_IDLE_MS,
       maxDeliveries: e.INGEST_MAX_DELIVERIES,
       streamMaxLen: e.INGEST_STREAM_MAXLEN,
     },

@@ -4,16 +4,21 @@ import {
   ack,
   claimStale,
   deadLetter,
+  deadLetterItems,
   ensureGroup,
   readNew,
+  removeDeadConsumers,
   writeBatch,
+  type InsertedPosition,
   type StreamMessage,
   type StreamNames,
+  type WriteResult,
 } from '@fleet/queue-replay';
+import type { PoolClient } from 'pg';
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 import type { IngestMetrics } from './ingest-metrics';
-import { detectEvents, type DetectorOptions } from './events/detector';
+import { detectEvents, type Detection, type DetectorOptions } from './events/detector';
 import { enqueueWebhookDeliveries } from './webhooks/enqueue';
 import { publishCommitted } from './events/publish';
 
@@ -32,7 +37,12 @@ export interface ConsumerOptions {
   maxPositionsPerWrite: number;
   /** Unacknowledged for this long → taken over from its consumer. */
   claimIdleMs: number;
-  /** Deliveries after which a message goes to the dead-letter stream. */
+  /** Consumers of the group idle for this long and holding nothing are removed (0: never). */
+  deadConsumerIdleMs: number;
+  /**
+   * Deliveries after which a message that keeps failing for a reason other than its data (a
+   * failing event hook…) is given up: its fixes become dead letters, replayable later.
+   */
   maxDeliveries: number;
   /** Event rules applied to the inserted fixes, inside the write transaction. */
   events: DetectorOptions;
@@ -63,10 +73,38 @@ function chunkByPositions(messages: StreamMessage[], max: number): StreamMessage
   return chunks;
 }
 
+/**
+ * The event hook of every write (consumer and dead-letter replay): event rules applied to the fixes
+ * inserted or replaced, and their webhook deliveries queued, inside the write transaction.
+ */
+export function eventHook(
+  events: DetectorOptions,
+  onLateFixes?: (n: number) => void,
+): (client: PoolClient, inserted: InsertedPosition[]) => Promise<Detection> {
+  return async (client, inserted) => {
+    const detection = await detectEvents(client, inserted, { ...events, onLateFixes });
+    await enqueueWebhookDeliveries(client, detection.events);
+    return detection;
+  };
+}
+
+/** Counts what a write did (stored, replaced, duplicates, dropped, dead-lettered). */
+export function countWrite(metrics: IngestMetrics, result: WriteResult<unknown>): void {
+  metrics.batchSize.observe(result.received);
+  metrics.stored.inc(result.stored);
+  metrics.replaced.inc(result.replaced);
+  metrics.duplicates.inc(result.duplicates);
+  if (result.droppedVehicleDeleted) metrics.dropped.inc({ reason: 'vehicle_deleted' }, result.droppedVehicleDeleted);
+  for (const d of result.deadLetters) metrics.deadLetterFixes.inc({ reason: d.code });
+}
+
 /** The writer loop: read (new, then stale), write set-based, acknowledge after commit. */
 export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
   let stopping = false;
   let lastClaim = 0;
+  let lastCleanup = 0;
+  // Taken over within claimIdleMs plus half of it (and one blocking read): 7.5 s by default.
+  const claimEveryMs = Math.max(100, Math.min(o.claimIdleMs / 2, 5_000));
 
   const markDead = async (m: StreamMessage, reason: string) => {
     await deadLetter(o.redis, o.names, m, reason);
@@ -77,7 +115,7 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
         [m.stagingId, reason.slice(0, 1000)],
       );
     }
-    o.metrics.deadLetters.inc({ reason: m.decodeError ? 'undecodable' : 'write_failed' });
+    o.metrics.deadLetters.inc({ reason: 'undecodable' });
     o.logger.error('message moved to the dead-letter stream', {
       stagingId: m.stagingId,
       entryId: m.entryId,
@@ -86,37 +124,58 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
     });
   };
 
+  const hook = eventHook(o.events, (n) => o.metrics.lateFixes.inc(n));
+
   const write = async (messages: StreamMessage[]) => {
-    const items = messages.map((m) => ({ stagingId: m.stagingId, payload: m.payload!, count: m.count }));
+    const items = messages.map((m) => ({ stagingId: m.stagingId, payload: m.payload ?? '', count: m.count }));
     const end = o.metrics.batchDuration.startTimer();
-    const result = await writeBatch(o.pool, items, {
-      onInserted: async (client, inserted) => {
-        const events = await detectEvents(client, inserted, {
-          ...o.events,
-          onLateFixes: (n) => o.metrics.lateFixes.inc(n),
-        });
-        await enqueueWebhookDeliveries(client, events);
-        return events;
-      },
-    });
+    const result = await writeBatch(o.pool, items, { onInserted: hook });
     end();
-    const events = result.hook ?? [];
+    const { events, retracted } = result.hook ?? { events: [], retracted: [] };
     if (events.length) o.metrics.events.inc(events.length);
     // After the commit; positions and events are safe in PostgreSQL whatever happens to the push.
-    await publishCommitted(o.publisher, result.inserted, events).catch((err: unknown) => {
+    await publishCommitted(o.publisher, result.inserted, events, retracted).catch((err: unknown) => {
       o.metrics.publishErrors.inc();
       o.logger.warn('live publish failed', { err });
     });
+    // Requests that do not decode at all: their staging rows are marked; the stream keeps a copy.
+    for (const u of result.undecodable) await markDead(messages[u.item], u.reason);
     await ack(
       o.redis,
       o.names,
       messages.map((m) => m.entryId),
     );
-    o.metrics.batchSize.observe(result.received);
-    o.metrics.stored.inc(result.stored);
-    o.metrics.duplicates.inc(result.duplicates);
+    countWrite(o.metrics, result);
+    if (result.deadLetters.length)
+      o.logger.warn('fixes refused by PostgreSQL moved to ingest_dead_letters; the rest of the batch is stored', {
+        deadLetters: result.deadLetters.length,
+        stored: result.stored,
+        reasons: [...new Set(result.deadLetters.map((d) => d.reason))].slice(0, 5),
+      });
     const now = Date.now();
     for (const m of messages) if (m.acceptedAt) o.metrics.endToEnd.observe((now - m.acceptedAt) / 1000);
+  };
+
+  /** Gives up on a message that keeps failing: its fixes become dead letters (replayable later). */
+  const giveUp = async (m: StreamMessage, reason: string) => {
+    try {
+      const dead = await deadLetterItems(
+        o.pool,
+        [{ stagingId: m.stagingId, payload: m.payload ?? '', count: m.count }],
+        reason,
+      );
+      await ack(o.redis, o.names, [m.entryId]);
+      o.metrics.deadLetterFixes.inc({ reason: 'write_failed' }, dead.length);
+      o.logger.error('message kept failing: its fixes moved to ingest_dead_letters', {
+        stagingId: m.stagingId,
+        deliveries: m.deliveries,
+        fixes: dead.length,
+        reason,
+      });
+    } catch (err) {
+      if (isTransientDatabaseError(err)) throw err;
+      await markDead(m, `undecodable: ${err instanceof Error ? err.message : String(err)}`);
+    }
   };
 
   /** After a connection failure: wait (with backoff) until PostgreSQL answers again. */
@@ -150,15 +209,20 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
           await waitForDatabase();
           return;
         }
+        // Poison fixes never get here (the writer isolates them). Something else failed (the event
+        // hook, a bug): every message that can be written is; the others stay pending and come back
+        // through claimStale until maxDeliveries turns their fixes into dead letters.
         o.logger.warn('batch write failed, retrying message by message', { err, messages: chunk.length });
-        // Isolate the poison: every message that can be written is; the others stay pending and
-        // come back through claimStale until maxDeliveries sends them to the dead-letter stream.
         for (const m of chunk) {
           try {
             await write([m]);
           } catch (single) {
+            if (isTransientDatabaseError(single)) {
+              await waitForDatabase();
+              return;
+            }
             if (m.deliveries >= o.maxDeliveries)
-              await markDead(m, single instanceof Error ? single.message : String(single));
+              await giveUp(m, single instanceof Error ? single.message : String(single));
           }
         }
       }
@@ -174,7 +238,14 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
           await ensureGroup(o.redis, o.names);
           groupReady = true;
         }
-        if (Date.now() - lastClaim > Math.min(o.claimIdleMs, 5_000)) {
+        if (o.deadConsumerIdleMs > 0 && Date.now() - lastCleanup > Math.min(o.deadConsumerIdleMs, 60_000)) {
+          lastCleanup = Date.now();
+          // Never below two blocking reads: a live consumer waiting for messages looks idle meanwhile.
+          const minIdleMs = Math.max(o.deadConsumerIdleMs, 2 * o.blockMs);
+          const removed = await removeDeadConsumers(o.redis, o.names, { minIdleMs });
+          if (removed.length) o.logger.info('removed dead consumers from the group', { consumers: removed });
+        }
+        if (Date.now() - lastClaim > claimEveryMs) {
           lastClaim = Date.now();
           const stale = await claimStale(o.redis, o.names, o.consumer, {
             minIdleMs: o.claimIdleMs,

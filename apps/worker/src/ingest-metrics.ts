@@ -36,6 +36,17 @@ export function createIngestMetrics(registry: client.Registry, deps: { pool: Poo
   streamGauge('ingest_consumer_lag', 'Entries not yet delivered to the writers group', (s) => s.lag);
   streamGauge('ingest_dead_letter_stream_length', 'Entries in the dead-letter stream', (s) => s.deadLetters);
   new client.Gauge({
+    name: 'ingest_dead_letters_pending',
+    help: 'Dead-lettered fixes not replayed yet (rows of ingest_dead_letters without replayed_at)',
+    registers,
+    async collect() {
+      const res = await deps.pool
+        .query<{ n: string }>('SELECT count(*) AS n FROM ingest_dead_letters WHERE replayed_at IS NULL')
+        .catch(() => undefined);
+      if (res) this.set(Number(res.rows[0].n));
+    },
+  });
+  new client.Gauge({
     name: 'ingest_staging_backlog',
     help: 'Accepted requests not yet processed (rows of ingest_staging without processed_at)',
     registers,
@@ -57,9 +68,26 @@ export function createIngestMetrics(registry: client.Registry, deps: { pool: Poo
       help: 'Positions dropped because already stored',
       registers,
     }),
+    replaced: new client.Counter({
+      name: 'positions_replaced_total',
+      help: 'Stored positions replaced by a better fix of the same vehicle and timestamp (docs/ingestion.md)',
+      registers,
+    }),
+    dropped: new client.Counter({
+      name: 'ingest_fixes_dropped_total',
+      help: 'Fixes not stored on purpose, by reason (vehicle_deleted: the vehicle was deleted while they were in flight)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     deadLetters: new client.Counter({
       name: 'ingest_dead_letters_total',
-      help: 'Messages moved to the dead-letter stream',
+      help: 'Messages that do not decode, moved to the dead-letter stream',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    deadLetterFixes: new client.Counter({
+      name: 'ingest_dead_letter_fixes_total',
+      help: 'Fixes PostgreSQL refused on their own, moved to ingest_dead_letters (replayable), by reason',
       labelNames: ['reason'] as const,
       registers,
     }),

@@ -59,35 +59,94 @@ describe('worker ingestion', () => {
   const count = async () =>
     Number((await pool.query('SELECT count(*) AS n FROM positions WHERE vehicle_id = $1', [vehicle.id])).rows[0].n);
 
-  it('moves a message that keeps failing to the dead-letter stream with its reason, and still stores its neighbours', async () => {
+  it('stores every fix of a request but the one PostgreSQL refuses, which becomes a counted dead letter', async () => {
     const redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
     try {
+      const before = await count();
+      const positions = Array.from({ length: 50 }, (_, i) => position(10 + i, i === 20 ? { altitude: 1e300 } : {}));
+      const mixed = await stageBatch(pool, { protocol: 'test', positions });
       const good = await stageBatch(pool, { protocol: 'test', positions: [position(1), position(2)] });
-      const poison = await stageBatch(pool, {
-        protocol: 'test',
-        positions: [position(3, { vehicleId: 'not-a-uuid' })],
-      });
+      const opts = { names: worker.names, maxLen: 10_000 };
+      await publishStaged(redis, mixed, opts);
+      await publishStaged(redis, good, opts);
+      await waitFor(async () => (await count()) === before + 51, { timeoutMs: 10_000, what: '51 fixes stored' });
+      const dead = await pool.query('SELECT staging_id::text AS sid, ts, reason FROM ingest_dead_letters');
+      expect(dead.rows).toEqual([
+        { sid: mixed.id, ts: new Date(positions[20].ts), reason: expect.stringMatching(/out of range/) },
+      ]);
+      const rows = await pool.query('SELECT processed_at, dead_letter_reason FROM ingest_staging WHERE id = $1', [
+        mixed.id,
+      ]);
+      expect(rows.rows[0].processed_at).not.toBeNull();
+      // The stream dead letters are for messages that do not decode, not for a refused fix.
+      expect(await redis.xlen(worker.names.deadLetter)).toBe(0);
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+      expect(metrics).toMatch(/ingest_dead_letter_fixes_total\{[^}]*reason="numeric_value_out_of_range"[^}]*\} 1\b/);
+      expect(metrics).toMatch(/ingest_dead_letters_pending\{[^}]*\} 1\b/);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('moves a message that does not decode to the dead-letter stream, and still stores its neighbours', async () => {
+    const redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
+    try {
+      const before = await count();
+      const good = await stageBatch(pool, { protocol: 'test', positions: [position(200), position(201)] });
+      const bad = await pool.query<{ id: string }>(
+        `INSERT INTO ingest_staging (protocol, position_count, payload) VALUES ('test', 1, '{"v":1}') RETURNING id::text AS id`,
+      );
+      const poison = { id: bad.rows[0].id, payload: '{"v":1}', count: 1 };
       const opts = { names: worker.names, maxLen: 10_000 };
       await publishStaged(redis, poison, opts);
       await publishStaged(redis, good, opts);
-      await waitFor(async () => (await count()) === 2, { timeoutMs: 10_000, what: 'good batch stored' });
+      await waitFor(async () => (await count()) === before + 2, { timeoutMs: 10_000, what: 'good batch stored' });
       await waitFor(async () => (await redis.xlen(worker.names.deadLetter)) === 1, {
         timeoutMs: 15_000,
         what: 'dead letter',
       });
       const [[, fields]] = (await redis.xrange(worker.names.deadLetter, '-', '+')) as Array<[string, string[]]>;
       expect(fields).toEqual(expect.arrayContaining(['sid', poison.id, 'reason']));
-      expect(fields[fields.indexOf('reason') + 1]).toMatch(/uuid/);
+      expect(fields[fields.indexOf('reason') + 1]).toMatch(/version-2/);
       const row = await pool.query('SELECT processed_at, dead_letter_reason FROM ingest_staging WHERE id = $1', [
         poison.id,
       ]);
       expect(row.rows[0].processed_at).not.toBeNull();
-      expect(row.rows[0].dead_letter_reason).toMatch(/uuid/);
+      expect(row.rows[0].dead_letter_reason).toMatch(/version-2/);
       const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-      expect(metrics).toMatch(/ingest_dead_letters_total\{[^}]*reason="write_failed"[^}]*\} 1/);
+      expect(metrics).toMatch(/ingest_dead_letters_total\{[^}]*reason="undecodable"[^}]*\} 1/);
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('drops and counts the fixes of a vehicle deleted while they were in flight', async () => {
+    const other = await pool.query<{ id: string }>(
+      "INSERT INTO vehicles (organization_id, name, device_identifier) VALUES ($1, 'Gone', 'w-gone') RETURNING id",
+      [vehicle.org],
+    );
+    const gone = other.rows[0].id;
+    const staged = await stageBatch(pool, {
+      protocol: 'test',
+      positions: [position(300, { vehicleId: gone }), position(301, { vehicleId: gone })],
+    });
+    await pool.query('DELETE FROM vehicles WHERE id = $1', [gone]);
+    const redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
+    try {
+      await publishStaged(redis, staged, { names: worker.names, maxLen: 10_000 });
+    } finally {
+      redis.disconnect();
+    }
+    await waitFor(
+      async () =>
+        (await pool.query('SELECT processed_at FROM ingest_staging WHERE id = $1', [staged.id])).rows[0]
+          .processed_at !== null,
+      { timeoutMs: 10_000, what: 'batch processed' },
+    );
+    const left = await pool.query('SELECT count(*)::int AS n FROM positions WHERE vehicle_id = $1', [gone]);
+    expect(left.rows[0].n).toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    expect(metrics).toMatch(/ingest_fixes_dropped_total\{[^}]*reason="vehicle_deleted"[^}]*\} 2\b/);
   });
 
   it('replays on its own a batch that was staged but never published', async () => {

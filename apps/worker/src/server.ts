@@ -81,6 +81,7 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
         blockMs: config.ingest.blockMs,
         maxPositionsPerWrite: config.ingest.maxPositionsPerWrite,
         claimIdleMs: config.ingest.claimIdleMs,
+        deadConsumerIdleMs: config.ingest.deadConsumerIdleMs,
         maxDeliveries: config.ingest.maxDeliveries,
         events: { overspeedMinSeconds: config.events.overspeedMinSeconds },
         publisher: redis,
