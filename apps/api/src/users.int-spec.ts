@@ -220,7 +220,15 @@ describe('immediate revocation', () => {
       body: JSON.stringify({ name: 'Demoted van' }),
     });
     expect(created.status).toBe(201);
+    const vehicle = (await created.json()) as { id: string };
     expect((await call('admin@a', 'PATCH', `/users/${user.id}`, { role: 'viewer' })).status).toBe(200);
+    // GPX upload by a signed-in user checks the session too.
+    const gpx = await fetch(`${t.base}/api/v1/vehicles/${vehicle.id}/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/gpx+xml' },
+      body: '<?xml version="1.0"?><gpx version="1.1" creator="t"><trk><trkseg></trkseg></trk></gpx>',
+    });
+    expect(gpx.status).toBe(401);
     await expectRevoked(
       await fetch(`${t.base}/api/v1/vehicles`, {
         method: 'POST',
@@ -270,6 +278,25 @@ describe('immediate revocation', () => {
     expect(last.output).toMatch(/last admin/);
     expect((await call('admin@b', 'GET', '/users')).status).toBe(200);
     expect((await run(['--email=nobody@ua.example'])).code).toBe(1);
+  });
+
+  it('ends a revoked user’s live stream even when the announcement was missed (periodic session check)', async () => {
+    const api = await startTestApi({ DATABASE_URL: testDb.url, LIVE_SESSION_CHECK_SECONDS: '0.2' }, { keyPrefix });
+    try {
+      const user = await signedIn('viewer', api.base);
+      const stream = await openSse(`${api.base}/api/v1/live`, { authorization: `Bearer ${user.accessToken}` });
+      expect(stream.status).toBe(200);
+      await stream.waitFor(() => stream.retry !== undefined, 'the stream to open');
+      // Raised behind the API's back: no announcement on the channel.
+      await db.query('UPDATE users SET session_version = session_version + 1 WHERE id = $1', [user.id]);
+      await redis.del(`auth:sv:${user.id}`);
+      const started = Date.now();
+      await Promise.race([stream.ended, new Promise((r) => setTimeout(r, 3_000))]);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(stream.events.at(-1)?.event).toBe('revoked');
+    } finally {
+      await api.api.stop();
+    }
   });
 
   it('falls back to PostgreSQL when Redis lacks the session version', async () => {
