@@ -235,7 +235,13 @@ describe('platform administration', () => {
 
   it('refuses to start in production with a weak platform token, naming it', () => {
     const env = { APP_ENV: 'production', JWT_SECRET: 'Zr8Qp1vX4mN7cT2wL9yB5kH3sD6aGfJe' };
-    for (const weak of ['short', 'change-me-change-me-change-me-change-me', 'x'.repeat(40)])
+    const weakTokens = [
+      'short',
+      'change-me-change-me-change-me-change-me',
+      'x'.repeat(40),
+      'passwordpasswordpasswordpassword', // 32 characters, but guessable
+    ];
+    for (const weak of weakTokens)
       expect(() => loadApiConfig({ ...env, PLATFORM_ADMIN_TOKEN: weak })).toThrow(/PLATFORM_ADMIN_TOKEN/);
     expect(loadApiConfig({ ...env, PLATFORM_ADMIN_TOKEN: ADMIN_TOKEN }).platform.adminToken).toBe(ADMIN_TOKEN);
     expect(loadApiConfig(env).platform.adminToken).toBeUndefined();
