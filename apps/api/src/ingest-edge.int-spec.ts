@@ -314,6 +314,13 @@ describe('GPX import', () => {
     await eventually(async () => (await stored(v)) === 9, '9 rows');
   });
 
+  it('tells a point whose <time> is not understood from a point without one', async () => {
+    const v = vehicle();
+    const points = [point(1), '<trkpt lat="40" lon="-3"><time>yesterday</time></trkpt>', '<trkpt lat="40" lon="-3"/>'];
+    const result = GpxImportResult.parse(await (await upload(v, gpx(points))).json());
+    expect(result).toMatchObject({ imported: 1, skipped: 2, skippedReasons: { invalid_time: 1, no_time: 1 } });
+  });
+
   it('accepts a file with a UTF-8 byte-order mark or blank lines before <?xml', async () => {
     const v = vehicle();
     const bom = await upload(v, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(gpx([point(1)]))]));

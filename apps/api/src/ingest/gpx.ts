@@ -3,7 +3,15 @@ import { SaxesParser } from 'saxes';
 import { mpsToKmh } from '@fleet/geo';
 import { headingOf, num, parseTimestamp, speedKmh, type RawFix } from './fix';
 
-export type GpxItem = { kind: 'point'; fix: RawFix; index: number } | { kind: 'error'; message: string };
+export type GpxItem =
+  | {
+      kind: 'point';
+      fix: RawFix;
+      index: number;
+      /** The point has a <time>; with `fix.ts` undefined it was not understood. */
+      hasTime: boolean;
+    }
+  | { kind: 'error'; message: string };
 
 const local = (name: string) => name.slice(name.indexOf(':') + 1).toLowerCase();
 
@@ -46,6 +54,7 @@ export async function* readGpx(source: AsyncIterable<Buffer | string>): AsyncGen
       queue.push({
         kind: 'point',
         index: index++,
+        hasTime: f['time'] !== undefined,
         fix: {
           ts: f['time'] === undefined ? undefined : parseTimestamp(f['time']),
           lat: point.lat,

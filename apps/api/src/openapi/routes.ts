@@ -128,7 +128,7 @@ export const ROUTES: RouteDoc[] = [
   ...(['get', 'post'] as const).map((method): RouteDoc => ({
     method,
     path: '/api/v1/osmand',
-    summary: 'OsmAnd protocol as Traccar Client sends it (also on the OsmAnd port, at /)',
+    summary: 'OsmAnd protocol as Traccar Client sends it (also on the OsmAnd port, at any path)',
     tag: 'ingestion',
     security: 'device-identifier',
     query: z

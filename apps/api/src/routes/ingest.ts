@@ -363,7 +363,7 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
       break;
     }
     if (!item.fix.ts) {
-      skip('no_time');
+      skip(item.hasTime ? 'invalid_time' : 'no_time');
       continue;
     }
     batch.push({ device, fix: item.fix, path: `trkpt${item.index}` });
