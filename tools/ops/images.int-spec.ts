@@ -146,6 +146,33 @@ describe('server images (contents built and run as the Dockerfiles do)', () => {
     expect(Number(counts.positions)).toBeGreaterThan(100_000);
   });
 
+  it('create-organization makes an organization and its first admin, and refuses bad arguments naming them', async () => {
+    const cli = ['node', 'cli/create-organization.js'];
+    const bad = runImageToEnd('api', { DATABASE_URL: dbUrl }, [...cli, '--name', 'Image Freight']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--admin-email: required');
+    const res = runImageToEnd('api', { DATABASE_URL_FILE: path.join(dir, 'database_url') }, [
+      ...cli,
+      '--name',
+      'Image Freight',
+      '--admin-email',
+      'admin@image-freight.example',
+      '--json',
+    ]);
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: '' });
+    const created = JSON.parse(res.stdout) as {
+      organization: { id: string; slug: string };
+      generatedPassword?: string;
+    };
+    expect(created.organization.slug).toBe('image-freight');
+    expect(created.generatedPassword).toMatch(/^[\w-]{24}$/);
+    const admins = await query<{ organization_id: string; role: string }>(
+      dbUrl,
+      "SELECT organization_id, role FROM users WHERE email = 'admin@image-freight.example'",
+    );
+    expect(admins).toEqual([{ organization_id: created.organization.id, role: 'admin' }]);
+  });
+
   it('api refuses to start in staging with a weak secret, naming it', async () => {
     const { exited, output } = startImage('api', {
       APP_ENV: 'staging',
