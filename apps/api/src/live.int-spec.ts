@@ -350,36 +350,44 @@ describe('GET /api/v1/live', () => {
     expect(c.events.at(-1)?.event).toBe('expired');
   });
 
-  it('limits open streams per user and per organization (429 with Retry-After): one user cannot take every slot, another organization still connects', async () => {
-    const limited = await startTestApi(
-      env(testDb.url, { LIVE_MAX_STREAMS_PER_USER: '2', LIVE_MAX_STREAMS_PER_ORG: '3', LIVE_MAX_CLIENTS: '5' }),
-      { keyPrefix: prefix },
-    );
+  it('limits open streams per user and per organization across replicas (429 with Retry-After): one user cannot take every slot, another organization still connects', async () => {
+    const limits = { LIVE_MAX_STREAMS_PER_USER: '2', LIVE_MAX_STREAMS_PER_ORG: '3', LIVE_MAX_CLIENTS: '5' };
+    const limitPrefix = `${prefix}limits:`;
+    const one = await startTestApi(env(testDb.url, limits), { keyPrefix: limitPrefix });
+    const two = await startTestApi(env(testDb.url, limits), { keyPrefix: limitPrefix });
     try {
-      const mine = [await live('', bearer('viewer@a'), limited.base), await live('', bearer('viewer@a'), limited.base)];
+      // One stream on each replica: the user's two.
+      const mine = [await live('', bearer('viewer@a'), one.base), await live('', bearer('viewer@a'), two.base)];
       expect(mine.map((c) => c.status)).toEqual([200, 200]);
-      const third = await live('', bearer('viewer@a'), limited.base);
-      expect(third.status).toBe(429);
-      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
-      await third.ended;
-      expect(ErrorBody.parse(JSON.parse(third.body())).error.message).toMatch(/user/);
-      // A colleague takes the organization's last slot; then the organization is full.
-      expect((await live('', bearer('operator@a'), limited.base)).status).toBe(200);
-      const full = await live('', bearer('admin@a'), limited.base);
-      expect(full.status).toBe(429);
-      expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
+      for (const base of [one.base, two.base]) {
+        const third = await live('', bearer('viewer@a'), base);
+        expect(third.status).toBe(429);
+        expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+        await third.ended;
+        expect(ErrorBody.parse(JSON.parse(third.body())).error.message).toMatch(/user/);
+      }
+      // A colleague takes the organization's last slot; then the organization is full, everywhere.
+      expect((await live('', bearer('operator@a'), two.base)).status).toBe(200);
+      for (const base of [one.base, two.base]) {
+        const full = await live('', bearer('admin@a'), base);
+        expect(full.status).toBe(429);
+        expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
+        await full.ended;
+        expect(ErrorBody.parse(JSON.parse(full.body())).error.message).toMatch(/organization/);
+      }
       // Another organization is not affected.
-      const other = await live('', bearer('viewer@b'), limited.base);
+      const other = await live('', bearer('viewer@b'), one.base);
       expect(other.status).toBe(200);
       await ready(other);
       // A closed stream gives its slot back.
       mine[0].close();
-      await waitFor(async () => (await live('', bearer('viewer@a'), limited.base)).status === 200, {
+      await waitFor(async () => (await live('', bearer('viewer@a'), two.base)).status === 200, {
         timeoutMs: 5_000,
         what: 'the freed slot',
       });
     } finally {
-      await limited.api.stop();
+      await one.api.stop();
+      await two.api.stop();
     }
   });
 

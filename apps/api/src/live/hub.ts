@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LiveMessage } from '@fleet/contracts';
 import { compareLiveIds, isLiveId, LiveSubscriber, liveLogKey, readLiveLog, type LiveEnvelope } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
@@ -40,6 +41,38 @@ export interface FeedOptions {
   beforeLive?(): Promise<void>;
 }
 
+/**
+ * Signed-in streams open across every API process, per user and per organization: sorted sets of
+ * stream ids scored by the end of their lease. Each process renews its streams' leases; a crashed
+ * process's streams drop out when their lease ends.
+ */
+const STREAM_LEASE_MS = 60_000;
+const userStreamsKey = (user: string) => `live:streams:user:${user}`;
+const orgStreamsKey = (org: string) => `live:streams:org:${org}`;
+// KEYS: user set, org set. ARGV: now, lease end, max per user, max per org, stream id.
+// 0 admitted, 1 the user is at their limit, 2 the organization is.
+const CLAIM = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 1 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 2 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ${STREAM_LEASE_MS})
+redis.call('PEXPIRE', KEYS[2], ${STREAM_LEASE_MS})
+return 0`;
+type ClaimingRedis = Redis & {
+  claimLiveStream(
+    userKey: string,
+    orgKey: string,
+    now: string,
+    leaseEnd: string,
+    maxUser: string,
+    maxOrg: string,
+    id: string,
+  ): Promise<number>;
+};
+
 /** Messages replayed for one resume at most; the log is capped below this anyway. */
 const MAX_REPLAY = 20_000;
 const PAGE = 1_000;
@@ -57,6 +90,9 @@ export class LiveHub {
   private readonly perOrg = new Map<string, number>();
   private readonly clients: client.Gauge<'kind'>;
   private readonly sweep?: NodeJS.Timeout;
+  private readonly renewal: NodeJS.Timeout;
+  /** This process's signed-in streams with their id in the shared per-user/per-organization sets. */
+  private readonly claims = new Map<SseStream, { id: string; owner: StreamOwner }>();
   private draining = false;
 
   constructor(private readonly options: LiveHubOptions) {
@@ -72,6 +108,10 @@ export class LiveHub {
     });
     this.clients.set({ kind: 'user' }, 0);
     this.clients.set({ kind: 'shared' }, 0);
+    if (typeof (options.redis as unknown as Record<string, unknown>)['claimLiveStream'] !== 'function')
+      options.redis.defineCommand('claimLiveStream', { numberOfKeys: 2, lua: CLAIM });
+    this.renewal = setInterval(() => void this.renewClaims(), STREAM_LEASE_MS / 3);
+    this.renewal.unref();
     // Announcements of revocations can be missed (subscriber reconnecting): a periodic check of every
     // user with an open stream bounds how long a revoked session keeps streaming.
     if (options.isCurrent && options.sessionCheckMs) {
@@ -103,24 +143,8 @@ export class LiveHub {
     }
     if (owner) {
       const mine = this.byUser.get(owner.user);
-      if ((mine?.size ?? 0) >= this.options.maxPerUser) {
-        throw new AppError(
-          429,
-          'rate_limited',
-          'too many open live streams for this user; close one',
-          undefined,
-          retry(30),
-        );
-      }
-      if ((this.perOrg.get(owner.org) ?? 0) >= this.options.maxPerOrg) {
-        throw new AppError(
-          429,
-          'rate_limited',
-          'too many open live streams for this organization',
-          undefined,
-          retry(30),
-        );
-      }
+      if ((mine?.size ?? 0) >= this.options.maxPerUser) throw tooManyFor('user');
+      if ((this.perOrg.get(owner.org) ?? 0) >= this.options.maxPerOrg) throw tooManyFor('organization');
       if (mine) mine.set(stream, owner.sv);
       else this.byUser.set(owner.user, new Map([[stream, owner.sv]]));
       this.perOrg.set(owner.org, (this.perOrg.get(owner.org) ?? 0) + 1);
@@ -144,6 +168,53 @@ export class LiveHub {
         else this.perOrg.delete(owner.org);
       }
     });
+  }
+
+  /**
+   * The limits per user and per organization across every API process sharing this Redis (`admit`
+   * checked this process's own counts): 429 beyond. With Redis away, this process's counts stand.
+   */
+  async claim(stream: SseStream, owner: StreamOwner): Promise<void> {
+    const id = randomUUID();
+    const now = Date.now();
+    let verdict: number;
+    try {
+      verdict = await (this.options.redis as ClaimingRedis).claimLiveStream(
+        userStreamsKey(owner.user),
+        orgStreamsKey(owner.org),
+        String(now),
+        String(now + STREAM_LEASE_MS),
+        String(this.options.maxPerUser),
+        String(this.options.maxPerOrg),
+        id,
+      );
+    } catch (err) {
+      this.options.logger.warn('live: cannot count streams across processes', { err });
+      return;
+    }
+    if (verdict === 1) throw tooManyFor('user');
+    if (verdict === 2) throw tooManyFor('organization');
+    this.claims.set(stream, { id, owner });
+    stream.onClose(() => {
+      this.claims.delete(stream);
+      this.options.redis
+        .multi()
+        .zrem(userStreamsKey(owner.user), id)
+        .zrem(orgStreamsKey(owner.org), id)
+        .exec()
+        .catch((err: unknown) => this.options.logger.warn('live: cannot release a stream slot', { err }));
+    });
+  }
+
+  private async renewClaims(): Promise<void> {
+    if (!this.claims.size) return;
+    const leaseEnd = Date.now() + STREAM_LEASE_MS;
+    const batch = this.options.redis.pipeline();
+    for (const { id, owner } of this.claims.values()) {
+      batch.zadd(userStreamsKey(owner.user), leaseEnd, id).pexpire(userStreamsKey(owner.user), STREAM_LEASE_MS);
+      batch.zadd(orgStreamsKey(owner.org), leaseEnd, id).pexpire(orgStreamsKey(owner.org), STREAM_LEASE_MS);
+    }
+    await batch.exec().catch((err: unknown) => this.options.logger.warn('live: cannot renew stream leases', { err }));
   }
 
   /**
@@ -252,12 +323,23 @@ export class LiveHub {
 
   async close(): Promise<void> {
     clearInterval(this.sweep);
+    clearInterval(this.renewal);
     this.closeAll();
     await this.subscriber.close();
   }
 }
 
 const retry = (seconds: number) => ({ 'Retry-After': String(seconds) });
+const tooManyFor = (who: 'user' | 'organization') =>
+  new AppError(
+    429,
+    'rate_limited',
+    who === 'user'
+      ? 'too many open live streams for this user; close one'
+      : 'too many open live streams for this organization',
+    undefined,
+    retry(30),
+  );
 
 /** A resume point from `Last-Event-ID` (header first) or the `lastEventId` query; 400 when malformed. */
 export function resumePoint(header: string | undefined, query: string | undefined): string | undefined {

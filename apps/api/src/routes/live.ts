@@ -37,7 +37,9 @@ export function liveRoutes(app: {
     const lastEventId = resumePoint(req.get('last-event-id'), query.lastEventId);
     const only = query.vehicleIds?.length ? new Set(query.vehicleIds) : undefined;
     const stream = new SseStream(req, res, { heartbeatMs: deps.live.heartbeatMs, retryMs: deps.live.retryMs });
-    deps.hub.admit(stream, 'user', req.ip ?? 'unknown', { user: claims.sub, org: claims.org, sv: claims.sv });
+    const owner = { user: claims.sub, org: claims.org, sv: claims.sv };
+    deps.hub.admit(stream, 'user', req.ip ?? 'unknown', owner);
+    await deps.hub.claim(stream, owner);
     // The stream lives no longer than the credential that opened it: the client reconnects with a
     // fresh token (and its Last-Event-ID, so nothing is lost).
     const expiry = setTimeout(
