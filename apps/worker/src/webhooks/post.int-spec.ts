@@ -9,6 +9,7 @@ import { postWebhook } from './post';
 let server: http.Server;
 let port: number;
 let received = 0;
+let ipv6 = false;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -16,8 +17,11 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => res.writeHead(204).end());
   });
-  // `::` with dual-stack takes both 127.0.0.1 and ::1 (and ::ffff:127.0.0.1).
-  await new Promise<void>((resolve) => server.listen(0, '::', resolve));
+  // `::` with dual-stack takes both 127.0.0.1 and ::1; a machine without IPv6 gets 127.0.0.1 only.
+  ipv6 = await new Promise<boolean>((resolve) => {
+    server.once('error', () => server.listen(0, '127.0.0.1', () => resolve(false)));
+    server.listen(0, '::', () => resolve(true));
+  });
   port = (server.address() as AddressInfo).port;
 });
 
@@ -40,8 +44,8 @@ describe('webhook delivery to special-purpose addresses', () => {
   it('reaches the local receiver when private addresses are allowed (so the refusals below mean something)', async () => {
     const before = received;
     await expect(post('127.0.0.1', true)).resolves.toBe(204);
-    await expect(post('[::1]', true)).resolves.toBe(204);
-    expect(received).toBe(before + 2);
+    if (ipv6) await expect(post('[::1]', true)).resolves.toBe(204);
+    expect(received).toBe(before + (ipv6 ? 2 : 1));
   });
 
   it.each([
