@@ -122,6 +122,7 @@ describe('events API', () => {
       attributes: { i: seeded.indexOf(enter) },
       vehicleName: enter.vehicle === ids['v1'] ? 'Van 1' : 'Van 2',
       geofenceName: 'Depot',
+      retractedAt: null,
     });
   });
 
@@ -159,6 +160,7 @@ describe('events API', () => {
         'cursor',
       ]),
       ['colour=red', 'colour'],
+      ['includeRetracted=yes', 'includeRetracted'],
     ]) {
       const res = await call('viewer@a', `/events?${query}`);
       expect(`${query} → ${res.status}`).toBe(`${query} → 400`);
@@ -177,5 +179,31 @@ describe('events API', () => {
     const filtered = EventList.parse(await (await call('viewer@a', `/events?vehicleId=${ids['vb']}`)).json());
     expect(filtered.items).toEqual([]);
     expect((await apiCall(t.base, undefined, 'GET', '/events')).status).toBe(401);
+  });
+
+  it('leaves retracted events out of the lists unless includeRetracted=true, and shows when they were retracted', async () => {
+    const retractedAt = '2026-03-02T10:00:00.000Z';
+    const id = (
+      await pool.query(
+        `INSERT INTO events (organization_id, vehicle_id, type, ts, geofence_id, retracted_at)
+         VALUES ($1, $2, 'geofence_enter', $3, $4, $5) RETURNING id`,
+        [orgs['a'], ids['v1'], new Date(BASE + 90 * 60_000).toISOString(), ids['depot'], retractedAt],
+      )
+    ).rows[0].id as string;
+    const listed = async (query: string) => (await walk('viewer@a', query)).seen;
+    expect(await listed('limit=100')).toEqual(expectedOrder(seeded));
+    expect(await listed(`vehicleId=${ids['v1']}&type=geofence_enter`)).not.toContain(id);
+    expect(await listed('includeRetracted=false')).toEqual(expectedOrder(seeded));
+    const all = await listed('includeRetracted=true&limit=4');
+    expect(all).toEqual([id, ...expectedOrder(seeded)]);
+
+    const page = EventList.parse(await (await call('viewer@a', '/events?includeRetracted=true&limit=2')).json());
+    expect(page.items.map((e) => [e.id, e.retractedAt])).toEqual([
+      [id, retractedAt],
+      [expectedOrder(seeded)[0], null],
+    ]);
+    // Asked for by id, it is shown, marked.
+    const one = EventDetail.parse(await (await call('viewer@a', `/events/${id}`)).json());
+    expect(one.retractedAt).toBe(retractedAt);
   });
 });

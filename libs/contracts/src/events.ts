@@ -6,6 +6,11 @@ export const EventDetail = TrackingEvent.extend({
   vehicleName: z.string().nullable(),
   /** Null when the event has no geofence, or the geofence was deleted since. */
   geofenceName: z.string().nullable(),
+  /**
+   * ISO-8601 when a late fix's re-evaluation retracted the event (the corrected sequence of fixes no
+   * longer implies it: docs/events.md); null otherwise. Absent in webhook payloads.
+   */
+  retractedAt: z.string().nullable().optional(),
 });
 export type EventDetail = z.infer<typeof EventDetail>;
 
@@ -23,6 +28,8 @@ export const EventListQuery = z
     limit: z.coerce.number().int().min(1).max(MAX_EVENT_PAGE).default(100),
     /** `nextCursor` of the previous page. */
     cursor: z.string().max(200).optional(),
+    /** `true` lists retracted events too (with their `retractedAt`); by default they are left out. */
+    includeRetracted: z.enum(['true', 'false']).optional(),
   })
   .strict()
   .refine((q) => !q.from || !q.to || !(Date.parse(q.from) >= Date.parse(q.to)), {

@@ -31,7 +31,8 @@ export const LIVE_ROUTES: RouteDoc[] = [
     summary:
       'Live positions and events of the organization (Server-Sent Events). Auth: Bearer header, the ' +
       'httpOnly `fleet_access` cookie set at web sign-in, or `?access_token=` (EventSource). `event: position` ' +
-      '(LivePosition) and `event: event` (TrackingEvent), `id:` resumable with `Last-Event-ID` (or `?lastEventId=`); ' +
+      '(LivePosition), `event: event` (TrackingEvent) and `event: event_retracted` (RetractedEvent: an event a late ' +
+      'fix withdrew, docs/events.md), `id:` resumable with `Last-Event-ID` (or `?lastEventId=`); ' +
       '`: heartbeat` comments; `event: resync` when the history to resume from was trimmed (reload the latest ' +
       'positions); `event: expired` then end when the access token expires (reconnect with a fresh one)',
     tag: 'live',
