@@ -71,7 +71,10 @@ describe('tools/rotate-secret', () => {
         "INSERT INTO users (organization_id, email, name, role, password_hash) VALUES ($1, 'ops@rotate.example', 'Ops', 'admin', $2)",
         [org.id, await hashPassword('rotation drill 2026')],
       );
-      writeFileSync(file(), `# staging secrets\nAPP_ENV=staging\nJWT_SECRET=${'s3cret-'.repeat(8)}\nLOG_LEVEL=warn\n`);
+      writeFileSync(
+        file(),
+        `# staging secrets\nAPP_ENV=staging\nJWT_SECRET=q0d3W1vYc8sT4nZLr6uJ2kPb9Xe5Gh7Am1Fz3Ct0oR\nLOG_LEVEL=warn\n`,
+      );
     });
     afterAll(async () => {
       await api?.stop();
