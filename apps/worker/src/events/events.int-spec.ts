@@ -244,6 +244,31 @@ describe('event detection in the worker', () => {
     expect(event.lon).toBeCloseTo(-3.008, 9);
   });
 
+  it('a fix replaced by a better one of the same timestamp re-evaluates the vehicle: the visit it made is retracted', async () => {
+    const v = await vehicle('replaced');
+    const base = Date.now() - 120_000;
+    const deliver = async (fixes: NormalizedPosition[]) => {
+      const staged = await send(fixes);
+      await waitFor(async () => processed([staged.id]), { timeoutMs: 10_000, what: 'request processed' });
+    };
+    await deliver([
+      at(v, base, 0, 40.005, -3.02),
+      { ...at(v, base, 10, 40.005, -3.005), accuracy: 80 },
+      at(v, base, 20, 40.005, -2.99),
+    ]);
+    expect(await allEventsOf(v)).toEqual([
+      ['geofence_enter', base + 10_000, false],
+      ['geofence_exit', base + 20_000, false],
+    ]);
+    // The same instant, measured better (the same-timestamp rule keeps it): it was never inside.
+    await deliver([{ ...at(v, base, 10, 40.005, -3.015), accuracy: 5 }]);
+    expect(await stored(v)).toBe(3);
+    expect(await allEventsOf(v)).toEqual([
+      ['geofence_enter', base + 10_000, true],
+      ['geofence_exit', base + 20_000, true],
+    ]);
+  });
+
   it('forgets a geofence deleted while the vehicle was inside it, without an exit event or a failed write', async () => {
     const v = await vehicle('deleted-fence');
     const temp = (
