@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '@fleet/contracts';
-import { storableFix } from './storable-fix';
+import { storableProblems } from './storable-fix';
 
 /** A fix as a protocol decoder sees it, before validation; units already normalised (km/h…). */
 export interface RawFix {
@@ -99,7 +99,6 @@ export function validateFix(fix: RawFix, path: string, options: { now: number; m
       message: '0,0 is what a tracker without a fix sends; mark the fix valid if it is real',
     });
   }
-  for (const { path: problemPath, message } of storableFix(fix, { path }).problems)
-    errors.push({ path: problemPath, message });
+  for (const { path: problemPath, message } of storableProblems(fix, path)) errors.push({ path: problemPath, message });
   return errors;
 }

@@ -1,5 +1,5 @@
 import { ATTRIBUTE_LIMITS } from '@fleet/contracts';
-import type { RawFix } from './fix';
+import { validateFix, type RawFix } from './fix';
 import { identifierProblem, measurementProblem, reasonOf, storableAttributes, storableFix } from './storable-fix';
 
 const base: RawFix = { ts: new Date('2026-11-27T12:00:00Z'), lat: 40, lon: -3 };
@@ -134,5 +134,19 @@ describe('identifierProblem', () => {
     expect(identifierProblem('device_id', '\ud800')?.message).toMatch(/surrogate/);
     expect(identifierProblem('id', 'demo-01')).toBeUndefined();
     expect(identifierProblem('id', 42)).toBeUndefined();
+  });
+});
+
+describe('validateFix re-checks storability', () => {
+  const options = { now: Date.parse('2026-11-27T12:05:00Z'), maxFutureMs: 600_000 };
+
+  it('refuses a fix no route made storable, naming the field', () => {
+    const raw = { ...base, speedKmh: 1e-50, attributes: { note: 'a\u0000' } };
+    expect(validateFix(raw, '2', options).map((e) => e.path)).toEqual(['2.speed', '2.attributes.note']);
+  });
+
+  it('accepts what storableFix returned, without walking it again', () => {
+    const { fix } = storableFix({ ...base, speedKmh: 1e-50, attributes: { note: 'a\u0000', ok: 1 } }, { path: '' });
+    expect(validateFix(fix, '', options)).toEqual([]);
   });
 });

@@ -98,6 +98,12 @@ export function storableAttributes(
   attributes: Record<string, unknown>,
   path: string,
 ): { attributes: Record<string, unknown>; problems: FieldProblem[] } {
+  // The common case in one walk: nothing to leave out, the same object back.
+  if (
+    jsonProblems(attributes, path, ATTRIBUTE_LIMITS, 1).length === 0 &&
+    Object.keys(attributes).every((key) => key.length <= MAX_ATTRIBUTE_KEY_LENGTH)
+  )
+    return { attributes, problems: [] };
   const kept: Array<[string, unknown]> = [];
   const problems: FieldProblem[] = [];
   const problem = (keyPath: string, message: string, reason = reasonOf(message)) =>
@@ -133,6 +139,17 @@ export function storableAttributes(
 }
 
 /**
+ * Fixes storableFix returned (cleaned or found clean): the pipeline's re-check (validateFix) skips them
+ * instead of walking their attributes a second time. Fixes are not modified after the check.
+ */
+const checked = new WeakSet<RawFix>();
+
+/** Problems of a fix no route has checked; none for one storableFix returned. */
+export function storableProblems(fix: RawFix, path: string): FieldProblem[] {
+  return checked.has(fix) ? [] : storableFix(fix, { path }).problems;
+}
+
+/**
  * The fix as storage can hold it, and one problem per field it cannot: a measurement left out, or an
  * attribute entry left out. `path` locates the fix in the request (`positions.3`), `names` maps stored
  * fields to the protocol's names (`speed` → `coords.speed`).
@@ -161,6 +178,7 @@ export function storableFix(
       out = { ...out, attributes: checked.attributes };
     }
   }
+  checked.add(out);
   return { fix: out, problems };
 }
 
