@@ -253,6 +253,21 @@ export async function detectEvents(
   const revisable: CandidateEvent[] = [];
   const corrected: CandidateEvent[] = [];
   let late = 0;
+  // Organizations with geofences, asked once per batch and only if a fix is late: a late fix of a
+  // vehicle no timeline rule applies to (no speed limit, no geofence) has nothing to re-evaluate.
+  let fenced: Set<string> | undefined;
+  const ruled = async (p: InsertedPosition) => {
+    if (p.speedLimitKmh !== null) return true;
+    fenced ??= new Set(
+      (
+        await client.query<{ organization_id: string }>(
+          'SELECT DISTINCT organization_id FROM geofences WHERE organization_id = ANY($1::uuid[])',
+          [[...new Set(inserted.map((i) => i.organizationId))]],
+        )
+      ).rows.map((r) => r.organization_id),
+    );
+    return fenced.has(p.organizationId);
+  };
   for (const [vehicleId, fixes] of byVehicle) {
     fixes.sort((a, b) => a.p.ts - b.p.ts);
     const state = states.get(vehicleId);
@@ -271,6 +286,11 @@ export async function detectEvents(
     if (newer && state.offlineSince !== null) {
       candidates.push(onlineEvent(newer.p, state.offlineSince));
       state.offlineSince = null;
+    }
+    if (!(await ruled(fixes[0].p))) {
+      state.ts = Math.max(before, fixes[fixes.length - 1].p.ts);
+      changed.push([vehicleId, state]);
+      continue;
     }
     const window = await reevaluate(client, fixes[0].p, stale[0].p.ts, options);
     state.ts = Math.max(state.ts, window.state.ts);

@@ -370,6 +370,13 @@ describe('event detection in the worker', () => {
         .rows[0];
       expect(state.ts.getTime()).toBe(base + 20_000);
       expect(state.offline_since).toBeNull();
+      // A late fix of such a vehicle is stored, with nothing to re-evaluate.
+      const late = await send([{ ...at(v, base, -5, 44, -3), organizationId: bare }]);
+      await waitFor(async () => processed([late.id]), { timeoutMs: 10_000, what: 'late processed' });
+      expect(await stored(v)).toBe(4);
+      expect((await pool.query('SELECT count(*)::int AS n FROM events WHERE vehicle_id = $1', [v])).rows[0].n).toBe(1);
+      const after = (await pool.query('SELECT ts FROM vehicle_event_state WHERE vehicle_id = $1', [v])).rows[0];
+      expect(after.ts.getTime()).toBe(base + 20_000);
     } finally {
       sub.disconnect();
     }
