@@ -53,12 +53,14 @@ export class SessionVersions {
 
   /** The user's session version; GONE for a deleted or disabled user. */
   async current(userId: string): Promise<number> {
-    try {
-      const cached = await this.redis.get(key(userId));
-      if (cached !== null) return Number(cached);
-    } catch (err) {
-      this.options.logger.warn('session versions: redis unavailable, reading PostgreSQL', { err });
-    }
+    // Redis away (reconnecting): straight to PostgreSQL rather than waiting for the reconnection.
+    if (this.redis.status === 'ready')
+      try {
+        const cached = await this.redis.get(key(userId));
+        if (cached !== null) return Number(cached);
+      } catch (err) {
+        this.options.logger.warn('session versions: redis unavailable, reading PostgreSQL', { err });
+      }
     let row: { version: number; disabled: boolean } | undefined;
     try {
       const res = await this.options.pool.query<{ version: number; disabled: boolean }>(
@@ -121,6 +123,7 @@ export class SessionVersions {
   }
 
   private async cache(userId: string, version: number, options: { throwing?: boolean } = {}): Promise<void> {
+    if (!options.throwing && this.redis.status !== 'ready') return;
     try {
       await this.redis.raiseSessionVersion(key(userId), String(version), String(CACHE_SECONDS));
     } catch (err) {

@@ -175,6 +175,7 @@ export class LiveHub {
    * checked this process's own counts): 429 beyond. With Redis away, this process's counts stand.
    */
   async claim(stream: SseStream, owner: StreamOwner): Promise<void> {
+    if (this.options.redis.status !== 'ready') return;
     const id = randomUUID();
     const now = Date.now();
     let verdict: number;
@@ -207,7 +208,7 @@ export class LiveHub {
   }
 
   private async renewClaims(): Promise<void> {
-    if (!this.claims.size) return;
+    if (!this.claims.size || this.options.redis.status !== 'ready') return;
     const leaseEnd = Date.now() + STREAM_LEASE_MS;
     const batch = this.options.redis.pipeline();
     for (const { id, owner } of this.claims.values()) {
