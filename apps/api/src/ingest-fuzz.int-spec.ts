@@ -135,4 +135,77 @@ describe('fuzzed ingestion input', () => {
     expect(await staged()).toBe(before);
     expect((await fetch(`${t.base}/health`)).status).toBe(200);
   });
+
+  // What PostgreSQL refuses, in identifiers and anywhere in JSON, on every ingestion route; the fix
+  // itself is always invalid (latitude 95), so nothing may be stored whatever the route decides.
+  it('answers hostile text and depth in identifiers, attributes and extras with 4xx on every ingestion route', async () => {
+    const before = await staged();
+    const hostile = fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\udbff\u0000');
+    const deep = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const osmand = `http://127.0.0.1:${t.api.osmandPort}`;
+    const basic = `Basic ${Buffer.from(`u:${fleet[0].token}`).toString('base64')}`;
+    const auth = `Bearer ${fleet[0].token}`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('json', 'osmand', 'osmand-form', 'traccar', 'owntracks', 'overland'),
+        hostile,
+        fc.constantFrom(10, 6000, 20_000),
+        fc.boolean(),
+        async (route, text, depth, inIdentifier) => {
+          // JSON carries the text escaped (\u0000, \ud800); URLs carry NUL as %00 and a lone
+          // surrogate as its (invalid) UTF-8 bytes.
+          const esc = (value: string) => JSON.stringify(value).slice(1, -1);
+          const url = (value: string) =>
+            [...value]
+              .map((c) => (c === '\u0000' ? '%00' : /[\ud800-\udfff]/.test(c) ? '%ED%A0%80' : encodeURIComponent(c)))
+              .join('');
+          const id = inIdentifier ? `${fleet[0].identifier}${text}` : fleet[0].identifier;
+          const attrs = `{"k${esc(text)}":1,"v":"${esc(text)}","deep":${deep(depth)}}`;
+          const fix = `"lat":95,"lon":1`;
+          let res: Response;
+          const json = (url: string, body: string, headers: Record<string, string> = {}) =>
+            fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+          if (route === 'json')
+            res = await json(`${t.base}/api/v1/positions`, `{"ts":1764244800,${fix},"attributes":${attrs}}`, {
+              authorization: auth,
+            });
+          else if (route === 'osmand')
+            res = await fetch(`${osmand}/any/path?id=${url(id)}&lat=95&lon=1&k${url(text)}=1`);
+          else if (route === 'osmand-form')
+            res = await fetch(`${t.base}/api/v1/osmand`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: `id=${url(id)}&lat=95&lon=1&note=${url(text)}`,
+            });
+          else if (route === 'traccar')
+            res = await json(
+              `${osmand}/`,
+              `{"device_id":"${esc(id)}","location":{"timestamp":1764244800,"coords":{"latitude":95,"longitude":1},"extras":${attrs}}}`,
+            );
+          else if (route === 'owntracks')
+            res = await json(
+              `${t.base}/api/v1/owntracks`,
+              `{"_type":"location","tst":1764244800,${fix},"tid":"${esc(inIdentifier ? text : 'ab')}","inregions":[${deep(depth)}]}`,
+              { authorization: basic },
+            );
+          else
+            res = await json(
+              `${t.base}/api/v1/overland`,
+              `{"locations":[{"type":"Feature","geometry":{"type":"Point","coordinates":[1,95]},"properties":{"timestamp":"2025-11-27T12:00:00Z","device_id":"${esc(inIdentifier ? text : 'phone')}","wifi":${attrs}}}]}`,
+              { authorization: auth },
+            );
+          const body = await res.text();
+          expect({ route, status: res.status, body: body.slice(0, 200) }).toEqual({
+            route,
+            status: expect.any(Number),
+            body: expect.any(String),
+          });
+          expect(res.status).toBeGreaterThanOrEqual(400);
+          expect(res.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 120 },
+    );
+    expect(await staged()).toBe(before);
+  });
 });
