@@ -63,6 +63,14 @@ function toAppError(err: unknown): AppError | undefined {
     const known = BODY_PARSER_ERRORS[type];
     return new AppError(known.status, known.code, known.message);
   }
+  // Any other body that cannot be read (a "gzip" body that is not gzip): body-parser marks it a 4xx.
+  const status = (err as { status?: unknown })?.status;
+  if ((err as { expose?: unknown })?.expose === true && typeof status === 'number' && status >= 400 && status < 500)
+    return new AppError(
+      status,
+      status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request',
+      'request body could not be read (does it match its Content-Encoding and Content-Type?)',
+    );
   return undefined;
 }
 

@@ -258,3 +258,18 @@ describe('numbers beyond what their column holds (found by the route fuzz suite)
     },
   );
 });
+
+describe('bodies that cannot be read', () => {
+  it.each(['gzip', 'deflate', 'br'])(
+    'answers 400 to a body that is not %s as its Content-Encoding says',
+    async (encoding) => {
+      const res = await fetch(`${t.base}/api/v1/vehicles`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'content-encoding': encoding },
+        body: 'not compressed at all',
+      });
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).code).toBe('bad_request');
+    },
+  );
+});

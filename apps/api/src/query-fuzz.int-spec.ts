@@ -189,6 +189,8 @@ interface Attempt {
   query?: string;
   body?: string;
   contentType?: string;
+  /** A Content-Encoding the body does not have. */
+  encoding?: string;
 }
 
 function pathOf(route: RouteDoc, id: string | undefined) {
@@ -228,7 +230,10 @@ async function attempt(a: Attempt): Promise<string | undefined> {
   try {
     const res = await fetch(url, {
       method: a.route.method.toUpperCase(),
-      headers: headersOf(a.route, a.body === undefined ? undefined : (a.contentType ?? 'application/json')),
+      headers: {
+        ...headersOf(a.route, a.body === undefined ? undefined : (a.contentType ?? 'application/json')),
+        ...(a.encoding ? { 'content-encoding': a.encoding } : {}),
+      },
       body: a.body,
       signal: controller.signal,
     });
@@ -264,6 +269,9 @@ function matrix(route: RouteDoc): Attempt[] {
       }
     }
   }
+  if (withBody(route))
+    for (const encoding of ['gzip', 'deflate', 'br'])
+      attempts.push({ route, encoding, contentType: route.bodyContentType, body: 'not compressed' });
   if (route.bodyContentType === 'application/gpx+xml') {
     const gpx = (inner: string) => `<?xml version="1.0"?><gpx version="1.1"><trk><trkseg>${inner}</trkseg></trk></gpx>`;
     for (const value of ['1e308', '-1e308', '1e-50', '9999999999999999999', '', 'x'.repeat(10_000)])
