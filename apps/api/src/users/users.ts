@@ -202,7 +202,7 @@ export class Users {
       await client.query('BEGIN');
       // Locks the organization's admins, so two deletions cannot each leave the other one last.
       const admins = await client.query<{ id: string }>(
-        "SELECT id FROM users WHERE organization_id = $1 AND role = 'admin' AND disabled_at IS NULL FOR UPDATE",
+        "SELECT id FROM users WHERE organization_id = $1 AND role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE",
         [org],
       );
       const target = await client.query<{ role: User['role']; disabled: boolean }>(
