@@ -103,7 +103,7 @@ export function createIngestMetrics(registry: client.Registry, deps: { pool: Poo
     }),
     lateFixes: new client.Counter({
       name: 'events_late_fixes_total',
-      help: 'Fixes older than their vehicle’s newest evaluated fix: stored, not evaluated for events (docs/events.md)',
+      help: 'Fixes older than their vehicle’s newest evaluated fix (or replacing a stored one): each re-evaluates its vehicle’s event rules from its time on (docs/events.md)',
       registers,
     }),
     publishErrors: new client.Counter({
