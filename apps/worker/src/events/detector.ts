@@ -252,6 +252,7 @@ export async function detectEvents(
   const retractedIds: string[] = [];
   const revisable: CandidateEvent[] = [];
   const corrected: CandidateEvent[] = [];
+  const windows: Array<{ sample: InsertedPosition; from: number; state: VehicleState }> = [];
   let late = 0;
   // Organizations with geofences, asked once per batch and only if a fix is late: a late fix of a
   // vehicle no timeline rule applies to (no speed limit, no geofence) has nothing to re-evaluate.
@@ -292,12 +293,15 @@ export async function detectEvents(
       changed.push([vehicleId, state]);
       continue;
     }
-    const window = await reevaluate(client, fixes[0].p, stale[0].p.ts, options);
+    windows.push({ sample: fixes[0].p, from: stale[0].p.ts, state });
+  }
+  // The late vehicles' windows, read and reconciled together (two statements for the batch).
+  for (const { state, window } of await reevaluate(client, windows, options)) {
     state.ts = Math.max(state.ts, window.state.ts);
     state.geofences = window.state.geofences;
     state.overspeedSince = window.state.overspeedSince;
     state.overspeedReported = window.state.overspeedReported;
-    changed.push([vehicleId, state]);
+    changed.push([window.vehicleId, state]);
     revisable.push(...window.missing);
     corrected.push(...window.corrected);
     retractedIds.push(...window.retract);
@@ -328,6 +332,7 @@ export async function detectEvents(
 }
 
 interface WindowRow {
+  vehicle_id: string;
   ts: string;
   lat: number;
   lon: number;
@@ -346,77 +351,99 @@ interface WindowRow {
 const EPISODE_HORIZON_MS = 24 * 3600_000;
 
 /**
- * Re-evaluates one vehicle's timeline rules from a late fix at `from` on, over its stored fixes (its
- * own insert included: same transaction). The window starts at the anchor: the last stored fix before
- * `from` with no overspeed episode running (the last fix with a speed was at or under the limit, or
- * there is no limit), else the fix that ended the episode before. The state right after the anchor is
- * known without looking further back — inside the geofences that contain it, no episode. Events the
- * window implies are compared with the ones stored for it: the missing are returned to insert (the
- * natural key keeps them single), the ones no longer implied to retract.
+ * Re-evaluates the timeline rules of late vehicles, each from its late fix at `from` on, over its
+ * stored fixes (its own insert included: same transaction). A vehicle's window starts at its anchor:
+ * the last stored fix before `from` with no overspeed episode running (the last fix with a speed was
+ * at or under the limit, or there is no limit), else the fix that ended the episode before. The state
+ * right after the anchor is known without looking further back — inside the geofences that contain it,
+ * no episode. Events a window implies are compared with the ones stored for it: the missing are
+ * returned to insert (the natural key keeps them single), the ones told by another fix to correct,
+ * the ones no longer implied to retract. One statement reads every window, one the stored events.
  */
-async function reevaluate(
+async function reevaluate<T extends { sample: InsertedPosition; from: number }>(
   client: PoolClient,
-  sample: InsertedPosition,
-  from: number,
+  late: T[],
   options: DetectorOptions,
-): Promise<{ state: VehicleState; missing: CandidateEvent[]; corrected: CandidateEvent[]; retract: string[] }> {
+): Promise<Array<T & { window: WindowResult }>> {
+  if (!late.length) return [];
   // Comparisons are the rule's own (real against real), so the anchor agrees with evaluate() to the bit.
   const res = await client.query<WindowRow>(
-    `WITH v AS (SELECT speed_limit_kmh AS lim, organization_id AS org FROM vehicles WHERE id = $1),
-     t AS (SELECT timestamptz 'epoch' + $2::bigint * interval '1 millisecond' AS t0,
-                  timestamptz 'epoch' + ($2::bigint - $3::bigint) * interval '1 millisecond' AS horizon),
-     last_speed AS (
-       SELECT p.ts, p.speed_kmh > v.lim AS over FROM positions p, v, t
-        WHERE p.vehicle_id = $1 AND p.ts < t.t0 AND p.ts >= t.horizon AND p.speed_kmh IS NOT NULL AND v.lim IS NOT NULL
-        ORDER BY p.ts DESC LIMIT 1
-     ),
-     anchor AS (
-       SELECT CASE WHEN COALESCE((SELECT over FROM last_speed), false) THEN COALESCE(
+    `WITH req AS (
+       SELECT r.vehicle_id, v.speed_limit_kmh AS lim, v.organization_id AS org,
+              timestamptz 'epoch' + r.from_ms * interval '1 millisecond' AS t0,
+              timestamptz 'epoch' + (r.from_ms - $3::bigint) * interval '1 millisecond' AS horizon
+         FROM unnest($1::uuid[], $2::bigint[]) AS r(vehicle_id, from_ms) JOIN vehicles v ON v.id = r.vehicle_id
+     ), speed AS (
+       SELECT req.*, ls.ts AS last_speed_ts, ls.over
+         FROM req LEFT JOIN LATERAL (
+           SELECT p.ts, p.speed_kmh > req.lim AS over FROM positions p
+            WHERE p.vehicle_id = req.vehicle_id AND p.ts < req.t0 AND p.ts >= req.horizon
+              AND p.speed_kmh IS NOT NULL AND req.lim IS NOT NULL
+            ORDER BY p.ts DESC LIMIT 1
+         ) ls ON true
+     ), anchored AS (
+       SELECT s.vehicle_id, s.lim, s.org,
+              CASE WHEN COALESCE(s.over, false) THEN COALESCE(
                 -- In an episode: back to the fix that ended the one before; past the horizon, the last
                 -- fix before it (taken as idle); none there, no anchor (from the first fix: exact).
-                (SELECT p.ts FROM positions p, v, t WHERE p.vehicle_id = $1 AND p.ts < (SELECT ts FROM last_speed)
-                    AND p.ts >= t.horizon AND p.speed_kmh <= v.lim ORDER BY p.ts DESC LIMIT 1),
-                (SELECT p.ts FROM positions p, t WHERE p.vehicle_id = $1 AND p.ts < t.horizon ORDER BY p.ts DESC LIMIT 1))
-              ELSE (SELECT p.ts FROM positions p, t WHERE p.vehicle_id = $1 AND p.ts < t.t0 ORDER BY p.ts DESC LIMIT 1)
-              END AS ts
+                (SELECT p.ts FROM positions p WHERE p.vehicle_id = s.vehicle_id AND p.ts < s.last_speed_ts
+                    AND p.ts >= s.horizon AND p.speed_kmh <= s.lim ORDER BY p.ts DESC LIMIT 1),
+                (SELECT p.ts FROM positions p WHERE p.vehicle_id = s.vehicle_id AND p.ts < s.horizon
+                  ORDER BY p.ts DESC LIMIT 1))
+              ELSE (SELECT p.ts FROM positions p WHERE p.vehicle_id = s.vehicle_id AND p.ts < s.t0
+                     ORDER BY p.ts DESC LIMIT 1)
+              END AS anchor
+         FROM speed s
      )
-     SELECT (extract(epoch FROM p.ts) * 1000)::bigint::text AS ts, ST_Y(p.point) AS lat, ST_X(p.point) AS lon,
-            p.speed_kmh, v.lim AS speed_limit_kmh,
-            ARRAY(SELECT g.id FROM geofences g WHERE g.organization_id = v.org AND ST_Intersects(g.area, p.point)) AS inside,
-            p.ts = (SELECT ts FROM anchor) AS anchor
-       FROM positions p, v
-      WHERE p.vehicle_id = $1 AND p.ts >= COALESCE((SELECT ts FROM anchor), '-infinity')
-      ORDER BY p.ts`,
-    [sample.vehicleId, from, EPISODE_HORIZON_MS],
+     SELECT a.vehicle_id, (extract(epoch FROM p.ts) * 1000)::bigint::text AS ts, ST_Y(p.point) AS lat,
+            ST_X(p.point) AS lon, p.speed_kmh, a.lim AS speed_limit_kmh,
+            ARRAY(SELECT g.id FROM geofences g WHERE g.organization_id = a.org AND ST_Intersects(g.area, p.point)) AS inside,
+            p.ts = a.anchor AS anchor
+       FROM anchored a JOIN positions p ON p.vehicle_id = a.vehicle_id AND p.ts >= COALESCE(a.anchor, '-infinity')
+      ORDER BY a.vehicle_id, p.ts`,
+    [late.map((l) => l.sample.vehicleId), late.map((l) => l.from), EPISODE_HORIZON_MS],
   );
-  const rows = res.rows.map((r) => ({
-    p: {
-      ...sample,
-      ts: Number(r.ts),
-      lat: r.lat,
-      lon: r.lon,
-      speedKmh: r.speed_kmh,
-      speedLimitKmh: r.speed_limit_kmh,
-      heading: null,
-      altitude: null,
-      accuracy: null,
-      battery: null,
-      attributes: null,
-    },
-    inside: new Set(r.inside),
-  }));
-  // No anchor: from the vehicle's first fix, which starts outside every geofence.
-  const anchored = res.rows[0]?.anchor === true;
-  const state: VehicleState = {
-    ts: anchored ? rows[0].p.ts : -Infinity,
-    geofences: anchored ? rows[0].inside : new Set(),
-    overspeedSince: null,
-    overspeedReported: false,
-    offlineSince: null,
-  };
-  const implied = evaluate(state, anchored ? rows.slice(1) : rows, options);
+  const byVehicle = new Map<string, WindowRow[]>();
+  for (const r of res.rows) {
+    const list = byVehicle.get(r.vehicle_id);
+    if (list) list.push(r);
+    else byVehicle.set(r.vehicle_id, [r]);
+  }
+  const evaluated = late.flatMap((l) => {
+    const found = byVehicle.get(l.sample.vehicleId);
+    if (!found) return []; // vehicle deleted meanwhile
+    const rows = found.map((r) => ({
+      p: {
+        ...l.sample,
+        ts: Number(r.ts),
+        lat: r.lat,
+        lon: r.lon,
+        speedKmh: r.speed_kmh,
+        speedLimitKmh: r.speed_limit_kmh,
+        heading: null,
+        altitude: null,
+        accuracy: null,
+        battery: null,
+        attributes: null,
+        replaced: false,
+      },
+      inside: new Set(r.inside),
+    }));
+    // No anchor: from the vehicle's first fix, which starts outside every geofence.
+    const anchored = found[0].anchor === true;
+    const state: VehicleState = {
+      ts: anchored ? rows[0].p.ts : -Infinity,
+      geofences: anchored ? rows[0].inside : new Set(),
+      overspeedSince: null,
+      overspeedReported: false,
+      offlineSince: null,
+    };
+    const implied = evaluate(state, anchored ? rows.slice(1) : rows, options);
+    return [{ l, state, implied, after: anchored ? rows[0].p.ts : null }];
+  });
   const stored = await client.query<{
     id: string;
+    vehicle_id: string;
     type: EventType;
     ts: string;
     geofence_id: string | null;
@@ -425,32 +452,47 @@ async function reevaluate(
     attributes: Record<string, unknown>;
   }>(
     // Events of a deleted geofence (geofence_id set null) are history the rules can no longer imply.
-    `SELECT id, type, (extract(epoch FROM ts) * 1000)::bigint::text AS ts, geofence_id,
-            ST_Y(point) AS lat, ST_X(point) AS lon, attributes
-       FROM events
-      WHERE vehicle_id = $1 AND ($2::bigint IS NULL OR ts > timestamptz 'epoch' + $2::bigint * interval '1 millisecond')
-        AND retracted_at IS NULL AND type = ANY($3::text[]) AND (type = 'overspeed' OR geofence_id IS NOT NULL)`,
-    [sample.vehicleId, anchored ? rows[0].p.ts : null, TIMELINE_TYPES],
+    `SELECT e.id, e.vehicle_id, e.type, (extract(epoch FROM e.ts) * 1000)::bigint::text AS ts, e.geofence_id,
+            ST_Y(e.point) AS lat, ST_X(e.point) AS lon, e.attributes
+       FROM unnest($1::uuid[], $2::bigint[]) AS w(vehicle_id, after_ms)
+       JOIN events e ON e.vehicle_id = w.vehicle_id
+      WHERE (w.after_ms IS NULL OR e.ts > timestamptz 'epoch' + w.after_ms * interval '1 millisecond')
+        AND e.retracted_at IS NULL AND e.type = ANY($3::text[]) AND (e.type = 'overspeed' OR e.geofence_id IS NOT NULL)`,
+    [evaluated.map((e) => e.l.sample.vehicleId), evaluated.map((e) => e.after), TIMELINE_TYPES],
   );
-  const key = (e: { type: string; ts: number; geofenceId: string | null }) => `${e.type}|${e.ts}|${e.geofenceId}`;
-  const have = new Map(stored.rows.map((r) => [key({ type: r.type, ts: Number(r.ts), geofenceId: r.geofence_id }), r]));
-  const want = new Set(implied.map(key));
-  const missing: CandidateEvent[] = [];
-  const corrected: CandidateEvent[] = [];
-  for (const e of implied) {
-    const old = have.get(key(e));
-    if (!old) missing.push(e);
-    // Same event, told by another fix (an overspeed first reported one fix late): the corrected one.
-    else if (old.lat !== e.lat || old.lon !== e.lon || !sameAttributes(old.attributes, e.attributes)) corrected.push(e);
+  const storedOf = new Map<string, typeof stored.rows>();
+  for (const r of stored.rows) {
+    const list = storedOf.get(r.vehicle_id);
+    if (list) list.push(r);
+    else storedOf.set(r.vehicle_id, [r]);
   }
-  return {
-    state,
-    missing,
-    corrected,
-    retract: stored.rows
+  const key = (e: { type: string; ts: number; geofenceId: string | null }) => `${e.type}|${e.ts}|${e.geofenceId}`;
+  return evaluated.map(({ l, state, implied }) => {
+    const rows = storedOf.get(l.sample.vehicleId) ?? [];
+    const have = new Map(rows.map((r) => [key({ type: r.type, ts: Number(r.ts), geofenceId: r.geofence_id }), r]));
+    const want = new Set(implied.map(key));
+    const missing: CandidateEvent[] = [];
+    const corrected: CandidateEvent[] = [];
+    for (const e of implied) {
+      const old = have.get(key(e));
+      if (!old) missing.push(e);
+      // Same event, told by another fix (an overspeed first reported one fix late): the corrected one.
+      else if (old.lat !== e.lat || old.lon !== e.lon || !sameAttributes(old.attributes, e.attributes))
+        corrected.push(e);
+    }
+    const retract = rows
       .filter((r) => !want.has(key({ type: r.type, ts: Number(r.ts), geofenceId: r.geofence_id })))
-      .map((r) => r.id),
-  };
+      .map((r) => r.id);
+    return { ...l, window: { vehicleId: l.sample.vehicleId, state, missing, corrected, retract } };
+  });
+}
+
+interface WindowResult {
+  vehicleId: string;
+  state: VehicleState;
+  missing: CandidateEvent[];
+  corrected: CandidateEvent[];
+  retract: string[];
 }
 
 const sameAttributes = (a: Record<string, unknown>, b: Record<string, unknown>): boolean =>
