@@ -124,6 +124,10 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
         osmand?.close(config.shutdownGraceMs),
       ]);
       if (timedOut) logger.warn('grace period over: cut the requests still in flight');
+      // Every request answered 2xx is on the stream before Redis closes (not left to the replayer);
+      // bounded, so an unreachable Redis cannot hold the drain (the replayer has those rows).
+      const unpublished = await deps.pipeline.flush(Math.min(config.shutdownGraceMs, 5_000));
+      if (unpublished) logger.warn('batches left unpublished for the replayer', { unpublished });
       await liveHub.close();
       versions.close();
       await Promise.allSettled([pool.end(), redis.quit()]);

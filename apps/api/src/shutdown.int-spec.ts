@@ -1,6 +1,9 @@
 import { ReadyResponse } from '@fleet/contracts';
-import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
-import { freePort, spawnSource, waitFor } from '@fleet/runtime/testing';
+import { createFleet, createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { DEFAULT_STREAMS } from '@fleet/queue-replay';
+import { freePort, spawnSource, startOwnRedis, waitFor } from '@fleet/runtime/testing';
+import IORedis from 'ioredis';
+import { startTestApi } from './testing/harness';
 
 describe('api process on SIGTERM', () => {
   jest.setTimeout(60_000);
@@ -61,5 +64,40 @@ describe('api process on SIGTERM', () => {
       .split('\n')
       .filter((l) => l.startsWith('{'));
     expect(lines.some((l) => JSON.parse(l).msg === 'api stopped')).toBe(true);
+  });
+
+  it('publishes every batch it answered before it closes Redis, even with publishes queued behind others', async () => {
+    const [vehicle] = await createFleet(testDb.url, { count: 1, slug: 'drain-publish' });
+    const redisServer = await startOwnRedis();
+    const admin = new IORedis(redisServer.url);
+    const device = {
+      vehicleId: vehicle.id,
+      organizationId: vehicle.organizationId,
+      identifier: vehicle.identifier,
+      name: 'Vehicle 0',
+      disabled: false,
+      tokenRequired: false,
+    };
+    const batchIds: string[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const t = await startTestApi({ DATABASE_URL: testDb.url, REDIS_URL: redisServer.url });
+        // Under load, a publish waits for the previous pipeline of commands to be answered: here one
+        // command is held by a paused Redis while the request is accepted and the drain begins.
+        await admin.client('PAUSE', 300, 'WRITE');
+        void t.api.redis.set('busy', String(i)).catch(() => undefined);
+        const accepted = await t.api.deps.pipeline.ingest('test', [
+          { device, fix: { ts: new Date(Date.now() - 60_000 + i * 1000), lat: 40, lon: -3 }, path: 'positions.0' },
+        ]);
+        batchIds.push(accepted.batchId);
+        await t.api.stop();
+      }
+      const entries = (await admin.xrange(DEFAULT_STREAMS.stream, '-', '+')) as Array<[string, string[]]>;
+      const published = entries.map(([, fields]) => fields[fields.indexOf('sid') + 1]);
+      expect(published).toEqual(batchIds);
+    } finally {
+      admin.disconnect();
+      await redisServer.destroy();
+    }
   });
 });

@@ -46,6 +46,7 @@ export class IngestPipeline {
   private readonly rejected: client.Counter<'protocol' | 'reason'>;
   private readonly publishFailures: client.Counter;
   private readonly staging: StagingWriter;
+  private readonly publishing = new Set<Promise<void>>();
 
   constructor(private readonly o: IngestPipelineOptions) {
     const registers = [o.registry];
@@ -139,16 +140,41 @@ export class IngestPipeline {
 
   /**
    * The batch is safe in PostgreSQL already; the stream only makes it fast. When Redis is away we do
-   * not wait for it: the replayer publishes the row after its grace period.
+   * not wait for it: the replayer publishes the row after its grace period. Publishes in flight are
+   * tracked, so the drain can wait for them before it closes Redis (flush).
    */
   private announce(staged: Staged): void {
     if (this.o.redis.status !== 'ready') {
       this.publishFailures.inc();
       return;
     }
-    publishStaged(this.o.redis, staged, { names: this.o.names, maxLen: this.o.streamMaxLen }).catch((err: unknown) => {
-      this.publishFailures.inc();
-      this.o.logger.warn('could not publish a staged batch; the replayer will', { batchId: staged.id, err });
-    });
+    const publish = publishStaged(this.o.redis, staged, { names: this.o.names, maxLen: this.o.streamMaxLen })
+      .catch((err: unknown) => {
+        this.publishFailures.inc();
+        this.o.logger.warn('could not publish a staged batch; the replayer will', { batchId: staged.id, err });
+      })
+      .finally(() => this.publishing.delete(publish));
+    this.publishing.add(publish);
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) for every publish in flight: the drain calls it after the last request
+   * is answered and before Redis is closed, so a batch answered 2xx reaches the stream at once rather
+   * than through the replayer. Returns how many were still in flight when the time ran out (Redis
+   * unreachable: the replayer publishes those).
+   */
+  async flush(timeoutMs: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    // Publishes started while we wait (the OsmAnd listener closing) are waited for too.
+    while (this.publishing.size) {
+      const done = await Promise.race([
+        Promise.allSettled([...this.publishing]).then(() => true),
+        timeout.then(() => false),
+      ]);
+      if (!done) break;
+    }
+    clearTimeout(timer);
+    return this.publishing.size;
   }
 }
