@@ -158,8 +158,13 @@ known AS (
 kept AS (
   SELECT i.*, k.organization_id FROM input i JOIN known k ON k.id = i.vehicle_id
 ),
+-- The rule's keys are computed only for fixes that share their vehicle and timestamp (rare).
+counted AS (
+  SELECT k.*, count(*) OVER (PARTITION BY k.vehicle_id, k.ts) AS sharing FROM kept k
+),
 unique_fixes AS (
-  SELECT DISTINCT ON (vehicle_id, ts) * FROM kept ORDER BY vehicle_id, ts, ${orderBy(INPUT_KEYS)}
+  SELECT DISTINCT ON (vehicle_id, ts) * FROM counted
+   ORDER BY vehicle_id, ts, ${orderBy(INPUT_KEYS.map((k) => `CASE WHEN sharing > 1 THEN ${k} END`))}
 ),
 written AS (
   INSERT INTO positions AS positions (vehicle_id, ts, received_at, point, speed_kmh, heading, altitude, accuracy, battery, protocol, attributes)
@@ -172,8 +177,9 @@ written AS (
   RETURNING vehicle_id, ts, point, speed_kmh, heading, altitude, accuracy, battery, attributes,
             received_at <> statement_timestamp() AS replaced
 ),
+-- unique_fixes has one fix per vehicle and timestamp already: the newest is the latest.
 latest AS (
-  SELECT DISTINCT ON (vehicle_id) * FROM unique_fixes ORDER BY vehicle_id, ts DESC, ${orderBy(INPUT_KEYS)}
+  SELECT DISTINCT ON (vehicle_id) * FROM unique_fixes ORDER BY vehicle_id, ts DESC
 ),
 state AS (
   INSERT INTO vehicle_state AS vehicle_state (vehicle_id, organization_id, ts, point, speed_kmh, heading, altitude, accuracy, battery, attributes, updated_at)
