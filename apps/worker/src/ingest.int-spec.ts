@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { createLogger } from '@fleet/logging-json';
 import { publishStaged, stageBatch, type NormalizedPosition } from '@fleet/queue-replay';
 import { createRedis } from '@fleet/runtime';
-import { waitFor } from '@fleet/runtime/testing';
+import { runSource, waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
 import { loadWorkerConfig } from './config';
 import { start, type WorkerHandle } from './server';
@@ -86,6 +86,40 @@ describe('worker ingestion', () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('lists dead letters and replays them with worker:replay once the cause is fixed', async () => {
+    const env = { DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: prefix };
+    const redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
+    const before = await count();
+    // A constraint stands for whatever refused the fix (a column too narrow, a rule too strict).
+    await pool.query('ALTER TABLE positions ADD CONSTRAINT cli_speed_limit CHECK (speed_kmh < 500)');
+    const positions = [position(400), position(401, { speedKmh: 900 }), position(402)];
+    try {
+      const staged = await stageBatch(pool, { protocol: 'test', positions });
+      await publishStaged(redis, staged, { names: worker.names, maxLen: 10_000 });
+      await waitFor(async () => (await count()) === before + 2, { timeoutMs: 10_000, what: 'good fixes stored' });
+    } finally {
+      await pool.query('ALTER TABLE positions DROP CONSTRAINT cli_speed_limit');
+      redis.disconnect();
+    }
+    const listed = runSource('apps/worker/src/cli/replay.ts', env, ['--list-dead-letters']);
+    expect(listed.status).toBe(0);
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { ts: string; reason: string });
+    expect(rows.map((r) => Date.parse(r.ts))).toContain(positions[1].ts);
+    expect(rows.find((r) => Date.parse(r.ts) === positions[1].ts)?.reason).toMatch(/cli_speed_limit/);
+
+    const replayed = runSource('apps/worker/src/cli/replay.ts', env, ['--dead-letters']);
+    // The altitude 1e300 of the first test is still refused: exit 2, and it stays listed.
+    expect(replayed.stdout).toMatch(/dead letters: 1 replayed, 1 still refused/);
+    expect(replayed.status).toBe(2);
+    expect(await count()).toBe(before + 3);
+    const pending = runSource('apps/worker/src/cli/replay.ts', env, ['--list-dead-letters']);
+    expect(pending.stdout.trim().split('\n')).toHaveLength(1);
+    expect(pending.stdout).toMatch(/out of range/);
   });
 
   it('moves a message that does not decode to the dead-letter stream, and still stores its neighbours', async () => {
