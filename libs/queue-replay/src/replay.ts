@@ -16,7 +16,8 @@ export interface ReplayOptions extends PublishOptions {
 
 /**
  * Republishes staging rows that were accepted but never processed: Redis was down when they came,
- * lost them (FLUSHALL, failover), or trimmed them. Writes are idempotent, so a row that was merely
+ * lost them (FLUSHALL, failover), or trimmed them. A row is due once it was received (or last
+ * republished) longer ago than the grace period plus the age of the stream's oldest entry in flight. Writes are idempotent, so a row that was merely
  * slow is harmless to publish twice. Returns how many rows were republished.
  */
 export async function replayUnprocessed(pool: Pool, redis: Redis, options: ReplayOptions): Promise<number> {
@@ -33,7 +34,9 @@ export async function replayUnprocessed(pool: Pool, redis: Redis, options: Repla
     const res = await pool.query<{ id: string; payload: string; n: number }>(
       `SELECT id::text AS id, payload::text AS payload, position_count AS n FROM ingest_staging
         WHERE processed_at IS NULL AND id > $1::bigint
-          AND (received_at < now() - make_interval(secs => $2::double precision / 1000) OR received_at >= $3::timestamptz)
+          AND (received_at < now() - make_interval(secs => $2::double precision / 1000)
+               AND COALESCE(published_at, received_at) < now() - make_interval(secs => $2::double precision / 1000)
+               OR received_at >= $3::timestamptz)
         ORDER BY id LIMIT $4`,
       [afterId, graceMs, options.since ?? 'infinity', take],
     );
@@ -47,7 +50,12 @@ export async function replayUnprocessed(pool: Pool, redis: Redis, options: Repla
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
     const ids = res.rows.map((r) => r.id);
-    await pool.query('UPDATE ingest_staging SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [ids]);
+    // published_at: when it was last republished, so a row still queued behind a backlog is not
+    // republished again at every run.
+    await pool.query(
+      'UPDATE ingest_staging SET attempts = attempts + 1, published_at = now() WHERE id = ANY($1::bigint[])',
+      [ids],
+    );
     total += res.rows.length;
     afterId = ids[ids.length - 1];
     if (res.rows.length < take) break;
