@@ -506,12 +506,15 @@ function combine(parts: Part[]) {
   };
 }
 
+// A request redelivered after its write committed (the worker died before XACK, a replay) finds its
+// poison fixes dead-lettered already: they are not recorded twice.
 async function recordDeadLetters(client: PoolClient, deadLetters: DeadLetterFix[]): Promise<void> {
   if (!deadLetters.length) return;
   await client.query(
     `INSERT INTO ingest_dead_letters (staging_id, protocol, vehicle_id, ts, fix, reason)
      SELECT s, p, v, CASE WHEN t IS NULL THEN NULL ELSE timestamptz 'epoch' + t * interval '1 millisecond' END, f, r
-       FROM unnest($1::bigint[], $2::text[], $3::uuid[], $4::bigint[], $5::json[], $6::text[]) AS d(s, p, v, t, f, r)`,
+       FROM unnest($1::bigint[], $2::text[], $3::uuid[], $4::bigint[], $5::json[], $6::text[]) AS d(s, p, v, t, f, r)
+      WHERE NOT EXISTS (SELECT 1 FROM ingest_dead_letters x WHERE x.staging_id = d.s AND x.fix::text = d.f::text)`,
     [
       deadLetters.map((d) => d.stagingId),
       deadLetters.map((d) => cleanText(d.protocol)),
