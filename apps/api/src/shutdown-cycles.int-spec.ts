@@ -27,7 +27,7 @@ async function bundleApi(): Promise<string> {
 }
 
 describe('API SIGTERM/restart cycles under load', () => {
-  jest.setTimeout(150_000);
+  jest.setTimeout(Math.max(150_000, CYCLES * 3_000));
   let testDb: TestDatabase;
   let pool: pg.Pool;
   let worker: WorkerProcess | undefined;
