@@ -82,6 +82,9 @@ describe('api process on SIGTERM', () => {
     try {
       for (let i = 0; i < 3; i++) {
         const t = await startTestApi({ DATABASE_URL: testDb.url, REDIS_URL: redisServer.url });
+        // The API starts without waiting for Redis (it accepts positions while Redis is away, the
+        // replayer publishes them): on a loaded machine the first request can beat the connection.
+        await waitFor(async () => t.api.redis.status === 'ready', { timeoutMs: 10_000, what: 'api redis ready' });
         // Under load, a publish waits for the previous pipeline of commands to be answered: here one
         // command is held by a paused Redis while the request is accepted and the drain begins.
         await admin.client('PAUSE', 300, 'WRITE');
