@@ -57,9 +57,10 @@ export function LiveProvider({ children, flushMs = 250 }: { children: ReactNode;
           // The server could not replay from our Last-Event-ID (trimmed): read the snapshot again.
           if (e.event === 'resync') loadLatest();
           // The stream's token expired and the stream ends: renew now so the reconnection is signed in.
-          if (e.event === 'expired') void session.renew();
+          // Revoked (disabled, role changed, deleted): the refresh fails too and the session ends.
+          if (e.event === 'expired' || e.event === 'revoked') void session.renew();
         }
-        const { fixes, events: tracking } = splitLiveEvents(events);
+        const { fixes, events: tracking, retracted } = splitLiveEvents(events);
         let unknown = false;
         for (const fix of fixes) {
           if (!store.vehicles.has(fix.vehicleId)) unknown = true;
@@ -68,6 +69,7 @@ export function LiveProvider({ children, flushMs = 250 }: { children: ReactNode;
         // A vehicle created since the list was read: read it again (not more than twice a minute).
         if (unknown && store.vehicles.size > 0 && Date.now() - vehiclesLoadedAt > 30_000) loadVehicles();
         for (const e of tracking) feed.push(e);
+        for (const id of retracted) feed.retract(id);
       },
     });
     return () => {

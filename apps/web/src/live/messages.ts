@@ -60,10 +60,18 @@ export function trackingEventOf(data: string): TrackingEvent | null {
   }
 }
 
-/** Sorts one network chunk's events into fixes and tracking events; anything else is ignored. */
-export function splitLiveEvents(events: readonly SseEvent[]): { fixes: LiveFix[]; events: TrackingEvent[] } {
+/**
+ * Sorts one network chunk's events into fixes, tracking events and the ids of retracted events (a
+ * late fix re-evaluated its vehicle and the event no longer holds); anything else is ignored.
+ */
+export function splitLiveEvents(events: readonly SseEvent[]): {
+  fixes: LiveFix[];
+  events: TrackingEvent[];
+  retracted: string[];
+} {
   const fixes: LiveFix[] = [];
   const tracking: TrackingEvent[] = [];
+  const retracted: string[] = [];
   for (const e of events) {
     if (e.event === 'position') {
       const fix = positionOf(e.data);
@@ -71,7 +79,10 @@ export function splitLiveEvents(events: readonly SseEvent[]): { fixes: LiveFix[]
     } else if (e.event === 'event') {
       const ev = trackingEventOf(e.data);
       if (ev) tracking.push(ev);
+    } else if (e.event === 'event_retracted') {
+      const ev = trackingEventOf(e.data);
+      if (ev) retracted.push(ev.id);
     }
   }
-  return { fixes, events: tracking };
+  return { fixes, events: tracking, retracted };
 }

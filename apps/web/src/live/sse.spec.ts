@@ -59,6 +59,16 @@ describe('splitLiveEvents', () => {
       expect.objectContaining({ id: 'e1', type: 'overspeed', geofenceId: null, attributes: {} }),
     ]);
   });
+
+  it('names the events the server retracted', () => {
+    const retractedEvent = { id: 'e7', vehicleId: 'v1', type: 'geofence_enter', ts: '2026-11-27T12:00:00.000Z' };
+    const { events, retracted } = splitLiveEvents([
+      { event: 'event_retracted', data: JSON.stringify({ ...retractedEvent, retractedAt: '2026-11-27T12:05:00Z' }) },
+      { event: 'event_retracted', data: 'not json' },
+    ]);
+    expect(events).toEqual([]);
+    expect(retracted).toEqual(['e7']);
+  });
 });
 
 /** A fetch whose answers are scripted: each call takes the next one. */

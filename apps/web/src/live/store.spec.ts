@@ -155,4 +155,14 @@ describe('EventFeed', () => {
     expect(heard).toEqual(['1', '2', '3', '4']);
     expect(feed.recent().map((e) => e.id)).toEqual(['4', '3', '2']);
   });
+
+  it('drops a retracted event and tells the lists that show it', () => {
+    const feed = new EventFeed();
+    const retracted: string[] = [];
+    feed.onRetract((id) => retracted.push(id));
+    for (const id of ['1', '2', '3']) feed.push(event(id));
+    feed.retract('2');
+    expect(feed.recent().map((e) => e.id)).toEqual(['3', '1']);
+    expect(retracted).toEqual(['2']);
+  });
 });

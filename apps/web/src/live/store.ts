@@ -191,6 +191,7 @@ export class EventFeed {
   private items: TrackingEvent[] = [];
   private readonly seen = new Set<string>();
   private readonly listeners = new Set<(event: TrackingEvent) => void>();
+  private readonly retractListeners = new Set<(id: string) => void>();
 
   constructor(private readonly cap = 200) {}
 
@@ -201,6 +202,12 @@ export class EventFeed {
     for (const listener of this.listeners) listener(event);
   }
 
+  /** An event the server retracted: gone from the feed, and every open list is told. */
+  retract(id: string) {
+    this.items = this.items.filter((e) => e.id !== id);
+    for (const listener of this.retractListeners) listener(id);
+  }
+
   recent(): readonly TrackingEvent[] {
     return this.items;
   }
@@ -208,5 +215,10 @@ export class EventFeed {
   subscribe(listener: (event: TrackingEvent) => void): () => void {
     this.listeners.add(listener);
     return () => void this.listeners.delete(listener);
+  }
+
+  onRetract(listener: (id: string) => void): () => void {
+    this.retractListeners.add(listener);
+    return () => void this.retractListeners.delete(listener);
   }
 }

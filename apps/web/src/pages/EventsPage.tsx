@@ -77,6 +77,8 @@ export default function EventsPage() {
       }),
     [feed, filter, store, geofenceNames],
   );
+  // An event a late fix no longer implies is retracted by the server: it leaves the list.
+  useEffect(() => feed.onRetract((id) => setItems((old) => old.filter((x) => x.id !== id))), [feed]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
