@@ -173,19 +173,37 @@ export function evaluate(
   return out;
 }
 
+/** An events row as the detector's statements return it (EVENT_COLUMNS). */
+interface EventRow {
+  id: string;
+  organization_id: string;
+  vehicle_id: string;
+  type: EventType;
+  ts: Date;
+  geofence_id: string | null;
+  attributes: Record<string, unknown>;
+  lat: number | null;
+  lon: number | null;
+}
+
+const EVENT_COLUMNS =
+  'id, organization_id, vehicle_id, type, ts, geofence_id, attributes, ST_Y(point) AS lat, ST_X(point) AS lon';
+
+const toDetectedEvent = (r: EventRow): DetectedEvent => ({
+  id: r.id,
+  organizationId: r.organization_id,
+  vehicleId: r.vehicle_id,
+  type: r.type,
+  ts: r.ts.getTime(),
+  geofenceId: r.geofence_id,
+  lat: r.lat,
+  lon: r.lon,
+  attributes: r.attributes,
+});
+
 export async function insertEvents(client: PoolClient, events: CandidateEvent[]): Promise<DetectedEvent[]> {
   if (!events.length) return [];
-  const res = await client.query<{
-    id: string;
-    organization_id: string;
-    vehicle_id: string;
-    type: EventType;
-    ts: Date;
-    geofence_id: string | null;
-    attributes: Record<string, unknown>;
-    lat: number | null;
-    lon: number | null;
-  }>(
+  const res = await client.query<EventRow>(
     `INSERT INTO events (organization_id, vehicle_id, type, ts, geofence_id, point, attributes)
      SELECT e.org, e.veh, e.type, timestamptz 'epoch' + e.ts * interval '1 millisecond', e.geofence,
             CASE WHEN e.lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(e.lon, e.lat), 4326) END, e.attrs
@@ -196,7 +214,7 @@ export async function insertEvents(client: PoolClient, events: CandidateEvent[])
      ON CONFLICT ON CONSTRAINT events_natural_key DO UPDATE
         SET retracted_at = NULL, point = EXCLUDED.point, attributes = EXCLUDED.attributes
       WHERE events.retracted_at IS NOT NULL
-     RETURNING id, organization_id, vehicle_id, type, ts, geofence_id, attributes, ST_Y(point) AS lat, ST_X(point) AS lon`,
+     RETURNING ${EVENT_COLUMNS}`,
     [
       events.map((e) => e.organizationId),
       events.map((e) => e.vehicleId),
@@ -208,17 +226,7 @@ export async function insertEvents(client: PoolClient, events: CandidateEvent[])
       events.map((e) => JSON.stringify(e.attributes)),
     ],
   );
-  return res.rows.map((r) => ({
-    id: r.id,
-    organizationId: r.organization_id,
-    vehicleId: r.vehicle_id,
-    type: r.type,
-    ts: r.ts.getTime(),
-    geofenceId: r.geofence_id,
-    lat: r.lat,
-    lon: r.lon,
-    attributes: r.attributes,
-  }));
+  return res.rows.map(toDetectedEvent);
 }
 
 /**
@@ -522,35 +530,12 @@ async function correctEvents(client: PoolClient, events: CandidateEvent[]): Prom
 /** Marks events retracted (still stored: webhooks may have delivered them) and returns them. */
 async function retractEvents(client: PoolClient, ids: string[]): Promise<RetractedEvent[]> {
   if (!ids.length) return [];
-  const res = await client.query<{
-    id: string;
-    organization_id: string;
-    vehicle_id: string;
-    type: EventType;
-    ts: Date;
-    geofence_id: string | null;
-    attributes: Record<string, unknown>;
-    lat: number | null;
-    lon: number | null;
-    retracted_at: Date;
-  }>(
+  const res = await client.query<EventRow & { retracted_at: Date }>(
     `UPDATE events SET retracted_at = now() WHERE id = ANY($1::uuid[]) AND retracted_at IS NULL
-     RETURNING id, organization_id, vehicle_id, type, ts, geofence_id, attributes, ST_Y(point) AS lat,
-               ST_X(point) AS lon, retracted_at`,
+     RETURNING ${EVENT_COLUMNS}, retracted_at`,
     [ids],
   );
-  return res.rows.map((r) => ({
-    id: r.id,
-    organizationId: r.organization_id,
-    vehicleId: r.vehicle_id,
-    type: r.type,
-    ts: r.ts.getTime(),
-    geofenceId: r.geofence_id,
-    lat: r.lat,
-    lon: r.lon,
-    attributes: r.attributes,
-    retractedAt: r.retracted_at.getTime(),
-  }));
+  return res.rows.map((r) => ({ ...toDetectedEvent(r), retractedAt: r.retracted_at.getTime() }));
 }
 
 /**
