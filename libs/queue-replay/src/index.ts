@@ -25,6 +25,7 @@ export {
 export {
   deadLetterItems,
   errorLabel,
+  lockVehicleForDelete,
   writeBatch,
   type DeadLetterFix,
   type InsertedPosition,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { stageBatch, type Staged } from './outbox';
 import { listDeadLetters, replayDeadLetters } from './replay';
 import type { NormalizedPosition } from './types';
-import { writeBatch, type InsertedPosition, type WriteItem } from './writer';
+import { lockVehicleForDelete, writeBatch, type InsertedPosition, type WriteItem } from './writer';
 
 describe('writeBatch against PostgreSQL', () => {
   jest.setTimeout(60_000);
@@ -274,5 +274,59 @@ describe('writeBatch against PostgreSQL', () => {
     expect(await stored(kept)).toBe(1);
     expect(r.inserted.map((p) => p.vehicleId)).toEqual([kept]);
     expect(await processed([s.id])).toBe(1);
+  });
+
+  /** Deletes a vehicle as the API does (lock, positions, vehicle), holding the transaction until `release`. */
+  async function deleteVehicle(vehicleId: string, release?: Promise<void>) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await lockVehicleForDelete(client, vehicleId);
+      await client.query('DELETE FROM positions WHERE vehicle_id = $1', [vehicleId]);
+      await client.query('DELETE FROM vehicles WHERE id = $1', [vehicleId]);
+      await release;
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+  }
+
+  it('leaves no fix of a vehicle deleted while its write is running (the deletion waits for it)', async () => {
+    const v = await newVehicle();
+    const s = await stage([fix(v, 1), fix(v, 2)]);
+    let hookReached!: () => void;
+    const inHook = new Promise<void>((resolve) => (hookReached = resolve));
+    let finishHook!: () => void;
+    const hookDone = new Promise<void>((resolve) => (finishHook = resolve));
+    // The write has inserted its rows and sits in its hook, uncommitted, when the deletion starts.
+    const write = writeBatch(pool, [item(s)], {
+      onInserted: async () => {
+        hookReached();
+        await hookDone;
+      },
+    });
+    await inHook;
+    const deletion = deleteVehicle(v);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    finishHook();
+    const r = await write;
+    await deletion;
+    expect(r.stored).toBe(2);
+    expect(await stored(v)).toBe(0);
+  });
+
+  it('drops the fixes of a write that starts while the vehicle is being deleted', async () => {
+    const v = await newVehicle();
+    const s = await stage([fix(v, 1), fix(v, 2)]);
+    let commit!: () => void;
+    const deletion = deleteVehicle(v, new Promise<void>((resolve) => (commit = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const write = writeBatch(pool, [item(s)], { onInserted: async () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    commit();
+    await deletion;
+    const r = await write;
+    expect(r).toMatchObject({ received: 2, stored: 0, droppedVehicleDeleted: 2 });
+    expect(await stored(v)).toBe(0);
   });
 });

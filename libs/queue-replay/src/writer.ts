@@ -551,7 +551,7 @@ export async function writeBatch<T = undefined>(
   let broken: Error | undefined;
   const units: Unit[] = items.map((i, item) => ({ item, stagingId: i.stagingId, payload: i.payload, count: i.count }));
   try {
-    await client.query('BEGIN');
+    await begin(client, units);
     let written: ReturnType<typeof combine>;
     let deadLetters: DeadLetterFix[] = [];
     let undecodable: UndecodableItem[] = [];
@@ -567,7 +567,7 @@ export async function writeBatch<T = undefined>(
     } catch (err) {
       if (!isPoisonError(err)) throw err;
       await client.query('ROLLBACK');
-      await client.query('BEGIN');
+      await begin(client, units);
       const isolated = await isolate(client, units, options.onInserted ? SQL.returningKeys : SQL.plainKeys);
       written = combine(isolated.parts);
       deadLetters = isolated.deadLetters;
@@ -608,6 +608,47 @@ export async function writeBatch<T = undefined>(
     client.off('error', onError);
     client.release(broken);
   }
+}
+
+// Advisory lock namespace of "a vehicle's positions are being written / the vehicle is being deleted".
+const VEHICLE_LOCK = 0x666c7476;
+
+/** The vehicle ids of staged payloads, read off the codec's `veh` list without parsing the rest. */
+function vehiclesOf(units: Array<{ payload: string }>): string[] {
+  const ids = new Set<string>();
+  for (const u of units) {
+    const list = /"veh":\[([^\]]*)\]/.exec(u.payload)?.[1];
+    for (const quoted of list ? list.split(',') : []) {
+      const id = quoted.replace(/"/g, '');
+      if (UUID.test(id)) ids.add(id.toLowerCase());
+    }
+  }
+  return [...ids].sort();
+}
+
+/**
+ * Opens the write transaction and takes a shared per-vehicle lock for the batch's vehicles, in a
+ * statement of its own so that the write's snapshot is taken after it: a vehicle deletion
+ * (lockVehicleForDelete) either commits before the write reads `vehicles` (its fixes are dropped),
+ * or waits for the write to commit and then deletes what it wrote. Writers never block each other.
+ */
+async function begin(client: PoolClient, units: Array<{ payload: string }>): Promise<void> {
+  await client.query('BEGIN');
+  const vehicles = vehiclesOf(units);
+  if (vehicles.length)
+    await client.query('SELECT count(pg_advisory_xact_lock_shared($1, hashtext(v))) FROM unnest($2::text[]) AS v', [
+      VEHICLE_LOCK,
+      vehicles,
+    ]);
+}
+
+/**
+ * Inside the transaction that deletes a vehicle and its positions, before deleting anything: waits for
+ * writes of that vehicle in flight and keeps new ones out until the deletion commits, so no fix of it
+ * is stored after its positions were deleted.
+ */
+export async function lockVehicleForDelete(client: PoolClient, vehicleId: string): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [VEHICLE_LOCK, vehicleId.toLowerCase()]);
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Pool } from 'pg';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, notFound } from '../errors';
 import { containsPattern, isUuid } from '../sql';
+import { lockVehicleForDelete } from '@fleet/queue-replay';
 
 interface Row {
   id: string;
@@ -244,6 +245,8 @@ export class Vehicles {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // Writes of this vehicle in flight commit first (and are deleted below); later ones drop its fixes.
+      await lockVehicleForDelete(client, id);
       await client.query('DELETE FROM positions WHERE vehicle_id = $1', [id]);
       await client.query('DELETE FROM vehicles WHERE id = $1 AND organization_id = $2', [id, org]);
       await client.query('COMMIT');
