@@ -30,7 +30,7 @@ function readGpxAttributes(elements: string): Record<string, unknown> {
   parser.on('closetag', (tag) => {
     if (tag.local !== 'attr' || !current) return;
     const { name, type } = current;
-    out[name] =
+    const value =
       type === 'number'
         ? Number(text)
         : type === 'boolean'
@@ -38,6 +38,8 @@ function readGpxAttributes(elements: string): Record<string, unknown> {
           : type === 'json'
             ? JSON.parse(text)
             : text;
+    // Defined, not assigned: a key such as `__proto__` is an ordinary key here, as in stored JSON.
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
     current = undefined;
   });
   parser.write(`<x xmlns:${FLEET_GPX_PREFIX}="${FLEET_GPX_NS}">${elements}</x>`).close();
@@ -62,7 +64,8 @@ describe('attributes in GPX', () => {
       fc.property(attributesArb, (attrs) => {
         expect(readGpxAttributes(gpxAttributeElements(attrs))).toEqual(attrs);
       }),
-      { numRuns: 300 },
+      // A key CI's run found (the test's reader assigned it, changing the prototype).
+      { numRuns: 300, examples: [[{ ['__proto__']: '' }]] },
     );
   });
 
