@@ -85,7 +85,8 @@ describe('indexAt and pointAt', () => {
     const long = readTrack({ type: 'FeatureCollection', features });
     const started = performance.now();
     for (let i = 0; i < 100_000; i++) pointAt(long, T0 + ((i * 7919) % n) * 1000);
-    expect(performance.now() - started).toBeLessThan(500);
+    // A linear scan would take minutes (2·10^10 steps); the bound is loose so a busy CI machine passes.
+    expect(performance.now() - started).toBeLessThan(3_000);
     expect(pointAt(long, T0 + 123_456 * 1000)!.index).toBe(123_456);
   });
 
