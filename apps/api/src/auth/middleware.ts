@@ -1,6 +1,7 @@
 import { InvalidTokenError, type AccessClaims, type Role, type TokenService } from '@fleet/auth';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors';
+import { bearerToken } from './credentials';
 
 /** The caller, as the access token says (set by `authenticate`). */
 export function caller(res: Response): AccessClaims {
@@ -12,11 +13,11 @@ export function caller(res: Response): AccessClaims {
 /** Requires a valid access token (`Authorization: Bearer …`). */
 export function authenticate(tokens: TokenService): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    const token = bearerToken(req.get('authorization'));
     const challenge = { 'WWW-Authenticate': 'Bearer realm="fleet"' };
-    if (!match) return next(new AppError(401, 'unauthorized', 'an access token is required', undefined, challenge));
+    if (!token) return next(new AppError(401, 'unauthorized', 'an access token is required', undefined, challenge));
     try {
-      res.locals['auth'] = await tokens.verify(match[1]);
+      res.locals['auth'] = await tokens.verify(token);
       next();
     } catch (err) {
       // Anything but a refused token (the session check could not reach its stores) is not a 401.

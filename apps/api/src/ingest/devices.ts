@@ -1,4 +1,5 @@
 import { hashDeviceToken } from '@fleet/auth';
+import { basicCredentials } from '../auth/credentials';
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 
@@ -21,11 +22,7 @@ export type OsmAndLookup = { device: Device | undefined; unauthorized?: undefine
  */
 export function osmandToken(param: string | undefined, authorization: string | undefined): string | undefined {
   if (param) return param;
-  const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '');
-  if (!basic) return undefined;
-  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : decoded.slice(colon + 1) || undefined;
+  return basicCredentials(authorization)?.password || undefined;
 }
 
 interface Entry {

@@ -8,6 +8,7 @@ import {
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Pool } from 'pg';
 import type { TokenService } from '@fleet/auth';
+import { basicCredentials, bearerToken } from '../auth/credentials';
 import { AppError, notFound, zodDetails } from '../errors';
 import { isUuid } from '../sql';
 import { osmandToken, type Device, type DeviceDirectory } from '../ingest/devices';
@@ -28,20 +29,6 @@ export interface IngestRouteDeps {
   tokens: TokenService;
   /** Counts fields dropped at the edge (positions_fields_dropped_total). */
   fieldDrops: FieldDrops;
-}
-
-function bearerToken(req: Request): string | undefined {
-  const header = req.get('authorization');
-  const match = header && /^Bearer\s+(\S+)$/i.exec(header);
-  return match ? match[1] : undefined;
-}
-
-function basicCredentials(req: Request): { user: string; password: string } | undefined {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(req.get('authorization') ?? '');
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 const unauthorized = (message: string, headers?: Record<string, string>) =>
@@ -181,7 +168,7 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
 
   // Our own JSON: one position, an array, or {positions: [...]}; a device token authorises it.
   router.post('/positions', async (req, res) => {
-    const device = await deviceForToken(deps, 'json', bearerToken(req));
+    const device = await deviceForToken(deps, 'json', bearerToken(req.get('authorization')));
     const parsed = IngestRequest.safeParse(req.body);
     if (!parsed.success) {
       deps.pipeline.reject('json', 'invalid', Array.isArray(req.body) ? req.body.length : 1);
@@ -226,8 +213,12 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
   // The body is JSON whatever its Content-Type (express.json has already parsed application/json).
   const anyBody = express.text({ type: () => true, limit: deps.bodyLimit });
   router.post('/owntracks', anyBody, async (req, res) => {
-    const challenge = { 'WWW-Authenticate': 'Basic realm="fleet", charset="UTF-8"' };
-    const device = await deviceForToken(deps, 'owntracks', basicCredentials(req)?.password, challenge);
+    const device = await deviceForToken(
+      deps,
+      'owntracks',
+      basicCredentials(req.get('authorization'))?.password,
+      BASIC_CHALLENGE,
+    );
     const body = jsonBody(req.body);
     if (body === undefined) {
       deps.pipeline.reject('owntracks', 'invalid');
@@ -262,7 +253,9 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
 
   // Overland: GeoJSON batch, bearer token (or ?token=); skips bad points so the app never loops on them.
   router.post('/overland', async (req, res) => {
-    const token = bearerToken(req) ?? (typeof req.query['token'] === 'string' ? req.query['token'] : undefined);
+    const token =
+      bearerToken(req.get('authorization')) ??
+      (typeof req.query['token'] === 'string' ? req.query['token'] : undefined);
     const device = await deviceForToken(deps, 'overland', token);
     const decoded = decodeOverland(req.body);
     if (!decoded) {
@@ -292,7 +285,7 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
   // GPX upload, streamed: staged in batches of 1,000 points as the file is read.
   // GPX upload: by the vehicle's own device token, or by a signed-in admin or operator of its organization.
   router.post('/vehicles/:id/import', async (req, res) => {
-    const token = bearerToken(req);
+    const token = bearerToken(req.get('authorization'));
     const vehicleId = req.params['id'] as string;
     const device = looksLikeJwt(token)
       ? await deviceForUser(deps, token!, vehicleId)
@@ -415,7 +408,34 @@ function osmandHandler(deps: IngestRouteDeps): RequestHandler {
   };
 }
 
-const OSMAND_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="fleet", charset="UTF-8"' };
+/** OwnTracks and the OsmAnd token both use HTTP Basic auth (the device token as the password). */
+const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="fleet", charset="UTF-8"' };
+
+/**
+ * The device an OsmAnd / Traccar Client request names, or the refusal Traccar would answer: 401 when
+ * its token is missing or wrong, `unknown` (404 for JSON, 400 for the query form) for an unknown
+ * identifier, 403 for a disabled device; each counted for `count` positions.
+ */
+async function osmandDevice(
+  deps: Pick<IngestRouteDeps, 'pipeline' | 'devices'>,
+  protocol: 'osmand' | 'traccar_json',
+  lookup: { identifier: string; token: string | undefined; count: number; unknown: () => AppError },
+): Promise<Device> {
+  const found = await deps.devices.forOsmAnd(lookup.identifier, lookup.token);
+  if (found.unauthorized !== undefined) {
+    deps.pipeline.reject(protocol, 'unauthorized', lookup.count);
+    throw unauthorized(found.unauthorized, BASIC_CHALLENGE);
+  }
+  if (!found.device) {
+    deps.pipeline.reject(protocol, 'unknown_device', lookup.count);
+    throw lookup.unknown();
+  }
+  if (found.device.disabled) {
+    deps.pipeline.reject(protocol, 'disabled_device', lookup.count);
+    throw disabled();
+  }
+  return found.device;
+}
 
 /**
  * The OsmAnd protocol, whatever carries it (the express route or the lean listener on port 5055):
@@ -447,20 +467,12 @@ export async function acceptOsmAnd(
       ]);
     }
     refuseIdentifiers(deps, 'traccar_json', [identifierProblem('device_id', decoded.identifier)], decoded.fixes.length);
-    const found = await deps.devices.forOsmAnd(decoded.identifier, token);
-    if (found.unauthorized !== undefined) {
-      deps.pipeline.reject('traccar_json', 'unauthorized', decoded.fixes.length);
-      throw unauthorized(found.unauthorized, OSMAND_CHALLENGE);
-    }
-    const device = found.device;
-    if (!device) {
-      deps.pipeline.reject('traccar_json', 'unknown_device', decoded.fixes.length);
-      throw new AppError(404, 'not_found', 'unknown device');
-    }
-    if (device.disabled) {
-      deps.pipeline.reject('traccar_json', 'disabled_device', decoded.fixes.length);
-      throw disabled();
-    }
+    const device = await osmandDevice(deps, 'traccar_json', {
+      identifier: decoded.identifier,
+      token,
+      count: decoded.fixes.length,
+      unknown: () => new AppError(404, 'not_found', 'unknown device'),
+    });
     const paths = decoded.fixes.length > 1;
     const items = decoded.fixes.map((fix, i) => ({ device, fix, path: paths ? `location.${i}` : 'location' }));
     await deps.pipeline.ingest('traccar_json', storableItems(deps, 'traccar_json', items, 'drop', TRACCAR_NAMES).items);
@@ -474,21 +486,13 @@ export async function acceptOsmAnd(
   refuseIdentifiers(deps, 'osmand', [
     identifierProblem(request.params['id'] === undefined ? 'deviceid' : 'id', identifier),
   ]);
-  const found = await deps.devices.forOsmAnd(identifier, token);
-  if (found.unauthorized !== undefined) {
-    deps.pipeline.reject('osmand', 'unauthorized');
-    throw unauthorized(found.unauthorized, OSMAND_CHALLENGE);
-  }
-  const device = found.device;
-  if (!device) {
+  const device = await osmandDevice(deps, 'osmand', {
+    identifier,
+    token,
+    count: 1,
     // Traccar answers an unknown device of the query form with 400.
-    deps.pipeline.reject('osmand', 'unknown_device');
-    throw new AppError(400, 'bad_request', 'unknown device');
-  }
-  if (device.disabled) {
-    deps.pipeline.reject('osmand', 'disabled_device');
-    throw disabled();
-  }
+    unknown: () => new AppError(400, 'bad_request', 'unknown device'),
+  });
   await deps.pipeline.ingest(
     'osmand',
     storableItems(deps, 'osmand', [{ device, fix, path: '' }], 'drop', OSMAND_NAMES).items,

@@ -4,6 +4,7 @@ import type { Pool } from '@fleet/db';
 import type { Redis } from '@fleet/runtime';
 import { Router, type Request } from 'express';
 import type { ApiConfig } from '../config';
+import { bearerToken } from '../auth/credentials';
 import { AppError } from '../errors';
 import { resumePoint, type LiveHub } from '../live/hub';
 import { ShareLinks } from '../live/share-links';
@@ -67,7 +68,7 @@ export function liveRoutes(app: {
 async function liveCaller(req: Request, tokens: TokenService, queryToken: string | undefined): Promise<VerifiedClaims> {
   const challenge = { 'WWW-Authenticate': 'Bearer realm="fleet"' };
   const header = req.get('authorization');
-  const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  const bearer = bearerToken(header);
   if (header !== undefined && bearer === undefined) {
     throw new AppError(401, 'unauthorized', 'Authorization must be "Bearer <access token>"', undefined, challenge);
   }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { OrganizationCreate } from '@fleet/contracts';
 import { Router, type RequestHandler } from 'express';
+import { bearerToken } from '../auth/credentials';
 import { AppError } from '../errors';
 import type { Platform } from '../organization/organization';
 
@@ -16,8 +17,8 @@ function platformAdmin(adminToken: string | undefined): RequestHandler {
   const expected = adminToken === undefined ? undefined : digest(adminToken);
   return (req, _res, next) => {
     if (!expected) throw new AppError(404, 'not_found', `no route for ${req.method} ${req.baseUrl}${req.path}`);
-    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!match || !timingSafeEqual(digest(match[1]), expected))
+    const token = bearerToken(req.get('authorization'));
+    if (!token || !timingSafeEqual(digest(token), expected))
       throw new AppError(401, 'unauthorized', 'the platform administrator token is required', undefined, {
         'WWW-Authenticate': 'Bearer realm="fleet-platform"',
       });
