@@ -1,42 +1,27 @@
 import { ErrorBody, GpxImportResult, PositionsAccepted } from '@fleet/contracts';
-import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { type TestDatabase } from '@fleet/db/testing';
 import { waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { startTestApi, type StartedApi } from './testing/harness';
-import {
-  countPositions,
-  createFleet,
-  startWorkerProcess,
-  type TestVehicle,
-  type WorkerProcess,
-} from './testing/fixtures';
+import { type StartedApi } from './testing/harness';
+import { startIngestStack, type IngestStack } from './testing/ingest-stack';
+import { countPositions, type TestVehicle } from './testing/fixtures';
 
 // The ingestion edge against what storage holds: values PostgreSQL refuses are refused (our JSON API)
 // or dropped and counted (phone and batch protocols), never answered 2xx and then lost in the worker.
-const prefix = `test:ingest-edge:${process.pid}:`;
 let testDb: TestDatabase;
 let t: StartedApi;
-let worker: WorkerProcess;
 let fleet: TestVehicle[];
 let db: pg.Pool;
 let next = 0;
 /** A vehicle of its own for each test, so counts are exact. */
 const vehicle = () => fleet[next++];
 
+let stack: IngestStack | undefined;
 beforeAll(async () => {
-  testDb = await createTestDatabase('api-ingest-edge');
-  db = new pg.Pool({ connectionString: testDb.url, max: 2 });
-  fleet = await createFleet(testDb.url, { count: 30, slug: 'edge' });
-  t = await startTestApi({ DATABASE_URL: testDb.url }, { keyPrefix: prefix });
-  worker = await startWorkerProcess({ DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: prefix, INGEST_BLOCK_MS: '100' });
+  stack = await startIngestStack('ingest-edge', { count: 30, slug: 'edge' });
+  ({ testDb, db, fleet, t } = stack);
 }, 60_000);
-
-afterAll(async () => {
-  await worker?.stop();
-  await t?.api.stop();
-  await db?.end();
-  await testDb?.drop();
-});
+afterAll(() => stack?.stop());
 
 jest.setTimeout(30_000);
 

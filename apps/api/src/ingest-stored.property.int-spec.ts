@@ -1,11 +1,11 @@
 import { ErrorBody, MEASUREMENT_LIMITS, storableAsReal, textProblem, type Measurement } from '@fleet/contracts';
-import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { waitFor } from '@fleet/runtime/testing';
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
-import { startTestApi, type StartedApi } from './testing/harness';
-import { createFleet, startWorkerProcess, type TestVehicle, type WorkerProcess } from './testing/fixtures';
+import { type StartedApi } from './testing/harness';
+import { startIngestStack, type IngestStack } from './testing/ingest-stack';
+import { type TestVehicle } from './testing/fixtures';
 
 /**
  * The promise behind every ingestion answer, as a property: requests generated for every protocol
@@ -17,27 +17,16 @@ import { createFleet, startWorkerProcess, type TestVehicle, type WorkerProcess }
  * out when storage cannot hold it; a 4xx names the field; nothing else is stored; no dead letters.
  */
 
-const prefix = `test:ingest-stored:${process.pid}:`;
-let testDb: TestDatabase;
 let t: StartedApi;
-let worker: WorkerProcess;
 let fleet: TestVehicle[];
 let db: pg.Pool;
 
+let stack: IngestStack | undefined;
 beforeAll(async () => {
-  testDb = await createTestDatabase('api-ingest-stored');
-  db = new pg.Pool({ connectionString: testDb.url, max: 2 });
-  fleet = await createFleet(testDb.url, { count: 4, slug: 'stored' });
-  t = await startTestApi({ DATABASE_URL: testDb.url }, { keyPrefix: prefix });
-  worker = await startWorkerProcess({ DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: prefix, INGEST_BLOCK_MS: '100' });
+  stack = await startIngestStack('ingest-stored', { count: 4, slug: 'stored' });
+  ({ db, fleet, t } = stack);
 }, 60_000);
-
-afterAll(async () => {
-  await worker?.stop();
-  await t?.api.stop();
-  await db?.end();
-  await testDb?.drop();
-});
+afterAll(() => stack?.stop());
 
 type Protocol = 'json' | 'osmand' | 'traccar' | 'owntracks' | 'overland' | 'gpx';
 

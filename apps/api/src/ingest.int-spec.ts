@@ -1,38 +1,24 @@
 import { hashPassword } from '@fleet/auth';
 import { ErrorBody, GpxImportResult, IngestAccepted, TokenResponse } from '@fleet/contracts';
-import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { type TestDatabase } from '@fleet/db/testing';
 import { waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { startTestApi, type StartedApi } from './testing/harness';
-import {
-  countPositions,
-  createFleet,
-  startWorkerProcess,
-  type TestVehicle,
-  type WorkerProcess,
-} from './testing/fixtures';
+import { type StartedApi } from './testing/harness';
+import { startIngestStack, type IngestStack } from './testing/ingest-stack';
+import { countPositions, type TestVehicle, type WorkerProcess } from './testing/fixtures';
 
-const prefix = `test:ingest:${process.pid}:`;
 let testDb: TestDatabase;
 let t: StartedApi;
 let worker: WorkerProcess;
 let fleet: TestVehicle[];
 let db: pg.Pool;
 
+let stack: IngestStack | undefined;
 beforeAll(async () => {
-  testDb = await createTestDatabase('api-ingest');
-  db = new pg.Pool({ connectionString: testDb.url, max: 2 });
-  fleet = await createFleet(testDb.url, { count: 6, slug: 'ingest' });
-  t = await startTestApi({ DATABASE_URL: testDb.url }, { keyPrefix: prefix });
-  worker = await startWorkerProcess({ DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: prefix, INGEST_BLOCK_MS: '100' });
+  stack = await startIngestStack('ingest', { count: 6, slug: 'ingest' });
+  ({ testDb, db, fleet, t, worker } = stack);
 }, 60_000);
-
-afterAll(async () => {
-  await worker?.stop();
-  await t?.api.stop();
-  await db?.end();
-  await testDb?.drop();
-});
+afterAll(() => stack?.stop());
 
 const iso = (offsetS: number) => new Date(Date.now() - 3_600_000 + offsetS * 1000).toISOString();
 const stored = (vehicle: TestVehicle) => countPositions(testDb.url, [vehicle.id]);
