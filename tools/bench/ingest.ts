@@ -19,8 +19,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
+import { bundleService } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { bundleService } from './bundle';
 import { fmt, percentile, rssMb } from './stats';
 
 const root = path.resolve(__dirname, '../..');
@@ -392,17 +392,20 @@ async function main() {
     worker: 9900 + (process.pid % 50),
   };
   // Both services run bundled, as in production: their CPU and RSS are their own, not tsx's.
-  const api = startService(await bundleService('apps/api/src/main.ts', 'ingest-api'), {
+  const api = startService(await bundleService('apps/api/src/main.ts', { outDir: 'tools/bench', name: 'ingest-api' }), {
     PORT: String(ports.api),
     OSMAND_PORT: String(ports.osmand),
     HOST: '127.0.0.1',
     DB_POOL_MAX: '16',
   });
-  const worker = startService(await bundleService('apps/worker/src/main.ts', 'ingest-worker'), {
-    METRICS_PORT: String(ports.worker),
-    HOST: '127.0.0.1',
-    ...workerEnv(),
-  });
+  const worker = startService(
+    await bundleService('apps/worker/src/main.ts', { outDir: 'tools/bench', name: 'ingest-worker' }),
+    {
+      METRICS_PORT: String(ports.worker),
+      HOST: '127.0.0.1',
+      ...workerEnv(),
+    },
+  );
   const lines: string[] = [];
   const say = (line = '') => {
     lines.push(line);

@@ -22,8 +22,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dropDatabase } from '@fleet/db';
 import { createRedis } from '@fleet/runtime';
-import { freePort } from '@fleet/runtime/testing';
-import { bundleService } from './bundle';
+import { bundleService, freePort } from '@fleet/runtime/testing';
+
 import { ensureBenchData } from './queries-data';
 import { fmt, percentile, rssMb } from './stats';
 
@@ -124,7 +124,7 @@ async function main() {
   const data = await ensureBenchData(dbUrl, SPEC, (l) => console.log(l));
 
   // The API runs as production runs it (bundled), so its RSS is its own.
-  const bundle = await bundleService('apps/api/src/main.ts', 'queries-api');
+  const bundle = await bundleService('apps/api/src/main.ts', { outDir: 'tools/bench', name: 'queries-api' });
   const port = await freePort();
   const api: ChildProcess = spawn(process.execPath, [bundle], {
     cwd: root,

@@ -1,30 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createFleet, createTestDatabase, type TestDatabase, type TestVehicle } from '@fleet/db/testing';
-import { freePort, waitFor } from '@fleet/runtime/testing';
-import { build } from 'esbuild';
+import { bundleService, freePort, waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
 import { startWorkerProcess, type WorkerProcess } from './testing/fixtures';
 
 const root = path.resolve(__dirname, '../../..');
 // 50 cycles keep the suite near a minute on two cores; SHUTDOWN_CYCLES=500 runs the acceptance figure.
 const CYCLES = Number(process.env['SHUTDOWN_CYCLES'] ?? 50);
-
-/** The API bundled as production runs it: it starts in a fraction of a second, unlike through tsx. */
-async function bundleApi(): Promise<string> {
-  const outfile = path.join(root, 'dist/test/shutdown-cycles/api.js');
-  await build({
-    entryPoints: [path.join(root, 'apps/api/src/main.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    tsconfig: path.join(root, 'tsconfig.base.json'),
-    outfile,
-    logLevel: 'warning',
-  });
-  return outfile;
-}
 
 describe('API SIGTERM/restart cycles under load', () => {
   jest.setTimeout(Math.max(150_000, CYCLES * 3_000));
@@ -45,7 +28,7 @@ describe('API SIGTERM/restart cycles under load', () => {
   it(`stores every fix answered 202 within 2 s, through ${CYCLES} SIGTERMs in the middle of traffic`, async () => {
     const prefix = `test:api-cycles:${process.pid}:`;
     const fleet: TestVehicle[] = await createFleet(testDb.url, { count: 4, slug: 'cycles' });
-    const bundle = await bundleApi();
+    const bundle = await bundleService('apps/api/src/main.ts', { outDir: 'test/shutdown-cycles', name: 'api' });
     // The replayer kept out of the way: a batch not published at once would be stored only after
     // 10 minutes, and the 2-second bound below would catch it.
     worker = await startWorkerProcess({
