@@ -18,7 +18,32 @@ export class AppError extends Error {
   }
 }
 
+// Named factories: every error the API answers is made by one of these (never `new AppError` by hand).
+export const badRequest = (message: string, details?: ErrorDetail[]) =>
+  new AppError(400, 'bad_request', message, details);
+/** 400 `validation_failed`: `details` names each field, parameter or header at fault. */
+export const invalid = (message: string, details?: ErrorDetail[]) =>
+  new AppError(400, 'validation_failed', message, details);
+/** 401 with the challenge that tells the client which credential to send. */
+export const unauthorized = (message: string, challenge?: string) =>
+  new AppError(401, 'unauthorized', message, undefined, challenge ? { 'WWW-Authenticate': challenge } : undefined);
+export const forbidden = (message: string, details?: ErrorDetail[]) => new AppError(403, 'forbidden', message, details);
 export const notFound = (what = 'resource') => new AppError(404, 'not_found', `${what} not found`);
+export const conflict = (message: string, details?: ErrorDetail[]) => new AppError(409, 'conflict', message, details);
+export const payloadTooLarge = (message: string) => new AppError(413, 'payload_too_large', message);
+/** 429 with the seconds after which a retry may succeed. */
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  new AppError(429, 'rate_limited', message, undefined, {
+    'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  });
+/** 503: nothing was done; retry after the given seconds (possibly on another replica). */
+export const unavailable = (message: string, retryAfterSeconds: number) =>
+  new AppError(503, 'unavailable', message, undefined, {
+    'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  });
+
+/** The Bearer challenge of user endpoints. */
+export const BEARER_CHALLENGE = 'Bearer realm="fleet"';
 
 export function zodDetails(error: ZodError): ErrorDetail[] {
   return error.issues.flatMap((issue) =>

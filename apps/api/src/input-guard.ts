@@ -1,7 +1,7 @@
 import { jsonProblems, textProblem, type ErrorDetail, type JsonLimits } from '@fleet/contracts';
 import type { Request, RequestHandler } from 'express';
 import { AppError } from './errors';
-import { ROUTES } from './openapi/routes';
+import { ENDPOINTS } from '@fleet/contracts';
 
 /**
  * Bounds of a JSON request body or query string as a whole. The largest legitimate body is a geofence
@@ -46,10 +46,12 @@ type ParamNamer = (method: string, segments: string[]) => Array<string | undefin
 
 /** Parameter names (`id` in /vehicles/:id) from the route table, which a test keeps equal to the router. */
 function paramNames(mountPath: string): ParamNamer {
-  const routes = ROUTES.filter((r) => r.path.startsWith(`${mountPath}/`)).map((r) => ({
-    method: r.method.toUpperCase(),
-    segments: r.path.slice(mountPath.length).split('/').slice(1),
-  }));
+  const routes = Object.values(ENDPOINTS)
+    .filter((r) => r.path.startsWith(`${mountPath}/`))
+    .map((r) => ({
+      method: r.method.toUpperCase(),
+      segments: r.path.slice(mountPath.length).split('/').slice(1),
+    }));
   return (method, segments) => {
     const fits = (route: (typeof routes)[number]) =>
       route.segments.length === segments.length &&

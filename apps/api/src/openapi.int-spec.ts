@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { hashPassword } from '@fleet/auth';
-import { Geofence, ShareLinkCreated, TokenResponse, VehicleWithToken, WebhookWithSecret } from '@fleet/contracts';
+import { FleetApi } from '@fleet/api-client';
+import {
+  ENDPOINTS,
+  Geofence,
+  ShareLinkCreated,
+  TokenResponse,
+  VehicleWithToken,
+  WebhookWithSecret,
+  type Endpoint,
+} from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import type { Express } from 'express';
 import pg from 'pg';
 import { createApp } from './app';
 import { OPENAPI_FILE, renderOpenApi } from './openapi/cli';
-import { ROUTES } from './openapi/routes';
 import { startTestApi, type StartedApi } from './testing/harness';
 
 interface Layer {
@@ -35,6 +43,8 @@ function servedRoutes(app: Express): string[] {
   return out.filter((r) => !r.includes('/_debug')).sort();
 }
 
+const ROUTES: Endpoint[] = Object.values(ENDPOINTS);
+
 let testDb: TestDatabase;
 let t: StartedApi;
 
@@ -50,10 +60,26 @@ afterAll(async () => {
 describe('API documentation', () => {
   jest.setTimeout(30_000);
 
-  it('documents exactly the routes Express serves', async () => {
-    const app = createApp(t.api.deps);
-    const documented = ROUTES.map((r) => `${r.method} ${r.path}`).sort();
-    expect(servedRoutes(app)).toEqual(documented);
+  it('serves, documents and gives the client every declared endpoint, and nothing else', async () => {
+    const declared = ROUTES.map((r) => `${r.method} ${r.path}`).sort();
+    expect(new Set(declared).size).toBe(declared.length);
+    // Served: Express has exactly the declared (method, path) pairs.
+    expect(servedRoutes(createApp(t.api.deps))).toEqual(declared);
+    // Documented: one operation per declaration, named by its key.
+    const doc = (await (await fetch(`${t.base}/api/docs/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path.replace(/\{(\w+)\}/g, ':$1')}`))
+      .sort();
+    expect(documented).toEqual(declared);
+    const operationIds = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((o) => o.operationId));
+    expect(operationIds.sort()).toEqual(Object.keys(ENDPOINTS).sort());
+    // In the client: one method per declaration, and it reaches the served route.
+    const client = new FleetApi({ baseUrl: t.base }) as unknown as Record<string, unknown>;
+    for (const name of Object.keys(ENDPOINTS)) expect(typeof client[name]).toBe('function');
+    const health = await (client['health'] as () => Promise<{ service: string }>)();
+    expect(health.service).toBe('api');
   });
 
   it('serves the document and a readable page listing every route', async () => {

@@ -1,9 +1,11 @@
 import 'leaflet/dist/leaflet.css';
 import './styles.css';
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
 import { ConfigContext } from './app/config-context';
+import { createQueryClient } from './data/query-client';
 import { loadConfig } from './config';
 import { initI18n } from './i18n';
 import { SessionProvider } from './session/context';
@@ -17,9 +19,11 @@ const [config] = await Promise.all([loadConfig(), session.restore()]);
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <ConfigContext.Provider value={config}>
-      <SessionProvider session={session}>
-        <App />
-      </SessionProvider>
+      <QueryClientProvider client={createQueryClient()}>
+        <SessionProvider session={session}>
+          <App />
+        </SessionProvider>
+      </QueryClientProvider>
     </ConfigContext.Provider>
   </StrictMode>,
 );

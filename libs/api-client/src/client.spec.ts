@@ -1,4 +1,5 @@
-import { ApiClient, ApiError } from './client';
+import { ApiError } from './client';
+import { FleetApi as ApiClient } from './fleet';
 
 const reply = (status: number, body: unknown) =>
   jest.fn(async () => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status }));

@@ -1,5 +1,12 @@
-import { ErrorBody, HealthResponse, ReadyResponse, type ErrorCode, type ErrorDetail } from '@fleet/contracts';
-import type { z } from 'zod';
+import {
+  ErrorBody,
+  fillPath,
+  type Endpoint,
+  type EndpointInput,
+  type EndpointResult,
+  type ErrorCode,
+  type ErrorDetail,
+} from '@fleet/contracts';
 
 /** An error answer of the API, with its machine-readable code and the request id to quote. */
 export class ApiError extends Error {
@@ -38,6 +45,8 @@ export interface RequestOptions {
   allowStatus?: number[];
   /** Session requests themselves (login, refresh, logout): a 401 is their answer, not a cue to renew. */
   noRenew?: boolean;
+  /** The body is text of this type (GPX), sent as is. */
+  rawContentType?: string;
 }
 
 export function withQuery(path: string, query?: Query): string {
@@ -60,33 +69,62 @@ export class ApiClient {
     this.fetchImpl = options.fetch ?? ((...args) => fetch(...args));
   }
 
-  async request<S extends z.ZodType>(schema: S, path: string, init: RequestOptions = {}): Promise<z.infer<S>> {
+  /**
+   * Calls a declared endpoint: its path filled with `params`, `query` and a JSON (or, for endpoints
+   * that take text, raw) body; the answer parsed with the schema declared for its status. A declared
+   * non-error answer to a non-2xx status (`/ready`'s 503) is returned like a success.
+   */
+  async call<E extends Endpoint>(
+    endpoint: E,
+    input: EndpointInput<E> = {} as EndpointInput<E>,
+  ): Promise<EndpointResult<E>> {
+    const { path, init } = this.requestOf(endpoint, input);
     const res = await this.send(path, init);
     const text = await res.text();
+    const declared = endpoint.responses[res.status];
+    const answers = res.ok || (declared?.schema !== undefined && declared.schema !== ErrorBody);
+    if (!answers) throw errorOf(res.status, safeJson(text));
+    if (res.status === 204 || !declared?.schema) return undefined as EndpointResult<E>;
+    const contentType = declared.contentType ?? 'application/json';
+    if (!/json/.test(contentType)) return text as EndpointResult<E>;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       throw new ApiError(res.status, 'bad_response', `the server answered ${res.status} with a body that is not JSON`);
     }
-    if (!res.ok && !init.allowStatus?.includes(res.status)) throw errorOf(res.status, json);
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ApiError(res.status, 'bad_response', `unexpected answer from ${path}`);
-    return parsed.data;
+    const parsed = declared.schema.safeParse(json);
+    if (!parsed.success) throw new ApiError(res.status, 'bad_response', `unexpected answer from ${endpoint.path}`);
+    return parsed.data as EndpointResult<E>;
   }
 
-  /** A request whose answer has no body (204) or whose body does not matter. */
-  async requestVoid(path: string, init: RequestOptions = {}): Promise<void> {
-    const res = await this.send(path, init);
-    const text = await res.text();
-    if (!res.ok) throw errorOf(res.status, safeJson(text));
-  }
-
-  /** The answer as a Blob (exports: GPX, CSV), with the same authentication and error handling. */
-  async download(path: string, init: RequestOptions = {}): Promise<Blob> {
+  /** A declared endpoint's answer as a Blob (exports: GPX, CSV), with the same authentication and errors. */
+  async download<E extends Endpoint>(endpoint: E, input: EndpointInput<E>): Promise<Blob> {
+    const { path, init } = this.requestOf(endpoint, input);
     const res = await this.send(path, init);
     if (!res.ok) throw errorOf(res.status, safeJson(await res.text()));
     return res.blob();
+  }
+
+  /** The absolute URL of a declared endpoint (for an `<a href>` or a stream opened elsewhere). */
+  urlOf<E extends Endpoint>(endpoint: E, input: Pick<EndpointInput<E>, 'params' | 'query'>): string {
+    const { path } = this.requestOf(endpoint, input as EndpointInput<E>);
+    return `${this.options.baseUrl.replace(/\/$/, '')}${path}`;
+  }
+
+  private requestOf(endpoint: Endpoint, input: { params?: unknown; query?: unknown; body?: unknown }) {
+    const path = withQuery(
+      fillPath(endpoint.path, (input.params ?? {}) as Record<string, unknown>),
+      input.query as Query,
+    );
+    const init: RequestOptions = {
+      method: endpoint.method.toUpperCase(),
+      body: input.body,
+      rawContentType: endpoint.bodyContentType,
+      // Session requests themselves (login, refresh, logout, public links): a 401 is their answer.
+      noRenew: endpoint.security !== 'user' && endpoint.security !== 'device-or-user',
+    };
+    return { path, init };
   }
 
   /** Sends with the bearer token; on a 401 lets the session renew once and sends again. */
@@ -105,26 +143,17 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = this.options.getToken?.();
     if (token) headers['authorization'] = `Bearer ${token}`;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    if (init.body !== undefined) headers['content-type'] = init.rawContentType ?? 'application/json';
     try {
       return await this.fetchImpl(`${this.options.baseUrl.replace(/\/$/, '')}${withQuery(path, init.query)}`, {
         method: init.method ?? 'GET',
         headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        body: init.body === undefined ? undefined : init.rawContentType ? String(init.body) : JSON.stringify(init.body),
         credentials: 'include',
       });
     } catch (err) {
       throw new ApiError(0, 'network', `cannot reach the server: ${err instanceof Error ? err.message : String(err)}`);
     }
-  }
-
-  health() {
-    return this.request(HealthResponse, '/health');
-  }
-
-  /** Readiness, including the 503 answer that says which dependency is down. */
-  ready() {
-    return this.request(ReadyResponse, '/ready', { allowStatus: [503] });
   }
 }
 

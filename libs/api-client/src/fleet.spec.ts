@@ -1,4 +1,5 @@
 import { ApiError, withQuery } from './client';
+import type { Vehicle } from '@fleet/contracts';
 import { FleetApi } from './fleet';
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
@@ -30,7 +31,7 @@ describe('FleetApi', () => {
       onUnauthorized: renew,
       fetch: fetchMock as unknown as typeof fetch,
     });
-    await expect(api.vehicles()).resolves.toMatchObject({ total: 0 });
+    await expect(api.listVehicles()).resolves.toMatchObject({ total: 0 });
     expect(seen).toEqual(['Bearer old', 'Bearer new']);
 
     token = 'stale';
@@ -40,7 +41,7 @@ describe('FleetApi', () => {
       onUnauthorized: async () => false,
       fetch: fetchMock as unknown as typeof fetch,
     });
-    await expect(refusing.vehicles()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    await expect(refusing.listVehicles()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
   });
 
   it('never renews for the session requests themselves', async () => {
@@ -51,8 +52,8 @@ describe('FleetApi', () => {
       onUnauthorized: renew,
       fetch: (async () => json(401, { error: { code: 'unauthorized', message: 'no' } })) as unknown as typeof fetch,
     });
-    await expect(api.refresh()).rejects.toBeInstanceOf(ApiError);
-    await expect(api.login('a@b.c', 'p')).rejects.toBeInstanceOf(ApiError);
+    await expect(api.refreshSession({ body: {} })).rejects.toBeInstanceOf(ApiError);
+    await expect(api.login({ body: { email: 'a@b.c', password: 'p' } })).rejects.toBeInstanceOf(ApiError);
     expect(renew).not.toHaveBeenCalled();
   });
 
@@ -76,11 +77,14 @@ describe('FleetApi', () => {
       fetch: (async (url: string) => (urls.push(url), answers.shift()!)) as unknown as typeof fetch,
     });
     const period = { from: '2026-11-26T00:00:00.000Z', to: '2026-11-27T00:00:00.000Z' };
-    await api.history('v/1', period, { maxPoints: 5000 });
+    await api.vehicleHistory({ params: { id: 'v/1' }, query: { ...period, format: 'geojson', maxPoints: 5000 } });
     expect(urls[0]).toBe(
       'http://h/api/v1/vehicles/v%2F1/history?from=2026-11-26T00%3A00%3A00.000Z&to=2026-11-27T00%3A00%3A00.000Z&format=geojson&maxPoints=5000',
     );
-    await expect(api.trips('v', period)).resolves.toMatchObject({ fixes: 10, items: [trip] });
+    await expect(api.vehicleTrips({ params: { id: 'v' }, query: period })).resolves.toMatchObject({
+      fixes: 10,
+      items: [trip],
+    });
   });
 
   it('downloads an export as a Blob and turns an error body into an ApiError', async () => {
@@ -92,10 +96,38 @@ describe('FleetApi', () => {
     ];
     const api = new FleetApi({ baseUrl: '', fetch: (async () => answers.shift()!) as unknown as typeof fetch });
     const period = { from: 'a', to: 'b' };
-    await expect((await api.exportHistory('v', period, 'gpx')).text()).resolves.toBe('<gpx/>');
-    await expect(api.exportHistory('v', period, 'csv')).rejects.toMatchObject({
+    await expect(
+      (
+        await api.download(api.endpoints.vehicleHistory, { params: { id: 'v' }, query: { ...period, format: 'gpx' } })
+      ).text(),
+    ).resolves.toBe('<gpx/>');
+    await expect(
+      api.download(api.endpoints.vehicleHistory, { params: { id: 'v' }, query: { ...period, format: 'csv' } }),
+    ).rejects.toMatchObject({
       status: 400,
       details: [{ path: 'to' }],
     });
+  });
+});
+
+describe('FleetApi types (checked by the typecheck target)', () => {
+  it('types each call from its declaration', () => {
+    const api = new FleetApi({ baseUrl: '', fetch: (async () => json(200, {})) as unknown as typeof fetch });
+    const typed = async () => {
+      const vehicle: Vehicle = await api.getVehicle({ params: { id: 'x' } });
+      const list: { items: Vehicle[]; total: number } = await api.listVehicles({ query: { limit: 5 } });
+      const none: void = await api.deleteVehicle({ params: { id: 'x' } });
+      // @ts-expect-error the path parameter is required
+      await api.getVehicle();
+      // @ts-expect-error the body must match VehicleInput
+      await api.createVehicle({ body: { plate: 1 } });
+      return [vehicle, list, none];
+    };
+    expect(typeof typed).toBe('function');
+    expect(
+      Object.keys(api.endpoints).every(
+        (name) => typeof (api as unknown as Record<string, unknown>)[name] === 'function',
+      ),
+    ).toBe(true);
   });
 });

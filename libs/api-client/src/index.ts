@@ -1,2 +1,2 @@
 export { ApiClient, ApiError, withQuery, type ApiClientOptions, type Query, type RequestOptions } from './client';
-export { FleetApi, type HistoryFormat, type Period } from './fleet';
+export { FleetApi, type EndpointCall, type EndpointCalls } from './fleet';

@@ -12,3 +12,5 @@ export * from './organization';
 export * from './tracking';
 export * from './share-links';
 export * from './storable';
+export * from './endpoint';
+export * from './endpoints';

@@ -250,3 +250,6 @@ export const SummaryReport = z.object({
   stops: z.number().int(),
 });
 export type SummaryReport = z.infer<typeof SummaryReport>;
+
+/** The namespace of the GPX export's attribute extension (a name, never fetched). */
+export const FLEET_GPX_NS = 'urn:x-fleet:gpx:attributes:1';

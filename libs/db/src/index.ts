@@ -11,3 +11,4 @@ export {
 export { parseEwkbPoint, pointSql, type LatLon } from './postgis';
 export { ensurePositionPartitions } from './maintenance';
 export { isTransientDatabaseError } from './errors';
+export { withTransaction } from './transaction';

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { buildOpenApiDocument } from './document';
-import { ROUTES } from './routes';
+import { ENDPOINTS } from '@fleet/contracts';
+
+const ROUTES = Object.values(ENDPOINTS);
 
 const escape = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

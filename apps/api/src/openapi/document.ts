@@ -1,5 +1,5 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { ROUTES, type Security } from './routes';
+import { ENDPOINTS, errorResponse, type Endpoint, type ResponseDoc, type Security } from '@fleet/contracts';
 
 const SECURITY: Record<Security, Array<Record<string, string[]>>> = {
   none: [],
@@ -35,11 +35,14 @@ export function buildOpenApiDocument(version: string) {
     scheme: 'basic',
     description: 'any user name, the device token as password',
   });
-  for (const route of ROUTES) {
+  for (const [operationId, route] of Object.entries(ENDPOINTS) as Array<[string, Endpoint]>) {
+    const responses: Record<number, ResponseDoc> = { ...route.responses };
+    if (route.roles && !responses[403]) responses[403] = errorResponse(`needs the role ${route.roles.join(' or ')}`);
     registry.registerPath({
       method: route.method,
       path: route.path.replace(/:(\w+)/g, '{$1}'),
-      summary: route.summary,
+      operationId,
+      summary: route.roles ? `${route.summary} (roles: ${route.roles.join(', ')})` : route.summary,
       tags: [route.tag],
       security: SECURITY[route.security],
       request: {
@@ -51,7 +54,7 @@ export function buildOpenApiDocument(version: string) {
         }),
       },
       responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, r]) => [
+        Object.entries(responses).map(([status, r]) => [
           status,
           {
             description: r.description,

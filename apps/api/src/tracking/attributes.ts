@@ -119,8 +119,7 @@ export function csvAttributeCells(
 
 // --- GPX -------------------------------------------------------------------------------------------
 
-/** The namespace of the GPX export's attribute extension (a name, never fetched). */
-export const FLEET_GPX_NS = 'urn:x-fleet:gpx:attributes:1';
+export { FLEET_GPX_NS } from '@fleet/contracts';
 export const FLEET_GPX_PREFIX = 'fleet';
 
 // Characters XML 1.0 does not allow at all, not even as character references.

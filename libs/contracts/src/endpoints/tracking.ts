@@ -1,5 +1,6 @@
+import { endpoint, errorResponse as error, commonErrors as common, idParams } from '../endpoint';
 import {
-  ErrorBody,
+  FLEET_GPX_NS,
   HistoryFeatureCollection,
   HistoryQuery,
   LatestPositions,
@@ -11,17 +12,8 @@ import {
   StopList,
   SummaryReport,
   TripList,
-} from '@fleet/contracts';
-import { z } from 'zod';
-import { FLEET_GPX_NS } from '../tracking/attributes';
-import type { Response, RouteDoc } from './routes';
+} from '../tracking';
 
-const idParams = z.object({ id: z.uuid() });
-const error = (description: string): Response => ({ description, schema: ErrorBody });
-const common = {
-  400: error('invalid request; `details` names each parameter at fault'),
-  401: error('not signed in, or the token is invalid or expired'),
-};
 const period = `\`from\` inclusive, \`to\` exclusive, at most ${MAX_RANGE_DAYS} days (default: the last 24 hours)`;
 const vehicleErrors = {
   ...common,
@@ -29,9 +21,8 @@ const vehicleErrors = {
   429: error('too many history exports and reports running on this server; see Retry-After'),
 };
 
-/** Latest, nearest, history and reports: spread into ROUTES. */
-export const TRACKING_ROUTES: RouteDoc[] = [
-  {
+export const TRACKING_ENDPOINTS = {
+  latestPositions: endpoint({
     method: 'get',
     path: '/api/v1/positions/latest',
     summary:
@@ -43,8 +34,8 @@ export const TRACKING_ROUTES: RouteDoc[] = [
       200: { description: 'one Point Feature per vehicle', schema: LatestPositions, contentType: 'application/json' },
       ...common,
     },
-  },
-  {
+  }),
+  nearestVehicles: endpoint({
     method: 'get',
     path: '/api/v1/positions/nearest',
     summary:
@@ -53,8 +44,8 @@ export const TRACKING_ROUTES: RouteDoc[] = [
     security: 'user',
     query: NearestQuery,
     responses: { 200: { description: 'nearest first', schema: NearestList }, ...common },
-  },
-  {
+  }),
+  vehicleHistory: endpoint({
     method: 'get',
     path: '/api/v1/vehicles/:id/history',
     summary: `A vehicle's fixes over a period, streamed: ${period}. Raw, or simplified by \`simplify\` (tolerance, metres) or \`maxPoints\`. GeoJSON FeatureCollection of Points (stored attributes in \`properties.attributes\`), GPX 1.1 (speed/course in Garmin TrackPointExtension, attributes as \`<fleet:attr name="…">\` in namespace ${FLEET_GPX_NS}) or CSV; see docs/history.md`,
@@ -71,8 +62,8 @@ export const TRACKING_ROUTES: RouteDoc[] = [
       },
       ...vehicleErrors,
     },
-  },
-  {
+  }),
+  vehicleTrips: endpoint({
     method: 'get',
     path: '/api/v1/vehicles/:id/trips',
     summary: `Trips of a vehicle over a period (${period}); detection settings can be overridden`,
@@ -84,8 +75,8 @@ export const TRACKING_ROUTES: RouteDoc[] = [
       200: { description: 'trips, oldest first, with the attributes of their first and last fix', schema: TripList },
       ...vehicleErrors,
     },
-  },
-  {
+  }),
+  vehicleStops: endpoint({
     method: 'get',
     path: '/api/v1/vehicles/:id/stops',
     summary: `Stops of a vehicle over a period (${period})`,
@@ -97,8 +88,8 @@ export const TRACKING_ROUTES: RouteDoc[] = [
       200: { description: 'stops, oldest first, with the attributes of their first and last fix', schema: StopList },
       ...vehicleErrors,
     },
-  },
-  {
+  }),
+  vehicleSummary: endpoint({
     method: 'get',
     path: '/api/v1/vehicles/:id/summary',
     summary: `Distance, driving, idle and stopped time, max/avg speed of a vehicle over a period (${period})`,
@@ -107,5 +98,5 @@ export const TRACKING_ROUTES: RouteDoc[] = [
     params: idParams,
     query: ReportQuery,
     responses: { 200: { description: 'the totals', schema: SummaryReport }, ...vehicleErrors },
-  },
-];
+  }),
+};

@@ -1,23 +1,21 @@
-import { ErrorBody, OrganizationCreate, OrganizationCreated, PlatformOrganizationList } from '@fleet/contracts';
-import type { Response, RouteDoc } from './routes';
+import { endpoint, errorResponse as error } from '../endpoint';
+import { OrganizationCreate, OrganizationCreated, PlatformOrganizationList } from '../organization';
 
-const error = (description: string): Response => ({ description, schema: ErrorBody });
 const guarded = {
   401: error('the platform administrator token (PLATFORM_ADMIN_TOKEN) is missing or wrong'),
   404: error('platform administration is disabled (no PLATFORM_ADMIN_TOKEN configured)'),
 };
 
-/** Platform administration (the installation's operator, not an organization's admin): spread into ROUTES. */
-export const PLATFORM_ROUTES: RouteDoc[] = [
-  {
+export const PLATFORM_ENDPOINTS = {
+  listOrganizations: endpoint({
     method: 'get',
     path: '/api/v1/platform/organizations',
     summary: 'Every organization of this installation, with its numbers of users and vehicles (platform admin)',
     tag: 'platform',
     security: 'platform',
     responses: { 200: { description: 'the organizations', schema: PlatformOrganizationList }, ...guarded },
-  },
-  {
+  }),
+  createOrganization: endpoint({
     method: 'post',
     path: '/api/v1/platform/organizations',
     summary:
@@ -31,5 +29,5 @@ export const PLATFORM_ROUTES: RouteDoc[] = [
       ...guarded,
       409: error('the admin email already has an account, or the chosen slug is taken'),
     },
-  },
-];
+  }),
+};

@@ -1,52 +1,16 @@
-import {
-  ErrorBody,
-  LiveStreamQuery,
-  ShareLinkCreated,
-  ShareLinkInput,
-  ShareLinkList,
-  SharedStreamQuery,
-  SharedVehicle,
-} from '@fleet/contracts';
 import { z } from 'zod';
-import type { Response, RouteDoc } from './routes';
+import { endpoint, errorResponse as error, commonErrors as common, idParams, type ResponseDoc } from '../endpoint';
+import { ShareLinkCreated, ShareLinkInput, ShareLinkList, SharedStreamQuery, SharedVehicle } from '../share-links';
 
-const idParams = z.object({ id: z.uuid() });
 const tokenParams = z.object({ token: z.string().describe('the share link’s token, as returned at creation') });
-const error = (description: string): Response => ({ description, schema: ErrorBody });
-const common = {
-  400: error('invalid request; `details` names each problem'),
-  401: error('not signed in, or the token is invalid or expired'),
-};
-const eventStream = (description: string): Response => ({
+const eventStream = (description: string): ResponseDoc => ({
   description,
   contentType: 'text/event-stream',
   schema: z.string().describe('Server-Sent Events'),
 });
 
-/** The live stream and share links: spread into ROUTES. */
-export const LIVE_ROUTES: RouteDoc[] = [
-  {
-    method: 'get',
-    path: '/api/v1/live',
-    summary:
-      'Live positions and events of the organization (Server-Sent Events). Auth: Bearer header, the ' +
-      'httpOnly `fleet_access` cookie set at web sign-in, or `?access_token=` (EventSource). `event: position` ' +
-      '(LivePosition), `event: event` (TrackingEvent) and `event: event_retracted` (RetractedEvent: an event a late ' +
-      'fix withdrew, docs/events.md), `id:` resumable with `Last-Event-ID` (or `?lastEventId=`); ' +
-      '`: heartbeat` comments; `event: resync` when the history to resume from was trimmed (reload the latest ' +
-      'positions); `event: expired` then end when the access token expires (reconnect with a fresh one); ' +
-      '`event: revoked` then end when the user is disabled, deleted, demoted or changes password (sign in again)',
-    tag: 'live',
-    security: 'user',
-    query: LiveStreamQuery,
-    responses: {
-      200: eventStream('the stream, until the client leaves, the token expires or the server drains'),
-      ...common,
-      429: error('too many open streams for this user or organization (LIVE_MAX_STREAMS_PER_USER/ORG); Retry-After'),
-      503: error('this server is full or shutting down; retry (another replica)'),
-    },
-  },
-  {
+export const SHARE_LINKS_ENDPOINTS = {
+  createShareLink: endpoint({
     method: 'post',
     path: '/api/v1/vehicles/:id/share-links',
     summary:
@@ -62,8 +26,8 @@ export const LIVE_ROUTES: RouteDoc[] = [
       403: error('needs admin or operator'),
       404: error('no such vehicle in this organization'),
     },
-  },
-  {
+  }),
+  listShareLinks: endpoint({
     method: 'get',
     path: '/api/v1/vehicles/:id/share-links',
     summary: 'The vehicle’s share links, newest first (at most 100; revoked and expired ones included)',
@@ -75,8 +39,8 @@ export const LIVE_ROUTES: RouteDoc[] = [
       ...common,
       404: error('no such vehicle in this organization'),
     },
-  },
-  {
+  }),
+  deleteShareLink: endpoint({
     method: 'delete',
     path: '/api/v1/share-links/:id',
     summary: 'Revoke a share link: it answers 404 at once, its open streams end (admin, operator)',
@@ -89,8 +53,8 @@ export const LIVE_ROUTES: RouteDoc[] = [
       403: error('needs admin or operator'),
       404: error('no such share link in this organization'),
     },
-  },
-  {
+  }),
+  getSharedVehicle: endpoint({
     method: 'get',
     path: '/api/v1/shared/:token',
     summary: 'Public: the shared vehicle’s name and latest position (no account needed)',
@@ -102,8 +66,8 @@ export const LIVE_ROUTES: RouteDoc[] = [
       404: error('unknown, revoked or expired link'),
       429: error('too many requests from this address; see Retry-After'),
     },
-  },
-  {
+  }),
+  sharedLiveStream: endpoint({
     method: 'get',
     path: '/api/v1/shared/:token/live',
     summary:
@@ -119,5 +83,5 @@ export const LIVE_ROUTES: RouteDoc[] = [
       404: error('unknown, revoked or expired link'),
       429: error('too many requests or open streams from this address; see Retry-After'),
     },
-  },
-];
+  }),
+};

@@ -1,0 +1,51 @@
+import { AUTH_ENDPOINTS } from './auth';
+import { EVENTS_ENDPOINTS } from './events';
+import { GEOFENCES_ENDPOINTS } from './geofences';
+import { INGEST_ENDPOINTS } from './ingest';
+import { LIVE_ENDPOINTS } from './live';
+import { OPERATIONS_ENDPOINTS } from './operations';
+import { ORGANIZATION_ENDPOINTS } from './organization';
+import { PLATFORM_ENDPOINTS } from './platform';
+import { SHARE_LINKS_ENDPOINTS } from './share-links';
+import { TRACKING_ENDPOINTS } from './tracking';
+import { USERS_ENDPOINTS } from './users';
+import { VEHICLES_ENDPOINTS } from './vehicles';
+import { WEBHOOKS_ENDPOINTS } from './webhooks';
+
+/**
+ * Every endpoint the API serves (except the development-only `/api/v1/_debug`), by operation name.
+ * The API registers each one from here, the OpenAPI document is built from here and the client has
+ * one method per key: adding an endpoint is one entry here plus its handler.
+ */
+export const ENDPOINTS = {
+  ...OPERATIONS_ENDPOINTS,
+  ...INGEST_ENDPOINTS,
+  ...AUTH_ENDPOINTS,
+  ...USERS_ENDPOINTS,
+  ...VEHICLES_ENDPOINTS,
+  ...TRACKING_ENDPOINTS,
+  ...LIVE_ENDPOINTS,
+  ...SHARE_LINKS_ENDPOINTS,
+  ...GEOFENCES_ENDPOINTS,
+  ...EVENTS_ENDPOINTS,
+  ...WEBHOOKS_ENDPOINTS,
+  ...ORGANIZATION_ENDPOINTS,
+  ...PLATFORM_ENDPOINTS,
+};
+export type Endpoints = typeof ENDPOINTS;
+export type EndpointName = keyof Endpoints;
+export {
+  AUTH_ENDPOINTS,
+  EVENTS_ENDPOINTS,
+  GEOFENCES_ENDPOINTS,
+  INGEST_ENDPOINTS,
+  LIVE_ENDPOINTS,
+  OPERATIONS_ENDPOINTS,
+  ORGANIZATION_ENDPOINTS,
+  PLATFORM_ENDPOINTS,
+  SHARE_LINKS_ENDPOINTS,
+  TRACKING_ENDPOINTS,
+  USERS_ENDPOINTS,
+  VEHICLES_ENDPOINTS,
+  WEBHOOKS_ENDPOINTS,
+};

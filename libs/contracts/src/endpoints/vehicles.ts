@@ -1,0 +1,87 @@
+import { endpoint, errorResponse as error, commonErrors as common, idParams } from '../endpoint';
+import { Vehicle, VehicleInput, VehicleList, VehicleListQuery, VehicleUpdate, VehicleWithToken } from '../vehicles';
+
+export const VEHICLES_ENDPOINTS = {
+  listVehicles: endpoint({
+    method: 'get',
+    path: '/api/v1/vehicles',
+    summary: 'List the organization’s vehicles',
+    tag: 'vehicles',
+    security: 'user',
+    query: VehicleListQuery,
+    responses: { 200: { description: 'a page of vehicles', schema: VehicleList }, ...common },
+  }),
+  createVehicle: endpoint({
+    method: 'post',
+    path: '/api/v1/vehicles',
+    summary: 'Create a vehicle; its device token is shown once (admin, operator)',
+    tag: 'vehicles',
+    security: 'user',
+    body: VehicleInput,
+    responses: {
+      201: { description: 'created', schema: VehicleWithToken },
+      ...common,
+      403: error('needs admin or operator'),
+      409: error('device identifier not available (the same answer whoever holds it)'),
+      429: error('too many unavailable identifiers tried this hour: chosen identifiers refused for now'),
+    },
+  }),
+  getVehicle: endpoint({
+    method: 'get',
+    path: '/api/v1/vehicles/:id',
+    summary: 'One vehicle',
+    tag: 'vehicles',
+    security: 'user',
+    params: idParams,
+    responses: {
+      200: { description: 'the vehicle', schema: Vehicle },
+      ...common,
+      404: error('no such vehicle in this organization'),
+    },
+  }),
+  updateVehicle: endpoint({
+    method: 'patch',
+    path: '/api/v1/vehicles/:id',
+    summary: 'Change a vehicle; `deviceDisabled` refuses its positions, history kept (admin, operator)',
+    tag: 'vehicles',
+    security: 'user',
+    params: idParams,
+    body: VehicleUpdate,
+    responses: {
+      200: { description: 'the vehicle', schema: Vehicle },
+      ...common,
+      403: error('needs admin or operator'),
+      404: error('no such vehicle in this organization'),
+      409: error('device identifier not available (the same answer whoever holds it)'),
+      429: error('too many unavailable identifiers tried this hour: chosen identifiers refused for now'),
+    },
+  }),
+  deleteVehicle: endpoint({
+    method: 'delete',
+    path: '/api/v1/vehicles/:id',
+    summary: 'Delete a vehicle and its history (admin)',
+    tag: 'vehicles',
+    security: 'user',
+    params: idParams,
+    responses: {
+      204: { description: 'deleted' },
+      ...common,
+      403: error('needs admin'),
+      404: error('no such vehicle in this organization'),
+    },
+  }),
+  regenerateDeviceToken: endpoint({
+    method: 'post',
+    path: '/api/v1/vehicles/:id/device-token',
+    summary: 'Regenerate the device token; the old one stops working (admin, operator)',
+    tag: 'vehicles',
+    security: 'user',
+    params: idParams,
+    responses: {
+      200: { description: 'the new token, shown once', schema: VehicleWithToken },
+      ...common,
+      403: error('needs admin or operator'),
+      404: error('no such vehicle in this organization'),
+    },
+  }),
+};
