@@ -31,6 +31,8 @@ import type { LoginLimiter } from './auth/rate-limit';
 import type { SessionVersions } from './auth/revocation';
 import type { Sessions } from './auth/sessions';
 import type { TokenService } from '@fleet/auth';
+import { authenticate } from './auth/middleware';
+import type { Authenticators } from './http/serve';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -76,6 +78,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/metrics', metrics.handler);
   app.use(docsRoutes());
 
+  // The credential check of each security kind that declared endpoints name (see http/serve.ts).
+  const auth: Authenticators = { user: [authenticate(deps.tokens)] };
   const v1 = express.Router();
   v1.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));
   v1.use(inputGuard({ mountPath: '/api/v1' }));
@@ -98,7 +102,7 @@ export function createApp(deps: AppDeps): express.Express {
         (org, id) => forgetLatest(deps.redis, org, id),
         { redis: deps.redis },
       ),
-      tokens: deps.tokens,
+      auth,
     }),
   );
   v1.use(geofenceEventRoutes({ pool: deps.pool, tokens: deps.tokens, webhooks: config.webhooks }));

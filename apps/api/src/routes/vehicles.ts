@@ -1,32 +1,15 @@
-import type { TokenService } from '@fleet/auth';
-import { VehicleInput, VehicleListQuery, VehicleUpdate } from '@fleet/contracts';
-import { Router } from 'express';
-import { authenticate, caller, requireRole } from '../auth/middleware';
+import { VEHICLES_ENDPOINTS as E } from '@fleet/contracts';
+import { EndpointRouter, type Authenticators } from '../http/serve';
 import type { Vehicles } from '../vehicles/vehicles';
 
-export function vehicleRoutes(deps: { vehicles: Vehicles; tokens: TokenService }): Router {
-  const router = Router();
-  const auth = authenticate(deps.tokens);
-  const manage = requireRole('admin', 'operator');
-
-  router.get('/vehicles', auth, async (req, res) => {
-    res.json(await deps.vehicles.list(caller(res).org, VehicleListQuery.parse(req.query)));
-  });
-  router.post('/vehicles', auth, manage, async (req, res) => {
-    res.status(201).json(await deps.vehicles.create(caller(res).org, VehicleInput.parse(req.body)));
-  });
-  router.get('/vehicles/:id', auth, async (req, res) => {
-    res.json(await deps.vehicles.get(caller(res).org, req.params['id'] as string));
-  });
-  router.patch('/vehicles/:id', auth, manage, async (req, res) => {
-    res.json(await deps.vehicles.update(caller(res).org, req.params['id'] as string, VehicleUpdate.parse(req.body)));
-  });
-  router.delete('/vehicles/:id', auth, requireRole('admin'), async (req, res) => {
-    await deps.vehicles.remove(caller(res).org, req.params['id'] as string);
-    res.status(204).end();
-  });
-  router.post('/vehicles/:id/device-token', auth, manage, async (req, res) => {
-    res.json(await deps.vehicles.regenerateToken(caller(res).org, req.params['id'] as string));
-  });
-  return router;
+export function vehicleRoutes(deps: { vehicles: Vehicles; auth: Authenticators }) {
+  const { vehicles } = deps;
+  return new EndpointRouter('/api/v1', deps.auth)
+    .serve(E.listVehicles, async ({ query }, { caller }) => vehicles.list(caller.org, query))
+    .serve(E.createVehicle, async ({ body }, { caller }) => vehicles.create(caller.org, body))
+    .serve(E.getVehicle, async ({ params }, { caller }) => vehicles.get(caller.org, params.id))
+    .serve(E.updateVehicle, async ({ params, body }, { caller }) => vehicles.update(caller.org, params.id, body))
+    .serve(E.deleteVehicle, async ({ params }, { caller }) => vehicles.remove(caller.org, params.id))
+    .serve(E.regenerateDeviceToken, async ({ params }, { caller }) => vehicles.regenerateToken(caller.org, params.id))
+    .router;
 }
