@@ -49,3 +49,21 @@ export const LiveMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('event_retracted'), data: RetractedEvent }),
 ]);
 export type LiveMessage = z.infer<typeof LiveMessage>;
+
+/**
+ * The `event:` names of the live streams (`/api/v1/live` and a share link's stream). Data events:
+ * `position`, `event`, `event_retracted`. Control events: `resync` (the history to resume from is gone:
+ * reload the latest positions), `expired` (the access token expired: reconnect with a fresh one),
+ * `revoked` (the account changed: sign in again), `end` (a share link expired or was revoked). The
+ * stream ends after `expired`, `revoked` and `end`.
+ */
+export const LIVE_EVENT = {
+  position: 'position',
+  event: 'event',
+  eventRetracted: 'event_retracted',
+  resync: 'resync',
+  expired: 'expired',
+  revoked: 'revoked',
+  end: 'end',
+} as const;
+export type LiveEventName = (typeof LIVE_EVENT)[keyof typeof LIVE_EVENT];

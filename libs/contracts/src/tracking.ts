@@ -12,6 +12,21 @@ export type VehicleStatus = z.infer<typeof VehicleStatus>;
 /** Below this reported speed a vehicle counts as stopped (GPS speed jitters around 0–2 km/h when parked). */
 export const MOVING_MIN_SPEED_KMH = 3;
 export const DEFAULT_OFFLINE_AFTER_MINUTES = 10;
+
+/**
+ * The status of a vehicle from its last fix at `nowMs`: offline when the fix is older than
+ * `offlineAfterMs` (or has no valid time), moving at `MOVING_MIN_SPEED_KMH` or more, else stopped (an
+ * unknown speed counts as stopped). The one rule for the API's filter and the apps' markers.
+ */
+export function vehicleStatus(
+  fix: { tsMs: number; speedKmh: number | null | undefined },
+  nowMs: number,
+  offlineAfterMs = DEFAULT_OFFLINE_AFTER_MINUTES * 60_000,
+): VehicleStatus {
+  if (!Number.isFinite(fix.tsMs) || nowMs - fix.tsMs > offlineAfterMs) return 'offline';
+  return (fix.speedKmh ?? 0) >= MOVING_MIN_SPEED_KMH ? 'moving' : 'stopped';
+}
+
 /** Longest period a history, trips, stops or summary query may cover. */
 export const MAX_RANGE_DAYS = 31;
 
