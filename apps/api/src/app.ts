@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(docsRoutes());
 
   // The credential check of each security kind that declared endpoints name (see http/serve.ts).
-  const auth: Authenticators = { user: [authenticate(deps.tokens)] };
+  const auth: Authenticators = { user: () => [authenticate(deps.tokens)] };
   const v1 = express.Router();
   v1.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));
   v1.use(inputGuard({ mountPath: '/api/v1' }));

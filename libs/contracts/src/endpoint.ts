@@ -32,6 +32,11 @@ export interface Endpoint {
   security: Security;
   /** The roles allowed (security `user`); absent: every role of the organization. */
   roles?: readonly Role[];
+  /**
+   * Where else than `Authorization: Bearer` the access token may come from (security `user`): the web's
+   * httpOnly `fleet_access` cookie, `?access_token=` (EventSource cannot set headers).
+   */
+  accessTokenIn?: readonly ('cookie' | 'query')[];
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** A JSON body, validated before the handler runs. */

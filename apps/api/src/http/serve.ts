@@ -27,8 +27,12 @@ export type Handler<E extends Endpoint> = (
   context: HandlerContext,
 ) => Promise<EndpointReply<E> | Reply<EndpointReply<E>> | typeof STREAMED>;
 
-/** The middleware that establishes each kind of credential (set on `res.locals['auth']` for users). */
-export type Authenticators = Partial<Record<Security, RequestHandler[]>>;
+/**
+ * The middleware that establishes each kind of credential for an endpoint (the user's claims go to
+ * `res.locals['auth']`); given the declaration, so it can read e.g. `accessTokenIn`.
+ */
+export type Authenticator = (endpoint: Endpoint) => RequestHandler[];
+export type Authenticators = Partial<Record<Security, Authenticator>>;
 
 /**
  * Registers declared endpoints on a router: the credential check the declaration names, its roles,
@@ -52,7 +56,7 @@ export class EndpointRouter {
     if (!endpoint.path.startsWith(this.mount))
       throw new Error(`${endpoint.path} is not under ${this.mount || '/'}: mount it elsewhere`);
     const path = endpoint.path.slice(this.mount.length) || '/';
-    const guard = this.authenticators[endpoint.security] ?? [];
+    const guard = this.authenticators[endpoint.security]?.(endpoint) ?? [];
     if (endpoint.security === 'user' && guard.length === 0)
       throw new Error(`${endpoint.method} ${endpoint.path} needs a user authenticator`);
     const roles = endpoint.roles;

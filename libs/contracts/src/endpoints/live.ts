@@ -22,6 +22,7 @@ export const LIVE_ENDPOINTS = {
       '`event: revoked` then end when the user is disabled, deleted, demoted or changes password (sign in again)',
     tag: 'live',
     security: 'user',
+    accessTokenIn: ['cookie', 'query'],
     query: LiveStreamQuery,
     responses: {
       200: eventStream('the stream, until the client leaves, the token expires or the server drains'),
