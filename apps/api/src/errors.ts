@@ -31,6 +31,8 @@ export const forbidden = (message: string, details?: ErrorDetail[]) => new AppEr
 export const notFound = (what = 'resource') => new AppError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string, details?: ErrorDetail[]) => new AppError(409, 'conflict', message, details);
 export const payloadTooLarge = (message: string) => new AppError(413, 'payload_too_large', message);
+/** 405: the path exists, not with this method (OsmAnd answers it as Traccar does). */
+export const methodNotAllowed = (message: string) => new AppError(405, 'method_not_allowed', message);
 /** 429 with the seconds after which a retry may succeed. */
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new AppError(429, 'rate_limited', message, undefined, {
