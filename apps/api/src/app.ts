@@ -31,7 +31,7 @@ import type { LoginLimiter } from './auth/rate-limit';
 import type { SessionVersions } from './auth/revocation';
 import type { Sessions } from './auth/sessions';
 import type { TokenService } from '@fleet/auth';
-import { authenticate } from './auth/middleware';
+import { authenticate, platformAdmin } from './auth/middleware';
 import type { Authenticators } from './http/serve';
 
 export interface AppDeps {
@@ -79,7 +79,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(docsRoutes());
 
   // The credential check of each security kind that declared endpoints name (see http/serve.ts).
-  const auth: Authenticators = { user: () => [authenticate(deps.tokens)] };
+  const auth: Authenticators = {
+    user: (endpoint) => [authenticate(deps.tokens, endpoint.accessTokenIn)],
+    platform: () => [platformAdmin(config.platform.adminToken)],
+  };
   const v1 = express.Router();
   v1.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));
   v1.use(inputGuard({ mountPath: '/api/v1' }));

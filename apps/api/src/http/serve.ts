@@ -1,4 +1,4 @@
-import type { AccessClaims } from '@fleet/auth';
+import type { VerifiedClaims } from '@fleet/auth';
 import { successStatus, type Endpoint, type EndpointReply, type HandlerInput, type Security } from '@fleet/contracts';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { AppError, forbidden, unauthorized } from '../errors';
@@ -18,8 +18,8 @@ export const STREAMED: unique symbol = Symbol('streamed');
 export interface HandlerContext {
   req: Request;
   res: Response;
-  /** The signed-in user (endpoints whose security is `user`); throws 401 on any other. */
-  readonly caller: AccessClaims;
+  /** The signed-in user, with the access token's `exp` (endpoints whose security is `user`); throws 401 on any other. */
+  readonly caller: VerifiedClaims;
 }
 
 export type Handler<E extends Endpoint> = (
@@ -95,8 +95,8 @@ function send(res: Response, status: number, body: unknown) {
 }
 
 /** The caller, as the access token says (set by the `user` authenticator). */
-export function callerOf(res: Response): AccessClaims {
-  const auth = res.locals['auth'] as AccessClaims | undefined;
+export function callerOf(res: Response): VerifiedClaims {
+  const auth = res.locals['auth'] as VerifiedClaims | undefined;
   if (!auth) throw unauthorized('sign in first');
   return auth;
 }
