@@ -34,6 +34,7 @@ export function createPool(options: PoolOptions): pg.Pool {
   return pool;
 }
 
-export function createDb(pool: pg.Pool): Database {
-  return drizzle(pool, { schema });
+/** The query builder over a pool, or over one connection (a transaction's, see withTransaction). */
+export function createDb(client: pg.Pool | pg.PoolClient): Database {
+  return drizzle(client, { schema });
 }

@@ -1,3 +1,5 @@
+import { DrizzleQueryError } from 'drizzle-orm';
+
 // PostgreSQL unreachable, restarting, failing over or out of connections: worth retrying later,
 // never a reason to give up on the data.
 const CONNECTION_CODES = new Set([
@@ -17,8 +19,13 @@ const CONNECTION_CODES = new Set([
 const CONNECTION_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|the database system is (starting up|shutting down)|terminating connection/i;
 
+/** The driver's own error (code, constraint) behind a query builder's: drizzle wraps what pg throws. */
+export function driverError(err: unknown): unknown {
+  return err instanceof DrizzleQueryError && err.cause ? err.cause : err;
+}
+
 export function isTransientDatabaseError(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const e = driverError(err) as { code?: unknown; message?: unknown } | undefined;
   if (typeof e?.code === 'string' && (CONNECTION_CODES.has(e.code) || e.code.startsWith('08'))) return true;
   return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message);
 }

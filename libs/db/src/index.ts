@@ -10,5 +10,5 @@ export {
 } from './admin';
 export { parseEwkbPoint, pointSql, type LatLon } from './postgis';
 export { ensurePositionPartitions } from './maintenance';
-export { isTransientDatabaseError } from './errors';
+export { driverError, isTransientDatabaseError } from './errors';
 export { withTransaction } from './transaction';
