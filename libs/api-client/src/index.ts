@@ -1,2 +1,10 @@
 export { ApiClient, ApiError, withQuery, type ApiClientOptions, type Query, type RequestOptions } from './client';
 export { FleetApi, type EndpointCall, type EndpointCalls } from './fleet';
+export {
+  connectEventStream,
+  EventStreamParser,
+  readEventStream,
+  type EventStreamOptions,
+  type StreamEvent,
+  type StreamState,
+} from './event-stream';

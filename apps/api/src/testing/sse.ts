@@ -1,4 +1,7 @@
 import http from 'node:http';
+// The one SSE parser (the apps' own): these tests read the stream as a client does.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { EventStreamParser } from '@fleet/api-client';
 
 export interface SseEvent {
   id?: string;
@@ -28,7 +31,8 @@ export interface SseClient {
 
 /**
  * A small Server-Sent Events client for tests (node:http, so headers such as Last-Event-ID and
- * cookies can be set, and the raw status seen). Resolves once the response headers arrive.
+ * cookies can be set, and the raw status seen), parsing with the apps' EventStreamParser. Resolves
+ * once the response headers arrive.
  */
 export function openSse(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
   return new Promise((resolve, reject) => {
@@ -37,8 +41,7 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
       const events: SseEvent[] = [];
       const comments: string[] = [];
       let raw = '';
-      let buffer = '';
-      let current: { id?: string; event?: string; data: string[] } = { data: [] };
+      const parser = new EventStreamParser({ onComment: (comment) => comments.push(comment.trim()) });
       let endedResolve: () => void = () => undefined;
       const ended = new Promise<void>((r) => (endedResolve = r));
       const client: SseClient = {
@@ -61,33 +64,9 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
       };
       res.on('data', (chunk: string) => {
         raw += chunk;
-        buffer += chunk;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl).replace(/\r$/, '');
-          buffer = buffer.slice(nl + 1);
-          if (line === '') {
-            if (current.data.length || current.event) {
-              events.push({
-                id: current.id,
-                event: current.event ?? 'message',
-                data: current.data.join('\n'),
-                at: Date.now(),
-              });
-            }
-            current = { data: [] };
-          } else if (line.startsWith(':')) {
-            comments.push(line.slice(1).trim());
-          } else {
-            const colon = line.indexOf(':');
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-            if (field === 'data') current.data.push(value);
-            else if (field === 'event') current.event = value;
-            else if (field === 'id') current.id = value;
-            else if (field === 'retry') client.retry = Number(value);
-          }
-        }
+        const at = Date.now();
+        for (const e of parser.feed(chunk)) events.push({ id: e.id, event: e.event, data: e.data, at });
+        if (parser.retryMs !== undefined) client.retry = parser.retryMs;
       });
       res.on('end', endedResolve);
       res.on('close', endedResolve);
