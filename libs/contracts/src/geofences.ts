@@ -59,7 +59,9 @@ export type GeofenceCenter = z.infer<typeof GeofenceCenter>;
 const radiusM = finite
   .min(GEOFENCE_LIMITS.minRadiusM, `radius must be at least ${GEOFENCE_LIMITS.minRadiusM} m`)
   .max(GEOFENCE_LIMITS.maxRadiusM, `radius must be at most ${GEOFENCE_LIMITS.maxRadiusM} m`);
-const name = z.string().trim().min(1).max(100);
+/** A geofence's name (also what the apps' forms check before sending). */
+export const GeofenceName = z.string().trim().min(1).max(100);
+const name = GeofenceName;
 const attributes = z.record(z.string().max(64), z.unknown());
 
 export const GeofenceInput = z.discriminatedUnion('kind', [

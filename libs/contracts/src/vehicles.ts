@@ -1,22 +1,33 @@
 import { z } from 'zod';
 import { storableAsReal } from './storable';
 
+/** Bounds of a vehicle's fields, for the API's schema and the apps' forms (e.g. an input's maxLength). */
+export const VEHICLE_LIMITS = {
+  nameMax: 100,
+  plateMax: 20,
+  speedLimitMaxKmh: 400,
+  identifierMin: 4,
+  identifierMax: 128,
+} as const;
+
 const color = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour such as #1f77b4');
-const identifier = z
+/** What a tracker sends to name itself (its device identifier). */
+export const DeviceIdentifier = z
   .string()
-  .min(4)
-  .max(128)
+  .min(VEHICLE_LIMITS.identifierMin)
+  .max(VEHICLE_LIMITS.identifierMax)
   .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+const identifier = DeviceIdentifier;
 
 export const VehicleInput = z
   .object({
-    name: z.string().trim().min(1).max(100),
-    plate: z.string().trim().max(20).nullable().optional(),
+    name: z.string().trim().min(1).max(VEHICLE_LIMITS.nameMax),
+    plate: z.string().trim().max(VEHICLE_LIMITS.plateMax).nullable().optional(),
     type: z.enum(['car', 'van', 'truck', 'bus', 'motorbike', 'bicycle', 'person', 'other']).default('car'),
     speedLimitKmh: z
       .number()
       .positive()
-      .max(400)
+      .max(VEHICLE_LIMITS.speedLimitMaxKmh)
       // Stored as `real`: 1e-50 passes positive() but PostgreSQL refuses it.
       .refine(storableAsReal, 'too small to be stored (use null for no limit)')
       .nullable()

@@ -1,4 +1,6 @@
+import { MAX_RANGE_DAYS, VEHICLE_LIMITS } from '@fleet/contracts';
 import { act, render, screen } from '@testing-library/react';
+import i18next from 'i18next';
 import userEvent from '@testing-library/user-event';
 import { useTranslation } from 'react-i18next';
 import { LanguageSwitch } from '../components/LanguageSwitch';
@@ -38,6 +40,16 @@ function Nav() {
     </>
   );
 }
+
+describe('validation messages', () => {
+  it('state the limits the contracts declare', () => {
+    expect(i18next.t('validation.periodLength')).toBe(`At most ${MAX_RANGE_DAYS} days`);
+    expect(i18next.t('validation.speedLimit')).toContain(`${VEHICLE_LIMITS.speedLimitMaxKmh} km/h`);
+    expect(i18next.t('validation.identifier')).toMatch(
+      new RegExp(`^${VEHICLE_LIMITS.identifierMin} to ${VEHICLE_LIMITS.identifierMax} `),
+    );
+  });
+});
 
 describe('LanguageSwitch', () => {
   afterEach(async () => {

@@ -1,3 +1,4 @@
+import { MAX_RANGE_DAYS, VEHICLE_LIMITS } from '@fleet/contracts';
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { en } from './en';
@@ -39,7 +40,16 @@ export function initI18n(language?: Language) {
     resources: { en: { translation: en }, es: { translation: es } },
     lng,
     fallbackLng: 'en',
-    interpolation: { escapeValue: false }, // React escapes
+    interpolation: {
+      escapeValue: false, // React escapes
+      // Validation messages state the API's limits from the contracts, not copies of them.
+      defaultVariables: {
+        maxSpeedKmh: VEHICLE_LIMITS.speedLimitMaxKmh,
+        identifierMin: VEHICLE_LIMITS.identifierMin,
+        identifierMax: VEHICLE_LIMITS.identifierMax,
+        maxRangeDays: MAX_RANGE_DAYS,
+      },
+    },
     initAsync: false,
     returnNull: false,
   });

@@ -1,3 +1,4 @@
+import { MAX_RANGE_DAYS, VEHICLE_LIMITS } from '@fleet/contracts';
 import {
   validateInvitation,
   validateLogin,
@@ -34,6 +35,13 @@ describe('form validation', () => {
     });
     expect(validateVehicle({ ...vehicle, deviceIdentifier: 'phone-12:34' })).toEqual({});
     expect(validateVehicle({ ...vehicle, plate: 'x'.repeat(21) })).toEqual({ plate: 'validation.tooLong' });
+    expect(validateVehicle({ ...vehicle, name: 'x'.repeat(VEHICLE_LIMITS.nameMax + 1) })).toEqual({
+      name: 'validation.tooLong',
+    });
+    expect(validateVehicle({ ...vehicle, speedLimitKmh: String(VEHICLE_LIMITS.speedLimitMaxKmh + 1) })).toEqual({
+      speedLimitKmh: 'validation.speedLimit',
+    });
+    expect(validateVehicle({ ...vehicle, speedLimitKmh: String(VEHICLE_LIMITS.speedLimitMaxKmh) })).toEqual({});
   });
 
   it('sends empty optional vehicle fields as null or not at all', () => {
@@ -76,5 +84,11 @@ describe('form validation', () => {
     expect(validatePeriod('2026-11-27T10:00', '2026-11-27T09:00')).toEqual({ to: 'validation.periodOrder' });
     expect(validatePeriod('2026-10-01T00:00', '2026-11-27T00:00')).toEqual({ to: 'validation.periodLength' });
     expect(validatePeriod('2026-11-26T00:00', '2026-11-27T00:00')).toEqual({});
+    const from = Date.parse('2026-10-01T00:00:00Z');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    expect(validatePeriod(iso(from), iso(from + MAX_RANGE_DAYS * 86_400_000))).toEqual({});
+    expect(validatePeriod(iso(from), iso(from + MAX_RANGE_DAYS * 86_400_000 + 60_000))).toEqual({
+      to: 'validation.periodLength',
+    });
   });
 });

@@ -1,28 +1,58 @@
-import { InvitationRequest, VehicleInput, WebhookInput } from '@fleet/contracts';
+import {
+  GeofenceName,
+  InvitationRequest,
+  LoginRequest,
+  MAX_RANGE_DAYS,
+  VehicleInput,
+  WebhookInput,
+} from '@fleet/contracts';
 import type { z } from 'zod';
 
-/** Field → i18n key of its message. Forms validate before sending, with the same schemas as the API. */
+/**
+ * Field → i18n key of its message. Forms validate before sending with the API's own schemas
+ * (`@fleet/contracts`): no limit is restated here, only which message each kind of problem gets.
+ */
 export type FieldErrors<K extends string> = Partial<Record<K, string>>;
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+type IssueCode = z.core.$ZodIssue['code'];
+/** A field's message key by the code of its first problem, `otherwise` for any other problem. */
+type Messages = Partial<Record<IssueCode, string>> & { otherwise: string };
 
-/** The first problem of each top-level field of a failed schema parse, as a generic message key. */
-function fromSchema<K extends string>(schema: z.ZodType, value: unknown, keys: readonly K[]): FieldErrors<K> {
+const TEXT: Messages = {
+  too_small: 'validation.required',
+  too_big: 'validation.tooLong',
+  otherwise: 'validation.invalid',
+};
+const INVALID: Messages = { otherwise: 'validation.invalid' };
+
+/** The first problem of each named top-level field of a failed schema parse, as a message key. */
+function fromSchema<K extends string>(
+  schema: z.ZodType,
+  value: unknown,
+  messages: Record<K, Messages>,
+): FieldErrors<K> {
   const parsed = schema.safeParse(value);
   const errors: FieldErrors<K> = {};
   if (parsed.success) return errors;
   for (const issue of parsed.error.issues) {
     const field = String(issue.path[0] ?? '') as K;
-    if (keys.includes(field) && !errors[field]) errors[field] = 'validation.invalid';
+    const named = Object.hasOwn(messages, field) ? messages[field] : undefined;
+    if (named && !errors[field]) errors[field] = named[issue.code] ?? named.otherwise;
   }
   return errors;
 }
 
+/** An e-mail address: required, then well-formed as the API checks it. */
+function emailError(email: string): string | undefined {
+  if (!email.trim()) return 'validation.required';
+  return LoginRequest.shape.email.safeParse(email.trim()).success ? undefined : 'validation.email';
+}
+
 export function validateLogin(v: { email: string; password: string }): FieldErrors<'email' | 'password'> {
   const errors: FieldErrors<'email' | 'password'> = {};
-  if (!v.email.trim()) errors.email = 'validation.required';
-  else if (!EMAIL.test(v.email.trim())) errors.email = 'validation.email';
-  if (!v.password) errors.password = 'validation.required';
+  const email = emailError(v.email);
+  if (email) errors.email = email;
+  if (!LoginRequest.shape.password.safeParse(v.password).success) errors.password = 'validation.required';
   return errors;
 }
 
@@ -47,33 +77,24 @@ export function vehicleInput(v: VehicleForm) {
 }
 
 export function validateVehicle(v: VehicleForm): FieldErrors<VehicleField> {
-  const errors: FieldErrors<VehicleField> = {};
-  if (!v.name.trim()) errors.name = 'validation.required';
-  else if (v.name.trim().length > 100) errors.name = 'validation.tooLong';
-  if (v.plate.trim().length > 20) errors.plate = 'validation.tooLong';
-  if (v.speedLimitKmh.trim() !== '') {
-    const n = Number(v.speedLimitKmh);
-    if (!Number.isFinite(n) || n <= 0 || n > 400) errors.speedLimitKmh = 'validation.speedLimit';
-  }
-  const id = v.deviceIdentifier.trim();
-  if (id && (id.length < 4 || id.length > 128 || !/^[A-Za-z0-9._:-]+$/.test(id)))
-    errors.deviceIdentifier = 'validation.identifier';
-  if (Object.keys(errors).length) return errors;
-  return fromSchema(VehicleInput, vehicleInput(v), ['name', 'plate', 'type', 'speedLimitKmh', 'deviceIdentifier']);
+  return fromSchema(VehicleInput, vehicleInput(v), {
+    name: TEXT,
+    plate: TEXT,
+    type: INVALID,
+    speedLimitKmh: { otherwise: 'validation.speedLimit' },
+    deviceIdentifier: { otherwise: 'validation.identifier' },
+  });
 }
 
 export function validateWebhook(v: { url: string; eventTypes: string[] }): FieldErrors<'url' | 'eventTypes'> {
   const url = v.url.trim();
   if (!url) return { url: 'validation.required' };
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { url: 'validation.url' };
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { url: 'validation.url' };
-  if (parsed.username || parsed.password) return { url: 'validation.urlCredentials' };
-  return fromSchema(WebhookInput, { url, eventTypes: v.eventTypes }, ['url', 'eventTypes']);
+  return fromSchema(
+    WebhookInput,
+    { url, eventTypes: v.eventTypes },
+    // The schema's own refinement (`custom`) refuses credentials in the URL.
+    { url: { custom: 'validation.urlCredentials', otherwise: 'validation.url' }, eventTypes: INVALID },
+  );
 }
 
 export function validateInvitation(v: {
@@ -81,23 +102,22 @@ export function validateInvitation(v: {
   name: string;
   role: string;
 }): FieldErrors<'email' | 'name' | 'role'> {
-  if (!v.email.trim()) return { email: 'validation.required' };
-  if (!EMAIL.test(v.email.trim())) return { email: 'validation.email' };
-  return fromSchema(InvitationRequest, { email: v.email.trim(), name: v.name.trim(), role: v.role }, [
-    'email',
-    'name',
-    'role',
-  ]);
+  const email = emailError(v.email);
+  if (email) return { email };
+  return fromSchema(
+    InvitationRequest,
+    { email: v.email.trim(), name: v.name.trim(), role: v.role },
+    { email: { otherwise: 'validation.email' }, name: TEXT, role: INVALID },
+  );
 }
 
+/** A geofence name, checked as the API checks it. */
 export function validateName(name: string): string | undefined {
-  if (!name.trim()) return 'validation.required';
-  if (name.trim().length > 100) return 'validation.tooLong';
-  return undefined;
+  return fromSchema(GeofenceName, name, { '': TEXT })[''];
 }
 
 /** A period from two `datetime-local` values: both set, `from` before `to`, at most `maxDays` long. */
-export function validatePeriod(from: string, to: string, maxDays = 31): FieldErrors<'from' | 'to'> {
+export function validatePeriod(from: string, to: string, maxDays = MAX_RANGE_DAYS): FieldErrors<'from' | 'to'> {
   const f = Date.parse(from);
   const t = Date.parse(to);
   if (!from || Number.isNaN(f)) return { from: 'validation.required' };

@@ -58,13 +58,13 @@ export class Session {
   }
 
   async login(email: string, password: string): Promise<void> {
-    this.accept(await this.api.login(email, password));
+    this.accept(await this.api.login({ body: { email, password, client: 'web' } }));
   }
 
   /** One renewal at a time, however many requests met the expired token together. */
   renew = (): Promise<boolean> => {
     this.renewal ??= this.api
-      .refresh()
+      .refreshSession({ body: {} })
       .then((answer) => {
         this.accept(answer);
         return true;
@@ -85,7 +85,7 @@ export class Session {
 
   async logout(): Promise<void> {
     try {
-      await this.api.logout();
+      await this.api.logout({ body: {} });
     } finally {
       this.token = undefined;
       clearTimeout(this.timer);
