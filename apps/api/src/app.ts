@@ -90,13 +90,13 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(
     authRoutes({
       sessions: deps.sessions,
-      tokens: deps.tokens,
       limiter: deps.limiter,
       secureCookies: config.env === 'staging' || config.env === 'production',
       refreshTtlDays: config.jwt.refreshTtlDays,
+      auth,
     }),
   );
-  v1.use(userRoutes({ users: new Users(deps.pool, deps.versions), tokens: deps.tokens }));
+  v1.use(userRoutes({ users: new Users(deps.pool, deps.versions), auth }));
   v1.use(
     vehicleRoutes({
       vehicles: new Vehicles(
@@ -114,10 +114,10 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(
     organizationRoutes({
       organizations: new Organizations(deps.pool, () => deps.devices.invalidate()),
-      tokens: deps.tokens,
+      auth,
     }),
   );
-  v1.use(platformRoutes({ platform: new Platform(deps.pool), adminToken: config.platform.adminToken }));
+  v1.use(platformRoutes({ platform: new Platform(deps.pool), auth }));
   if (config.env === 'test' || config.env === 'development') v1.use('/_debug', debugRoutes());
   app.use('/api/v1', v1);
 

@@ -1,30 +1,13 @@
-import type { TokenService } from '@fleet/auth';
-import { AcceptInvitationRequest, InvitationRequest, UserListQuery, UserUpdate } from '@fleet/contracts';
-import { Router } from 'express';
-import { authenticate, caller, requireRole } from '../auth/middleware';
+import { AUTH_ENDPOINTS, USERS_ENDPOINTS as E } from '@fleet/contracts';
+import { EndpointRouter, type Authenticators } from '../http/serve';
 import type { Users } from '../users/users';
 
-export function userRoutes(deps: { users: Users; tokens: TokenService }): Router {
-  const router = Router();
-  const admin = [authenticate(deps.tokens), requireRole('admin')];
-  router.get('/users', ...admin, async (req, res) => {
-    res.json(await deps.users.list(caller(res).org, UserListQuery.parse(req.query)));
-  });
-  router.post('/users/invitations', ...admin, async (req, res) => {
-    const me = caller(res);
-    res.status(201).json(await deps.users.invite(me.org, me.sub, InvitationRequest.parse(req.body)));
-  });
-  router.patch('/users/:id', ...admin, async (req, res) => {
-    const me = caller(res);
-    res.json(await deps.users.update(me.org, me.sub, req.params['id'] as string, UserUpdate.parse(req.body)));
-  });
-  router.delete('/users/:id', ...admin, async (req, res) => {
-    const me = caller(res);
-    await deps.users.remove(me.org, me.sub, req.params['id'] as string);
-    res.status(204).end();
-  });
-  router.post('/auth/accept-invitation', async (req, res) => {
-    res.status(201).json(await deps.users.accept(AcceptInvitationRequest.parse(req.body)));
-  });
-  return router;
+export function userRoutes(deps: { users: Users; auth: Authenticators }) {
+  const { users } = deps;
+  return new EndpointRouter('/api/v1', deps.auth)
+    .serve(E.listUsers, async ({ query }, { caller }) => users.list(caller.org, query))
+    .serve(E.inviteUser, async ({ body }, { caller }) => users.invite(caller.org, caller.sub, body))
+    .serve(E.updateUser, async ({ params, body }, { caller }) => users.update(caller.org, caller.sub, params.id, body))
+    .serve(E.deleteUser, async ({ params }, { caller }) => users.remove(caller.org, caller.sub, params.id))
+    .serve(AUTH_ENDPOINTS.acceptInvitation, async ({ body }) => users.accept(body)).router;
 }

@@ -24,7 +24,8 @@ export const AUTH_ENDPOINTS = {
     summary: 'New access token; the refresh token rotates (reuse revokes the sign-in)',
     tag: 'auth',
     security: 'none',
-    body: RefreshRequest,
+    // No body at all is `{}` (the web's refresh sends only its cookie).
+    body: RefreshRequest.prefault({}),
     responses: { 200: { description: 'refreshed', schema: TokenResponse }, ...common },
   }),
   logout: endpoint({
@@ -33,7 +34,7 @@ export const AUTH_ENDPOINTS = {
     summary: 'Sign out (revokes the refresh token’s sign-in)',
     tag: 'auth',
     security: 'none',
-    body: RefreshRequest,
+    body: RefreshRequest.prefault({}),
     responses: { 204: { description: 'signed out' } },
   }),
   me: endpoint({

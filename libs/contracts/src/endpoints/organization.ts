@@ -1,7 +1,5 @@
-import { endpoint, errorResponse as error, commonErrors as common } from '../endpoint';
+import { endpoint, commonErrors as common } from '../endpoint';
 import { Organization, OrganizationUpdate } from '../organization';
-
-const needs = (roles: string) => ({ 403: error(`needs ${roles}`) });
 
 export const ORGANIZATION_ENDPOINTS = {
   getOrganization: endpoint({
@@ -16,14 +14,14 @@ export const ORGANIZATION_ENDPOINTS = {
     method: 'patch',
     path: '/api/v1/organization',
     summary:
-      'Rename the organization, set how many days of positions and events are kept (null: all), or require the device token on the OsmAnd port (`osmandTokenRequired`) (admin)',
+      'Rename the organization, set how many days of positions and events are kept (null: all), or require the device token on the OsmAnd port (`osmandTokenRequired`)',
     tag: 'organization',
     security: 'user',
+    roles: ['admin'],
     body: OrganizationUpdate,
     responses: {
       200: { description: 'the organization', schema: Organization },
       ...common,
-      ...needs('admin'),
     },
   }),
 };

@@ -14,7 +14,7 @@ export const VEHICLES_ENDPOINTS = {
   createVehicle: endpoint({
     method: 'post',
     path: '/api/v1/vehicles',
-    summary: 'Create a vehicle; its device token is shown once (admin, operator)',
+    summary: 'Create a vehicle; its device token is shown once',
     tag: 'vehicles',
     security: 'user',
     roles: ['admin', 'operator'],
@@ -42,7 +42,7 @@ export const VEHICLES_ENDPOINTS = {
   updateVehicle: endpoint({
     method: 'patch',
     path: '/api/v1/vehicles/:id',
-    summary: 'Change a vehicle; `deviceDisabled` refuses its positions, history kept (admin, operator)',
+    summary: 'Change a vehicle; `deviceDisabled` refuses its positions, history kept',
     tag: 'vehicles',
     security: 'user',
     roles: ['admin', 'operator'],
@@ -59,7 +59,7 @@ export const VEHICLES_ENDPOINTS = {
   deleteVehicle: endpoint({
     method: 'delete',
     path: '/api/v1/vehicles/:id',
-    summary: 'Delete a vehicle and its history (admin)',
+    summary: 'Delete a vehicle and its history',
     tag: 'vehicles',
     security: 'user',
     roles: ['admin'],
@@ -73,7 +73,7 @@ export const VEHICLES_ENDPOINTS = {
   regenerateDeviceToken: endpoint({
     method: 'post',
     path: '/api/v1/vehicles/:id/device-token',
-    summary: 'Regenerate the device token; the old one stops working (admin, operator)',
+    summary: 'Regenerate the device token; the old one stops working',
     tag: 'vehicles',
     security: 'user',
     roles: ['admin', 'operator'],
