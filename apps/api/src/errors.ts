@@ -34,8 +34,8 @@ export const payloadTooLarge = (message: string) => new AppError(413, 'payload_t
 /** 405: the path exists, not with this method (OsmAnd answers it as Traccar does). */
 export const methodNotAllowed = (message: string) => new AppError(405, 'method_not_allowed', message);
 /** 429 with the seconds after which a retry may succeed. */
-export const rateLimited = (message: string, retryAfterSeconds: number) =>
-  new AppError(429, 'rate_limited', message, undefined, {
+export const rateLimited = (message: string, retryAfterSeconds: number, details?: ErrorDetail[]) =>
+  new AppError(429, 'rate_limited', message, details, {
     'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
   });
 /** 503: nothing was done; retry after the given seconds (possibly on another replica). */
