@@ -9,7 +9,7 @@ import { repoRoot, run } from './testing';
 
 interface Service {
   image?: string;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
   command?: string[] | string;
   environment?: Record<string, string | null>;
   depends_on?: Record<string, { condition: string }>;
@@ -119,8 +119,11 @@ describe('docker-compose.yml (local stack)', () => {
     // Every long-running service whose health others wait on has a check (api/worker: the image's HEALTHCHECK).
     for (const name of ['postgres', 'redis', 'frontend', 'gateway', 'prometheus', 'grafana'])
       expect(s[name].healthcheck?.test).toBeDefined();
+    const serverImages = readFileSync(path.join(repoRoot, 'Dockerfile.server'), 'utf8');
     for (const app of ['api', 'worker'])
-      expect(readFileSync(path.join(repoRoot, `apps/${app}/Dockerfile`), 'utf8')).toMatch(/^HEALTHCHECK /m);
+      expect(serverImages.split(/^FROM /m).find((stage) => stage.startsWith(`runtime AS app-${app}\n`))).toMatch(
+        /^HEALTHCHECK /m,
+      );
   });
 
   it('keeps data in volumes (PostgreSQL, Redis with append-only persistence, Prometheus, Grafana)', () => {
@@ -202,8 +205,12 @@ describe('docker-compose.yml (local stack)', () => {
     expect(s['seed'].image).toBe(s['api'].image);
     expect(s['migrate'].command).toEqual(['node', 'cli/migrate.js']);
     expect(s['seed'].command).toEqual(['node', 'cli/seed.js']);
-    expect(s['api'].build?.dockerfile).toBe('apps/api/Dockerfile');
-    expect(s['worker'].build?.dockerfile).toBe('apps/worker/Dockerfile');
+    // One Dockerfile for both server images, the APP argument picking which; the web app has its own.
+    for (const app of ['api', 'worker']) {
+      expect(s[app].build?.dockerfile).toBe('Dockerfile.server');
+      expect(s[app].build?.args?.['APP']).toBe(app);
+    }
+    expect(s['frontend'].build?.dockerfile).toBe('Dockerfile.frontend');
   });
 });
 
@@ -223,6 +230,7 @@ describe('deployments/compose.staging.yml (on top of docker-compose.yml)', () =>
     for (const name of ['api', 'migrate', 'seed'])
       expect(stack.services[name].image).toBe('ghcr.io/acme/fleet/api:staging');
     expect(stack.services['worker'].image).toBe('ghcr.io/acme/fleet/worker:staging');
+    expect(stack.services['frontend'].image).toBe('ghcr.io/acme/fleet/frontend:staging');
   });
 
   it('runs everything with APP_ENV=staging, the seed included, and secrets only from files', () => {

@@ -1,11 +1,11 @@
 #!/bin/sh
-# Entry point of the api and worker images. Secrets can come as files (Compose secrets, files mounted
-# from a vault): for each secret variable below, NAME_FILE=/path sets NAME to that file's content
-# (trailing newlines dropped) before the command starts. Only these names: other *_FILE variables
-# (SSL_CERT_FILE...) are paths that programs read themselves. Then the command replaces this shell,
-# so node is PID 1 and receives SIGTERM itself (the services drain on it).
+# Entry point of the api and worker images (Dockerfile.server). Secrets can come as files (Compose
+# secrets, files mounted from a vault): for each secret variable below, NAME_FILE=/path sets NAME to
+# that file's content (trailing newlines dropped) before the command starts. Only these names: other
+# *_FILE variables (SSL_CERT_FILE...) are paths that programs read themselves. Then the command
+# replaces this shell, so node is PID 1 and receives SIGTERM itself (the services drain on it).
 set -eu
-for name in DATABASE_URL REDIS_URL JWT_SECRET JWT_SECRET_PREVIOUS MAP_TOKEN PLATFORM_ADMIN_TOKEN; do
+for name in DATABASE_URL REDIS_URL JWT_SECRET JWT_SECRET_PREVIOUS PLATFORM_ADMIN_TOKEN; do
   file=$(printenv "${name}_FILE" || true)
   [ -n "$file" ] || continue
   if [ -n "$(printenv "$name" || true)" ]; then

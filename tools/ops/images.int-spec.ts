@@ -5,8 +5,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { freePort, repoRoot, run, runOk, tempDir, waitFor } from './testing';
 
-// No Docker engine here, so this builds what each image holds with the very script its Dockerfile
-// runs (tools/ops/package-app.mjs), installs the production dependencies as the runtime stage does
+// No Docker engine here, so this builds what each image holds with the very script Dockerfile.server
+// runs for it (tools/ops/package-app.mjs), installs the production dependencies as the runtime stage does
 // (npm ci --omit=dev), and runs the result outside the repository (so nothing
 // resolves from the workspace's node_modules) through the images' entrypoint, with their HEALTHCHECK
 // commands. CI builds the real images (.github/workflows/ci.yml, job `images`).
@@ -14,7 +14,15 @@ import { freePort, repoRoot, run, runOk, tempDir, waitFor } from './testing';
 type App = 'api' | 'worker';
 let dir: string;
 const appDir = (app: App) => path.join(dir, app);
-const dockerfile = (app: App) => readFileSync(path.join(repoRoot, `apps/${app}/Dockerfile`), 'utf8');
+// One Dockerfile for both server images: shared build and runtime stages, then a small stage per app
+// (`app-api`, `app-worker`: its port and HEALTHCHECK), the one the APP build argument picks.
+const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile.server'), 'utf8');
+/** The lines of `app`'s own stage (up to the next FROM). */
+function appStage(app: App): string {
+  const stage = dockerfile.split(/^FROM /m).find((part) => part.startsWith(`runtime AS app-${app}\n`));
+  if (!stage) throw new Error(`Dockerfile.server has no stage app-${app}`);
+  return stage;
+}
 const serverUrl = process.env['TEST_DATABASE_SERVER_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 // Named like createTestDatabase's databases, so a run that dies leaves nothing the next setup keeps.
 const dbName = `fleet_t_images_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -38,15 +46,15 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string): Pro
 
 /** The Dockerfile's HEALTHCHECK command, run as Docker runs it (a shell, in the image's folder). */
 function healthcheck(app: App, env: Record<string, string>): number | null {
-  const match = /HEALTHCHECK[^\n]*\\\n\s+CMD (.+)\n/.exec(dockerfile(app));
-  if (!match) throw new Error(`apps/${app}/Dockerfile has no HEALTHCHECK ... CMD`);
+  const match = /HEALTHCHECK[^\n]*\\\n\s+CMD (.+)\n/.exec(appStage(app));
+  if (!match) throw new Error(`Dockerfile.server's stage app-${app} has no HEALTHCHECK ... CMD`);
   return spawnSync('sh', ['-c', match[1]], { cwd: appDir(app), env: { ...process.env, ...env }, timeout: 10_000 })
     .status;
 }
 
 /** `docker run IMAGE [command]`: the entrypoint, then the command (the image's CMD unless given). */
 function runImage(app: App, env: Record<string, string>, command?: string[]) {
-  const cmd = command ?? (JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile(app))![1]) as string[]);
+  const cmd = command ?? (JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]) as string[]);
   return { args: [path.join(appDir(app), 'fleet-entrypoint'), ...cmd], env: { PATH: process.env['PATH']!, ...env } };
 }
 
@@ -102,17 +110,20 @@ describe('server images (contents built and run as the Dockerfiles do)', () => {
         'devDependencies',
       );
     }
-    for (const app of ['api', 'worker'] as const) {
-      // What this suite built is what the Dockerfile builds, and what it runs is what the image runs.
-      expect(dockerfile(app)).toContain(`RUN node tools/ops/package-app.mjs ${app}\n`);
-      expect(dockerfile(app)).toMatch(/^RUN npm ci --omit=dev /m);
-      expect(dockerfile(app)).toContain(
-        'COPY --from=build /repo/tools/ops/docker-entrypoint.sh /usr/local/bin/fleet-entrypoint',
-      );
-      expect(dockerfile(app)).toContain('ENTRYPOINT ["/bin/sh", "/usr/local/bin/fleet-entrypoint"]');
-      // The unprivileged node user (uid 1000), by number so Kubernetes' runAsNonRoot can verify it.
-      expect(dockerfile(app)).toMatch(/^USER 1000:1000$/m);
-    }
+    // What this suite built is what the Dockerfile builds, and what it runs is what the image runs.
+    expect(dockerfile).toContain('RUN node tools/ops/package-app.mjs "${APP}"\n');
+    expect(dockerfile).toContain('COPY --from=build /repo/dist/apps/${APP}/ ./\n');
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
+    expect(dockerfile).toContain(
+      'COPY --from=build /repo/tools/ops/docker-entrypoint.sh /usr/local/bin/fleet-entrypoint',
+    );
+    expect(dockerfile).toContain('ENTRYPOINT ["/bin/sh", "/usr/local/bin/fleet-entrypoint"]');
+    // The unprivileged node user (uid 1000), by number so Kubernetes' runAsNonRoot can verify it.
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    // The image is the stage of the app asked for, each on its own port.
+    expect(dockerfile.trimEnd().split('\n').at(-1)).toBe('FROM app-${APP}');
+    expect(appStage('api')).toMatch(/^ENV PORT=3000$/m);
+    expect(appStage('worker')).toMatch(/^ENV METRICS_PORT=9464$/m);
   });
 
   it('migrate (the one-shot of compose and the Helm hook) creates the database and applies every migration, twice safely', async () => {

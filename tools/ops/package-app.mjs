@@ -1,7 +1,7 @@
 // Builds what a server image holds, into dist/apps/<app>: the Nx esbuild bundle, the package.json and
 // pruned package-lock.json of its production dependencies (Nx generates both), and for the api the
 // one-shot commands its image also runs (cli/migrate.js, cli/seed.js, cli/create-organization.js,
-// migrations/). The Dockerfiles run this script, and tools/ops/images.int-spec.ts runs the same script
+// migrations/). Dockerfile.server runs this script, and tools/ops/images.int-spec.ts runs the same script
 // and starts what it made, so the image contents are tested on a machine without Docker.
 //
 //   node tools/ops/package-app.mjs api|worker

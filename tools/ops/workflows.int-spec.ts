@@ -73,8 +73,11 @@ describe('GitHub Actions workflows', () => {
     expect(ci['images'].needs).toEqual(expect.arrayContaining(['main']));
     expect(ci['images'].permissions).toMatchObject({ packages: 'write', 'id-token': 'write' });
     const text = read('ci.yml');
-    for (const dockerfile of ['apps/api/Dockerfile', 'apps/worker/Dockerfile', 'Dockerfile.frontend'])
-      expect(text).toContain(`dockerfile: ${dockerfile}`);
+    // The api and worker from Dockerfile.server (APP picks which), the web app from Dockerfile.frontend.
+    for (const image of ['api', 'worker'])
+      expect(text).toMatch(new RegExp(`image: ${image}\\n\\s+dockerfile: Dockerfile.server\\n`));
+    expect(text).toMatch(/image: frontend\n\s+dockerfile: Dockerfile.frontend\n/);
+    expect(text).toContain('APP=${{ matrix.image }}');
     expect(text).toContain('type=semver,pattern=v{{version}}');
     expect(text).toContain('type=sha,prefix=sha-,format=long');
     expect(text).toMatch(/cosign sign --yes "\$\{IMAGE\}@\$\{DIGEST\}"/);
@@ -91,6 +94,7 @@ describe('GitHub Actions workflows', () => {
     expect(deploy('production')).toContain('values-production.yaml');
     for (const job of ['staging', 'production']) {
       expect(deploy(job)).toContain('--set "api.image.digest=$API"');
+      expect(deploy(job)).toContain('--set "web.image.digest=$FRONTEND"');
       const env = cd[job].steps.flatMap((s) => Object.entries((s as { env?: Record<string, string> }).env ?? {}));
       expect(env).toEqual(expect.arrayContaining([['API', '${{ needs.resolve.outputs.api }}']]));
     }

@@ -6,6 +6,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { answersQueries } from '@fleet/runtime';
 
 const USAGE = `usage:
   tools/rotate-secret generate                                   print a new random secret (48 bytes, base64url)
@@ -123,19 +124,6 @@ export function scramVerifier(password: string, salt = randomBytes(16), iteratio
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /**
  * New password for the role DATABASE_URL connects as. The role changes its own password (no admin
  * needed); connections already open keep working, new ones need the new password, hence the rolling
@@ -165,7 +153,7 @@ export async function rotateDbPassword(file: string, options: { key?: string } =
   } finally {
     await client.end().catch(() => undefined);
   }
-  if (!(await canConnect(next.toString()))) {
+  if (!(await answersQueries(next.toString()))) {
     // Keep the file that works: the role now has the new password.
     staged.commit();
     throw new Error(`the password of ${role} was changed but a test connection with it failed; ${file} has it`);

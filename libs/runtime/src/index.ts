@@ -4,3 +4,4 @@ export { startHttpServer, type HttpServerHandle } from './http-server';
 export { probeRoutes, storeChecks, withTimeout, type DependencyCheck } from './probes';
 export { lifecycleLog, onShutdownSignal, runService } from './signals';
 export { isPrivateAddress, SPECIAL_PURPOSE_RANGES, specialPurposeRange } from './addresses';
+export { answersQueries } from './postgres';

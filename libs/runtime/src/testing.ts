@@ -1,9 +1,7 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { initPostgres, type PostgresServer } from './testing/postgres-server';
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -39,25 +37,6 @@ const portOpen = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
-async function acceptsQueries(port: number): Promise<boolean> {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user: 'postgres',
-    database: 'postgres',
-    connectionTimeoutMillis: 1_000,
-  });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export interface OwnServer {
   port: number;
   url: string;
@@ -92,68 +71,27 @@ export async function startOwnRedis(): Promise<OwnServer> {
   return { port, url: `redis://127.0.0.1:${port}`, start, stop, destroy: stop };
 }
 
-const PG_BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
-
 /**
- * A PostgreSQL server of the test's own (initdb in a temp dir, fsync off) on a free port, for tests
- * that stop it. Runs as the `postgres` OS user when we are root, as PostgreSQL requires.
+ * A PostgreSQL server of the test's own (initdb in a temp dir, fsync off) on a free port, started,
+ * for tests that stop it. Runs as the `postgres` OS user when we are root, as PostgreSQL requires.
  */
-export async function startOwnPostgres(): Promise<OwnServer> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fleet-pg-'));
-  chmodSync(dir, 0o777);
-  const dataDir = path.join(dir, 'data');
-  // PostgreSQL refuses to run as root: when we are root, its processes run as the `postgres` user.
-  const owner =
-    process.getuid?.() === 0
-      ? {
-          uid: Number(execFileSync('id', ['-u', 'postgres']).toString()),
-          gid: Number(execFileSync('id', ['-g', 'postgres']).toString()),
-        }
-      : {};
-  execFileSync(path.join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync'], {
-    stdio: 'ignore',
-    ...owner,
-  });
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    const args = [
-      '-D',
-      dataDir,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      `unix_socket_directories=${dir}`,
-      '-c',
-      'fsync=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'synchronous_commit=off',
-    ];
-    child = spawn(path.join(PG_BIN, 'postgres'), args, { stdio: 'ignore', ...owner });
-    // Listening is not enough: it answers "starting up" until recovery is done.
-    await waitFor(async () => (await portOpen(port)) && (await acceptsQueries(port)), {
-      timeoutMs: 15_000,
-      what: `postgres on ${port}`,
-    });
-  };
-  await start();
-  // SIGINT is PostgreSQL's "fast" shutdown: it disconnects clients and stops at once.
-  const stop = () => killAndWait(child, 'SIGINT');
-  return {
-    port,
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    start,
-    stop,
-    destroy: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+export async function startOwnPostgres(): Promise<PostgresServer> {
+  // Nothing here needs to survive a crash or feed a base backup: no durability at all.
+  const server = initPostgres(await freePort(), { settings: { full_page_writes: 'off', synchronous_commit: 'off' } });
+  await server.start();
+  return server;
 }
+
+export {
+  initPostgres,
+  pgBin,
+  pgExec,
+  pgOwner,
+  postgresDir,
+  postgresServer,
+  type PostgresOptions,
+  type PostgresServer,
+} from './testing/postgres-server';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const sourceEnv = (env: Record<string, string>) => ({
