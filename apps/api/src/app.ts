@@ -109,8 +109,8 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(geofenceEventRoutes({ pool: deps.pool, tokens: deps.tokens, webhooks: config.webhooks }));
-  v1.use(trackingRoutes({ ...deps, maxHeavyRequests: Math.max(2, Math.floor(config.db.poolMax / 2)) }));
-  v1.use(liveRoutes(deps));
+  v1.use(trackingRoutes({ ...deps, auth, maxHeavyRequests: Math.max(2, Math.floor(config.db.poolMax / 2)) }));
+  v1.use(liveRoutes({ ...deps, auth }));
   v1.use(
     organizationRoutes({
       organizations: new Organizations(deps.pool, () => deps.devices.invalidate()),

@@ -619,6 +619,14 @@ describe('share links', () => {
     await expect400({ token: 'mine' }, 'token');
     const at = new Date(Date.now() + 2 * 86_400_000).toISOString();
     expect((await create('admin@a', v, { expiresAt: at })).shareLink.expiresAt).toBe(at);
+    // No body at all: the defaults (24 hours, no name).
+    const bare = await fetch(`${t.base}/api/v1/vehicles/${v}/share-links`, {
+      method: 'POST',
+      headers: bearer('admin@a'),
+    });
+    expect(bare.status).toBe(201);
+    const { shareLink } = ShareLinkCreated.parse(await bare.json());
+    expect(Date.parse(shareLink.expiresAt) - Date.parse(shareLink.createdAt)).toBeCloseTo(86_400_000, -4);
     expect((await call('viewer@a', 'POST', `/vehicles/${v}/share-links`, {})).status).toBe(403);
     expect((await call('admin@b', 'POST', `/vehicles/${v}/share-links`, {})).status).toBe(404);
     expect((await call('admin@b', 'GET', `/vehicles/${v}/share-links`)).status).toBe(404);

@@ -13,5 +13,6 @@ export {
   replaceLatest,
   updateLatest,
 } from './live';
-export { loadLatestFromDb, stateRowToLive, warmAll, warmLatest } from './warm';
+export { livePositionColumns, toLivePosition, VehicleStates, type VehicleStateRow } from './vehicle-state';
+export { warmAll, warmLatest } from './warm';
 export * from './subscriber';

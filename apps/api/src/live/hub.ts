@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { LiveMessage } from '@fleet/contracts';
+import { LIVE_EVENT, type LiveEventName, type LiveMessage } from '@fleet/contracts';
 import { compareLiveIds, isLiveId, LiveSubscriber, liveLogKey, readLiveLog, type LiveEnvelope } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
 import client from 'prom-client';
-import { AppError } from '../errors';
+import { invalid, rateLimited, unavailable } from '../errors';
 import { sseFrame, type SseStream } from './sse';
 
 export type StreamKind = 'user' | 'shared';
@@ -34,7 +34,7 @@ export interface StreamOwner {
 export interface FeedOptions {
   org: string;
   /** What this client gets of a message (event name and data), or undefined to skip it. */
-  select(message: LiveMessage): { event: string; data: unknown } | undefined;
+  select(message: LiveMessage): { event: LiveEventName; data: unknown } | undefined;
   /** Resume point (`Last-Event-ID`): the log after it is replayed before live messages. */
   lastEventId?: string;
   /** Runs once the stream is open and caught up, before live messages flow (a first snapshot). */
@@ -130,14 +130,13 @@ export class LiveHub {
   admit(stream: SseStream, kind: 'shared', ip: string): void;
   admit(stream: SseStream, kind: 'user', ip: string, owner: StreamOwner): void;
   admit(stream: SseStream, kind: StreamKind, ip: string, owner?: StreamOwner): void {
-    if (this.draining) throw new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, retry(1));
-    if (this.streams.size >= this.options.maxClients) {
-      throw new AppError(503, 'unavailable', 'too many live streams on this server, retry', undefined, retry(5));
-    }
+    if (this.draining) throw unavailable('server is shutting down, retry', 1);
+    if (this.streams.size >= this.options.maxClients)
+      throw unavailable('too many live streams on this server, retry', 5);
     if (kind === 'shared') {
       const open = this.sharedPerIp.get(ip) ?? 0;
       if (open >= this.options.sharedStreamsPerIp) {
-        throw new AppError(429, 'rate_limited', 'too many open shared streams from this address', undefined, retry(30));
+        throw rateLimited('too many open shared streams from this address', 30);
       }
       this.sharedPerIp.set(ip, open + 1);
     }
@@ -236,7 +235,8 @@ export class LiveHub {
       }
       if (current) continue;
       for (const [stream, streamSv] of [...mine])
-        if (streamSv === sv) stream.end({ event: 'revoked', data: { reason: 'access revoked; sign in again' } });
+        if (streamSv === sv)
+          stream.end({ event: LIVE_EVENT.revoked, data: { reason: 'access revoked; sign in again' } });
     }
   }
 
@@ -263,7 +263,7 @@ export class LiveHub {
       unsubscribe = await this.subscriber.subscribe(options.org, (e) => (held ? held.push(e) : forward(e)));
     } catch (err) {
       this.options.logger.warn('live: subscribe failed', { err });
-      throw new AppError(503, 'unavailable', 'the live stream is unavailable, retry', undefined, retry(5));
+      throw unavailable('the live stream is unavailable, retry', 5);
     }
     stream.onClose(() => void unsubscribe());
     if (stream.closed) return;
@@ -288,7 +288,7 @@ export class LiveHub {
     // the latest positions instead of trusting a stream with a hole in it.
     const oldest = await this.options.redis.xrange(liveLogKey(org), '-', '+', 'COUNT', 1);
     if (!oldest.length || compareLiveIds(after, oldest[0][0]) < 0) {
-      stream.send('resync', { reason: 'the stream history since Last-Event-ID is no longer available' });
+      stream.send(LIVE_EVENT.resync, { reason: 'the stream history since Last-Event-ID is no longer available' });
     }
     let from = after;
     for (let replayed = 0; replayed < MAX_REPLAY && !stream.closed;) {
@@ -298,13 +298,13 @@ export class LiveHub {
       if (page.length < PAGE) return;
       from = page[page.length - 1].id;
     }
-    if (!stream.closed) stream.send('resync', { reason: 'too far behind to replay' });
+    if (!stream.closed) stream.send(LIVE_EVENT.resync, { reason: 'too far behind to replay' });
   }
 
   // Every stream of an organization sends the same frame for a message: build it once, not once per
   // client (keyed by the message's data object, which is one per log entry).
   private readonly frames = new WeakMap<object, string>();
-  private frame(id: string, event: string, data: unknown): string {
+  private frame(id: string, event: LiveEventName, data: unknown): string {
     if (typeof data !== 'object' || data === null) return sseFrame(event, data, id);
     let frame = this.frames.get(data);
     if (frame === undefined) this.frames.set(data, (frame = sseFrame(event, data, id)));
@@ -330,23 +330,19 @@ export class LiveHub {
   }
 }
 
-const retry = (seconds: number) => ({ 'Retry-After': String(seconds) });
 const tooManyFor = (who: 'user' | 'organization') =>
-  new AppError(
-    429,
-    'rate_limited',
+  rateLimited(
     who === 'user'
       ? 'too many open live streams for this user; close one'
       : 'too many open live streams for this organization',
-    undefined,
-    retry(30),
+    30,
   );
 
 /** A resume point from `Last-Event-ID` (header first) or the `lastEventId` query; 400 when malformed. */
 export function resumePoint(header: string | undefined, query: string | undefined): string | undefined {
   const value = header?.trim() || query?.trim() || undefined;
   if (value !== undefined && !isLiveId(value)) {
-    throw new AppError(400, 'validation_failed', 'request is not valid', [
+    throw invalid('request is not valid', [
       { path: header ? 'Last-Event-ID' : 'lastEventId', message: 'not an event id of this stream' },
     ]);
   }

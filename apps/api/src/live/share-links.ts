@@ -7,31 +7,42 @@ import {
   type ShareLinkInput,
   type SharedPosition,
 } from '@fleet/contracts';
-import type { Pool } from 'pg';
-import { AppError, notFound } from '../errors';
+import { schema, type Database, type Pool } from '@fleet/db';
+import { VehicleStates } from '@fleet/live';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { invalid, notFound } from '../errors';
 import { isUuid } from '../sql';
 
+const { shareLinks, vehicles } = schema;
+
+const COLUMNS = {
+  id: shareLinks.id,
+  vehicleId: shareLinks.vehicleId,
+  name: shareLinks.name,
+  expiresAt: shareLinks.expiresAt,
+  revokedAt: shareLinks.revokedAt,
+  createdAt: shareLinks.createdAt,
+  createdBy: shareLinks.createdBy,
+};
 interface Row {
   id: string;
-  vehicle_id: string;
+  vehicleId: string;
   name: string;
-  expires_at: Date;
-  revoked_at: Date | null;
-  created_at: Date;
-  created_by: string | null;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  createdAt: Date;
+  createdBy: string | null;
 }
-
-const COLUMNS = 'id, vehicle_id, name, expires_at, revoked_at, created_at, created_by';
 
 const toShareLink = (r: Row, now = Date.now()): ShareLink => ({
   id: r.id,
-  vehicleId: r.vehicle_id,
+  vehicleId: r.vehicleId,
   name: r.name,
-  expiresAt: r.expires_at.toISOString(),
-  revokedAt: r.revoked_at?.toISOString() ?? null,
-  createdAt: r.created_at.toISOString(),
-  createdBy: r.created_by,
-  status: r.revoked_at ? 'revoked' : r.expires_at.getTime() <= now ? 'expired' : 'active',
+  expiresAt: r.expiresAt.toISOString(),
+  revokedAt: r.revokedAt?.toISOString() ?? null,
+  createdAt: r.createdAt.toISOString(),
+  createdBy: r.createdBy,
+  status: r.revokedAt ? 'revoked' : r.expiresAt.getTime() <= now ? 'expired' : 'active',
 });
 
 /** What a valid public token opens: one vehicle of one organization, until `expiresAt`. */
@@ -55,7 +66,13 @@ const LIST_LIMIT = 100;
  * so a database leak reveals no working link.
  */
 export class ShareLinks {
-  constructor(private readonly pool: Pool) {}
+  private readonly db: Database;
+  private readonly states: VehicleStates;
+
+  constructor(pool: Pool) {
+    this.states = new VehicleStates(pool);
+    this.db = this.states.db;
+  }
 
   async create(
     org: string,
@@ -67,21 +84,29 @@ export class ShareLinks {
     await this.vehicleOf(org, vehicleId);
     const expiresAt = expiryOf(input, now);
     const token = generateDeviceToken();
-    const { rows } = await this.pool.query<Row>(
-      `INSERT INTO share_links (organization_id, vehicle_id, token_hash, name, expires_at, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-      [org, vehicleId, hashDeviceToken(token), input.name, expiresAt, createdBy],
-    );
-    return { shareLink: toShareLink(rows[0], now), token, path: `/api/v1/shared/${token}` };
+    const [row] = await this.db
+      .insert(shareLinks)
+      .values({
+        organizationId: org,
+        vehicleId,
+        tokenHash: hashDeviceToken(token),
+        name: input.name,
+        expiresAt,
+        createdBy,
+      })
+      .returning(COLUMNS);
+    if (!row) throw new Error('share link insert returned no row');
+    return { shareLink: toShareLink(row, now), token, path: `/api/v1/shared/${token}` };
   }
 
   async list(org: string, vehicleId: string): Promise<ShareLink[]> {
     await this.vehicleOf(org, vehicleId);
-    const { rows } = await this.pool.query<Row>(
-      `SELECT ${COLUMNS} FROM share_links WHERE organization_id = $1 AND vehicle_id = $2
-        ORDER BY created_at DESC, id LIMIT ${LIST_LIMIT}`,
-      [org, vehicleId],
-    );
+    const rows = await this.db
+      .select(COLUMNS)
+      .from(shareLinks)
+      .where(and(eq(shareLinks.organizationId, org), eq(shareLinks.vehicleId, vehicleId)))
+      .orderBy(desc(shareLinks.createdAt), shareLinks.id)
+      .limit(LIST_LIMIT);
     const now = Date.now();
     return rows.map((r) => toShareLink(r, now));
   }
@@ -89,81 +114,77 @@ export class ShareLinks {
   /** Revokes at once (open streams close at their next check); revoking twice is harmless. */
   async revoke(org: string, id: string): Promise<void> {
     if (!isUuid(id)) throw notFound('share link');
-    const { rowCount } = await this.pool.query(
-      'UPDATE share_links SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND organization_id = $2',
-      [id, org],
-    );
+    const { rowCount } = await this.db
+      .update(shareLinks)
+      .set({ revokedAt: sql`coalesce(${shareLinks.revokedAt}, now())` })
+      .where(and(eq(shareLinks.id, id), eq(shareLinks.organizationId, org)));
     if (!rowCount) throw notFound('share link');
   }
 
   /** The link a public token opens; unknown, revoked and expired tokens are all just "not found". */
   async resolve(token: string): Promise<ResolvedShareLink> {
     if (!TOKEN_SHAPE.test(token)) throw notFound('share link');
-    const { rows } = await this.pool.query<{
-      id: string;
-      organization_id: string;
-      vehicle_id: string;
-      name: string;
-      expires_at: Date;
-    }>(
-      `SELECT s.id, s.organization_id, s.vehicle_id, v.name, s.expires_at
-         FROM share_links s JOIN vehicles v ON v.id = s.vehicle_id AND v.organization_id = s.organization_id
-        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
-      [hashDeviceToken(token)],
-    );
-    const r = rows[0];
-    if (!r) throw notFound('share link');
-    return {
-      id: r.id,
-      organizationId: r.organization_id,
-      vehicleId: r.vehicle_id,
-      vehicleName: r.name,
-      expiresAt: r.expires_at,
-    };
+    const [link] = await this.db
+      .select({
+        id: shareLinks.id,
+        organizationId: shareLinks.organizationId,
+        vehicleId: shareLinks.vehicleId,
+        vehicleName: vehicles.name,
+        expiresAt: shareLinks.expiresAt,
+      })
+      .from(shareLinks)
+      .innerJoin(
+        vehicles,
+        and(eq(vehicles.id, shareLinks.vehicleId), eq(vehicles.organizationId, shareLinks.organizationId)),
+      )
+      .where(and(eq(shareLinks.tokenHash, hashDeviceToken(token)), stillOpen));
+    if (!link) throw notFound('share link');
+    return link;
   }
 
   /** Still neither revoked, expired nor deleted (with its vehicle)? Asked periodically by open streams. */
   async isValid(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      'SELECT 1 FROM share_links WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()',
-      [id],
-    );
-    return rowCount === 1;
+    const rows = await this.db
+      .select({ id: shareLinks.id })
+      .from(shareLinks)
+      .where(and(eq(shareLinks.id, id), stillOpen));
+    return rows.length === 1;
   }
 
   /** The vehicle's latest fix, from vehicle_state (one primary-key read), as a link shows it. */
   async latest(vehicleId: string): Promise<SharedPosition | null> {
-    const { rows } = await this.pool.query<{
-      ts: Date;
-      lat: number;
-      lon: number;
-      speed_kmh: number | null;
-      heading: number | null;
-    }>(
-      'SELECT ts, ST_Y(point) AS lat, ST_X(point) AS lon, speed_kmh, heading FROM vehicle_state WHERE vehicle_id = $1',
-      [vehicleId],
-    );
-    const r = rows[0];
-    return r ? { ts: r.ts.toISOString(), lat: r.lat, lon: r.lon, speedKmh: r.speed_kmh, heading: r.heading } : null;
+    const p = await this.states.ofVehicle(vehicleId);
+    return p && sharedPosition(p);
   }
 
   private async vehicleOf(org: string, vehicleId: string): Promise<void> {
     if (!isUuid(vehicleId)) throw notFound('vehicle');
-    const { rowCount } = await this.pool.query('SELECT 1 FROM vehicles WHERE id = $1 AND organization_id = $2', [
-      vehicleId,
-      org,
-    ]);
-    if (!rowCount) throw notFound('vehicle');
+    const rows = await this.db
+      .select({ id: vehicles.id })
+      .from(vehicles)
+      .where(and(eq(vehicles.id, vehicleId), eq(vehicles.organizationId, org)));
+    if (!rows.length) throw notFound('vehicle');
   }
 }
+
+/** What a share link shows of a fix: where and how fast, nothing else (no battery, no attributes). */
+export const sharedPosition = (p: SharedPosition): SharedPosition => ({
+  ts: p.ts,
+  lat: p.lat,
+  lon: p.lon,
+  speedKmh: p.speedKmh,
+  heading: p.heading,
+});
+
+/** Neither revoked nor expired (`now()` of the database, like every expiry check). */
+const stillOpen = and(isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, sql`now()`));
 
 function expiryOf(input: ShareLinkInput, now: number): Date {
   if (input.expiresAt === undefined) {
     return new Date(now + (input.expiresInMinutes ?? SHARE_LINK_DEFAULT_MINUTES) * 60_000);
   }
   const at = Date.parse(input.expiresAt);
-  const detail = (message: string) =>
-    new AppError(400, 'validation_failed', 'request is not valid', [{ path: 'expiresAt', message }]);
+  const detail = (message: string) => invalid('request is not valid', [{ path: 'expiresAt', message }]);
   if (at <= now) throw detail('must be in the future');
   if (at > now + SHARE_LINK_MAX_MINUTES * 60_000) throw detail('must be within 30 days');
   return new Date(at);

@@ -1,3 +1,4 @@
+import type { LiveEventName } from '@fleet/contracts';
 import type { Request, Response } from 'express';
 
 export interface SseOptions {
@@ -58,7 +59,7 @@ export class SseStream {
   }
 
   /** One event. Without `id`, the client's Last-Event-ID stays what it was. */
-  send(event: string, data: unknown, id?: string): void {
+  send(event: LiveEventName, data: unknown, id?: string): void {
     this.write(sseFrame(event, data, id));
   }
 
@@ -72,7 +73,7 @@ export class SseStream {
   }
 
   /** Ends the stream (optionally with a last event saying why); the client reconnects after `retry`. */
-  end(last?: { event: string; data: unknown }): void {
+  end(last?: { event: LiveEventName; data: unknown }): void {
     if (this.done) return;
     if (last) this.send(last.event, last.data);
     const rest = this.pending;
@@ -108,6 +109,6 @@ export class SseStream {
 }
 
 /** An SSE event: `data` as one line of JSON. */
-export function sseFrame(event: string, data: unknown, id?: string): string {
+export function sseFrame(event: LiveEventName, data: unknown, id?: string): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }

@@ -1,83 +1,68 @@
-import { InvalidTokenError, type TokenService, type VerifiedClaims } from '@fleet/auth';
-import { LiveStreamQuery, type LiveMessage } from '@fleet/contracts';
+import { LIVE_ENDPOINTS as E, LIVE_EVENT, type LiveMessage } from '@fleet/contracts';
 import type { Pool } from '@fleet/db';
 import type { Redis } from '@fleet/runtime';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { ApiConfig } from '../config';
-import { bearerToken } from '../auth/credentials';
-import { AppError } from '../errors';
+import { EndpointRouter, STREAMED, type Authenticators } from '../http/serve';
 import { resumePoint, type LiveHub } from '../live/hub';
 import { ShareLinks } from '../live/share-links';
 import { SseStream } from '../live/sse';
-import { tokenProblem } from '../auth/middleware';
-import { ACCESS_COOKIE, cookieValue } from './auth';
 import { shareLinkRoutes, SharedLimiter } from './share-links';
+
+/** Longest timer Node.js keeps (about 24.8 days); a later expiry is beyond any access token anyway. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The live stream of the caller's organization, and share links (whose public side is live too). */
 export function liveRoutes(app: {
   liveHub: LiveHub;
-  tokens: TokenService;
   pool: Pool;
   redis: Redis;
   config: Pick<ApiConfig, 'live'>;
+  auth: Authenticators;
 }): Router {
-  const deps = {
-    hub: app.liveHub,
-    tokens: app.tokens,
-    shareLinks: new ShareLinks(app.pool),
-    limiter: new SharedLimiter(app.redis, app.config.live.sharedRequestsPerMinute),
-    live: app.config.live,
-  };
-  const router = Router();
+  const hub = app.liveHub;
+  const live = app.config.live;
 
-  router.get('/live', async (req, res) => {
-    // Who first: an anonymous caller learns nothing, not even what is wrong with its query.
-    const queryToken = req.query['access_token'];
-    const claims = await liveCaller(req, deps.tokens, typeof queryToken === 'string' ? queryToken : undefined);
-    const query = LiveStreamQuery.parse(req.query);
+  // The caller comes from the `user` authenticator, which runs before the query is even read (an
+  // anonymous caller learns nothing, not even what is wrong with its query) and takes the token from
+  // the header, `?access_token=` or the web's cookie, as the declaration's `accessTokenIn` says.
+  const stream = new EndpointRouter('/api/v1', app.auth).serve(E.liveStream, async ({ query }, ctx) => {
+    const { req, res, caller } = ctx;
     const lastEventId = resumePoint(req.get('last-event-id'), query.lastEventId);
     const only = query.vehicleIds?.length ? new Set(query.vehicleIds) : undefined;
-    const stream = new SseStream(req, res, { heartbeatMs: deps.live.heartbeatMs, retryMs: deps.live.retryMs });
-    const owner = { user: claims.sub, org: claims.org, sv: claims.sv };
-    deps.hub.admit(stream, 'user', req.ip ?? 'unknown', owner);
-    await deps.hub.claim(stream, owner);
+    const sse = new SseStream(req, res, { heartbeatMs: live.heartbeatMs, retryMs: live.retryMs });
+    const owner = { user: caller.sub, org: caller.org, sv: caller.sv };
+    hub.admit(sse, 'user', req.ip ?? 'unknown', owner);
+    await hub.claim(sse, owner);
     // The stream lives no longer than the credential that opened it: the client reconnects with a
     // fresh token (and its Last-Event-ID, so nothing is lost).
     const expiry = setTimeout(
-      () => stream.end({ event: 'expired', data: { reason: 'access token expired; reconnect with a fresh one' } }),
-      Math.max(0, Math.min(claims.exp * 1000 - Date.now(), 2 ** 31 - 1)),
+      () =>
+        sse.end({
+          event: LIVE_EVENT.expired,
+          data: { reason: 'access token expired; reconnect with a fresh one' },
+        }),
+      Math.max(0, Math.min(caller.exp * 1000 - Date.now(), MAX_TIMER_MS)),
     );
-    stream.onClose(() => clearTimeout(expiry));
-    await deps.hub.feed(stream, {
-      org: claims.org,
+    sse.onClose(() => clearTimeout(expiry));
+    await hub.feed(sse, {
+      org: caller.org,
       lastEventId,
       select: (m: LiveMessage) => (only && !only.has(m.data.vehicleId) ? undefined : { event: m.type, data: m.data }),
     });
+    return STREAMED;
   });
 
-  router.use(shareLinkRoutes(deps));
+  const router = Router();
+  router.use(stream.router);
+  router.use(
+    shareLinkRoutes({
+      hub,
+      shareLinks: new ShareLinks(app.pool),
+      limiter: new SharedLimiter(app.redis, live.sharedRequestsPerMinute),
+      live,
+      auth: app.auth,
+    }),
+  );
   return router;
-}
-
-/**
- * The caller of a live stream: an access token from the Authorization header, the `access_token`
- * query parameter (EventSource cannot set headers; the access log never records query strings), or
- * the httpOnly access cookie set at sign-in. The cookie is accepted here only: this read-only GET is
- * harmless to forge (and SameSite=Strict), while every state-changing route still requires the header.
- */
-async function liveCaller(req: Request, tokens: TokenService, queryToken: string | undefined): Promise<VerifiedClaims> {
-  const challenge = { 'WWW-Authenticate': 'Bearer realm="fleet"' };
-  const header = req.get('authorization');
-  const bearer = bearerToken(header);
-  if (header !== undefined && bearer === undefined) {
-    throw new AppError(401, 'unauthorized', 'Authorization must be "Bearer <access token>"', undefined, challenge);
-  }
-  const token = bearer ?? queryToken ?? cookieValue(req, ACCESS_COOKIE);
-  if (!token) throw new AppError(401, 'unauthorized', 'an access token is required', undefined, challenge);
-  try {
-    return await tokens.verify(token);
-  } catch (err) {
-    if (!(err instanceof InvalidTokenError)) throw err;
-    throw new AppError(401, 'unauthorized', tokenProblem(err), undefined, challenge);
-  }
 }

@@ -1,13 +1,12 @@
-import type { TokenService } from '@fleet/auth';
-import { ShareLinkInput, SharedStreamQuery, type SharedPosition, type SharedVehicle } from '@fleet/contracts';
+import { LIVE_EVENT, SHARE_LINKS_ENDPOINTS as E, type SharedVehicle } from '@fleet/contracts';
 import type { Redis } from '@fleet/runtime';
-import { Router, type Request, type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { authenticate, caller, requireRole } from '../auth/middleware';
 import type { ApiConfig } from '../config';
-import { AppError } from '../errors';
+import { rateLimited } from '../errors';
+import { EndpointRouter, STREAMED, type Authenticators } from '../http/serve';
 import { resumePoint, type LiveHub } from '../live/hub';
-import type { ShareLinks } from '../live/share-links';
+import { sharedPosition, type ShareLinks } from '../live/share-links';
 import { SseStream } from '../live/sse';
 
 /**
@@ -36,98 +35,80 @@ export class SharedLimiter {
     } catch (err) {
       if (!(err instanceof RateLimiterRes)) return next(err);
       const seconds = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-      next(
-        new AppError(429, 'rate_limited', `too many requests; retry in ${seconds} s`, undefined, {
-          'Retry-After': String(seconds),
-        }),
-      );
+      next(rateLimited(`too many requests; retry in ${seconds} s`, seconds));
     }
   };
 }
 
-const sharedPosition = (p: SharedPosition): SharedPosition => ({
-  ts: p.ts,
-  lat: p.lat,
-  lon: p.lon,
-  speedKmh: p.speedKmh,
-  heading: p.heading,
-});
-
 export function shareLinkRoutes(deps: {
   hub: LiveHub;
-  tokens: TokenService;
   shareLinks: ShareLinks;
   limiter: SharedLimiter;
   live: ApiConfig['live'];
-}): Router {
-  const router = Router();
-  const auth = authenticate(deps.tokens);
-  const manage = requireRole('admin', 'operator');
-  const id = (req: Request) => req.params['id'] as string;
-  const token = (req: Request) => req.params['token'] as string;
+  auth: Authenticators;
+}) {
+  const { hub, shareLinks, live } = deps;
+  // The public routes (security `none`: whoever holds the token, no account) are gated by the
+  // per-address limit alone, run first like an authenticator.
+  return (
+    new EndpointRouter('/api/v1', { ...deps.auth, none: () => [deps.limiter.middleware] })
+      .serve(E.createShareLink, async ({ params, body }, { caller, res }) => {
+        const created = await shareLinks.create(caller.org, caller.sub, params.id, body);
+        res.setHeader('Cache-Control', 'no-store');
+        return created;
+      })
+      .serve(E.listShareLinks, async ({ params }, { caller }) => ({
+        items: await shareLinks.list(caller.org, params.id),
+      }))
+      .serve(E.deleteShareLink, async ({ params }, { caller }) => shareLinks.revoke(caller.org, params.id))
 
-  router.post('/vehicles/:id/share-links', auth, manage, async (req, res) => {
-    const { org, sub } = caller(res);
-    const created = await deps.shareLinks.create(org, sub, id(req), ShareLinkInput.parse(req.body ?? {}));
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(201).json(created);
-  });
-  router.get('/vehicles/:id/share-links', auth, async (req, res) => {
-    res.json({ items: await deps.shareLinks.list(caller(res).org, id(req)) });
-  });
-  router.delete('/share-links/:id', auth, manage, async (req, res) => {
-    await deps.shareLinks.revoke(caller(res).org, id(req));
-    res.status(204).end();
-  });
+      // Only the vehicle's name and where it is.
+      .serve(E.getSharedVehicle, async ({ params }, { res }) => {
+        const link = await shareLinks.resolve(params.token);
+        const body: SharedVehicle = {
+          vehicle: { name: link.vehicleName },
+          position: await shareLinks.latest(link.vehicleId),
+          expiresAt: link.expiresAt.toISOString(),
+        };
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('Referrer-Policy', 'no-referrer');
+        return body;
+      })
 
-  // Public: whoever holds the token, no account. Only the vehicle's name and where it is.
-  router.get('/shared/:token', deps.limiter.middleware, async (req, res) => {
-    const link = await deps.shareLinks.resolve(token(req));
-    const body: SharedVehicle = {
-      vehicle: { name: link.vehicleName },
-      position: await deps.shareLinks.latest(link.vehicleId),
-      expiresAt: link.expiresAt.toISOString(),
-    };
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.json(body);
-  });
-
-  router.get('/shared/:token/live', deps.limiter.middleware, async (req, res) => {
-    const query = SharedStreamQuery.parse(req.query);
-    const link = await deps.shareLinks.resolve(token(req));
-    const lastEventId = resumePoint(req.get('last-event-id'), query.lastEventId);
-    const stream = new SseStream(req, res, { heartbeatMs: deps.live.heartbeatMs, retryMs: deps.live.retryMs });
-    deps.hub.admit(stream, 'shared', req.ip ?? 'unknown');
-    const gone = (reason: 'expired' | 'revoked') => stream.end({ event: 'end', data: { reason } });
-    // Revocation (or the vehicle's deletion) is noticed at the next check; expiry to the second.
-    const check = setInterval(() => {
-      deps.shareLinks.isValid(link.id).then(
-        (valid) => valid || gone(link.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked'),
-        () => undefined, // the database away: keep serving until it answers again
-      );
-    }, deps.live.shareCheckMs);
-    const untilExpiry = link.expiresAt.getTime() - Date.now();
-    const expiry = untilExpiry < 2 ** 31 ? setTimeout(() => gone('expired'), untilExpiry) : undefined;
-    stream.onClose(() => {
-      clearInterval(check);
-      clearTimeout(expiry);
-    });
-    await deps.hub.feed(stream, {
-      org: link.organizationId,
-      lastEventId,
-      select: (m) =>
-        m.type === 'position' && m.data.vehicleId === link.vehicleId
-          ? { event: 'position', data: sharedPosition(m.data) }
-          : undefined,
-      // A fresh viewer sees where the vehicle is at once, without waiting for its next fix.
-      beforeLive: async () => {
-        if (lastEventId !== undefined) return;
-        const position = await deps.shareLinks.latest(link.vehicleId);
-        if (position) stream.send('position', position);
-      },
-    });
-  });
-
-  return router;
+      .serve(E.sharedLiveStream, async ({ params, query }, { req, res }) => {
+        const link = await shareLinks.resolve(params.token);
+        const lastEventId = resumePoint(req.get('last-event-id'), query.lastEventId);
+        const stream = new SseStream(req, res, { heartbeatMs: live.heartbeatMs, retryMs: live.retryMs });
+        hub.admit(stream, 'shared', req.ip ?? 'unknown');
+        const gone = (reason: 'expired' | 'revoked') => stream.end({ event: LIVE_EVENT.end, data: { reason } });
+        // Revocation (or the vehicle's deletion) is noticed at the next check; expiry to the second.
+        const check = setInterval(() => {
+          shareLinks.isValid(link.id).then(
+            (valid) => valid || gone(link.expiresAt.getTime() <= Date.now() ? 'expired' : 'revoked'),
+            () => undefined, // the database away: keep serving until it answers again
+          );
+        }, live.shareCheckMs);
+        const untilExpiry = link.expiresAt.getTime() - Date.now();
+        const expiry = untilExpiry < 2 ** 31 ? setTimeout(() => gone('expired'), untilExpiry) : undefined;
+        stream.onClose(() => {
+          clearInterval(check);
+          clearTimeout(expiry);
+        });
+        await hub.feed(stream, {
+          org: link.organizationId,
+          lastEventId,
+          select: (m) =>
+            m.type === LIVE_EVENT.position && m.data.vehicleId === link.vehicleId
+              ? { event: LIVE_EVENT.position, data: sharedPosition(m.data) }
+              : undefined,
+          // A fresh viewer sees where the vehicle is at once, without waiting for its next fix.
+          beforeLive: async () => {
+            if (lastEventId !== undefined) return;
+            const position = await shareLinks.latest(link.vehicleId);
+            if (position) stream.send(LIVE_EVENT.position, position);
+          },
+        });
+        return STREAMED;
+      }).router
+  );
 }

@@ -1,4 +1,4 @@
-import { AppError } from '../errors';
+import { rateLimited } from '../errors';
 
 /**
  * At most `limit` heavy requests (history exports, reports) at a time in this process: each holds a
@@ -14,10 +14,7 @@ export class Gate {
   ) {}
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit)
-      throw new AppError(429, 'rate_limited', `too many ${this.what} in progress; retry shortly`, undefined, {
-        'Retry-After': '2',
-      });
+    if (this.active >= this.limit) throw rateLimited(`too many ${this.what} in progress; retry shortly`, 2);
     this.active++;
     try {
       return await fn();

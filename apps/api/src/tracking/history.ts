@@ -202,6 +202,8 @@ export async function streamHistory(
   res: Response,
   req: HistoryRequest,
 ): Promise<void> {
+  // Not withTransaction: a client gone mid-cursor leaves the connection mid-statement, which is
+  // destroyed (below) rather than rolled back and handed on, and errors after the first byte cut it.
   const client = await deps.pool.connect();
   let failed = false;
   try {

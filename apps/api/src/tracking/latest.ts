@@ -1,23 +1,18 @@
 import {
-  MOVING_MIN_SPEED_KMH,
+  vehicleStatus,
   type LatestPositions,
   type LatestProperties,
   type LatestQuery,
   type LivePosition,
   type VehicleStatus,
 } from '@fleet/contracts';
-import type { Pool } from '@fleet/db';
+import { schema, type Database } from '@fleet/db';
 import { bboxContains, type BBox } from '@fleet/geo';
-import { loadLatestFromDb, readLatest, warmLatest } from '@fleet/live';
+import { readLatest, warmLatest, type VehicleStates } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
+import { eq } from 'drizzle-orm';
 import { asAttributes } from './attributes';
-
-/** Status of a vehicle from its latest fix, at `nowMs`. */
-export function vehicleStatus(p: Pick<LivePosition, 'ts' | 'speedKmh'>, nowMs: number, offlineAfterMs: number) {
-  if (nowMs - Date.parse(p.ts) > offlineAfterMs) return 'offline' as const;
-  return (p.speedKmh ?? 0) >= MOVING_MIN_SPEED_KMH ? ('moving' as const) : ('stopped' as const);
-}
 
 /** The order people expect: case-insensitive, "Van 2" before "Van 10". */
 const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
@@ -44,7 +39,7 @@ export class VehicleNames {
   private readonly loading = new Map<string, Promise<NameEntry>>();
 
   constructor(
-    private readonly pool: Pool,
+    private readonly db: Database,
     private readonly options: { ttlMs: number; minReloadMs: number; maxOrganizations: number } = {
       ttlMs: 30_000,
       minReloadMs: 2_000,
@@ -71,10 +66,11 @@ export class VehicleNames {
     let pending = this.loading.get(org);
     if (!pending) {
       pending = (async () => {
-        const { rows } = await this.pool.query<{ id: string; name: string }>(
-          'SELECT id, name FROM vehicles WHERE organization_id = $1',
-          [org],
-        );
+        const { vehicles } = schema;
+        const rows = await this.db
+          .select({ id: vehicles.id, name: vehicles.name })
+          .from(vehicles)
+          .where(eq(vehicles.organizationId, org));
         rows.sort((a, b) => byName.compare(a.name, b.name) || (a.id < b.id ? -1 : 1));
         const entry = { names: new Map(rows.map((r, rank) => [r.id, { name: r.name, rank }])), loadedAt: Date.now() };
         if (this.entries.size >= this.options.maxOrganizations) this.entries.clear();
@@ -97,10 +93,10 @@ export class LatestPositionsQuery {
   private readonly warming = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly deps: { pool: Pool; redis: Redis; logger: Logger },
+    private readonly deps: { states: VehicleStates; redis: Redis; logger: Logger },
     names?: VehicleNames,
   ) {
-    this.names = names ?? new VehicleNames(deps.pool);
+    this.names = names ?? new VehicleNames(deps.states.db);
   }
 
   async latest(org: string, q: LatestQuery): Promise<LatestPositions> {
@@ -118,7 +114,8 @@ export class LatestPositionsQuery {
       const known = names.get(p.vehicleId);
       if (known === undefined) continue; // deleted, or not this organization's
       const { name, rank } = known;
-      const status = vehicleStatus(p, now, offlineAfterMs);
+      const tsMs = Date.parse(p.ts);
+      const status = vehicleStatus({ tsMs, speedKmh: p.speedKmh }, now, offlineAfterMs);
       if (statuses && !statuses.has(status)) continue;
       if (bbox && !bboxContains(bbox, p)) continue;
       const properties: LatestProperties = {
@@ -132,7 +129,7 @@ export class LatestPositionsQuery {
         battery: p.battery,
         attributes: asAttributes(p.attributes),
         status,
-        ageSeconds: Math.max(0, Math.round((now - Date.parse(p.ts)) / 1000)),
+        ageSeconds: Math.max(0, Math.round((now - tsMs) / 1000)),
       };
       features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [p.lon, p.lat] }, properties, rank });
     }
@@ -144,23 +141,23 @@ export class LatestPositionsQuery {
   }
 
   private async positions(org: string): Promise<LivePosition[]> {
-    const { pool, redis, logger } = this.deps;
-    if (redis.status !== 'ready') return loadLatestFromDb(pool, org);
+    const { states, redis, logger } = this.deps;
+    if (redis.status !== 'ready') return states.ofOrganization(org);
     try {
       const cached = await readLatest(redis, org);
       if (cached) return cached;
       // Cold: one rebuild per organization at a time, however many requests are waiting for it.
       let warm = this.warming.get(org);
       if (!warm) {
-        warm = warmLatest(pool, redis, org).finally(() => this.warming.delete(org));
+        warm = warmLatest(states, redis, org).finally(() => this.warming.delete(org));
         this.warming.set(org, warm);
       }
       await warm;
-      return (await readLatest(redis, org)) ?? (await loadLatestFromDb(pool, org));
+      return (await readLatest(redis, org)) ?? (await states.ofOrganization(org));
     } catch (err) {
       // PostgreSQL is the source of truth: if it fails too, that error is the answer (503).
       logger.warn('latest positions: hot cache unavailable, reading PostgreSQL', { err });
-      return loadLatestFromDb(pool, org);
+      return states.ofOrganization(org);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { MAX_RANGE_DAYS } from '@fleet/contracts';
-import { AppError } from '../errors';
+import { invalid } from '../errors';
 
 export interface Period {
   from: Date;
@@ -17,11 +17,9 @@ export function resolvePeriod(q: { from?: string; to?: string }, now = Date.now(
   const to = q.to === undefined ? new Date(now) : new Date(q.to);
   const from = q.from === undefined ? new Date(to.getTime() - DAY_MS) : new Date(q.from);
   if (from.getTime() >= to.getTime())
-    throw new AppError(400, 'validation_failed', 'the period is empty', [
-      { path: 'from', message: 'must be before to' },
-    ]);
+    throw invalid('the period is empty', [{ path: 'from', message: 'must be before to' }]);
   if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS)
-    throw new AppError(400, 'validation_failed', `the period is longer than ${MAX_RANGE_DAYS} days`, [
+    throw invalid(`the period is longer than ${MAX_RANGE_DAYS} days`, [
       { path: 'to', message: `must be at most ${MAX_RANGE_DAYS} days after from` },
     ]);
   return { from, to };

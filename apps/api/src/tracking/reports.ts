@@ -1,5 +1,5 @@
 import type { FixAttributes, StopItem, SummaryReport, TripItem } from '@fleet/contracts';
-import type { Pool } from '@fleet/db';
+import { withTransaction, type Pool } from '@fleet/db';
 import { detectTripsAndStops, summarize, type MotionFix, type TripsAndStops, type TripStopOptions } from '@fleet/geo';
 import { attributesAt } from './attributes';
 import { HISTORY_PLAN_SQL, readCompact } from './compact';
@@ -23,29 +23,23 @@ export interface Detection {
 }
 
 /** Trips and stops of one vehicle over a period (the period is bounded by the caller). */
-export async function detectPeriod(
+export function detectPeriod(
   pool: Pool,
   vehicleId: string,
   period: Period,
   options: TripStopOptions,
 ): Promise<Detection> {
-  const client = await pool.connect();
-  let failed = false;
-  const fixes: MotionFix[] = [];
-  let total = 0;
-  let every = 1;
-  let result: TripsAndStops;
-  const attributes = new Map<number, FixAttributes>();
-  try {
-    // One snapshot for the count and the reads, so the sampling step matches what is read.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await client.query(HISTORY_PLAN_SQL);
+  return withTransaction(pool, async (client) => {
+    // One snapshot for the count and the reads, so the sampling step matches what is read (one round
+    // trip with the planner settings: both go before the first read of the transaction).
+    await client.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; ${HISTORY_PLAN_SQL}`);
     const { rows } = await client.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM positions WHERE vehicle_id = $1 AND ts >= $2 AND ts < $3',
       [vehicleId, period.from, period.to],
     );
-    total = rows[0]?.n ?? 0;
-    every = Math.max(1, Math.ceil(total / MAX_REPORT_FIXES));
+    const total = rows[0]?.n ?? 0;
+    const every = Math.max(1, Math.ceil(total / MAX_REPORT_FIXES));
+    const fixes: MotionFix[] = [];
     let i = 0;
     for (const w of total ? windows(period) : []) {
       const c = await readCompact(client, vehicleId, w);
@@ -60,21 +54,16 @@ export async function detectPeriod(
         });
       }
     }
-    result = detectTripsAndStops(fixes, options);
+    const result = detectTripsAndStops(fixes, options);
     // Only the ends are looked up (a key probe each), in the snapshot the fixes were read from.
     const ends = new Set<number>();
     for (const x of [...result.trips, ...result.stops]) ends.add(x.startTime.getTime()).add(x.endTime.getTime());
     const times = [...ends];
     const found = await attributesAt(client, vehicleId, times);
-    times.forEach((ms, i) => attributes.set(ms, found[i] ?? {}));
-    await client.query('COMMIT');
-  } catch (err) {
-    failed = true;
-    throw err;
-  } finally {
-    client.release(failed);
-  }
-  return { vehicleId, period, fixes: total, sampledEvery: every, result, attributes };
+    const attributes = new Map<number, FixAttributes>();
+    times.forEach((ms, n) => attributes.set(ms, found[n] ?? {}));
+    return { vehicleId, period, fixes: total, sampledEvery: every, result, attributes };
+  });
 }
 
 const basis = (d: Detection) => ({

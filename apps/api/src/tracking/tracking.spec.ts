@@ -1,9 +1,9 @@
+import { vehicleStatus } from '@fleet/contracts';
 import { destination, distanceM } from '@fleet/geo';
 import fc from 'fast-check';
 import { AppError } from '../errors';
 import { decodeBinaryCopy } from './compact';
 import { Gate } from './gate';
-import { vehicleStatus } from './latest';
 import { searchBox } from './nearest';
 import { resolvePeriod, windows } from './period';
 
@@ -178,10 +178,7 @@ describe('Gate', () => {
 
 describe('vehicleStatus', () => {
   const now = Date.parse('2026-11-28T12:00:00Z');
-  const at = (secondsAgo: number, speedKmh: number | null) => ({
-    ts: new Date(now - secondsAgo * 1000).toISOString(),
-    speedKmh,
-  });
+  const at = (secondsAgo: number, speedKmh: number | null) => ({ tsMs: now - secondsAgo * 1000, speedKmh });
   it('is offline past the threshold, else moving from 3 km/h, else stopped', () => {
     expect(vehicleStatus(at(601, 50), now, 600_000)).toBe('offline');
     expect(vehicleStatus(at(600, 50), now, 600_000)).toBe('moving');

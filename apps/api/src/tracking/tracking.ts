@@ -9,9 +9,11 @@ import type {
   SummaryReport,
   TripList,
 } from '@fleet/contracts';
-import type { Pool } from '@fleet/db';
+import { schema, type Database, type Pool } from '@fleet/db';
+import { VehicleStates } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
+import { and, eq } from 'drizzle-orm';
 import type { Response } from 'express';
 import { notFound } from '../errors';
 import { isUuid } from '../sql';
@@ -35,11 +37,14 @@ export interface TrackingDeps {
  * organization's vehicle is "not found".
  */
 export class Tracking {
+  private readonly db: Database;
   private readonly latestQuery: LatestPositionsQuery;
   private readonly heavy: Gate;
 
   constructor(private readonly deps: TrackingDeps) {
-    this.latestQuery = new LatestPositionsQuery(deps);
+    const states = new VehicleStates(deps.pool);
+    this.db = states.db;
+    this.latestQuery = new LatestPositionsQuery({ states, redis: deps.redis, logger: deps.logger });
     this.heavy = new Gate(deps.maxHeavyRequests, 'history exports and reports');
   }
 
@@ -48,7 +53,7 @@ export class Tracking {
   }
 
   nearest(org: string, q: NearestQuery): Promise<NearestList> {
-    return nearestVehicles(this.deps.pool, org, q);
+    return nearestVehicles(this.db, org, q);
   }
 
   /** Streams the history into `res` (see streamHistory). */
@@ -90,11 +95,12 @@ export class Tracking {
 
   private async vehicleName(org: string, id: string): Promise<string> {
     if (!isUuid(id)) throw notFound('vehicle');
-    const { rows } = await this.deps.pool.query<{ name: string }>(
-      'SELECT name FROM vehicles WHERE id = $1 AND organization_id = $2',
-      [id, org],
-    );
-    if (!rows[0]) throw notFound('vehicle');
-    return rows[0].name;
+    const { vehicles } = schema;
+    const [row] = await this.db
+      .select({ name: vehicles.name })
+      .from(vehicles)
+      .where(and(eq(vehicles.id, id), eq(vehicles.organizationId, org)));
+    if (!row) throw notFound('vehicle');
+    return row.name;
   }
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createPool } from '@fleet/db';
-import { warmAll, warmLatest } from '@fleet/live';
+import { VehicleStates, warmAll, warmLatest } from '@fleet/live';
 import { createRedis } from '@fleet/runtime';
 import { loadWorkerConfig } from '../config';
 
@@ -26,11 +26,12 @@ async function main() {
     keyPrefix: config.redis.keyPrefix,
     connectionName: 'fleet-cache-warm',
   });
+  const states = new VehicleStates(pool);
   const started = Date.now();
   try {
     const { organizations, vehicles } = org
-      ? { organizations: 1, vehicles: await warmLatest(pool, redis, org) }
-      : await warmAll(pool, redis);
+      ? { organizations: 1, vehicles: await warmLatest(states, redis, org) }
+      : await warmAll(states, redis);
     console.log(
       `cache-warm: ${vehicles} vehicle(s) of ${organizations} organization(s) cached in ${Date.now() - started} ms`,
     );

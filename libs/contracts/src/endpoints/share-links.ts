@@ -18,12 +18,13 @@ export const SHARE_LINKS_ENDPOINTS = {
       'the token is shown once (admin, operator)',
     tag: 'share links',
     security: 'user',
+    roles: ['admin', 'operator'],
     params: idParams,
-    body: ShareLinkInput,
+    // No body at all is `{}`: a link with the default name and lifetime.
+    body: ShareLinkInput.prefault({}),
     responses: {
       201: { description: 'the link and its token, shown once', schema: ShareLinkCreated },
       ...common,
-      403: error('needs admin or operator'),
       404: error('no such vehicle in this organization'),
     },
   }),
@@ -46,11 +47,11 @@ export const SHARE_LINKS_ENDPOINTS = {
     summary: 'Revoke a share link: it answers 404 at once, its open streams end (admin, operator)',
     tag: 'share links',
     security: 'user',
+    roles: ['admin', 'operator'],
     params: idParams,
     responses: {
       204: { description: 'revoked' },
       ...common,
-      403: error('needs admin or operator'),
       404: error('no such share link in this organization'),
     },
   }),
