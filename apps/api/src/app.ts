@@ -22,7 +22,12 @@ import { vehicleRoutes } from './routes/vehicles';
 import { liveRoutes } from './routes/live';
 import type { LiveHub } from './live/hub';
 import { trackingRoutes } from './routes/tracking';
-import { geofenceEventRoutes } from './routes/geofences-events';
+import { geofenceRoutes } from './routes/geofences';
+import { eventRoutes } from './routes/events';
+import { webhookRoutes } from './routes/webhooks';
+import { Geofences } from './geofences/geofences';
+import { Events } from './events/events';
+import { Webhooks } from './webhooks/webhooks';
 import { userRoutes } from './routes/users';
 import { Users } from './users/users';
 import { docsRoutes } from './openapi/docs-routes';
@@ -108,7 +113,9 @@ export function createApp(deps: AppDeps): express.Express {
       auth,
     }),
   );
-  v1.use(geofenceEventRoutes({ pool: deps.pool, tokens: deps.tokens, webhooks: config.webhooks }));
+  v1.use(geofenceRoutes({ geofences: new Geofences(deps.pool), auth }));
+  v1.use(eventRoutes({ events: new Events(deps.pool), auth }));
+  v1.use(webhookRoutes({ webhooks: new Webhooks(deps.pool, config.webhooks), auth }));
   v1.use(trackingRoutes({ ...deps, auth, maxHeavyRequests: Math.max(2, Math.floor(config.db.poolMax / 2)) }));
   v1.use(liveRoutes({ ...deps, auth }));
   v1.use(

@@ -12,3 +12,4 @@ export { parseEwkbPoint, pointSql, type LatLon } from './postgis';
 export { ensurePositionPartitions } from './maintenance';
 export { driverError, isTransientDatabaseError } from './errors';
 export { withTransaction } from './transaction';
+export { selectEventDetails, toEventDetail, type EventDetailRow } from './event-detail';

@@ -1,47 +1,16 @@
 import type { EventDetail, EventList, EventListQuery } from '@fleet/contracts';
-import type { Pool } from 'pg';
-import { AppError, notFound } from '../errors';
+import { createDb, schema, selectEventDetails, toEventDetail, type Database, type Pool } from '@fleet/db';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { invalid, notFound } from '../errors';
 import { isUuid } from '../sql';
 
-interface Row {
-  id: string;
-  vehicle_id: string;
-  type: EventDetail['type'];
-  ts: Date;
-  geofence_id: string | null;
-  lat: number | null;
-  lon: number | null;
-  attributes: Record<string, unknown>;
-  vehicle_name: string | null;
-  geofence_name: string | null;
-  retracted_at: Date | null;
-  /** `ts` in whole microseconds since the epoch: exact, unlike a JS Date, so the cursor is too. */
-  ts_us: string;
-}
+const { events } = schema;
 
-const SELECT = `SELECT e.id, e.vehicle_id, e.type, e.ts, e.geofence_id, ST_Y(e.point) AS lat, ST_X(e.point) AS lon,
-    e.attributes, v.name AS vehicle_name, g.name AS geofence_name, e.retracted_at,
-    (extract(epoch FROM e.ts) * 1000000)::bigint::text AS ts_us
-  FROM events e
-  LEFT JOIN vehicles v ON v.id = e.vehicle_id
-  LEFT JOIN geofences g ON g.id = e.geofence_id`;
-
-const toEvent = (r: Row): EventDetail => ({
-  id: r.id,
-  vehicleId: r.vehicle_id,
-  type: r.type,
-  ts: r.ts.toISOString(),
-  geofenceId: r.geofence_id,
-  lat: r.lat,
-  lon: r.lon,
-  attributes: r.attributes,
-  vehicleName: r.vehicle_name,
-  geofenceName: r.geofence_name,
-  retractedAt: r.retracted_at?.toISOString() ?? null,
-});
+/** `ts` in whole microseconds since the epoch: exact, unlike a JS Date, so the cursor is too. */
+const tsMicros = sql<string>`(extract(epoch FROM ${events.ts}) * 1000000)::bigint::text`;
 
 /** The cursor is opaque to clients: the (ts, id) of the last item, where the next page starts after. */
-const encodeCursor = (r: Row) => Buffer.from(`${r.ts_us}~${r.id}`).toString('base64url');
+const encodeCursor = (r: { tsUs: string; id: string }) => Buffer.from(`${r.tsUs}~${r.id}`).toString('base64url');
 
 // The timestamps an event can have, in microseconds since the epoch: from PostgreSQL's earliest
 // timestamptz (4714 BC) to a JavaScript Date's latest. Outside it the query itself would fail (bigint
@@ -58,7 +27,7 @@ function decodeCursor(cursor: string): { tsUs: string; id: string } {
     BigInt(tsUs) <= MAX_TS_US &&
     isUuid(id ?? '');
   if (!valid)
-    throw new AppError(400, 'validation_failed', 'cursor is not valid', [
+    throw invalid('cursor is not valid', [
       { path: 'cursor', message: 'pass the nextCursor of the previous page unchanged' },
     ]);
   return { tsUs, id };
@@ -66,44 +35,49 @@ function decodeCursor(cursor: string): { tsUs: string; id: string } {
 
 /** Events of one organization, newest first; the worker writes them, this only reads. */
 export class Events {
-  constructor(private readonly pool: Pool) {}
+  private readonly db: Database;
+
+  constructor(pool: Pool) {
+    this.db = createDb(pool);
+  }
 
   /**
    * Keyset pagination on (ts, id) descending: each page costs the same however deep, and events
    * arriving meanwhile neither shift nor repeat items.
    */
   async list(org: string, q: EventListQuery): Promise<EventList> {
-    const where = ['e.organization_id = $1'];
-    const params: unknown[] = [org];
-    // Retracted events (docs/events.md) are kept for the record, listed only when asked for.
-    if (q.includeRetracted !== 'true') where.push('e.retracted_at IS NULL');
-    if (q.vehicleId) where.push(`e.vehicle_id = $${params.push(q.vehicleId)}`);
-    if (q.type) where.push(`e.type = $${params.push(q.type)}`);
-    if (q.geofenceId) where.push(`e.geofence_id = $${params.push(q.geofenceId)}`);
-    if (q.from) where.push(`e.ts >= $${params.push(q.from)}`);
-    if (q.to) where.push(`e.ts < $${params.push(q.to)}`);
-    if (q.cursor) {
-      const { tsUs, id } = decodeCursor(q.cursor);
-      params.push(tsUs, id);
-      where.push(
-        `(e.ts, e.id) < ('epoch'::timestamptz + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length}::uuid)`,
-      );
-    }
-    const res = await this.pool.query<Row>(
-      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY e.ts DESC, e.id DESC LIMIT ${q.limit + 1}`,
-      params,
-    );
-    const page = res.rows.slice(0, q.limit);
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const rows = await selectEventDetails(this.db, { tsUs: tsMicros })
+      .where(
+        and(
+          eq(events.organizationId, org),
+          // Retracted events (docs/events.md) are kept for the record, listed only when asked for.
+          q.includeRetracted === 'true' ? undefined : isNull(events.retractedAt),
+          q.vehicleId ? eq(events.vehicleId, q.vehicleId) : undefined,
+          q.type ? eq(events.type, q.type) : undefined,
+          q.geofenceId ? eq(events.geofenceId, q.geofenceId) : undefined,
+          // The bounds go to PostgreSQL as the client wrote them: a Date would drop their microseconds.
+          q.from ? sql`${events.ts} >= ${q.from}` : undefined,
+          q.to ? sql`${events.ts} < ${q.to}` : undefined,
+          // A row comparison, which drizzle has no operator for; the cursor's microseconds kept exact.
+          after
+            ? sql`(${events.ts}, ${events.id}) < ('epoch'::timestamptz + ${after.tsUs}::bigint * interval '1 microsecond', ${after.id}::uuid)`
+            : undefined,
+        ),
+      )
+      .orderBy(desc(events.ts), desc(events.id))
+      .limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
     return {
-      items: page.map(toEvent),
-      nextCursor: res.rows.length > q.limit ? encodeCursor(page[page.length - 1]) : null,
+      items: page.map(toEventDetail),
+      nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]) : null,
     };
   }
 
   async get(org: string, id: string): Promise<EventDetail> {
     if (!isUuid(id)) throw notFound('event');
-    const res = await this.pool.query<Row>(`${SELECT} WHERE e.id = $1 AND e.organization_id = $2`, [id, org]);
-    if (!res.rows[0]) throw notFound('event');
-    return toEvent(res.rows[0]);
+    const [row] = await selectEventDetails(this.db).where(and(eq(events.id, id), eq(events.organizationId, org)));
+    if (!row) throw notFound('event');
+    return toEventDetail(row);
   }
 }

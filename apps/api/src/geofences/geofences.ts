@@ -7,36 +7,58 @@ import type {
   GeofencePolygon,
   GeofenceUpdate,
 } from '@fleet/contracts';
-import type { Pool, PoolClient } from 'pg';
-import { AppError, notFound } from '../errors';
+import {
+  createDb,
+  driverError,
+  pointSql,
+  schema,
+  withTransaction,
+  type Database,
+  type LatLon,
+  type Pool,
+} from '@fleet/db';
+import { alias } from 'drizzle-orm/pg-core';
+import { and, eq, exists, ilike, isNull, sql, type SQL } from 'drizzle-orm';
+import { conflict, invalid, notFound } from '../errors';
 import { containsPattern, isUuid } from '../sql';
+
+const { events, geofences } = schema;
+
+// The area is read as GeoJSON by PostGIS itself (7 decimals: about a centimetre).
+const COLUMNS = {
+  id: geofences.id,
+  name: geofences.name,
+  kind: geofences.kind,
+  geometry: sql<string>`ST_AsGeoJSON(${geofences.area}, 7)`,
+  center: geofences.center,
+  radiusM: geofences.radiusM,
+  attributes: geofences.attributes,
+  createdAt: geofences.createdAt,
+  updatedAt: geofences.updatedAt,
+};
 
 interface Row {
   id: string;
   name: string;
   kind: Geofence['kind'];
   geometry: string;
-  center_lat: number | null;
-  center_lon: number | null;
-  radius_m: number | null;
+  center: LatLon | null;
+  radiusM: number | null;
   attributes: Record<string, unknown>;
-  created_at: Date;
-  updated_at: Date;
+  createdAt: Date;
+  updatedAt: Date;
 }
-
-const COLUMNS = `id, name, kind, ST_AsGeoJSON(area, 7) AS geometry, ST_Y(center) AS center_lat,
-  ST_X(center) AS center_lon, radius_m, attributes, created_at, updated_at`;
 
 const toGeofence = (r: Row): Geofence => ({
   id: r.id,
   name: r.name,
   kind: r.kind,
   geometry: JSON.parse(r.geometry) as Geofence['geometry'],
-  center: r.center_lat === null || r.center_lon === null ? null : { lat: r.center_lat, lon: r.center_lon },
-  radiusM: r.radius_m,
+  center: r.center && { lat: r.center.lat, lon: r.center.lon },
+  radiusM: r.radiusM,
   attributes: r.attributes,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
 });
 
 /** Segments of a circle's polygon: 16 per quarter, so the chord error at 100 km is about 120 m. */
@@ -60,22 +82,25 @@ function closedPolygon(polygon: GeofencePolygon): string {
 }
 
 /**
- * The SQL of a shape's `area`, with its parameters appended to `params`. A circle is stored as its
- * polygon approximation (buffer on the geography, so the radius is metres on the ellipsoid), plus its
- * center and radius.
+ * The stored columns of a shape. A circle is stored as its polygon approximation (buffer on the
+ * geography, so the radius is metres on the ellipsoid), plus its center and radius. PostGIS
+ * constructors, which the query builder has no words for.
  */
-function shapeSql(shape: Shape, params: unknown[]): { area: string; center: string; radius: string } {
-  if (shape.kind === 'polygon') {
-    params.push(closedPolygon(shape.polygon));
-    return { area: `ST_SetSRID(ST_GeomFromGeoJSON($${params.length}), 4326)`, center: 'NULL', radius: 'NULL' };
-  }
-  params.push(shape.center.lon, shape.center.lat, shape.radiusM);
-  const [lon, lat, radius] = [params.length - 2, params.length - 1, params.length];
-  const center = `ST_SetSRID(ST_MakePoint($${lon}, $${lat}), 4326)`;
+function shapeColumns(shape: Shape): { kind: Shape['kind']; area: SQL; center: SQL | null; radiusM: number | null } {
+  if (shape.kind === 'polygon')
+    return {
+      kind: 'polygon',
+      area: sql`ST_SetSRID(ST_GeomFromGeoJSON(${closedPolygon(shape.polygon)}), 4326)`,
+      center: null,
+      radiusM: null,
+    };
+  const center = pointSql(shape.center);
+  const quadSegments = sql.raw(`'quad_segs=${CIRCLE_QUAD_SEGMENTS}'`);
   return {
-    area: `ST_Buffer(${center}::geography, $${radius}, 'quad_segs=${CIRCLE_QUAD_SEGMENTS}')::geometry`,
+    kind: 'circle',
+    area: sql`ST_Buffer(${center}::geography, ${shape.radiusM}::double precision, ${quadSegments})::geometry`,
     center,
-    radius: `$${radius}::double precision`,
+    radiusM: shape.radiusM,
   };
 }
 
@@ -84,40 +109,41 @@ function shapeSql(shape: Shape, params: unknown[]): { area: string; center: stri
  * outside the shell (ST_IsValidReason names the problem and where), and circles whose polygon would
  * wrap over the antimeridian or a pole (stored in plain lon/lat, they would cover the wrong side).
  */
-async function assertValidShape(client: Pool | PoolClient, shape: Shape): Promise<void> {
-  const params: unknown[] = [];
-  const { area } = shapeSql(shape, params);
+async function assertValidShape(db: Database, shape: Shape): Promise<void> {
+  const { area } = shapeColumns(shape);
   const field = shape.kind === 'polygon' ? 'polygon' : 'center';
   let row: { valid: boolean; reason: string; xmin: number; xmax: number };
   try {
-    const res = await client.query<typeof row>(
-      `SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_XMin(g) AS xmin, ST_XMax(g) AS xmax
-       FROM (SELECT ${area} AS g) s`,
-      params,
+    const res = await db.execute<typeof row>(
+      sql`SELECT ST_IsValid(g) AS valid, ST_IsValidReason(g) AS reason, ST_XMin(g) AS xmin, ST_XMax(g) AS xmax
+          FROM (SELECT ${area} AS g) s`,
     );
     row = res.rows[0];
   } catch (err) {
     // PostGIS refuses some geometries while parsing (class XX000/22023): still the client's input.
-    const code = (err as { code?: string }).code;
-    if (code === 'XX000' || code?.startsWith('22'))
-      throw new AppError(400, 'validation_failed', 'the geofence shape is not valid', [
-        { path: field, message: (err as Error).message },
-      ]);
+    const cause = driverError(err) as { code?: string; message?: string };
+    if (cause.code === 'XX000' || cause.code?.startsWith('22'))
+      throw invalid('the geofence shape is not valid', [{ path: field, message: String(cause.message) }]);
     throw err;
   }
-  if (!row.valid)
-    throw new AppError(400, 'validation_failed', 'the geofence shape is not valid', [
-      { path: field, message: row.reason },
-    ]);
+  if (!row.valid) throw invalid('the geofence shape is not valid', [{ path: field, message: row.reason }]);
   // PostGIS wraps such a polygon's longitudes back into ±180, so it then spans (nearly) the whole globe.
   if (shape.kind === 'circle' && row.xmax - row.xmin > 180)
-    throw new AppError(400, 'validation_failed', 'the geofence shape is not valid', [
+    throw invalid('the geofence shape is not valid', [
       { path: 'center', message: 'a circle may not reach over the antimeridian or a pole' },
     ]);
 }
 
-const naturalKeyClash = (err: unknown) =>
-  (err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'events_natural_key';
+const naturalKeyClash = (err: unknown) => {
+  const cause = driverError(err) as { code?: string; constraint?: string };
+  return cause.code === '23505' && cause.constraint === 'events_natural_key';
+};
+
+/** Geofences whose area meets the box: `&&` lets the GiST index pick candidates, ST_Intersects drops those only their boxes touch. */
+function intersecting([minLon, minLat, maxLon, maxLat]: [number, number, number, number]): SQL {
+  const box = sql`ST_MakeEnvelope(${minLon}, ${minLat}, ${maxLon}, ${maxLat}, 4326)`;
+  return sql`${geofences.area} && ${box} AND ST_Intersects(${geofences.area}, ${box})`;
+}
 
 /**
  * Geofences of one organization. Every query is scoped by organization: another organization's geofence
@@ -131,29 +157,30 @@ const naturalKeyClash = (err: unknown) =>
  *   detector ignores ids that no longer exist, so no exit is emitted for a geofence that is gone.
  */
 export class Geofences {
-  constructor(private readonly pool: Pool) {}
+  private readonly db: Database;
+
+  constructor(private readonly pool: Pool) {
+    this.db = createDb(pool);
+  }
 
   async list(org: string, q: GeofenceListQuery): Promise<GeofenceList> {
-    const where = ['organization_id = $1'];
-    const params: unknown[] = [org];
-    if (q.q) where.push(`name ILIKE $${params.push(containsPattern(q.q))}`);
-    if (q.kind) where.push(`kind = $${params.push(q.kind)}`);
-    if (q.bbox) {
-      params.push(...q.bbox);
-      const n = params.length;
-      // `&&` lets the GiST index pick candidates; ST_Intersects drops those only their boxes touch.
-      const box = `ST_MakeEnvelope($${n - 3}, $${n - 2}, $${n - 1}, $${n}, 4326)`;
-      where.push(`area && ${box} AND ST_Intersects(area, ${box})`);
-    }
-    const filter = where.join(' AND ');
-    const [rows, count] = await Promise.all([
-      this.pool.query<Row>(
-        `SELECT ${COLUMNS} FROM geofences WHERE ${filter} ORDER BY lower(name), id LIMIT ${q.limit} OFFSET ${q.offset}`,
-        params,
-      ),
-      this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM geofences WHERE ${filter}`, params),
+    const filter = and(
+      eq(geofences.organizationId, org),
+      q.q ? ilike(geofences.name, containsPattern(q.q)) : undefined,
+      q.kind ? eq(geofences.kind, q.kind) : undefined,
+      q.bbox ? intersecting(q.bbox) : undefined,
+    );
+    const [rows, total] = await Promise.all([
+      this.db
+        .select(COLUMNS)
+        .from(geofences)
+        .where(filter)
+        .orderBy(sql`lower(${geofences.name})`, geofences.id)
+        .limit(q.limit)
+        .offset(q.offset),
+      this.db.$count(geofences, filter),
     ]);
-    return { items: rows.rows.map(toGeofence), total: Number(count.rows[0].n), limit: q.limit, offset: q.offset };
+    return { items: rows.map(toGeofence), total, limit: q.limit, offset: q.offset };
   }
 
   async get(org: string, id: string): Promise<Geofence> {
@@ -161,37 +188,30 @@ export class Geofences {
   }
 
   async create(org: string, input: GeofenceInput): Promise<Geofence> {
-    await assertValidShape(this.pool, input);
-    const params: unknown[] = [org, input.name, input.kind, input.attributes];
-    const shape = shapeSql(input, params);
-    const res = await this.pool.query<Row>(
-      `INSERT INTO geofences (organization_id, name, kind, attributes, area, center, radius_m)
-       VALUES ($1, $2, $3, $4, ${shape.area}, ${shape.center}, ${shape.radius}) RETURNING ${COLUMNS}`,
-      params,
-    );
-    return toGeofence(res.rows[0]);
+    await assertValidShape(this.db, input);
+    const [row] = await this.db
+      .insert(geofences)
+      .values({ organizationId: org, name: input.name, attributes: input.attributes, ...shapeColumns(input) })
+      .returning(COLUMNS);
+    return toGeofence(row);
   }
 
   async update(org: string, id: string, patch: GeofenceUpdate): Promise<Geofence> {
     const current = await this.row(org, id);
     const shape = newShape(current, patch);
-    if (shape) await assertValidShape(this.pool, shape);
-    const params: unknown[] = [id, org];
-    const sets: string[] = [];
-    if (patch.name !== undefined) sets.push(`name = $${params.push(patch.name)}`);
-    if (patch.attributes !== undefined) sets.push(`attributes = $${params.push(patch.attributes)}`);
-    if (shape) {
-      const sql = shapeSql(shape, params);
-      sets.push(`kind = $${params.push(shape.kind)}`, `area = ${sql.area}`, `center = ${sql.center}`);
-      sets.push(`radius_m = ${sql.radius}`);
-    }
-    const res = await this.pool.query<Row>(
-      `UPDATE geofences SET ${[...sets, 'updated_at = now()'].join(', ')}
-       WHERE id = $1 AND organization_id = $2 RETURNING ${COLUMNS}`,
-      params,
-    );
-    if (!res.rows[0]) throw notFound('geofence');
-    return toGeofence(res.rows[0]);
+    if (shape) await assertValidShape(this.db, shape);
+    const [row] = await this.db
+      .update(geofences)
+      .set({
+        name: patch.name,
+        attributes: patch.attributes,
+        ...(shape && shapeColumns(shape)),
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(geofences.id, id), eq(geofences.organizationId, org)))
+      .returning(COLUMNS);
+    if (!row) throw notFound('geofence');
+    return toGeofence(row);
   }
 
   /**
@@ -202,36 +222,39 @@ export class Geofences {
    */
   async remove(org: string, id: string): Promise<void> {
     await this.row(org, id);
-    const client = await this.pool.connect();
+    const other = alias(events, 'o');
     try {
-      await client.query('BEGIN');
-      await client.query(
-        `DELETE FROM events e WHERE e.geofence_id = $1 AND EXISTS (
-           SELECT 1 FROM events o
-           WHERE o.vehicle_id = e.vehicle_id AND o.type = e.type AND o.ts = e.ts AND o.geofence_id IS NULL)`,
-        [id],
-      );
-      await client.query('DELETE FROM geofences WHERE id = $1 AND organization_id = $2', [id, org]);
-      await client.query('COMMIT');
+      await withTransaction(this.pool, async (client) => {
+        const tx = createDb(client);
+        const sameWithoutGeofence = tx
+          .select({ one: sql`1` })
+          .from(other)
+          .where(
+            and(
+              eq(other.vehicleId, events.vehicleId),
+              eq(other.type, events.type),
+              eq(other.ts, events.ts),
+              isNull(other.geofenceId),
+            ),
+          );
+        await tx.delete(events).where(and(eq(events.geofenceId, id), exists(sameWithoutGeofence)));
+        await tx.delete(geofences).where(and(eq(geofences.id, id), eq(geofences.organizationId, org)));
+      });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       // Another deletion of a geofence sharing such an event committed in between: retrying settles it.
-      if (naturalKeyClash(err))
-        throw new AppError(409, 'conflict', 'another geofence was deleted at the same time; retry');
+      if (naturalKeyClash(err)) throw conflict('another geofence was deleted at the same time; retry');
       throw err;
-    } finally {
-      client.release();
     }
   }
 
   private async row(org: string, id: string): Promise<Row> {
     if (!isUuid(id)) throw notFound('geofence');
-    const res = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM geofences WHERE id = $1 AND organization_id = $2`, [
-      id,
-      org,
-    ]);
-    if (!res.rows[0]) throw notFound('geofence');
-    return res.rows[0];
+    const [row] = await this.db
+      .select(COLUMNS)
+      .from(geofences)
+      .where(and(eq(geofences.id, id), eq(geofences.organizationId, org)));
+    if (!row) throw notFound('geofence');
+    return row;
   }
 }
 
@@ -239,20 +262,16 @@ export class Geofences {
 function newShape(current: Row, patch: GeofenceUpdate): Shape | undefined {
   if (patch.polygon) return { kind: 'polygon', polygon: patch.polygon };
   if (patch.center !== undefined || patch.radiusM !== undefined) {
-    const center =
-      patch.center ??
-      (current.center_lat !== null && current.center_lon !== null
-        ? { lat: current.center_lat, lon: current.center_lon }
-        : undefined);
-    const radiusM = patch.radiusM ?? current.radius_m ?? undefined;
+    const center = patch.center ?? current.center ?? undefined;
+    const radiusM = patch.radiusM ?? current.radiusM ?? undefined;
     if (!center || radiusM === undefined)
-      throw new AppError(400, 'validation_failed', 'turning a polygon into a circle needs center and radiusM', [
+      throw invalid('turning a polygon into a circle needs center and radiusM', [
         { path: center ? 'radiusM' : 'center', message: 'required to turn a polygon into a circle' },
       ]);
     return { kind: 'circle', center, radiusM };
   }
   if (patch.kind !== undefined && patch.kind !== current.kind)
-    throw new AppError(400, 'validation_failed', `changing kind needs the new shape`, [
+    throw invalid(`changing kind needs the new shape`, [
       { path: patch.kind === 'polygon' ? 'polygon' : 'center', message: `required to change kind to ${patch.kind}` },
     ]);
   return undefined;

@@ -1,17 +1,10 @@
-import type { TokenService } from '@fleet/auth';
-import { EventListQuery } from '@fleet/contracts';
-import { Router } from 'express';
-import { authenticate, caller } from '../auth/middleware';
+import { EVENTS_ENDPOINTS as E } from '@fleet/contracts';
 import type { Events } from '../events/events';
+import { EndpointRouter, type Authenticators } from '../http/serve';
 
-export function eventRoutes(deps: { events: Events; tokens: TokenService }): Router {
-  const router = Router();
-  const auth = authenticate(deps.tokens);
-  router.get('/events', auth, async (req, res) => {
-    res.json(await deps.events.list(caller(res).org, EventListQuery.parse(req.query)));
-  });
-  router.get('/events/:id', auth, async (req, res) => {
-    res.json(await deps.events.get(caller(res).org, req.params['id'] as string));
-  });
-  return router;
+export function eventRoutes(deps: { events: Events; auth: Authenticators }) {
+  const { events } = deps;
+  return new EndpointRouter('/api/v1', deps.auth)
+    .serve(E.listEvents, async ({ query }, { caller }) => events.list(caller.org, query))
+    .serve(E.getEvent, async ({ params }, { caller }) => events.get(caller.org, params.id)).router;
 }

@@ -1,5 +1,7 @@
 import type { EventDetail, WebhookPayload } from '@fleet/contracts';
+import { createDb, schema, selectEventDetails, toEventDetail, type Database } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
+import { inArray } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import client from 'prom-client';
 import { postWebhook } from './post';
@@ -31,17 +33,13 @@ interface Claimed {
   url: string;
   secret: string;
   enabled: boolean;
-  /** Null for a test ping (and then every event column is null too). */
+  /** Null for a test ping. */
   event_id: string | null;
-  vehicle_id: string;
-  type: EventDetail['type'];
-  ts: Date;
-  geofence_id: string | null;
-  lat: number | null;
-  lon: number | null;
-  attributes: Record<string, unknown>;
-  vehicle_name: string | null;
-  geofence_name: string | null;
+}
+
+/** A claimed delivery with what it sends: its event (null for a test ping). */
+interface Delivery extends Claimed {
+  event: EventDetail | null;
 }
 
 type Outcome =
@@ -57,6 +55,8 @@ const MAX_ERROR_LENGTH = 500;
  * is counted and the next attempt moved past the request's timeout — so no connection or row lock is
  * held while the receiver answers. A worker dying mid-request leaves the lease to expire and the
  * delivery is retried: delivery is at least once, and `X-Fleet-Delivery` lets receivers drop repeats.
+ * Hand-written: the lock, the lease and the read are one statement (an UPDATE in a CTE), which the
+ * query builder cannot compose; the events are then read by the shared event-detail query.
  */
 const CLAIM = `
 WITH due AS (
@@ -71,18 +71,14 @@ WITH due AS (
   FROM due WHERE d.id = due.id
   RETURNING d.id, d.webhook_id, d.event_id, d.attempts
 )
-SELECT c.id::text AS id, c.webhook_id, c.attempts, w.url, w.secret, w.enabled,
-       e.id AS event_id, e.vehicle_id, e.type, e.ts, e.geofence_id, ST_Y(e.point) AS lat, ST_X(e.point) AS lon,
-       e.attributes, v.name AS vehicle_name, g.name AS geofence_name
+SELECT c.id::text AS id, c.webhook_id, c.attempts, w.url, w.secret, w.enabled, c.event_id
 FROM claimed c
-JOIN webhooks w ON w.id = c.webhook_id
-LEFT JOIN events e ON e.id = c.event_id
-LEFT JOIN vehicles v ON v.id = e.vehicle_id
-LEFT JOIN geofences g ON g.id = e.geofence_id`;
+JOIN webhooks w ON w.id = c.webhook_id`;
 
 /**
- * Records an attempt's outcome on the delivery and on the webhook's visible state, in one statement.
- * `attempts = $2` ignores the outcome of an attempt whose lease expired and was claimed again.
+ * Records an attempt's outcome on the delivery and on the webhook's visible state, in one statement
+ * (hand-written: two UPDATEs chained by a CTE). `attempts = $2` ignores the outcome of an attempt whose
+ * lease expired and was claimed again.
  */
 const FINISH = `
 WITH d AS (
@@ -106,24 +102,26 @@ export function backoffMs(attempt: number, options: { baseMs: number; maxMs: num
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-function payload(row: Claimed): WebhookPayload {
-  if (row.event_id === null) return { deliveryId: row.id, webhookId: row.webhook_id, event: null, test: true };
-  return {
-    deliveryId: row.id,
-    webhookId: row.webhook_id,
-    event: {
-      id: row.event_id,
-      vehicleId: row.vehicle_id,
-      type: row.type,
-      ts: row.ts.toISOString(),
-      geofenceId: row.geofence_id,
-      lat: row.lat,
-      lon: row.lon,
-      attributes: row.attributes,
-      vehicleName: row.vehicle_name,
-      geofenceName: row.geofence_name,
-    },
-  };
+function payload(row: Delivery): WebhookPayload {
+  if (row.event === null) return { deliveryId: row.id, webhookId: row.webhook_id, event: null, test: true };
+  // Webhook payloads carry no `retractedAt` (see EventDetail).
+  const { retractedAt: _retractedAt, ...event } = row.event;
+  return { deliveryId: row.id, webhookId: row.webhook_id, event };
+}
+
+/**
+ * The claimed deliveries with their events. A delivery whose event is gone since the claim (its vehicle
+ * deleted, or retention) was deleted with it: it is left out, there is nothing left to send or record.
+ */
+async function withEvents(db: Database, claimed: Claimed[]): Promise<Delivery[]> {
+  const ids = claimed.flatMap((c) => (c.event_id === null ? [] : [c.event_id]));
+  const rows = ids.length ? await selectEventDetails(db).where(inArray(schema.events.id, ids)) : [];
+  const byId = new Map(rows.map((r) => [r.id, toEventDetail(r)]));
+  return claimed.flatMap((c): Delivery[] => {
+    if (c.event_id === null) return [{ ...c, event: null }];
+    const event = byId.get(c.event_id);
+    return event ? [{ ...c, event }] : [];
+  });
 }
 
 function dispatcherMetrics(registry: client.Registry, pool: Pool) {
@@ -161,6 +159,7 @@ function dispatcherMetrics(registry: client.Registry, pool: Pool) {
  */
 export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
   const metrics = dispatcherMetrics(o.registry, o.pool);
+  const db = createDb(o.pool);
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -176,7 +175,7 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
       wake = done;
     });
 
-  async function attempt(row: Claimed): Promise<Outcome> {
+  async function attempt(row: Delivery): Promise<Outcome> {
     if (!row.enabled) return { status: 'failed', httpStatus: null, error: 'webhook disabled' };
     const body = JSON.stringify(payload(row));
     const timestamp = Math.floor(Date.now() / 1000);
@@ -190,7 +189,7 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
         {
           'content-type': 'application/json',
           'user-agent': 'fleet-webhooks/1',
-          'x-fleet-event': row.event_id === null ? 'test' : row.type,
+          'x-fleet-event': row.event?.type ?? 'test',
           'x-fleet-delivery': row.id,
           'x-fleet-timestamp': String(timestamp),
           'x-fleet-signature': signatureHeader(row.secret, timestamp, body),
@@ -211,7 +210,7 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
     return { status: 'pending', httpStatus, error, retryInMs };
   }
 
-  async function deliver(row: Claimed): Promise<void> {
+  async function deliver(row: Delivery): Promise<void> {
     const outcome = await attempt(row);
     const error = outcome.status === 'delivered' ? null : outcome.error.slice(0, MAX_ERROR_LENGTH);
     const label =
@@ -238,7 +237,7 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
     ]);
   }
 
-  function track(row: Claimed) {
+  function track(row: Delivery) {
     const job: Promise<void> = deliver(row)
       .catch((err: unknown) => {
         o.logger.warn('webhook delivery bookkeeping failed', { err, deliveryId: row.id });
@@ -255,7 +254,7 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
         try {
           const res = await o.pool.query<Claimed>(CLAIM, [free, o.timeoutMs + LEASE_MARGIN_MS]);
           claimed = res.rows.length;
-          for (const row of res.rows) track(row);
+          for (const row of await withEvents(db, res.rows)) track(row);
         } catch (err) {
           o.logger.warn('webhook claim failed', { err });
         }

@@ -1,8 +1,6 @@
 import { endpoint, errorResponse as error, commonErrors as common, idParams, notHere } from '../endpoint';
 import { Geofence, GeofenceInput, GeofenceList, GeofenceListQuery, GeofenceUpdate } from '../geofences';
 
-const needs = (roles: string) => ({ 403: error(`needs ${roles}`) });
-
 export const GEOFENCES_ENDPOINTS = {
   listGeofences: endpoint({
     method: 'get',
@@ -16,15 +14,14 @@ export const GEOFENCES_ENDPOINTS = {
   createGeofence: endpoint({
     method: 'post',
     path: '/api/v1/geofences',
-    summary:
-      'Create a geofence: a GeoJSON polygon (open rings are closed) or a circle (10 m – 100 km) (admin, operator)',
+    summary: 'Create a geofence: a GeoJSON polygon (open rings are closed) or a circle (10 m – 100 km)',
     tag: 'geofences',
     security: 'user',
+    roles: ['admin', 'operator'],
     body: GeofenceInput,
     responses: {
       201: { description: 'created', schema: Geofence },
       ...common,
-      ...needs('admin or operator'),
     },
   }),
   getGeofence: endpoint({
@@ -39,29 +36,29 @@ export const GEOFENCES_ENDPOINTS = {
   updateGeofence: endpoint({
     method: 'patch',
     path: '/api/v1/geofences/:id',
-    summary: 'Change a geofence’s name, attributes or shape (admin, operator)',
+    summary: 'Change a geofence’s name, attributes or shape',
     tag: 'geofences',
     security: 'user',
+    roles: ['admin', 'operator'],
     params: idParams,
     body: GeofenceUpdate,
     responses: {
       200: { description: 'the geofence', schema: Geofence },
       ...common,
-      ...needs('admin or operator'),
       ...notHere('geofence'),
     },
   }),
   deleteGeofence: endpoint({
     method: 'delete',
     path: '/api/v1/geofences/:id',
-    summary: 'Delete a geofence; its past events stay, without geofenceId (admin, operator)',
+    summary: 'Delete a geofence; its past events stay, without geofenceId',
     tag: 'geofences',
     security: 'user',
+    roles: ['admin', 'operator'],
     params: idParams,
     responses: {
       204: { description: 'deleted' },
       ...common,
-      ...needs('admin or operator'),
       ...notHere('geofence'),
       409: error('a concurrent deletion interfered; retry'),
     },
