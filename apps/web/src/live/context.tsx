@@ -1,14 +1,18 @@
-import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { connectEventStream, type StreamState } from '@fleet/api-client';
+import { LIVE_EVENT } from '@fleet/contracts';
+import { createContext, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { useGeofences } from '../geofences/queries';
 import { useSession } from '../session/context';
 import { splitLiveEvents } from './messages';
-import { connectLive, type LiveState } from './sse';
 import { EventFeed, FleetStore, fromFeature } from './store';
+
+export type LiveState = StreamState;
 
 interface Live {
   store: FleetStore;
   feed: EventFeed;
-  geofenceNames: Map<string, string>;
-  reloadGeofenceNames: () => void;
+  /** Geofence names by id, for event texts (from the cached geofence list: a write refreshes it). */
+  geofenceNames: ReadonlyMap<string, string>;
   state: LiveState;
 }
 
@@ -23,9 +27,9 @@ export function LiveProvider({ children, flushMs = 250 }: { children: ReactNode;
   const api = session.api;
   const [store] = useState(() => new FleetStore({ flushMs }));
   const [feed] = useState(() => new EventFeed());
-  const [geofenceNames] = useState(() => new Map<string, string>());
   const [state, setState] = useState<LiveState>('connecting');
-  const [geofenceGeneration, setGeofenceGeneration] = useState(0);
+  const geofences = useGeofences();
+  const geofenceNames = useMemo(() => new Map((geofences.data ?? []).map((g) => [g.id, g.name])), [geofences.data]);
 
   useEffect(() => {
     let cancelled = false;
@@ -39,13 +43,13 @@ export function LiveProvider({ children, flushMs = 250 }: { children: ReactNode;
     };
     const loadLatest = () =>
       api
-        .latest()
+        .latestPositions()
         .then((fc) => !cancelled && store.pushAll(fc.features.map(fromFeature)))
         .catch(() => undefined);
     loadVehicles();
     loadLatest();
-    const stop = connectLive({
-      url: '/api/v1/live',
+    const stop = connectEventStream({
+      url: api.urlOf(api.endpoints.liveStream, {}),
       getToken: session.getToken,
       renew: session.renew,
       onState: setState,
@@ -55,10 +59,10 @@ export function LiveProvider({ children, flushMs = 250 }: { children: ReactNode;
       onEvents: (events) => {
         for (const e of events) {
           // The server could not replay from our Last-Event-ID (trimmed): read the snapshot again.
-          if (e.event === 'resync') loadLatest();
+          if (e.event === LIVE_EVENT.resync) loadLatest();
           // The stream's token expired and the stream ends: renew now so the reconnection is signed in.
           // Revoked (disabled, role changed, deleted): the refresh fails too and the session ends.
-          if (e.event === 'expired' || e.event === 'revoked') void session.renew();
+          if (e.event === LIVE_EVENT.expired || e.event === LIVE_EVENT.revoked) void session.renew();
         }
         const { fixes, events: tracking, retracted } = splitLiveEvents(events);
         let unknown = false;
@@ -78,28 +82,7 @@ export function LiveProvider({ children, flushMs = 250 }: { children: ReactNode;
     };
   }, [api, session, store, feed]);
 
-  useEffect(() => {
-    let cancelled = false;
-    api
-      .geofences()
-      .then((list) => {
-        if (cancelled) return;
-        geofenceNames.clear();
-        for (const g of list.items) geofenceNames.set(g.id, g.name);
-      })
-      .catch(() => undefined);
-    return () => {
-      cancelled = true;
-    };
-  }, [api, geofenceNames, geofenceGeneration]);
-
-  return (
-    <LiveContext.Provider
-      value={{ store, feed, geofenceNames, state, reloadGeofenceNames: () => setGeofenceGeneration((n) => n + 1) }}
-    >
-      {children}
-    </LiveContext.Provider>
-  );
+  return <LiveContext.Provider value={{ store, feed, geofenceNames, state }}>{children}</LiveContext.Provider>;
 }
 
 export function useLive(): Live {

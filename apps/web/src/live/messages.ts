@@ -1,6 +1,6 @@
-import type { TrackingEvent } from '@fleet/contracts';
+import type { StreamEvent } from '@fleet/api-client';
+import { LIVE_EVENT, type TrackingEvent } from '@fleet/contracts';
 import type { LiveFix } from './store';
-import type { SseEvent } from './sse';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -64,7 +64,7 @@ export function trackingEventOf(data: string): TrackingEvent | null {
  * Sorts one network chunk's events into fixes, tracking events and the ids of retracted events (a
  * late fix re-evaluated its vehicle and the event no longer holds); anything else is ignored.
  */
-export function splitLiveEvents(events: readonly SseEvent[]): {
+export function splitLiveEvents(events: readonly StreamEvent[]): {
   fixes: LiveFix[];
   events: TrackingEvent[];
   retracted: string[];
@@ -73,13 +73,13 @@ export function splitLiveEvents(events: readonly SseEvent[]): {
   const tracking: TrackingEvent[] = [];
   const retracted: string[] = [];
   for (const e of events) {
-    if (e.event === 'position') {
+    if (e.event === LIVE_EVENT.position) {
       const fix = positionOf(e.data);
       if (fix) fixes.push(fix);
-    } else if (e.event === 'event') {
+    } else if (e.event === LIVE_EVENT.event) {
       const ev = trackingEventOf(e.data);
       if (ev) tracking.push(ev);
-    } else if (e.event === 'event_retracted') {
+    } else if (e.event === LIVE_EVENT.eventRetracted) {
       const ev = trackingEventOf(e.data);
       if (ev) retracted.push(ev.id);
     }

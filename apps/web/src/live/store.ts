@@ -1,5 +1,5 @@
 import type { LatestPositions, LivePosition, TrackingEvent, Vehicle } from '@fleet/contracts';
-import { classify, DEFAULT_THRESHOLDS, type StatusThresholds, type VehicleStatus } from './status';
+import { vehicleStatus, type VehicleStatus } from './status';
 
 /** A vehicle's last fix as the UI keeps it (`tsMs` parsed once, not on every render). */
 export interface LiveFix extends LivePosition {
@@ -13,8 +13,6 @@ export interface VehicleInfo {
   type: string;
   deviceIdentifier?: string;
 }
-
-export const fromLive = (p: LivePosition): LiveFix => ({ ...p, tsMs: Date.parse(p.ts) });
 
 export function fromFeature(f: LatestPositions['features'][number]): LiveFix {
   const p = f.properties;
@@ -145,14 +143,13 @@ export function vehicleRows(
   store: Pick<FleetStore, 'fixes' | 'vehicles' | 'orderedIds'>,
   now: number,
   filter: { search?: string; status?: VehicleStatus | 'all' } = {},
-  thresholds: StatusThresholds = DEFAULT_THRESHOLDS,
 ): VehicleRow[] {
   const needle = filter.search?.trim().toLowerCase() ?? '';
   const rows: VehicleRow[] = [];
   for (const id of store.orderedIds()) {
     const info = store.vehicles.get(id);
     const fix = store.fixes.get(id);
-    const status: VehicleStatus = fix ? classify(fix, now, thresholds) : 'offline';
+    const status: VehicleStatus = fix ? vehicleStatus(fix, now) : 'offline';
     if (filter.status && filter.status !== 'all' && status !== filter.status) continue;
     const name = info?.name ?? id.slice(0, 8);
     if (needle) {

@@ -1,6 +1,6 @@
 import L from 'leaflet';
 import Supercluster, { type ClusterProperties, type PointFeature } from 'supercluster';
-import { classify, type StatusThresholds, DEFAULT_THRESHOLDS, type VehicleStatus } from '../live/status';
+import { vehicleStatus, type VehicleStatus } from '../live/status';
 import type { FleetStore } from '../live/store';
 import { arrowStyle, clusterIcon, vehicleClasses, vehicleIcon } from './icons';
 
@@ -54,7 +54,6 @@ export class VehicleLayer {
     private readonly store: FleetStore,
     private readonly options: {
       onSelect: (vehicleId: string) => void;
-      thresholds?: StatusThresholds;
       clock?: () => number;
     },
   ) {
@@ -77,7 +76,7 @@ export class VehicleLayer {
         geometry: { type: 'Point', coordinates: [fix.lon, fix.lat] },
         properties: {
           id: fix.vehicleId,
-          status: classify(fix, this.now, this.options.thresholds ?? DEFAULT_THRESHOLDS),
+          status: vehicleStatus(fix, this.now),
           heading: fix.heading,
         },
       });

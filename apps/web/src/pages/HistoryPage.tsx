@@ -1,9 +1,14 @@
+import type { FleetApi } from '@fleet/api-client';
 import type { StopItem, SummaryReport, TripItem } from '@fleet/contracts';
+import { keepPreviousData, skipToken, useQuery } from '@tanstack/react-query';
 import L from 'leaflet';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearch } from 'wouter';
 import { PeriodForm, type PeriodChoice } from '../components/PeriodForm';
+import { keyOf } from '../data/api';
+import { ErrorBanner } from '../data/ErrorBanner';
+import { errorMessage } from '../data/errors';
 import { fmt } from '../i18n';
 import { useLive } from '../live/context';
 import { BaseMap } from '../map/BaseMap';
@@ -19,10 +24,33 @@ export const MAX_TRACK_POINTS = 5000;
 
 interface Loaded {
   choice: PeriodChoice;
+  period: { from: string; to: string };
   track: Track;
   trips: TripItem[] | Error;
   stops: StopItem[] | Error;
   summary: SummaryReport | Error;
+}
+
+/** The track (required) with the trips, stops and totals of the period, each panel with its own failure. */
+async function loadHistory(api: FleetApi, choice: PeriodChoice): Promise<Loaded> {
+  const period = { from: toIso(choice.from), to: toIso(choice.to) };
+  const params = { id: choice.vehicleId };
+  const [history, trips, stops, summary] = await Promise.allSettled([
+    api.vehicleHistory({ params, query: { ...period, format: 'geojson', maxPoints: MAX_TRACK_POINTS } }),
+    api.vehicleTrips({ params, query: period }),
+    api.vehicleStops({ params, query: period }),
+    api.vehicleSummary({ params, query: period }),
+  ]);
+  if (history.status === 'rejected') throw history.reason;
+  const asError = (reason: unknown) => (reason instanceof Error ? reason : new Error(errorMessage(reason)));
+  return {
+    choice,
+    period,
+    track: readTrack(history.value),
+    trips: trips.status === 'fulfilled' ? trips.value.items : asError(trips.reason),
+    stops: stops.status === 'fulfilled' ? stops.value.items : asError(stops.reason),
+    summary: summary.status === 'fulfilled' ? summary.value : asError(summary.reason),
+  };
 }
 
 export default function HistoryPage() {
@@ -30,51 +58,34 @@ export default function HistoryPage() {
   const api = useApi();
   const { store } = useLive();
   const search = useSearch();
-  const [loaded, setLoaded] = useState<Loaded>();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
+  const [choice, setChoice] = useState<PeriodChoice>();
   const [map, setMap] = useState<L.Map>();
   const [replay, dispatch] = useReducer(replayReducer, initialReplay);
   const [follow, setFollow] = useState(true);
   const cursorMarker = useRef<L.Marker>(undefined);
 
-  const load = useCallback(
-    async (choice: PeriodChoice) => {
-      setBusy(true);
-      setError(undefined);
-      const period = { from: toIso(choice.from), to: toIso(choice.to) };
-      try {
-        const [history, trips, stops, summary] = await Promise.allSettled([
-          api.history(choice.vehicleId, period, { maxPoints: MAX_TRACK_POINTS }),
-          api.trips(choice.vehicleId, period),
-          api.stops(choice.vehicleId, period),
-          api.summary(choice.vehicleId, period),
-        ]);
-        if (history.status === 'rejected') throw history.reason;
-        const track = readTrack(history.value);
-        // Each panel shows its own failure; the track alone is required.
-        const asError = (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason)));
-        setLoaded({
-          choice,
-          track,
-          trips: trips.status === 'fulfilled' ? trips.value.items : asError(trips.reason),
-          stops: stops.status === 'fulfilled' ? stops.value.items : asError(stops.reason),
-          summary: summary.status === 'fulfilled' ? summary.value : asError(summary.reason),
-        });
-        dispatch({
-          type: 'load',
-          startMs: track.length ? track.t[0] : Date.parse(period.from),
-          endMs: track.length ? track.t[track.length - 1] : Date.parse(period.to),
-        });
-      } catch (err) {
-        setLoaded(undefined);
-        setError(err instanceof Error ? err.message : String(err));
-      } finally {
-        setBusy(false);
-      }
-    },
-    [api],
-  );
+  const history = useQuery({
+    queryKey: [...keyOf('vehicleHistory'), choice],
+    queryFn: choice ? () => loadHistory(api, choice) : skipToken,
+    // The last track stays on the map while the next one loads.
+    placeholderData: keepPreviousData,
+    // Typed arrays: a load is a new replay, never merged with the previous one.
+    structuralSharing: false,
+  });
+  const loaded = history.data;
+  const busy = history.isFetching;
+  const { refetch: readAgain } = history;
+
+  // A new track: the replay starts over at its first fix.
+  useEffect(() => {
+    if (!loaded) return;
+    const { track, period } = loaded;
+    dispatch({
+      type: 'load',
+      startMs: track.length ? track.t[0] : Date.parse(period.from),
+      endMs: track.length ? track.t[track.length - 1] : Date.parse(period.to),
+    });
+  }, [loaded]);
 
   // The track, trips and stops on the map; drawn once per load.
   useEffect(() => {
@@ -141,7 +152,15 @@ export default function HistoryPage() {
 
   const seekTo = useCallback((iso: string) => dispatch({ type: 'seek', ms: Date.parse(iso) }), []);
   const initial = useMemo(() => ({ vehicleId: new URLSearchParams(search).get('vehicle') ?? undefined }), [search]);
-  const submit = useCallback((c: PeriodChoice) => void load(c), [load]);
+  const submit = useCallback(
+    (c: PeriodChoice) => {
+      // The same choice again reads again (fixes may have arrived since).
+      const same = choice?.vehicleId === c.vehicleId && choice.from === c.from && choice.to === c.to;
+      if (same) void readAgain();
+      else setChoice(c);
+    },
+    [choice, readAgain],
+  );
 
   // The side panel does not change while the replay plays: built once per load, not 60 times a second
   // (its vehicle list can hold thousands of options).
@@ -155,11 +174,7 @@ export default function HistoryPage() {
           submitLabel={busy ? t('common.loading') : t('history.show')}
           busy={busy}
         />
-        {error && (
-          <p className="form-error" role="alert">
-            {t('common.failed', { message: error })}
-          </p>
-        )}
+        <ErrorBanner error={history.error} />
         {loaded && (
           <>
             <p className="muted" data-testid="track-points">
@@ -172,7 +187,7 @@ export default function HistoryPage() {
         )}
       </aside>
     ),
-    [t, initial, submit, busy, error, loaded, store, seekTo],
+    [t, initial, submit, busy, history.error, loaded, store, seekTo],
   );
 
   return (

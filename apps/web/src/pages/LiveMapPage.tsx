@@ -77,19 +77,15 @@ export function LiveMapPage() {
     if (!map || !selected) return;
     const f = store.fixes.get(selected);
     if (f) map.setView([f.lat, f.lon], Math.max(map.getZoom(), FOCUS_ZOOM), { animate: false });
-    // only on selection
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [map, selected]);
+    // Only on selection (not on every fix of the selected vehicle: following does that).
+  }, [map, selected, store]);
   useEffect(() => {
     if (map && follow && fix) map.panTo([fix.lat, fix.lon], { animate: false });
   }, [map, follow, fix, fix?.lat, fix?.lon]);
 
   // Every vehicle classified once per store update; the filter and the counts read from that.
-  const all = useMemo(
-    () => vehicleRows(store, now),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [store, version, now],
-  );
+  // `version` is what changes when the store does (the store itself stays the same object).
+  const all = useMemo(() => vehicleRows(store, now), [store, version, now]);
   const rows = useMemo(() => filterRows(all, { search, status }, store), [all, search, status, store]);
   const counts = useMemo(() => countByStatus(all), [all]);
   const selectedRow = selected ? all.find((r) => r.id === selected) : undefined;

@@ -1,67 +1,51 @@
-import { SharedVehicle } from '@fleet/contracts';
+import { ApiError, connectEventStream } from '@fleet/api-client';
+import { LIVE_EVENT, SharedPosition } from '@fleet/contracts';
 import L from 'leaflet';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LanguageSwitch } from '../components/LanguageSwitch';
+import { useApiQuery } from '../data/api';
+import { ErrorBanner } from '../data/ErrorBanner';
+import { errorMessage } from '../data/errors';
 import { fmt } from '../i18n';
-import { connectLive } from '../live/sse';
 import { BaseMap } from '../map/BaseMap';
 import { vehicleIcon } from '../map/icons';
-
-type Shared = SharedVehicle;
-type Position = NonNullable<Shared['position']>;
+import { useApi } from '../session/context';
 
 /** A read-only live view of one vehicle for whoever has the link (no account): its name, then its stream. */
 export default function SharedPage({ token }: { token: string }) {
   const { t } = useTranslation();
-  const [data, setData] = useState<Shared>();
-  const [position, setPosition] = useState<Position | null>(null);
-  const [error, setError] = useState<string>();
+  const api = useApi();
+  const shared = useApiQuery('getSharedVehicle', { params: { token } });
+  const [streamed, setStreamed] = useState<SharedPosition>();
+  const [ended, setEnded] = useState(false);
   const [map, setMap] = useState<L.Map>();
   const marker = useRef<L.Marker>(undefined);
-  const base = `/api/v1/shared/${encodeURIComponent(token)}`;
-
-  useEffect(() => {
-    let cancelled = false;
-    fetch(base, { headers: { accept: 'application/json' } })
-      .then(async (res) => {
-        if (!res.ok) throw new Error(res.status === 404 ? t('shared.gone') : `HTTP ${res.status}`);
-        const parsed = SharedVehicle.safeParse(await res.json());
-        if (!parsed.success) throw new Error('unexpected answer');
-        if (cancelled) return;
-        setData(parsed.data);
-        setPosition(parsed.data.position);
-      })
-      .catch((err: unknown) => !cancelled && setError(err instanceof Error ? err.message : String(err)));
-    return () => {
-      cancelled = true;
-    };
-  }, [base, t]);
+  const valid = shared.data !== undefined;
+  const data = shared.data;
+  const position = streamed ?? data?.position ?? null;
+  const gone = ended || (shared.error instanceof ApiError && shared.error.status === 404);
+  const error = gone ? t('shared.gone') : shared.error ? errorMessage(shared.error) : undefined;
 
   // Live updates once the link is known to be valid; `end` means it expired or was revoked.
   useEffect(() => {
-    if (!data) return;
-    const stop = connectLive({
-      url: `${base}/live`,
-      getToken: () => undefined,
-      renew: async () => false,
+    if (!valid) return;
+    const stop = connectEventStream({
+      url: api.urlOf(api.endpoints.sharedLiveStream, { params: { token } }),
       onEvents: (events) => {
         for (const e of events) {
-          if (e.event === 'end') {
-            setError(t('shared.gone'));
+          if (e.event === LIVE_EVENT.end) {
+            setEnded(true);
             stop();
-          } else if (e.event === 'position') {
-            try {
-              setPosition(JSON.parse(e.data) as Position);
-            } catch {
-              // ignore a malformed message
-            }
+          } else if (e.event === LIVE_EVENT.position) {
+            const parsed = SharedPosition.safeParse(safeJson(e.data));
+            if (parsed.success) setStreamed(parsed.data); // a malformed message is ignored
           }
         }
       },
     });
     return stop;
-  }, [data, base, t]);
+  }, [valid, api, token]);
 
   useEffect(() => {
     if (!map || !position) return;
@@ -82,11 +66,7 @@ export default function SharedPage({ token }: { token: string }) {
         <span className="brand">{data?.vehicle.name ?? t('app.name')}</span>
         <LanguageSwitch />
       </header>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorBanner error={error} plain />
       {position && (
         <p className="muted shared-facts">
           {fmt.dateTime(position.ts)} · {fmt.speed(position.speedKmh)}
@@ -96,4 +76,12 @@ export default function SharedPage({ token }: { token: string }) {
       <BaseMap onReady={setMap} label={t('shared.map')} className="shared-map" />
     </main>
   );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -59,9 +59,9 @@ describe('advance', () => {
     const track = readTrack({
       type: 'FeatureCollection',
       features: [0, 10, 7200, 7210].map((s) => ({
-        type: 'Feature',
-        geometry: { type: 'Point', coordinates: [-3, 40] },
-        properties: { ts: iso(s) },
+        type: 'Feature' as const,
+        geometry: { type: 'Point' as const, coordinates: [-3, 40] },
+        properties: { ts: iso(s), attributes: {} },
       })),
     });
     const s = run(loaded(0, 7_210_000), { type: 'seek', ms: 10_000 }, { type: 'play' });

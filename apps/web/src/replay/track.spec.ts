@@ -1,24 +1,28 @@
+import type { HistoryFeatureCollection } from '@fleet/contracts';
 import { indexAt, INTERPOLATE_MAX_GAP_MS, pointAt, readTrack } from './track';
+
+type Feature = HistoryFeatureCollection['features'][number];
+type Props = Omit<Feature['properties'], 'ts' | 'attributes'> & { attributes?: Record<string, unknown> };
 
 const T0 = Date.parse('2026-11-27T08:00:00Z');
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString();
-const pointFeature = (s: number, lat: number, lon: number, props: Record<string, unknown> = {}) => ({
+const pointFeature = (s: number, lat: number, lon: number, props: Props = {}): Feature => ({
   type: 'Feature',
   geometry: { type: 'Point', coordinates: [lon, lat] },
-  properties: { ts: iso(s), ...props },
+  properties: { ts: iso(s), attributes: {}, ...props },
 });
+const collection = (features: Feature[]): HistoryFeatureCollection => ({ type: 'FeatureCollection', features });
 
 describe('readTrack', () => {
   it('reads Point features with their attributes and sorts them by time', () => {
-    const track = readTrack({
-      type: 'FeatureCollection',
-      features: [
+    const track = readTrack(
+      collection([
         pointFeature(10, 40.1, -3.1, { speedKmh: 36, heading: 90, battery: 77, attributes: { ignition: true } }),
-        pointFeature(0, 40.0, -3.0, { speedKmh: 0, fuel: 51 }),
+        pointFeature(0, 40.0, -3.0, { speedKmh: 0, attributes: { fuel: 51 } }),
         pointFeature(5, Number.NaN, -3.0), // unusable
-        { type: 'Feature', geometry: { type: 'Point', coordinates: [-3.2, 40.2] }, properties: {} }, // no time
-      ],
-    });
+        { ...pointFeature(7, 40.2, -3.2), properties: { ts: 'not a time', attributes: {} } }, // no time
+      ]),
+    );
     expect(track.length).toBe(2);
     expect(Array.from(track.t)).toEqual([T0, T0 + 10_000]);
     expect(track.speedKmh[1]).toBe(36);
@@ -26,35 +30,30 @@ describe('readTrack', () => {
     expect(track.extra).toEqual([{ fuel: 51 }, { ignition: true }]);
   });
 
-  it('reads a LineString with coordTimes', () => {
-    const track = readTrack({
-      type: 'Feature',
-      geometry: {
-        type: 'LineString',
-        coordinates: [
-          [-3, 40],
-          [-3.1, 40.1],
-        ],
-      },
-      properties: { coordTimes: [iso(0), iso(60)] },
+  it('reads the points of a raw export, whose coordinates carry the altitude', () => {
+    const withAltitude = (s: number, lat: number, lon: number, alt: number): Feature => ({
+      ...pointFeature(s, lat, lon),
+      geometry: { type: 'Point', coordinates: [lon, lat, alt] },
     });
+    const track = readTrack(collection([withAltitude(0, 40, -3, 650), withAltitude(60, 40.1, -3.1, 655)]));
     expect(track.length).toBe(2);
     expect(track.lat[1]).toBeCloseTo(40.1);
+    expect(track.lon[1]).toBeCloseTo(-3.1);
     expect(track.t[1] - track.t[0]).toBe(60_000);
+    expect(track.extra).toEqual([null, null]);
   });
 });
 
 describe('indexAt and pointAt', () => {
-  const track = readTrack({
-    type: 'FeatureCollection',
-    features: [
+  const track = readTrack(
+    collection([
       pointFeature(0, 40.0, -3.0, { speedKmh: 10 }),
       pointFeature(10, 40.001, -3.0, { speedKmh: 20 }),
       pointFeature(20, 40.002, -3.0, { speedKmh: 30 }),
       // parked for an hour without fixes, then moved
       pointFeature(20 + 3600, 40.1, -3.1, { speedKmh: 40 }),
-    ],
-  });
+    ]),
+  );
 
   it('finds the last fix at or before a time, clamping at both ends', () => {
     expect(indexAt(track, T0 - 5000)).toBe(0);
@@ -82,7 +81,7 @@ describe('indexAt and pointAt', () => {
   it('stays fast on a long track (binary search)', () => {
     const n = 200_000;
     const features = Array.from({ length: n }, (_, i) => pointFeature(i, 40 + i / 1e6, -3));
-    const long = readTrack({ type: 'FeatureCollection', features });
+    const long = readTrack(collection(features));
     const started = performance.now();
     for (let i = 0; i < 100_000; i++) pointAt(long, T0 + ((i * 7919) % n) * 1000);
     // A linear scan would take minutes (2·10^10 steps); the bound is loose so a busy CI machine passes.
@@ -91,6 +90,6 @@ describe('indexAt and pointAt', () => {
   });
 
   it('answers null for an empty track', () => {
-    expect(pointAt(readTrack({ type: 'FeatureCollection', features: [] }), T0)).toBeNull();
+    expect(pointAt(readTrack(collection([])), T0)).toBeNull();
   });
 });

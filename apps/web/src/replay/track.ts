@@ -1,6 +1,9 @@
+import type { HistoryFeatureCollection } from '@fleet/contracts';
+
 /**
  * A vehicle's history as typed arrays, sorted by time: what the replay reads 60 times a second.
- * Built once from the API's GeoJSON (Point features with `ts`, or a LineString with `coordTimes`).
+ * Built once from the API's GeoJSON answer (Point features with `ts`, checked by the client against
+ * the contract's HistoryFeatureCollection).
  */
 export interface Track {
   length: number;
@@ -12,61 +15,22 @@ export interface Track {
   heading: Float32Array;
   accuracy: Float32Array;
   battery: Float32Array;
-  /** Other properties of each point (attributes of the fix), null when none. */
+  /** The attributes of each fix, null when it had none. */
   extra: (Record<string, unknown> | null)[];
 }
 
-interface RawPoint {
-  t: number;
-  lat: number;
-  lon: number;
-  props: Record<string, unknown>;
-}
+type Feature = HistoryFeatureCollection['features'][number];
 
-const KNOWN = new Set([
-  'ts',
-  'time',
-  'timestamp',
-  'speedKmh',
-  'heading',
-  'accuracy',
-  'battery',
-  'altitude',
-  'vehicleId',
-]);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const numberOr = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+const orNaN = (v: number | undefined) => (v === undefined ? NaN : v);
 
-function timeOf(props: Record<string, unknown>): number {
-  const v = props['ts'] ?? props['time'] ?? props['timestamp'];
-  if (typeof v === 'number') return v < 1e12 ? v * 1000 : v;
-  if (typeof v === 'string') return Date.parse(v);
-  return NaN;
-}
-
-function collect(feature: unknown, out: RawPoint[]) {
-  if (!isObject(feature)) return;
-  const props = isObject(feature['properties']) ? feature['properties'] : {};
-  const geometry = feature['geometry'];
-  if (!isObject(geometry) || !Array.isArray(geometry['coordinates'])) return;
-  if (geometry['type'] === 'Point') {
-    const [lon, lat] = geometry['coordinates'] as number[];
-    out.push({ t: timeOf(props), lat, lon, props });
-  } else if (geometry['type'] === 'LineString') {
-    const coords = geometry['coordinates'] as number[][];
-    const times = (props['coordTimes'] ?? props['times']) as unknown[] | undefined;
-    coords.forEach(([lon, lat], i) => {
-      const ts = times?.[i];
-      out.push({ t: timeOf({ ts }), lat, lon, props: {} });
-    });
+export function readTrack(history: HistoryFeatureCollection): Track {
+  // The server answers oldest first; sorting again costs little and guards the binary search.
+  const points: { t: number; feature: Feature }[] = [];
+  for (const feature of history.features) {
+    const [lon, lat] = feature.geometry.coordinates;
+    const t = Date.parse(feature.properties.ts);
+    if (Number.isFinite(t) && Number.isFinite(lat) && Number.isFinite(lon)) points.push({ t, feature });
   }
-}
-
-export function readTrack(geojson: unknown): Track {
-  const raw: RawPoint[] = [];
-  if (isObject(geojson) && Array.isArray(geojson['features'])) for (const f of geojson['features']) collect(f, raw);
-  else collect(geojson, raw);
-  const points = raw.filter((p) => Number.isFinite(p.t) && Number.isFinite(p.lat) && Number.isFinite(p.lon));
   points.sort((a, b) => a.t - b.t);
   const n = points.length;
   const track: Track = {
@@ -80,17 +44,16 @@ export function readTrack(geojson: unknown): Track {
     battery: new Float32Array(n),
     extra: new Array(n),
   };
-  points.forEach((p, i) => {
-    track.t[i] = p.t;
-    track.lat[i] = p.lat;
-    track.lon[i] = p.lon;
-    track.speedKmh[i] = numberOr(p.props['speedKmh']);
-    track.heading[i] = numberOr(p.props['heading']);
-    track.accuracy[i] = numberOr(p.props['accuracy']);
-    track.battery[i] = numberOr(p.props['battery']);
-    const attrs = isObject(p.props['attributes']) ? { ...p.props['attributes'] } : {};
-    for (const [k, v] of Object.entries(p.props)) if (!KNOWN.has(k) && k !== 'attributes') attrs[k] = v;
-    track.extra[i] = Object.keys(attrs).length ? attrs : null;
+  points.forEach(({ t, feature }, i) => {
+    const p = feature.properties;
+    track.t[i] = t;
+    track.lon[i] = feature.geometry.coordinates[0];
+    track.lat[i] = feature.geometry.coordinates[1];
+    track.speedKmh[i] = orNaN(p.speedKmh);
+    track.heading[i] = orNaN(p.heading);
+    track.accuracy[i] = orNaN(p.accuracy);
+    track.battery[i] = orNaN(p.battery);
+    track.extra[i] = p.attributes && Object.keys(p.attributes).length ? p.attributes : null;
   });
   return track;
 }

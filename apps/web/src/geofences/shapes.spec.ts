@@ -1,4 +1,4 @@
-import { polygonLatLngs, shapeInput } from './geofence-shapes';
+import { polygonLatLngs, shapeInput } from './shapes';
 
 describe('shapeInput', () => {
   it('closes an open polygon ring and keeps [lon, lat] order', () => {
