@@ -44,10 +44,13 @@ export const Invitation = z.object({
 });
 export type Invitation = z.infer<typeof Invitation>;
 
+/** The shortest password a user may choose. */
+export const PASSWORD_MIN_LENGTH = 10;
+
 export const AcceptInvitationRequest = z
   .object({
     token: z.string().min(10).max(200),
-    password: z.string().min(10, 'at least 10 characters').max(1024),
+    password: z.string().min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`).max(1024),
     name: z.string().trim().max(100).optional(),
   })
   .strict();

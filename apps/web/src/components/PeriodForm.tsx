@@ -1,6 +1,7 @@
-import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLive, useVehicleOrder } from '../live/context';
+import { Field, SelectField } from './Field';
 import { validatePeriod, type FieldErrors } from '../pages/forms';
 import { presetPeriod, type Preset } from '../pages/period';
 
@@ -31,7 +32,6 @@ export function PeriodForm({
   const [from, setFrom] = useState(initial.from ?? start.from);
   const [to, setTo] = useState(initial.to ?? start.to);
   const [errors, setErrors] = useState<FieldErrors<'from' | 'to' | 'vehicle'>>({});
-  const ids = { vehicle: useId(), from: useId(), to: useId() };
 
   useEffect(() => {
     if (!vehicleId && vehicles.length) setVehicleId(vehicles[0].id);
@@ -53,55 +53,33 @@ export function PeriodForm({
 
   return (
     <form className="period-form" onSubmit={submit} noValidate>
-      <div className="field">
-        <label htmlFor={ids.vehicle}>{t('period.vehicle')}</label>
-        <select
-          id={ids.vehicle}
-          value={vehicleId}
-          onChange={(e) => setVehicleId(e.target.value)}
-          aria-invalid={errors.vehicle ? true : undefined}
-          data-testid="period-vehicle"
-        >
-          {vehicles.map((v) => (
-            <option key={v.id} value={v.id}>
-              {v.name}
-            </option>
-          ))}
-        </select>
-        {errors.vehicle && <span className="field-error">{t(errors.vehicle)}</span>}
-      </div>
-      <div className="field">
-        <label htmlFor={ids.from}>{t('period.from')}</label>
-        <input
-          id={ids.from}
-          type="datetime-local"
-          value={from}
-          onChange={(e) => setFrom(e.target.value)}
-          aria-invalid={errors.from ? true : undefined}
-          aria-describedby={errors.from ? `${ids.from}-err` : undefined}
-        />
-        {errors.from && (
-          <span className="field-error" id={`${ids.from}-err`}>
-            {t(errors.from)}
-          </span>
-        )}
-      </div>
-      <div className="field">
-        <label htmlFor={ids.to}>{t('period.to')}</label>
-        <input
-          id={ids.to}
-          type="datetime-local"
-          value={to}
-          onChange={(e) => setTo(e.target.value)}
-          aria-invalid={errors.to ? true : undefined}
-          aria-describedby={errors.to ? `${ids.to}-err` : undefined}
-        />
-        {errors.to && (
-          <span className="field-error" id={`${ids.to}-err`}>
-            {t(errors.to)}
-          </span>
-        )}
-      </div>
+      <SelectField
+        label={t('period.vehicle')}
+        value={vehicleId}
+        onChange={(e) => setVehicleId(e.target.value)}
+        error={errors.vehicle}
+        data-testid="period-vehicle"
+      >
+        {vehicles.map((v) => (
+          <option key={v.id} value={v.id}>
+            {v.name}
+          </option>
+        ))}
+      </SelectField>
+      <Field
+        label={t('period.from')}
+        type="datetime-local"
+        value={from}
+        onChange={(e) => setFrom(e.target.value)}
+        error={errors.from}
+      />
+      <Field
+        label={t('period.to')}
+        type="datetime-local"
+        value={to}
+        onChange={(e) => setTo(e.target.value)}
+        error={errors.to}
+      />
       <div className="presets" role="group" aria-label={t('period.presets')}>
         {(['today', 'yesterday', 'last7'] as const).map((p) => (
           <button key={p} type="button" onClick={() => preset(p)}>

@@ -44,7 +44,10 @@ export function useApiMutation<K extends EndpointName>(
   {
     invalidates = [],
     ...options
-  }: { invalidates?: EndpointName[] } & Omit<UseMutationOptions<Result<K>, Error, Input<K>>, 'mutationFn'> = {},
+  }: { invalidates?: readonly EndpointName[] } & Omit<
+    UseMutationOptions<Result<K>, Error, Input<K>>,
+    'mutationFn'
+  > = {},
 ) {
   const api = useApi();
   const queryClient = useQueryClient();

@@ -304,7 +304,7 @@ export const en = {
   invitation: {
     title: 'Join the fleet',
     submit: 'Set my password',
-    passwordTooShort: 'At least 10 characters',
+    passwordTooShort: 'At least {{minPassword}} characters',
     invalid: 'This invitation is unknown, used or expired.',
     done: 'Done: you can sign in now.',
   },

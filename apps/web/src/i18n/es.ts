@@ -307,7 +307,7 @@ export const es: Messages = {
   invitation: {
     title: 'Únete a la flota',
     submit: 'Crear mi contraseña',
-    passwordTooShort: 'Al menos 10 caracteres',
+    passwordTooShort: 'Al menos {{minPassword}} caracteres',
     invalid: 'Esta invitación no existe, ya se usó o ha caducado.',
     done: 'Listo: ya puedes iniciar sesión.',
   },

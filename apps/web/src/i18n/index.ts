@@ -1,4 +1,4 @@
-import { MAX_RANGE_DAYS, VEHICLE_LIMITS } from '@fleet/contracts';
+import { MAX_RANGE_DAYS, PASSWORD_MIN_LENGTH, VEHICLE_LIMITS } from '@fleet/contracts';
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { en } from './en';
@@ -48,6 +48,7 @@ export function initI18n(language?: Language) {
         identifierMin: VEHICLE_LIMITS.identifierMin,
         identifierMax: VEHICLE_LIMITS.identifierMax,
         maxRangeDays: MAX_RANGE_DAYS,
+        minPassword: PASSWORD_MIN_LENGTH,
       },
     },
     initAsync: false,

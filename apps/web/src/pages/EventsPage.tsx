@@ -1,11 +1,19 @@
-import { EventType, type EventDetail, type TrackingEvent } from '@fleet/contracts';
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { EventType, type EventDetail, type EventList, type TrackingEvent } from '@fleet/contracts';
+import { keepPreviousData, useInfiniteQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Field, SelectField } from '../components/Field';
+import { Table } from '../components/Table';
+import { keyOf } from '../data/api';
+import { ErrorBanner } from '../data/ErrorBanner';
 import { fmt } from '../i18n';
 import { useLive, useVehicleOrder } from '../live/context';
 import { useApi } from '../session/context';
 import { describeEvent } from './event-text';
 import { toIso } from './period';
+
+/** Events a page. */
+const EVENTS_PAGE = 100;
 
 interface Filter {
   type: string;
@@ -24,61 +32,63 @@ export function matchesFilter(e: Pick<TrackingEvent, 'type' | 'vehicleId' | 'ts'
   return true;
 }
 
+/** The list query of a filter (`datetime-local` values become ISO instants). */
+function queryOf(f: Filter) {
+  return {
+    type: (f.type || undefined) as EventType | undefined,
+    vehicleId: f.vehicleId || undefined,
+    from: f.from ? toIso(f.from) : undefined,
+    to: f.to ? toIso(f.to) : undefined,
+    limit: EVENTS_PAGE,
+  };
+}
+
+type Pages = InfiniteData<EventList, string | undefined>;
+
 export default function EventsPage() {
   const { t } = useTranslation();
   const api = useApi();
+  const queryClient = useQueryClient();
   const { feed, store, geofenceNames } = useLive();
   const vehicleIds = useVehicleOrder(store);
   const [draft, setDraft] = useState<Filter>({ type: '', vehicleId: '', from: '', to: '' });
   const [filter, setFilter] = useState<Filter>(draft);
-  const [items, setItems] = useState<EventDetail[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const ids = { type: useId(), vehicle: useId(), from: useId(), to: useId() };
+  const query = useMemo(() => queryOf(filter), [filter]);
+  const queryKey = useMemo(() => keyOf('listEvents', { query }), [query]);
+  const events = useInfiniteQuery({
+    queryKey,
+    queryFn: ({ pageParam }) => api.listEvents({ query: { ...query, cursor: pageParam } }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    placeholderData: keepPreviousData,
+  });
+  const items = events.data?.pages.flatMap((page) => page.items) ?? [];
 
-  const fetchPage = useCallback(
-    async (f: Filter, after?: string) => {
-      setBusy(true);
-      setError(undefined);
-      try {
-        const page = await api.events({
-          type: (f.type || undefined) as EventType | undefined,
-          vehicleId: f.vehicleId || undefined,
-          from: f.from ? toIso(f.from) : undefined,
-          to: f.to ? toIso(f.to) : undefined,
-          cursor: after,
-          limit: 100,
-        });
-        setItems((old) => (after ? [...old, ...page.items] : page.items));
-        setCursor(page.nextCursor);
-      } catch (err) {
-        setError(err instanceof Error ? err.message : String(err));
-      } finally {
-        setBusy(false);
-      }
-    },
-    [api],
-  );
-
-  useEffect(() => void fetchPage(filter), [fetchPage, filter]);
-
-  // New events arrive on top while the list is open.
-  useEffect(
-    () =>
-      feed.subscribe((e) => {
-        if (!matchesFilter(e, filter)) return;
-        const detail: EventDetail = {
-          ...e,
-          vehicleName: store.vehicles.get(e.vehicleId)?.name ?? null,
-          geofenceName: e.geofenceId ? (geofenceNames.get(e.geofenceId) ?? null) : null,
-        };
-        setItems((old) => (old.some((x) => x.id === e.id) ? old : [detail, ...old]));
-      }),
-    [feed, filter, store, geofenceNames],
-  );
-  // An event a late fix no longer implies is retracted by the server: it leaves the list.
-  useEffect(() => feed.onRetract((id) => setItems((old) => old.filter((x) => x.id !== id))), [feed]);
+  // New events arrive on top while the list is open; an event a late fix no longer implies is
+  // retracted by the server and leaves the list. Both edit the cached pages in place.
+  useEffect(() => {
+    const edit = (change: (items: EventDetail[], first: boolean) => EventDetail[]) =>
+      queryClient.setQueryData<Pages>(
+        queryKey,
+        (old) =>
+          old && { ...old, pages: old.pages.map((page, i) => ({ ...page, items: change(page.items, i === 0) })) },
+      );
+    const arrived = feed.subscribe((e) => {
+      if (!matchesFilter(e, filter)) return;
+      const detail: EventDetail = {
+        ...e,
+        vehicleName: store.vehicles.get(e.vehicleId)?.name ?? null,
+        geofenceName: e.geofenceId ? (geofenceNames.get(e.geofenceId) ?? null) : null,
+      };
+      const known = queryClient.getQueryData<Pages>(queryKey)?.pages.some((p) => p.items.some((x) => x.id === e.id));
+      if (!known) edit((list, first) => (first ? [detail, ...list] : list));
+    });
+    const retracted = feed.onRetract((id) => edit((list) => list.filter((x) => x.id !== id)));
+    return () => {
+      arrived();
+      retracted();
+    };
+  }, [feed, filter, store, geofenceNames, queryClient, queryKey]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -89,87 +99,62 @@ export default function EventsPage() {
     <main id="main" className="page">
       <h1>{t('events.title')}</h1>
       <form className="filters" onSubmit={submit}>
-        <div className="field">
-          <label htmlFor={ids.type}>{t('events.type.label')}</label>
-          <select id={ids.type} value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value })}>
-            <option value="">{t('common.all')}</option>
-            {EventType.options.map((type) => (
-              <option key={type} value={type}>
-                {t(`events.type.${type}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.vehicle}>{t('period.vehicle')}</label>
-          <select
-            id={ids.vehicle}
-            value={draft.vehicleId}
-            onChange={(e) => setDraft({ ...draft, vehicleId: e.target.value })}
-          >
-            <option value="">{t('common.all')}</option>
-            {vehicleIds.map((id) => (
-              <option key={id} value={id}>
-                {store.name(id)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.from}>{t('period.from')}</label>
-          <input
-            id={ids.from}
+        <SelectField
+          label={t('events.type.label')}
+          value={draft.type}
+          onChange={(e) => setDraft({ ...draft, type: e.target.value })}
+        >
+          <option value="">{t('common.all')}</option>
+          {EventType.options.map((type) => (
+            <option key={type} value={type}>
+              {t(`events.type.${type}`)}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          label={t('period.vehicle')}
+          value={draft.vehicleId}
+          onChange={(e) => setDraft({ ...draft, vehicleId: e.target.value })}
+        >
+          <option value="">{t('common.all')}</option>
+          {vehicleIds.map((id) => (
+            <option key={id} value={id}>
+              {store.name(id)}
+            </option>
+          ))}
+        </SelectField>
+        {(['from', 'to'] as const).map((end) => (
+          <Field
+            key={end}
+            label={t(`period.${end}`)}
             type="datetime-local"
-            value={draft.from}
-            onChange={(e) => setDraft({ ...draft, from: e.target.value })}
+            value={draft[end]}
+            onChange={(e) => setDraft({ ...draft, [end]: e.target.value })}
           />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.to}>{t('period.to')}</label>
-          <input
-            id={ids.to}
-            type="datetime-local"
-            value={draft.to}
-            onChange={(e) => setDraft({ ...draft, to: e.target.value })}
-          />
-        </div>
+        ))}
         <button type="submit" className="primary">
           {t('common.apply')}
         </button>
       </form>
-      {error && (
-        <p className="form-error" role="alert">
-          {t('common.failed', { message: error })}
-        </p>
-      )}
-      <div className="table-wrap">
-        <table data-testid="events-table">
-          <caption className="visually-hidden">{t('events.title')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('events.when')}</th>
-              <th scope="col">{t('events.type.label')}</th>
-              <th scope="col">{t('period.vehicle')}</th>
-              <th scope="col">{t('events.what')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => (
-              <tr key={e.id}>
-                <td>{fmt.dateTime(e.ts)}</td>
-                <td>
-                  <span className={`badge badge--${e.type}`}>{t(`events.type.${e.type}`)}</span>
-                </td>
-                <td>{e.vehicleName ?? store.name(e.vehicleId)}</td>
-                <td>{describeEvent(t, e, e.vehicleName ?? store.name(e.vehicleId))}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {items.length === 0 && !busy && <p className="muted">{t('events.none')}</p>}
-      {cursor && (
-        <button type="button" onClick={() => void fetchPage(filter, cursor)} disabled={busy}>
+      <ErrorBanner error={events.error} />
+      <Table
+        testId="events-table"
+        caption={t('events.title')}
+        rows={items}
+        rowKey={(e) => e.id}
+        columns={[
+          { header: t('events.when'), cell: (e) => fmt.dateTime(e.ts) },
+          {
+            header: t('events.type.label'),
+            cell: (e) => <span className={`badge badge--${e.type}`}>{t(`events.type.${e.type}`)}</span>,
+          },
+          { header: t('period.vehicle'), cell: (e) => e.vehicleName ?? store.name(e.vehicleId) },
+          { header: t('events.what'), cell: (e) => describeEvent(t, e, e.vehicleName ?? store.name(e.vehicleId)) },
+        ]}
+      />
+      {items.length === 0 && !events.isFetching && <p className="muted">{t('events.none')}</p>}
+      {events.hasNextPage && (
+        <button type="button" onClick={() => void events.fetchNextPage()} disabled={events.isFetching}>
           {t('common.loadMore')}
         </button>
       )}

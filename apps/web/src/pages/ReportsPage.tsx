@@ -1,18 +1,17 @@
-import type { StopItem, SummaryReport, TripItem } from '@fleet/contracts';
+import type { HistoryFormat, StopItem, SummaryReport, TripItem } from '@fleet/contracts';
+import { keepPreviousData, useIsFetching, useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { PeriodForm, type PeriodChoice } from '../components/PeriodForm';
+import { Table } from '../components/Table';
+import { useApiQuery } from '../data/api';
+import { ErrorBanner } from '../data/ErrorBanner';
 import { fmt } from '../i18n';
 import { useLive } from '../live/context';
 import { useApi } from '../session/context';
 import { toIso } from './period';
 
-interface Report {
-  choice: PeriodChoice;
-  trips: TripItem[];
-  stops: StopItem[];
-  summary: SummaryReport;
-}
+const REPORT_ENDPOINTS: readonly unknown[] = ['vehicleTrips', 'vehicleStops', 'vehicleSummary'];
 
 /** Saves a Blob under a file name (the browser's download). */
 function save(blob: Blob, name: string) {
@@ -28,150 +27,96 @@ function save(blob: Blob, name: string) {
 
 export default function ReportsPage() {
   const { t } = useTranslation();
-  const api = useApi();
-  const { store } = useLive();
-  const [report, setReport] = useState<Report>();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-
-  async function load(choice: PeriodChoice) {
-    setBusy(true);
-    setError(undefined);
-    const period = { from: toIso(choice.from), to: toIso(choice.to) };
-    try {
-      const [trips, stops, summary] = await Promise.all([
-        api.trips(choice.vehicleId, period),
-        api.stops(choice.vehicleId, period),
-        api.summary(choice.vehicleId, period),
-      ]);
-      setReport({ choice, trips: trips.items, stops: stops.items, summary });
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  async function download(format: 'gpx' | 'csv') {
-    if (!report) return;
-    const { choice } = report;
-    try {
-      const blob = await api.exportHistory(
-        choice.vehicleId,
-        { from: toIso(choice.from), to: toIso(choice.to) },
-        format,
-      );
-      const name = `${store.name(choice.vehicleId).replace(/[^\w-]+/g, '_')}_${choice.from.slice(0, 10)}.${format}`;
-      save(blob, name);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }
-
+  const [choice, setChoice] = useState<PeriodChoice>();
+  const busy = useIsFetching({ predicate: (q) => REPORT_ENDPOINTS.includes(q.queryKey[0]) }) > 0;
   return (
     <main id="main" className="page">
       <h1>{t('report.title')}</h1>
-      <PeriodForm initial={{}} onSubmit={(c) => void load(c)} submitLabel={t('report.run')} busy={busy} />
-      {error && (
-        <p className="form-error" role="alert">
-          {t('common.failed', { message: error })}
-        </p>
-      )}
-      {report && (
+      <PeriodForm initial={{}} onSubmit={setChoice} submitLabel={t('report.run')} busy={busy} />
+      {choice && <Report choice={choice} />}
+    </main>
+  );
+}
+
+/** Trips, stops and the summary of one vehicle over one period, with its track to download. */
+function Report({ choice }: { choice: PeriodChoice }) {
+  const { t } = useTranslation();
+  const api = useApi();
+  const { store } = useLive();
+  const input = { params: { id: choice.vehicleId }, query: { from: toIso(choice.from), to: toIso(choice.to) } };
+  // The report shown stays until the next one is complete.
+  const keep = { placeholderData: keepPreviousData };
+  const trips = useApiQuery('vehicleTrips', input, keep);
+  const stops = useApiQuery('vehicleStops', input, keep);
+  const summary = useApiQuery('vehicleSummary', input, keep);
+  const download = useMutation({
+    mutationFn: async (format: Exclude<HistoryFormat, 'geojson'>) => {
+      const blob = await api.download(api.endpoints.vehicleHistory, { ...input, query: { ...input.query, format } });
+      save(blob, `${store.name(choice.vehicleId).replace(/[^\w-]+/g, '_')}_${choice.from.slice(0, 10)}.${format}`);
+    },
+  });
+
+  return (
+    <>
+      <ErrorBanner error={trips.error ?? stops.error ?? summary.error ?? download.error} />
+      {trips.data && stops.data && summary.data && (
         <>
           <div className="row">
-            <button type="button" onClick={() => void download('gpx')}>
+            <button type="button" onClick={() => download.mutate('gpx')}>
               {t('report.downloadGpx')}
             </button>
-            <button type="button" onClick={() => void download('csv')}>
+            <button type="button" onClick={() => download.mutate('csv')}>
               {t('report.downloadCsv')}
             </button>
           </div>
           <h2>{t('report.summary')}</h2>
-          <div className="table-wrap">
-            <table data-testid="summary-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('report.distance')}</th>
-                  <th scope="col">{t('report.driving')}</th>
-                  <th scope="col">{t('report.idle')}</th>
-                  <th scope="col">{t('report.stopped')}</th>
-                  <th scope="col">{t('report.maxSpeed')}</th>
-                  <th scope="col">{t('report.avgSpeed')}</th>
-                  <th scope="col">{t('history.trips')}</th>
-                  <th scope="col">{t('history.stops')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                <tr>
-                  <td>{fmt.km(report.summary.distanceM)}</td>
-                  <td>{fmt.duration(report.summary.drivingS)}</td>
-                  <td>{fmt.duration(report.summary.idleS)}</td>
-                  <td>{fmt.duration(report.summary.stoppedS)}</td>
-                  <td>{fmt.speed(report.summary.maxSpeedKmh)}</td>
-                  <td>{fmt.speed(report.summary.avgSpeedKmh)}</td>
-                  <td>{report.summary.trips}</td>
-                  <td>{report.summary.stops}</td>
-                </tr>
-              </tbody>
-            </table>
-          </div>
+          <Table<SummaryReport>
+            testId="summary-table"
+            rows={[summary.data]}
+            rowKey={() => 'summary'}
+            columns={[
+              { header: t('report.distance'), cell: (s) => fmt.km(s.distanceM) },
+              { header: t('report.driving'), cell: (s) => fmt.duration(s.drivingS) },
+              { header: t('report.idle'), cell: (s) => fmt.duration(s.idleS) },
+              { header: t('report.stopped'), cell: (s) => fmt.duration(s.stoppedS) },
+              { header: t('report.maxSpeed'), cell: (s) => fmt.speed(s.maxSpeedKmh) },
+              { header: t('report.avgSpeed'), cell: (s) => fmt.speed(s.avgSpeedKmh) },
+              { header: t('history.trips'), cell: (s) => s.trips },
+              { header: t('history.stops'), cell: (s) => s.stops },
+            ]}
+          />
           <h2>{t('history.trips')}</h2>
-          <div className="table-wrap">
-            <table data-testid="trips-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('report.start')}</th>
-                  <th scope="col">{t('report.end')}</th>
-                  <th scope="col">{t('report.distance')}</th>
-                  <th scope="col">{t('report.duration')}</th>
-                  <th scope="col">{t('report.idle')}</th>
-                  <th scope="col">{t('report.maxSpeed')}</th>
-                  <th scope="col">{t('report.avgSpeed')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.trips.map((trip) => (
-                  <tr key={trip.startTime}>
-                    <td>{fmt.dateTime(trip.startTime)}</td>
-                    <td>{fmt.dateTime(trip.endTime)}</td>
-                    <td>{fmt.km(trip.distanceM)}</td>
-                    <td>{fmt.duration(trip.durationS)}</td>
-                    <td>{fmt.duration(trip.idleS)}</td>
-                    <td>{fmt.speed(trip.maxSpeedKmh)}</td>
-                    <td>{fmt.speed(trip.avgSpeedKmh)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table<TripItem>
+            testId="trips-table"
+            rows={trips.data.items}
+            rowKey={(trip) => trip.startTime}
+            columns={[
+              { header: t('report.start'), cell: (trip) => fmt.dateTime(trip.startTime) },
+              { header: t('report.end'), cell: (trip) => fmt.dateTime(trip.endTime) },
+              { header: t('report.distance'), cell: (trip) => fmt.km(trip.distanceM) },
+              { header: t('report.duration'), cell: (trip) => fmt.duration(trip.durationS) },
+              { header: t('report.idle'), cell: (trip) => fmt.duration(trip.idleS) },
+              { header: t('report.maxSpeed'), cell: (trip) => fmt.speed(trip.maxSpeedKmh) },
+              { header: t('report.avgSpeed'), cell: (trip) => fmt.speed(trip.avgSpeedKmh) },
+            ]}
+          />
           <h2>{t('history.stops')}</h2>
-          <div className="table-wrap">
-            <table data-testid="stops-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('report.start')}</th>
-                  <th scope="col">{t('report.end')}</th>
-                  <th scope="col">{t('report.duration')}</th>
-                  <th scope="col">{t('vehicle.coordinates')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.stops.map((stop) => (
-                  <tr key={stop.startTime}>
-                    <td>{fmt.dateTime(stop.startTime)}</td>
-                    <td>{fmt.dateTime(stop.endTime)}</td>
-                    <td>{fmt.duration(stop.durationS)}</td>
-                    <td>
-                      {fmt.coord(stop.lat)}, {fmt.coord(stop.lon)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table<StopItem>
+            testId="stops-table"
+            rows={stops.data.items}
+            rowKey={(stop) => stop.startTime}
+            columns={[
+              { header: t('report.start'), cell: (stop) => fmt.dateTime(stop.startTime) },
+              { header: t('report.end'), cell: (stop) => fmt.dateTime(stop.endTime) },
+              { header: t('report.duration'), cell: (stop) => fmt.duration(stop.durationS) },
+              {
+                header: t('vehicle.coordinates'),
+                cell: (stop) => `${fmt.coord(stop.lat)}, ${fmt.coord(stop.lon)}`,
+              },
+            ]}
+          />
         </>
       )}
-    </main>
+    </>
   );
 }

@@ -1,46 +1,31 @@
-import type { Vehicle } from '@fleet/contracts';
 import { QRCodeSVG } from 'qrcode.react';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import { useConfig } from '../../app/config-context';
 import { OneTimeSecret } from '../../components/OneTimeSecret';
-import { useApi } from '../../session/context';
+import { useApiMutation, useApiQuery } from '../../data/api';
+import { ErrorBanner } from '../../data/ErrorBanner';
 import { freshDeviceTokens } from './one-time';
 import { deviceSetup } from './setup-links';
 
 /** How to make a phone report as this vehicle, with QR codes to scan instead of typing. */
 export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
   const { t } = useTranslation();
-  const api = useApi();
   const config = useConfig();
-  const [vehicle, setVehicle] = useState<Vehicle>();
-  const [error, setError] = useState<string>();
   const [token, setToken] = useState(() => freshDeviceTokens.get(vehicleId));
-
-  useEffect(() => {
-    api
-      .vehicle(vehicleId)
-      .then(setVehicle, (err: unknown) => setError(err instanceof Error ? err.message : String(err)));
-  }, [api, vehicleId]);
-
-  async function regenerate() {
-    if (!vehicle || !window.confirm(t('admin.confirmRegenerate', { name: vehicle.name }))) return;
-    try {
-      const answer = await api.regenerateDeviceToken(vehicle.id);
-      freshDeviceTokens.set(vehicle.id, answer.deviceToken);
+  const found = useApiQuery('getVehicle', { params: { id: vehicleId } });
+  const regenerate = useApiMutation('regenerateDeviceToken', {
+    invalidates: ['listVehicles', 'getVehicle'],
+    onSuccess: (answer) => {
+      freshDeviceTokens.set(answer.vehicle.id, answer.deviceToken);
       setToken(answer.deviceToken);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }
+    },
+  });
+  const vehicle = found.data;
 
-  if (error)
-    return (
-      <p className="form-error" role="alert">
-        {t('common.failed', { message: error })}
-      </p>
-    );
+  const error = found.error ?? regenerate.error;
+  if (error) return <ErrorBanner error={error} />;
   if (!vehicle) return <p role="status">{t('common.loading')}</p>;
   const setup = deviceSetup({
     origin: config.trackerServerUrl ?? window.location.origin,
@@ -107,7 +92,13 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
               <figcaption>{t('setup.owntracks.qr')}</figcaption>
             </figure>
           ) : (
-            <button type="button" onClick={() => void regenerate()}>
+            <button
+              type="button"
+              onClick={() =>
+                window.confirm(t('admin.confirmRegenerate', { name: vehicle.name })) &&
+                regenerate.mutate({ params: { id: vehicle.id } })
+              }
+            >
               {t('admin.regenerate')}
             </button>
           )}

@@ -1,11 +1,12 @@
-import type { ShareLink } from '@fleet/contracts';
 import { QRCodeSVG } from 'qrcode.react';
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { OneTimeSecret } from '../../components/OneTimeSecret';
 import { fmt } from '../../i18n';
 import { useLive, useVehicleOrder } from '../../live/context';
-import { useApi } from '../../session/context';
+import { SecretCard } from '../../components/SecretCard';
+import { useApiMutation, useApiQuery } from '../../data/api';
+import { ErrorBanner } from '../../data/ErrorBanner';
 
 const DURATIONS = [1, 4, 24, 72, 168] as const;
 
@@ -15,60 +16,35 @@ export const shareUrl = (token: string, origin = window.location.origin) =>
 
 export function ShareLinksAdmin() {
   const { t } = useTranslation();
-  const api = useApi();
   const { store } = useLive();
   const ids = useVehicleOrder(store);
-  const [vehicleId, setVehicleId] = useState('');
+  const [chosen, setChosen] = useState<string>();
   const [hours, setHours] = useState<number>(24);
-  const [links, setLinks] = useState<ShareLink[]>([]);
   const [created, setCreated] = useState<string>();
-  const [error, setError] = useState<string>();
   const base = useId();
+  // The first vehicle until one is chosen.
+  const vehicleId = chosen ?? ids[0] ?? '';
+  const links = useApiQuery('listShareLinks', { params: { id: vehicleId } }, { enabled: vehicleId !== '' });
+  const create = useApiMutation('createShareLink', {
+    invalidates: ['listShareLinks'],
+    onSuccess: (link) => setCreated(shareUrl(link.token)),
+  });
+  const revoke = useApiMutation('deleteShareLink', { invalidates: ['listShareLinks'] });
+  const items = links.data?.items ?? [];
 
-  useEffect(() => {
-    if (!vehicleId && ids.length) setVehicleId(ids[0]);
-  }, [vehicleId, ids]);
-
-  const reload = useCallback(async () => {
-    if (!vehicleId) return;
-    try {
-      setLinks((await api.shareLinks(vehicleId)).items);
-      setError(undefined);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }, [api, vehicleId]);
-  useEffect(() => void reload(), [reload]);
-
-  async function create(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    try {
-      const link = await api.createShareLink(vehicleId, { expiresInMinutes: hours * 60 });
-      setCreated(shareUrl(link.token));
-      await reload();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }
-
-  async function revoke(link: ShareLink) {
-    if (!window.confirm(t('admin.confirmRevoke'))) return;
-    try {
-      await api.revokeShareLink(link.id);
-      await reload();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
+    create.mutate({ params: { id: vehicleId }, body: { expiresInMinutes: hours * 60 } });
   }
 
   return (
     <section aria-labelledby="share-title">
       <h2 id="share-title">{t('admin.shareLinks')}</h2>
       <p className="muted">{t('admin.shareIntro')}</p>
-      <form className="card form-grid" onSubmit={create}>
+      <form className="card form-grid" onSubmit={submit}>
         <div className="field">
           <label htmlFor={`${base}-vehicle`}>{t('period.vehicle')}</label>
-          <select id={`${base}-vehicle`} value={vehicleId} onChange={(e) => setVehicleId(e.target.value)}>
+          <select id={`${base}-vehicle`} value={vehicleId} onChange={(e) => setChosen(e.target.value)}>
             {ids.map((id) => (
               <option key={id} value={id}>
                 {store.name(id)}
@@ -86,28 +62,21 @@ export function ShareLinksAdmin() {
             ))}
           </select>
         </div>
-        <button type="submit" className="primary" disabled={!vehicleId}>
+        <button type="submit" className="primary" disabled={!vehicleId || create.isPending}>
           {t('admin.createLink')}
         </button>
       </form>
       {created && (
-        <div className="card">
+        <SecretCard onDone={() => setCreated(undefined)}>
           <OneTimeSecret label={t('admin.shareLink')} value={created} />
           <figure className="qr">
             <QRCodeSVG value={created} size={180} marginSize={2} title={t('admin.shareLink')} />
           </figure>
-          <button type="button" onClick={() => setCreated(undefined)}>
-            {t('common.done')}
-          </button>
-        </div>
+        </SecretCard>
       )}
-      {error && (
-        <p className="form-error" role="alert">
-          {t('common.failed', { message: error })}
-        </p>
-      )}
+      <ErrorBanner error={links.error ?? create.error ?? revoke.error} />
       <ul className="plain-list">
-        {links.map((link) => {
+        {items.map((link) => {
           const revoked = link.status === 'revoked';
           const expired = link.status === 'expired';
           return (
@@ -121,14 +90,18 @@ export function ShareLinksAdmin() {
                     : t('admin.expiresAt', { when: fmt.dateTime(link.expiresAt) })}
               </span>
               {!revoked && !expired && (
-                <button type="button" className="danger" onClick={() => void revoke(link)}>
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => window.confirm(t('admin.confirmRevoke')) && revoke.mutate({ params: { id: link.id } })}
+                >
                   {t('admin.revoke')}
                 </button>
               )}
             </li>
           );
         })}
-        {links.length === 0 && <li className="muted">{t('admin.noLinks')}</li>}
+        {!links.isLoading && items.length === 0 && <li className="muted">{t('admin.noLinks')}</li>}
       </ul>
     </section>
   );

@@ -1,167 +1,145 @@
 import { Role, type Invitation, type User } from '@fleet/contracts';
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { keepPreviousData } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Field, SelectField } from '../../components/Field';
 import { OneTimeSecret } from '../../components/OneTimeSecret';
-import { useApi, useMe } from '../../session/context';
+import { Pager } from '../../components/Pager';
+import { SecretCard } from '../../components/SecretCard';
+import { Table } from '../../components/Table';
+import { useApiMutation, useApiQuery } from '../../data/api';
+import { ErrorBanner } from '../../data/ErrorBanner';
+import { useMe } from '../../session/context';
 import { validateInvitation, type FieldErrors } from '../forms';
+
+/** Users a page: an organization may have thousands. */
+export const USERS_PAGE = 50;
 
 export function UsersAdmin() {
   const { t } = useTranslation();
-  const api = useApi();
   const me = useMe();
-  const [users, setUsers] = useState<User[]>([]);
-  const [error, setError] = useState<string>();
+  const [offset, setOffset] = useState(0);
   const [invitation, setInvitation] = useState<Invitation>();
-
-  const reload = useCallback(async () => {
-    try {
-      setUsers((await api.users({ limit: 500 })).items);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }, [api]);
-  useEffect(() => void reload(), [reload]);
-
-  async function update(u: User, patch: Parameters<typeof api.updateUser>[1]) {
-    try {
-      await api.updateUser(u.id, patch);
-      await reload();
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }
+  const users = useApiQuery(
+    'listUsers',
+    { query: { limit: USERS_PAGE, offset } },
+    { placeholderData: keepPreviousData },
+  );
+  const update = useApiMutation('updateUser', { invalidates: ['listUsers'] });
+  const change = (u: User, body: { role?: User['role']; disabled?: boolean }) =>
+    update.mutate({ params: { id: u.id }, body });
 
   return (
     <section aria-labelledby="users-title">
       <h2 id="users-title">{t('admin.users')}</h2>
-      <InviteForm onInvited={(inv) => (setInvitation(inv), void reload())} />
+      <InviteForm onInvited={setInvitation} />
       {invitation && (
-        <div className="card">
-          <h3>{t('admin.invited', { email: invitation.email })}</h3>
+        <SecretCard title={t('admin.invited', { email: invitation.email })} onDone={() => setInvitation(undefined)}>
           <OneTimeSecret
             label={t('admin.invitationLink')}
             value={`${window.location.origin}/accept-invitation?token=${encodeURIComponent(invitation.token)}`}
           />
-          <button type="button" onClick={() => setInvitation(undefined)}>
-            {t('common.done')}
-          </button>
-        </div>
+        </SecretCard>
       )}
-      {error && (
-        <p className="form-error" role="alert">
-          {t('common.failed', { message: error })}
-        </p>
-      )}
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('admin.name')}</th>
-              <th scope="col">{t('login.email')}</th>
-              <th scope="col">{t('admin.role')}</th>
-              <th scope="col">{t('admin.state')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.map((u) => (
-              <tr key={u.id}>
-                <td>{u.name || '—'}</td>
-                <td>{u.email}</td>
-                <td>
-                  <label className="visually-hidden" htmlFor={`role-${u.id}`}>
-                    {t('admin.roleOf', { email: u.email })}
-                  </label>
-                  <select
-                    id={`role-${u.id}`}
-                    value={u.role}
-                    disabled={u.id === me.id}
-                    onChange={(e) => void update(u, { role: e.target.value as User['role'] })}
-                  >
-                    {Role.options.map((r) => (
-                      <option key={r} value={r}>
-                        {t(`role.${r}`)}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>
-                  {u.disabled ? t('admin.disabled') : t('admin.enabled')}{' '}
-                  {u.id !== me.id && (
-                    <button type="button" onClick={() => void update(u, { disabled: !u.disabled })}>
-                      {u.disabled ? t('admin.enable') : t('admin.disable')}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ErrorBanner error={users.error ?? update.error} />
+      <Table
+        rows={users.data?.items ?? []}
+        rowKey={(u) => u.id}
+        columns={[
+          { header: t('admin.name'), cell: (u) => u.name || '—' },
+          { header: t('login.email'), cell: (u) => u.email },
+          {
+            header: t('admin.role'),
+            cell: (u) => (
+              <>
+                <label className="visually-hidden" htmlFor={`role-${u.id}`}>
+                  {t('admin.roleOf', { email: u.email })}
+                </label>
+                <select
+                  id={`role-${u.id}`}
+                  value={u.role}
+                  disabled={u.id === me.id}
+                  onChange={(e) => change(u, { role: e.target.value as User['role'] })}
+                >
+                  {Role.options.map((r) => (
+                    <option key={r} value={r}>
+                      {t(`role.${r}`)}
+                    </option>
+                  ))}
+                </select>
+              </>
+            ),
+          },
+          {
+            header: t('admin.state'),
+            cell: (u) => (
+              <>
+                {u.disabled ? t('admin.disabled') : t('admin.enabled')}{' '}
+                {u.id !== me.id && (
+                  <button type="button" onClick={() => change(u, { disabled: !u.disabled })}>
+                    {u.disabled ? t('admin.enable') : t('admin.disable')}
+                  </button>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
+      <Pager page={users.data} onOffset={setOffset} />
     </section>
   );
 }
 
+const noInvitation = { email: '', name: '', role: 'viewer' };
+
 function InviteForm({ onInvited }: { onInvited: (invitation: Invitation) => void }) {
   const { t } = useTranslation();
-  const api = useApi();
-  const [form, setForm] = useState({ email: '', name: '', role: 'viewer' });
+  const [form, setForm] = useState(noInvitation);
   const [errors, setErrors] = useState<FieldErrors<'email' | 'name' | 'role'>>({});
-  const [failure, setFailure] = useState<string>();
-  const base = useId();
-  async function submit(e: FormEvent) {
+  const invite = useApiMutation('inviteUser', {
+    invalidates: ['listUsers'],
+    onSuccess: (invitation) => {
+      onInvited(invitation);
+      setForm(noInvitation);
+    },
+  });
+  function submit(e: FormEvent) {
     e.preventDefault();
     const found = validateInvitation(form);
     setErrors(found);
     if (Object.keys(found).length) return;
-    try {
-      onInvited(
-        await api.inviteUser({ email: form.email.trim(), name: form.name.trim(), role: form.role as User['role'] }),
-      );
-      setForm({ email: '', name: '', role: 'viewer' });
-      setFailure(undefined);
-    } catch (err) {
-      setFailure(err instanceof Error ? err.message : String(err));
-    }
+    invite.mutate({ body: { email: form.email.trim(), name: form.name.trim(), role: form.role as User['role'] } });
   }
   return (
-    <form className="card form-grid" onSubmit={submit} noValidate aria-labelledby={`${base}-title`}>
-      <h3 id={`${base}-title`}>{t('admin.invite')}</h3>
-      <div className="field">
-        <label htmlFor={`${base}-email`}>{t('login.email')}</label>
-        <input
-          id={`${base}-email`}
-          type="email"
-          value={form.email}
-          onChange={(e) => setForm({ ...form, email: e.target.value })}
-          aria-invalid={errors.email ? true : undefined}
-          aria-describedby={errors.email ? `${base}-email-err` : undefined}
-        />
-        {errors.email && (
-          <span className="field-error" id={`${base}-email-err`}>
-            {t(errors.email)}
-          </span>
-        )}
-      </div>
-      <div className="field">
-        <label htmlFor={`${base}-name`}>{t('admin.name')}</label>
-        <input id={`${base}-name`} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
-      </div>
-      <div className="field">
-        <label htmlFor={`${base}-role`}>{t('admin.role')}</label>
-        <select id={`${base}-role`} value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>
-          {Role.options.map((r) => (
-            <option key={r} value={r}>
-              {t(`role.${r}`)}
-            </option>
-          ))}
-        </select>
-      </div>
-      {failure && (
-        <p className="form-error" role="alert">
-          {t('common.failed', { message: failure })}
-        </p>
-      )}
-      <button type="submit" className="primary">
+    <form className="card form-grid" onSubmit={submit} noValidate aria-labelledby="invite-title">
+      <h3 id="invite-title">{t('admin.invite')}</h3>
+      <Field
+        label={t('login.email')}
+        type="email"
+        value={form.email}
+        error={errors.email}
+        onChange={(e) => setForm({ ...form, email: e.target.value })}
+      />
+      <Field
+        label={t('admin.name')}
+        value={form.name}
+        error={errors.name}
+        onChange={(e) => setForm({ ...form, name: e.target.value })}
+      />
+      <SelectField
+        label={t('admin.role')}
+        value={form.role}
+        error={errors.role}
+        onChange={(e) => setForm({ ...form, role: e.target.value })}
+      >
+        {Role.options.map((r) => (
+          <option key={r} value={r}>
+            {t(`role.${r}`)}
+          </option>
+        ))}
+      </SelectField>
+      <ErrorBanner error={invite.error} />
+      <button type="submit" className="primary" disabled={invite.isPending}>
         {t('admin.sendInvite')}
       </button>
     </form>
