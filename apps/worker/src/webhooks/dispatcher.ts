@@ -1,7 +1,7 @@
 import type { EventDetail, WebhookPayload } from '@fleet/contracts';
 import { createDb, schema, selectEventDetails, toEventDetail, type Database } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
-import { inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import client from 'prom-client';
 import { postWebhook } from './post';
@@ -124,16 +124,17 @@ async function withEvents(db: Database, claimed: Claimed[]): Promise<Delivery[]>
   });
 }
 
-function dispatcherMetrics(registry: client.Registry, pool: Pool) {
+function dispatcherMetrics(registry: client.Registry, db: Database) {
+  const { webhookDeliveries } = schema;
   new client.Gauge({
     name: 'webhook_deliveries_pending',
     help: 'Webhook deliveries waiting for their first or next attempt',
     registers: [registry],
     async collect() {
-      const res = await pool
-        .query<{ n: string }>("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'pending'")
-        .catch(() => undefined);
-      if (res) this.set(Number(res.rows[0].n));
+      const pending = await Promise.resolve(
+        db.$count(webhookDeliveries, eq(webhookDeliveries.status, 'pending')),
+      ).catch(() => undefined);
+      if (pending !== undefined) this.set(pending);
     },
   });
   return {
@@ -158,8 +159,8 @@ function dispatcherMetrics(registry: client.Registry, pool: Pool) {
  * the short claim and finish statements.
  */
 export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
-  const metrics = dispatcherMetrics(o.registry, o.pool);
   const db = createDb(o.pool);
+  const metrics = dispatcherMetrics(o.registry, db);
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
   let wake: (() => void) | undefined;

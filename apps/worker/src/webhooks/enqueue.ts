@@ -10,6 +10,7 @@ export async function enqueueWebhookDeliveries(
   events: Array<{ id: string; organizationId: string; type: string }>,
 ): Promise<number> {
   if (!events.length) return 0;
+  // Hand-written: one statement for the whole batch, joining the unnested events to their webhooks.
   const res = await client.query(
     `INSERT INTO webhook_deliveries (webhook_id, event_id)
      SELECT w.id, e.id
