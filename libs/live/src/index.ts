@@ -13,6 +13,12 @@ export {
   replaceLatest,
   updateLatest,
 } from './live';
-export { livePositionColumns, toLivePosition, VehicleStates, type VehicleStateRow } from './vehicle-state';
+export {
+  LIVE_POSITION_SQL,
+  livePositionColumns,
+  toLivePosition,
+  VehicleStates,
+  type VehicleStateRow,
+} from './vehicle-state';
 export { warmAll, warmLatest } from './warm';
 export * from './subscriber';

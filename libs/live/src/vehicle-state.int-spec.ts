@@ -2,7 +2,7 @@ import { createFleet, createTestDatabase, type TestDatabase, type TestVehicle } 
 import IORedis from 'ioredis';
 import pg from 'pg';
 import { latestKey, readLatest } from './live';
-import { VehicleStates } from './vehicle-state';
+import { LIVE_POSITION_SQL, toLivePosition, VehicleStates, type VehicleStateRow } from './vehicle-state';
 import { warmLatest } from './warm';
 
 let testDb: TestDatabase;
@@ -64,6 +64,14 @@ describe('VehicleStates (vehicle_state as LivePositions)', () => {
   it('reads one vehicle’s fix, or null before its first', async () => {
     expect(await states.ofVehicle(other[0]!.id)).toMatchObject({ lat: 48.8566, lon: 2.3522, speedKmh: 0 });
     expect(await states.ofVehicle(fleet[2]!.id)).toBeNull();
+  });
+
+  it('projects the same row for hand-written queries (LIVE_POSITION_SQL)', async () => {
+    const { rows } = await pool.query<VehicleStateRow>(
+      `SELECT ${LIVE_POSITION_SQL} FROM vehicle_state WHERE vehicle_state.vehicle_id = $1`,
+      [fleet[1]!.id],
+    );
+    expect(rows.map(toLivePosition)).toEqual([await states.ofVehicle(fleet[1]!.id)]);
   });
 
   it('lists the organization’s vehicles, with a fix or not', async () => {

@@ -1,6 +1,7 @@
 import type { LivePosition } from '@fleet/contracts';
 import { createDb, schema, type Database, type Pool } from '@fleet/db';
 import { eq, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 
 const { vehicleState, vehicles } = schema;
 
@@ -21,6 +22,19 @@ export const livePositionColumns = {
   battery: vehicleState.battery,
   attributes: vehicleState.attributes,
 };
+
+/**
+ * The same projection as SQL text (`"vehicle_state"."vehicle_id" AS "vehicleId", …`), rendered once
+ * from `livePositionColumns`, for the hot PostGIS queries kept hand-written (building a drizzle query
+ * costs ~0.1 ms a request, measured: a tenth of nearest's median). The table must be named
+ * `vehicle_state`, unaliased; its rows map with `toLivePosition` like a drizzle select's.
+ */
+export const LIVE_POSITION_SQL = new PgDialect().sqlToQuery(
+  sql.join(
+    Object.entries(livePositionColumns).map(([key, column]) => sql`${column} AS ${sql.identifier(key)}`),
+    sql`, `,
+  ),
+).sql;
 
 /** A row selected with `livePositionColumns`. */
 export interface VehicleStateRow {

@@ -53,7 +53,7 @@ export class Tracking {
   }
 
   nearest(org: string, q: NearestQuery): Promise<NearestList> {
-    return nearestVehicles(this.db, org, q);
+    return nearestVehicles(this.deps.pool, org, q);
   }
 
   /** Streams the history into `res` (see streamHistory). */
