@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Device tokens are 32 random bytes, so a fast hash is enough to store them safely (no dictionary
@@ -20,10 +20,4 @@ export function generateDeviceIdentifier(): string {
   const alphabet = '23456789abcdefghjkmnpqrstuvwxyz';
   const bytes = randomBytes(20);
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
-}
-
-export function deviceTokenMatches(token: string, storedHash: string): boolean {
-  const a = Buffer.from(hashDeviceToken(token), 'hex');
-  const b = Buffer.from(storedHash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,4 +1,4 @@
-export { deviceTokenMatches, generateDeviceIdentifier, generateDeviceToken, hashDeviceToken } from './device-tokens';
+export { generateDeviceIdentifier, generateDeviceToken, hashDeviceToken } from './device-tokens';
 export { dummyPasswordHash, hashPassword, verifyPassword } from './passwords';
 export {
   InvalidTokenError,

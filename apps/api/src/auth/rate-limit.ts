@@ -1,12 +1,10 @@
 import type { Redis } from '@fleet/runtime';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError } from '../errors';
+import { rateLimited } from '../errors';
 
 const tooMany = (res: RateLimiterRes) => {
   const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-  return new AppError(429, 'rate_limited', `too many sign-in attempts; retry in ${seconds} s`, undefined, {
-    'Retry-After': String(seconds),
-  });
+  return rateLimited(`too many sign-in attempts; retry in ${seconds} s`, seconds);
 };
 
 /**

@@ -1,7 +1,10 @@
+import { createDb, schema, type Database, type Pool } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
-import type { Pool, PoolClient } from 'pg';
-import { AppError } from '../errors';
+import { eq, sql } from 'drizzle-orm';
+import { unavailable } from '../errors';
+
+const { users } = schema;
 
 /**
  * A version no token carries: the cached value for a deleted user (versions only rise, so it also
@@ -33,9 +36,11 @@ type RaisingRedis = Redis & { raiseSessionVersion(key: string, version: string, 
  */
 export class SessionVersions {
   private readonly redis: RaisingRedis;
+  private readonly db: Database;
   private listener?: Redis;
 
   constructor(private readonly options: { pool: Pool; redis: Redis; logger: Logger }) {
+    this.db = createDb(options.pool);
     if (typeof (options.redis as unknown as Record<string, unknown>)['raiseSessionVersion'] !== 'function')
       options.redis.defineCommand('raiseSessionVersion', { numberOfKeys: 1, lua: RAISE });
     this.redis = options.redis as RaisingRedis;
@@ -63,16 +68,13 @@ export class SessionVersions {
       }
     let row: { version: number; disabled: boolean } | undefined;
     try {
-      const res = await this.options.pool.query<{ version: number; disabled: boolean }>(
-        'SELECT session_version AS version, disabled_at IS NOT NULL AS disabled FROM users WHERE id = $1',
-        [userId],
-      );
-      row = res.rows[0];
+      [row] = await this.db
+        .select({ version: users.sessionVersion, disabled: sql<boolean>`${users.disabledAt} IS NOT NULL` })
+        .from(users)
+        .where(eq(users.id, userId));
     } catch (err) {
       this.options.logger.warn('session versions: postgres unavailable', { err });
-      throw new AppError(503, 'unavailable', 'cannot check the session right now, retry', undefined, {
-        'Retry-After': '1',
-      });
+      throw unavailable('cannot check the session right now, retry', 1);
     }
     // A disabled user is not cached as such: enabling them again must not have to lower the cache.
     if (row?.disabled) return GONE;
@@ -82,15 +84,16 @@ export class SessionVersions {
   }
 
   /**
-   * Raises the user's session version (inside the caller's transaction when given one) and returns
+   * Raises the user's session version (in the caller's transaction: `createDb(client)`) and returns
    * the new value. Call `announce` after the commit.
    */
-  async raise(client: Pool | PoolClient, userId: string): Promise<number | undefined> {
-    const res = await client.query<{ version: number }>(
-      'UPDATE users SET session_version = session_version + 1 WHERE id = $1 RETURNING session_version AS version',
-      [userId],
-    );
-    return res.rows[0]?.version;
+  async raise(db: Database, userId: string): Promise<number | undefined> {
+    const [row] = await db
+      .update(users)
+      .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+      .where(eq(users.id, userId))
+      .returning({ version: users.sessionVersion });
+    return row?.version;
   }
 
   /**

@@ -1,10 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { dummyPasswordHash, hashPassword, verifyPassword, type Role, type TokenService } from '@fleet/auth';
+import { dummyPasswordHash, hashPassword, verifyPassword, type TokenService } from '@fleet/auth';
 import type { Me } from '@fleet/contracts';
-import type { Pool, PoolClient } from 'pg';
+import { createDb, schema, withTransaction, type Database, type Pool } from '@fleet/db';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import client from 'prom-client';
-import { AppError } from '../errors';
+import { forbidden, unauthorized } from '../errors';
 import type { SessionVersions } from './revocation';
+
+const { organizations, refreshTokens, users } = schema;
 
 export interface IssuedSession {
   accessToken: string;
@@ -13,31 +16,32 @@ export interface IssuedSession {
   user: Me;
 }
 
-interface UserRow {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  password_hash: string;
-  disabled: boolean;
-  session_version: number;
-  organization_id: string;
-  organization_name: string;
-}
-
-const USER_SELECT = `SELECT u.id, u.email, u.name, u.role, u.password_hash, u.disabled_at IS NOT NULL AS disabled,
-       u.session_version,
-       o.id AS organization_id, o.name AS organization_name
-  FROM users u JOIN organizations o ON o.id = u.organization_id`;
+/** A user with their organization: what a session is issued for. */
+const selectUser = (db: Database) =>
+  db
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      role: users.role,
+      passwordHash: users.passwordHash,
+      disabled: sql<boolean>`${users.disabledAt} IS NOT NULL`,
+      sessionVersion: users.sessionVersion,
+      organizationId: organizations.id,
+      organizationName: organizations.name,
+    })
+    .from(users)
+    .innerJoin(organizations, eq(organizations.id, users.organizationId));
+type UserRow = Awaited<ReturnType<typeof selectUser>>[number];
 
 const hashRefresh = (token: string) => createHash('sha256').update(token).digest('hex');
-const invalidLogin = () => new AppError(401, 'unauthorized', 'invalid email or password');
+const invalidLogin = () => unauthorized('invalid email or password');
 const toMe = (u: UserRow): Me => ({
   id: u.id,
   email: u.email,
   name: u.name,
   role: u.role,
-  organization: { id: u.organization_id, name: u.organization_name },
+  organization: { id: u.organizationId, name: u.organizationName },
 });
 
 /**
@@ -46,12 +50,14 @@ const toMe = (u: UserRow): Me => ({
  */
 export class Sessions {
   private readonly passwordChecks?: client.Counter;
+  private readonly db: Database;
 
   constructor(
     private readonly pool: Pool,
     private readonly tokens: TokenService,
     private readonly options: { refreshTtlDays: number; versions: SessionVersions; registry?: client.Registry },
   ) {
+    this.db = createDb(pool);
     if (options.registry)
       this.passwordChecks = new client.Counter({
         name: 'auth_password_checks_total',
@@ -61,72 +67,67 @@ export class Sessions {
   }
 
   async login(email: string, password: string): Promise<IssuedSession> {
-    const res = await this.pool.query<UserRow>(`${USER_SELECT} WHERE lower(u.email) = lower($1)`, [email]);
-    const user = res.rows[0];
+    const [user] = await selectUser(this.db).where(sql`lower(${users.email}) = lower(${email})`);
     // Verify against something even for an unknown account: equal timing, no user enumeration.
     this.passwordChecks?.inc();
-    const ok = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), password);
+    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
     if (!user || !ok || user.disabled) throw invalidLogin();
-    return this.issue(user, randomUUID());
+    return this.issue(this.db, user, randomUUID());
   }
 
   async refresh(refreshToken: string): Promise<IssuedSession> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const found = await client.query<{
-        id: string;
-        user_id: string;
-        family_id: string;
-        expired: boolean;
-        used: boolean;
-      }>(
-        `SELECT id, user_id, family_id, expires_at < now() AS expired, (replaced_at IS NOT NULL OR revoked_at IS NOT NULL) AS used
-           FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
-        [hashRefresh(refreshToken)],
-      );
-      const row = found.rows[0];
-      if (!row) throw new AppError(401, 'unauthorized', 'refresh token not recognised; sign in again');
+    const outcome = await withTransaction(this.pool, async (conn) => {
+      const tx = createDb(conn);
+      const [row] = await tx
+        .select({
+          id: refreshTokens.id,
+          userId: refreshTokens.userId,
+          familyId: refreshTokens.familyId,
+          expired: sql<boolean>`${refreshTokens.expiresAt} < now()`,
+          used: sql<boolean>`(${refreshTokens.replacedAt} IS NOT NULL OR ${refreshTokens.revokedAt} IS NOT NULL)`,
+        })
+        .from(refreshTokens)
+        .where(eq(refreshTokens.tokenHash, hashRefresh(refreshToken)))
+        .for('update');
+      if (!row) throw unauthorized('refresh token not recognised; sign in again');
       if (row.used) {
-        await client.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [
-          row.family_id,
-        ]);
-        await client.query('COMMIT');
-        throw new AppError(
-          401,
-          'unauthorized',
-          'refresh token already used: every session of this sign-in is revoked, sign in again',
-        );
+        // Committed before the refusal: the family stays revoked.
+        await tx
+          .update(refreshTokens)
+          .set({ revokedAt: sql`now()` })
+          .where(and(eq(refreshTokens.familyId, row.familyId), isNull(refreshTokens.revokedAt)));
+        return 'reused' as const;
       }
-      if (row.expired) throw new AppError(401, 'unauthorized', 'refresh token expired; sign in again');
-      const userRes = await client.query<UserRow>(`${USER_SELECT} WHERE u.id = $1`, [row.user_id]);
-      const user = userRes.rows[0];
-      if (!user || user.disabled) throw new AppError(401, 'unauthorized', 'account disabled');
-      await client.query('UPDATE refresh_tokens SET replaced_at = now() WHERE id = $1', [row.id]);
-      const session = await this.issue(user, row.family_id, client);
-      await client.query('COMMIT');
-      return session;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      if (row.expired) throw unauthorized('refresh token expired; sign in again');
+      const [user] = await selectUser(tx).where(eq(users.id, row.userId));
+      if (!user || user.disabled) throw unauthorized('account disabled');
+      await tx
+        .update(refreshTokens)
+        .set({ replacedAt: sql`now()` })
+        .where(eq(refreshTokens.id, row.id));
+      return this.issue(tx, user, row.familyId);
+    });
+    if (outcome === 'reused')
+      throw unauthorized('refresh token already used: every session of this sign-in is revoked, sign in again');
+    return outcome;
   }
 
   /** Revokes the sign-in this refresh token belongs to. Unknown tokens are ignored. */
   async logout(refreshToken: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE refresh_tokens SET revoked_at = now()
-        WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
-      [hashRefresh(refreshToken)],
-    );
+    const family = this.db
+      .select({ familyId: refreshTokens.familyId })
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, hashRefresh(refreshToken)));
+    await this.db
+      .update(refreshTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(isNull(refreshTokens.revokedAt), eq(refreshTokens.familyId, family)));
   }
 
   async me(userId: string): Promise<Me> {
-    const res = await this.pool.query<UserRow>(`${USER_SELECT} WHERE u.id = $1 AND u.disabled_at IS NULL`, [userId]);
-    if (!res.rows[0]) throw new AppError(401, 'unauthorized', 'account not found or disabled');
-    return toMe(res.rows[0]);
+    const [user] = await selectUser(this.db).where(and(eq(users.id, userId), isNull(users.disabledAt)));
+    if (!user) throw unauthorized('account not found or disabled');
+    return toMe(user);
   }
 
   /**
@@ -134,49 +135,45 @@ export class Sessions {
    * access token refused from the next request); the caller gets a fresh session in exchange.
    */
   async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<IssuedSession> {
-    const res = await this.pool.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
-      userId,
-    ]);
-    if (!res.rows[0] || !(await verifyPassword(res.rows[0].password_hash, currentPassword))) {
-      throw new AppError(403, 'forbidden', 'current password is wrong');
-    }
+    const [current] = await this.db
+      .select({ passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, userId));
+    if (!current || !(await verifyPassword(current.passwordHash, currentPassword)))
+      throw forbidden('current password is wrong');
     const newHash = await hashPassword(newPassword);
-    const db = await this.pool.connect();
-    let session: IssuedSession;
-    let version: number | undefined;
-    try {
-      await db.query('BEGIN');
-      await db.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, newHash]);
-      await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
-        userId,
-      ]);
-      version = await this.options.versions.raise(db, userId);
-      const user = (await db.query<UserRow>(`${USER_SELECT} WHERE u.id = $1`, [userId])).rows[0];
-      if (!user || user.disabled) throw new AppError(401, 'unauthorized', 'account not found or disabled');
-      session = await this.issue(user, randomUUID(), db);
-      await db.query('COMMIT');
-    } catch (err) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      db.release();
-    }
+    const { session, version } = await withTransaction(this.pool, async (conn) => {
+      const tx = createDb(conn);
+      await tx
+        .update(users)
+        .set({ passwordHash: newHash, updatedAt: sql`now()` })
+        .where(eq(users.id, userId));
+      await tx
+        .update(refreshTokens)
+        .set({ revokedAt: sql`now()` })
+        .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+      const version = await this.options.versions.raise(tx, userId);
+      const [user] = await selectUser(tx).where(eq(users.id, userId));
+      if (!user || user.disabled) throw unauthorized('account not found or disabled');
+      return { session: await this.issue(tx, user, randomUUID()), version };
+    });
     if (version !== undefined) await this.options.versions.announce(userId, version);
     return session;
   }
 
-  private async issue(user: UserRow, familyId: string, client: Pool | PoolClient = this.pool): Promise<IssuedSession> {
+  private async issue(db: Database, user: UserRow, familyId: string): Promise<IssuedSession> {
     const refreshToken = randomBytes(32).toString('base64url');
-    await client.query(
-      `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
-       VALUES ($1, $2, $3, now() + make_interval(days => $4))`,
-      [user.id, familyId, hashRefresh(refreshToken), this.options.refreshTtlDays],
-    );
+    await db.insert(refreshTokens).values({
+      userId: user.id,
+      familyId,
+      tokenHash: hashRefresh(refreshToken),
+      expiresAt: sql`now() + make_interval(days => ${this.options.refreshTtlDays})`,
+    });
     const accessToken = await this.tokens.sign({
       sub: user.id,
-      org: user.organization_id,
+      org: user.organizationId,
       role: user.role,
-      sv: user.session_version,
+      sv: user.sessionVersion,
     });
     return { accessToken, expiresIn: this.tokens.accessTtlSeconds, refreshToken, user: toMe(user) };
   }

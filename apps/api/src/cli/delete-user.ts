@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { createPool } from '@fleet/db';
+import { createDb, createPool, schema } from '@fleet/db';
 import { createLogger } from '@fleet/logging-json';
 import { createRedis } from '@fleet/runtime';
+import { eq, sql } from 'drizzle-orm';
 import { SessionVersions } from '../auth/revocation';
 import { loadApiConfig } from '../config';
-import { AppError } from '../errors';
 import { Users } from '../users/users';
 
 const USAGE = `nx run api:delete-user --email=<email> | --id=<user id>
@@ -28,19 +28,18 @@ async function main() {
   const pool = createPool({ url: config.db.url, max: 2, applicationName: 'fleet-delete-user' });
   const redis = createRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, connectionName: 'fleet-cli' });
   try {
-    const found = await pool.query<{ id: string; email: string; organization_id: string }>(
-      values.id !== undefined
-        ? 'SELECT id, email, organization_id FROM users WHERE id::text = $1'
-        : 'SELECT id, email, organization_id FROM users WHERE lower(email) = lower($1)',
-      [values.id ?? values.email],
-    );
-    const user = found.rows[0];
+    const { users } = schema;
+    const [user] = await createDb(pool)
+      .select({ id: users.id, email: users.email, organizationId: users.organizationId })
+      .from(users)
+      .where(
+        values.id !== undefined
+          ? // As text: an id that is no UUID finds nobody rather than failing the cast.
+            eq(sql`${users.id}::text`, values.id)
+          : sql`lower(${users.email}) = lower(${values.email})`,
+      );
     if (!user) throw new Error(`no user ${values.id ?? values.email}`);
-    await new Users(pool, new SessionVersions({ pool, redis, logger })).remove(
-      user.organization_id,
-      undefined,
-      user.id,
-    );
+    await new Users(pool, new SessionVersions({ pool, redis, logger })).remove(user.organizationId, undefined, user.id);
     console.log(`delete-user: deleted ${user.email} (${user.id})`);
   } finally {
     await pool.end();
@@ -50,7 +49,7 @@ async function main() {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    const message = err instanceof AppError || err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : String(err);
     console.error(`delete-user failed: ${message}`);
     process.exit(1);
   });

@@ -9,56 +9,65 @@ import type {
   UserListQuery,
   UserUpdate,
 } from '@fleet/contracts';
-import type { Pool } from 'pg';
+import { createDb, schema, withTransaction, type Database, type Pool } from '@fleet/db';
+import { and, asc, eq, gt, ilike, isNull, or, sql } from 'drizzle-orm';
 import type { SessionVersions } from '../auth/revocation';
 import { GONE } from '../auth/revocation';
-import { AppError, notFound } from '../errors';
+import { conflict, notFound } from '../errors';
 import { containsPattern, isUuid } from '../sql';
 
-interface Row {
-  id: string;
-  email: string;
-  name: string;
-  role: User['role'];
-  disabled_at: Date | null;
-  created_at: Date;
-}
-const COLUMNS = 'id, email, name, role, disabled_at, created_at';
+const { invitations, refreshTokens, users } = schema;
+
+const COLUMNS = {
+  id: users.id,
+  email: users.email,
+  name: users.name,
+  role: users.role,
+  disabledAt: users.disabledAt,
+  createdAt: users.createdAt,
+};
+type Row = Pick<typeof users.$inferSelect, keyof typeof COLUMNS>;
 const toUser = (r: Row): User => ({
   id: r.id,
   email: r.email,
   name: r.name,
   role: r.role,
-  disabled: r.disabled_at !== null,
-  createdAt: r.created_at.toISOString(),
+  disabled: r.disabledAt !== null,
+  createdAt: r.createdAt.toISOString(),
 });
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const sameEmail = (email: string) => sql`lower(${users.email}) = lower(${email})`;
 const INVITATION_DAYS = 7;
 
 /** The people of one organization, managed by its admins. */
 export class Users {
+  private readonly db: Database;
+
   constructor(
     private readonly pool: Pool,
     private readonly versions: SessionVersions,
-  ) {}
+  ) {
+    this.db = createDb(pool);
+  }
 
   async list(org: string, q: UserListQuery): Promise<UserList> {
-    const where = ['organization_id = $1'];
-    const params: unknown[] = [org];
-    if (q.q) {
-      params.push(containsPattern(q.q));
-      where.push(`(email ILIKE $${params.length} OR name ILIKE $${params.length})`);
-    }
-    if (q.role) where.push(`role = $${params.push(q.role)}`);
-    const filter = where.join(' AND ');
-    const [rows, count] = await Promise.all([
-      this.pool.query<Row>(
-        `SELECT ${COLUMNS} FROM users WHERE ${filter} ORDER BY lower(email) LIMIT ${q.limit} OFFSET ${q.offset}`,
-        params,
-      ),
-      this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE ${filter}`, params),
+    const pattern = q.q ? containsPattern(q.q) : undefined;
+    const filter = and(
+      eq(users.organizationId, org),
+      pattern ? or(ilike(users.email, pattern), ilike(users.name, pattern)) : undefined,
+      q.role ? eq(users.role, q.role) : undefined,
+    );
+    const [rows, total] = await Promise.all([
+      this.db
+        .select(COLUMNS)
+        .from(users)
+        .where(filter)
+        .orderBy(asc(sql`lower(${users.email})`))
+        .limit(q.limit)
+        .offset(q.offset),
+      this.db.$count(users, filter),
     ]);
-    return { items: rows.rows.map(toUser), total: Number(count.rows[0].n), limit: q.limit, offset: q.offset };
+    return { items: rows.map(toUser), total, limit: q.limit, offset: q.offset };
   }
 
   /**
@@ -67,71 +76,70 @@ export class Users {
    * have accounts elsewhere. Accepting such an invitation then tells the invitee (409) instead.
    */
   async invite(org: string, invitedBy: string, input: InvitationRequest): Promise<Invitation> {
-    const member = await this.pool.query(
-      'SELECT 1 FROM users WHERE lower(email) = lower($1) AND organization_id = $2',
-      [input.email, org],
-    );
-    if (member.rowCount)
-      throw new AppError(409, 'conflict', 'this email is already a member of your organization', [
+    if (await this.db.$count(users, and(sameEmail(input.email), eq(users.organizationId, org))))
+      throw conflict('this email is already a member of your organization', [
         { path: 'email', message: 'already a member' },
       ]);
     const token = randomBytes(32).toString('base64url');
-    const res = await this.pool.query<{ id: string; expires_at: Date }>(
-      `INSERT INTO invitations (organization_id, email, name, role, token_hash, invited_by, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7)) RETURNING id, expires_at`,
-      [org, input.email, input.name, input.role, hashToken(token), invitedBy, INVITATION_DAYS],
-    );
-    return {
-      id: res.rows[0].id,
-      email: input.email,
-      role: input.role,
-      expiresAt: res.rows[0].expires_at.toISOString(),
-      token,
-    };
+    const [created] = await this.db
+      .insert(invitations)
+      .values({
+        organizationId: org,
+        email: input.email,
+        name: input.name,
+        role: input.role,
+        tokenHash: hashToken(token),
+        invitedBy,
+        expiresAt: sql`now() + make_interval(days => ${INVITATION_DAYS})`,
+      })
+      .returning({ id: invitations.id, expiresAt: invitations.expiresAt });
+    return { id: created.id, email: input.email, role: input.role, expiresAt: created.expiresAt.toISOString(), token };
   }
 
   /** The invitee sets a password: the user is created and the invitation used up. */
   async accept(input: AcceptInvitationRequest): Promise<User> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const inv = await client.query<{
-        id: string;
-        organization_id: string;
-        email: string;
-        name: string;
-        role: User['role'];
-      }>(
-        `SELECT id, organization_id, email, name, role FROM invitations
-          WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now() FOR UPDATE`,
-        [hashToken(input.token)],
-      );
-      const invitation = inv.rows[0];
-      if (!invitation) throw new AppError(404, 'not_found', 'invitation not found, used or expired');
-      const created = await client.query<Row>(
-        `INSERT INTO users (organization_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
-        [
-          invitation.organization_id,
-          invitation.email,
-          input.name ?? invitation.name,
-          invitation.role,
-          await hashPassword(input.password),
-        ],
-      );
-      if (!created.rows[0])
-        throw new AppError(409, 'conflict', 'this email already has an account: sign in with it instead', [
+    return withTransaction(this.pool, async (conn) => {
+      const tx = createDb(conn);
+      const [invitation] = await tx
+        .select({
+          id: invitations.id,
+          organizationId: invitations.organizationId,
+          email: invitations.email,
+          name: invitations.name,
+          role: invitations.role,
+        })
+        .from(invitations)
+        .where(
+          and(
+            eq(invitations.tokenHash, hashToken(input.token)),
+            isNull(invitations.acceptedAt),
+            gt(invitations.expiresAt, sql`now()`),
+          ),
+        )
+        .for('update');
+      if (!invitation) throw notFound('unused, unexpired invitation');
+      const [created] = await tx
+        .insert(users)
+        .values({
+          organizationId: invitation.organizationId,
+          email: invitation.email,
+          name: input.name ?? invitation.name,
+          role: invitation.role,
+          passwordHash: await hashPassword(input.password),
+        })
+        // The email's unique index (any organization): no account is taken over.
+        .onConflictDoNothing()
+        .returning(COLUMNS);
+      if (!created)
+        throw conflict('this email already has an account: sign in with it instead', [
           { path: 'token', message: 'the invited email already has an account' },
         ]);
-      await client.query('UPDATE invitations SET accepted_at = now() WHERE id = $1', [invitation.id]);
-      await client.query('COMMIT');
-      return toUser(created.rows[0]);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      await tx
+        .update(invitations)
+        .set({ acceptedAt: sql`now()` })
+        .where(eq(invitations.id, invitation.id));
+      return toUser(created);
+    });
   }
 
   /**
@@ -141,52 +149,46 @@ export class Users {
   async update(org: string, actor: string, id: string, patch: UserUpdate): Promise<User> {
     if (!isUuid(id)) throw notFound('user');
     // An admin cannot lock themselves out (the last admin would leave the organization unmanaged).
-    if (id === actor && ((patch.role && patch.role !== 'admin') || patch.disabled)) {
-      throw new AppError(409, 'conflict', 'you cannot demote or disable yourself; ask another admin');
-    }
-    const sets: string[] = [];
-    const changes: string[] = [];
-    const params: unknown[] = [id, org];
-    if (patch.role) {
-      const role = `$${params.push(patch.role)}`;
-      sets.push(`role = ${role}`);
-      changes.push(`role IS DISTINCT FROM ${role}`);
-    }
-    if (patch.name !== undefined) sets.push(`name = $${params.push(patch.name)}`);
-    if (patch.disabled !== undefined)
-      sets.push(`disabled_at = ${patch.disabled ? 'COALESCE(disabled_at, now())' : 'NULL'}`);
-    if (patch.disabled) changes.push('disabled_at IS NULL');
+    if (id === actor && ((patch.role && patch.role !== 'admin') || patch.disabled))
+      throw conflict('you cannot demote or disable yourself; ask another admin');
     // SET expressions see the row as it was: the version rises only when access actually shrinks.
-    if (changes.length)
-      sets.push(`session_version = session_version + CASE WHEN ${changes.join(' OR ')} THEN 1 ELSE 0 END`);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const before = await client.query<{ session_version: number }>(
-        'SELECT session_version FROM users WHERE id = $1 AND organization_id = $2 FOR UPDATE',
-        [id, org],
-      );
-      const res = await client.query<Row & { session_version: number }>(
-        `UPDATE users SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND organization_id = $2
-         RETURNING ${COLUMNS}, session_version`,
-        params,
-      );
-      const row = res.rows[0];
+    const shrinks = [
+      patch.role ? sql`${users.role} IS DISTINCT FROM ${patch.role}` : undefined,
+      patch.disabled ? sql`${users.disabledAt} IS NULL` : undefined,
+    ].filter((condition) => condition !== undefined);
+    const { row, revoked } = await withTransaction(this.pool, async (conn) => {
+      const tx = createDb(conn);
+      const scope = and(eq(users.id, id), eq(users.organizationId, org));
+      const [before] = await tx.select({ sessionVersion: users.sessionVersion }).from(users).where(scope).for('update');
+      const [row] = await tx
+        .update(users)
+        .set({
+          role: patch.role,
+          name: patch.name,
+          disabledAt:
+            patch.disabled === undefined
+              ? undefined
+              : patch.disabled
+                ? sql`COALESCE(${users.disabledAt}, now())`
+                : null,
+          sessionVersion: shrinks.length
+            ? sql`${users.sessionVersion} + CASE WHEN ${or(...shrinks)} THEN 1 ELSE 0 END`
+            : undefined,
+          updatedAt: sql`now()`,
+        })
+        .where(scope)
+        .returning({ ...COLUMNS, sessionVersion: users.sessionVersion });
       if (!row) throw notFound('user');
-      const revoked = row.session_version !== before.rows[0]?.session_version;
+      const revoked = row.sessionVersion !== before?.sessionVersion;
       if (revoked)
-        await client.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [
-          id,
-        ]);
-      await client.query('COMMIT');
-      if (revoked) await this.versions.announce(id, row.session_version);
-      return toUser(row);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+        await tx
+          .update(refreshTokens)
+          .set({ revokedAt: sql`now()` })
+          .where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)));
+      return { row, revoked };
+    });
+    if (revoked) await this.versions.announce(id, row.sessionVersion);
+    return toUser(row);
   }
 
   /**
@@ -196,31 +198,26 @@ export class Users {
    */
   async remove(org: string, actor: string | undefined, id: string): Promise<void> {
     if (!isUuid(id)) throw notFound('user');
-    if (id === actor) throw new AppError(409, 'conflict', 'you cannot delete yourself; ask another admin');
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    if (id === actor) throw conflict('you cannot delete yourself; ask another admin');
+    await withTransaction(this.pool, async (conn) => {
+      const tx = createDb(conn);
       // Locks the organization's admins, so two deletions cannot each leave the other one last.
-      const admins = await client.query<{ id: string }>(
-        "SELECT id FROM users WHERE organization_id = $1 AND role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE",
-        [org],
-      );
-      const target = await client.query<{ role: User['role']; disabled: boolean }>(
-        'SELECT role, disabled_at IS NOT NULL AS disabled FROM users WHERE id = $1 AND organization_id = $2 FOR UPDATE',
-        [id, org],
-      );
-      const user = target.rows[0];
+      const admins = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.organizationId, org), eq(users.role, 'admin'), isNull(users.disabledAt)))
+        .orderBy(users.id)
+        .for('update');
+      const [user] = await tx
+        .select({ role: users.role, disabled: sql<boolean>`${users.disabledAt} IS NOT NULL` })
+        .from(users)
+        .where(and(eq(users.id, id), eq(users.organizationId, org)))
+        .for('update');
       if (!user) throw notFound('user');
-      if (user.role === 'admin' && !user.disabled && admins.rows.every((a) => a.id === id))
-        throw new AppError(409, 'conflict', 'this is the last admin of the organization; make another admin first');
-      await client.query('DELETE FROM users WHERE id = $1', [id]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      if (user.role === 'admin' && !user.disabled && admins.every((a) => a.id === id))
+        throw conflict('this is the last admin of the organization; make another admin first');
+      await tx.delete(users).where(eq(users.id, id));
+    });
     await this.versions.announce(id, GONE);
   }
 }

@@ -7,49 +7,43 @@ import type {
   VehicleUpdate,
   VehicleWithToken,
 } from '@fleet/contracts';
-import type { Redis } from '@fleet/runtime';
-import type { Pool } from 'pg';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError, notFound } from '../errors';
-import { containsPattern, isUuid } from '../sql';
+import { createDb, driverError, schema, withTransaction, type Database, type Pool } from '@fleet/db';
 import { lockVehicleForDelete } from '@fleet/queue-replay';
+import type { Redis } from '@fleet/runtime';
+import { and, asc, desc, eq, ilike, or, sql } from 'drizzle-orm';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { conflict, notFound, rateLimited } from '../errors';
+import { containsPattern, isUuid } from '../sql';
 
-interface Row {
-  id: string;
-  name: string;
-  plate: string | null;
-  type: string;
-  speed_limit_kmh: number | null;
-  color: string | null;
-  icon: string | null;
-  attributes: Record<string, unknown>;
-  device_identifier: string;
-  device_disabled_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
+const { positions, vehicles } = schema;
 
-const COLUMNS =
-  'id, name, plate, type, speed_limit_kmh, color, icon, attributes, device_identifier, device_disabled_at, created_at, updated_at';
+const COLUMNS = {
+  id: vehicles.id,
+  name: vehicles.name,
+  plate: vehicles.plate,
+  type: vehicles.type,
+  speedLimitKmh: vehicles.speedLimitKmh,
+  color: vehicles.color,
+  icon: vehicles.icon,
+  attributes: vehicles.attributes,
+  deviceIdentifier: vehicles.deviceIdentifier,
+  deviceDisabledAt: vehicles.deviceDisabledAt,
+  createdAt: vehicles.createdAt,
+  updatedAt: vehicles.updatedAt,
+};
+type Row = Pick<typeof vehicles.$inferSelect, keyof typeof COLUMNS>;
 
-const toVehicle = (r: Row): Vehicle => ({
-  id: r.id,
-  name: r.name,
-  plate: r.plate,
-  type: r.type,
-  speedLimitKmh: r.speed_limit_kmh,
-  color: r.color,
-  icon: r.icon,
-  attributes: r.attributes,
-  deviceIdentifier: r.device_identifier,
-  deviceDisabled: r.device_disabled_at !== null,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
+const toVehicle = ({ deviceDisabledAt, createdAt, updatedAt, ...r }: Row): Vehicle => ({
+  ...r,
+  deviceDisabled: deviceDisabledAt !== null,
+  createdAt: createdAt.toISOString(),
+  updatedAt: updatedAt.toISOString(),
 });
 
-const duplicateIdentifier = (err: unknown) =>
-  (err as { code?: string; constraint?: string }).code === '23505' &&
-  (err as { constraint?: string }).constraint === 'vehicles_device_identifier_unique';
+const duplicateIdentifier = (err: unknown) => {
+  const cause = driverError(err) as { code?: string; constraint?: string };
+  return cause.code === '23505' && cause.constraint === 'vehicles_device_identifier_unique';
+};
 
 /**
  * Device identifiers are unique platform-wide, because OsmAnd / Traccar Client name their vehicle by
@@ -64,29 +58,24 @@ export const UNAVAILABLE_BUDGET = 20;
 const UNAVAILABLE_WINDOW_SECONDS = 3_600;
 
 const unavailable = () =>
-  new AppError(
-    409,
-    'conflict',
-    'this device identifier is not available: choose another, or leave it empty for a generated one',
-    [{ path: 'deviceIdentifier', message: 'not available' }],
-  );
+  conflict('this device identifier is not available: choose another, or leave it empty for a generated one', [
+    { path: 'deviceIdentifier', message: 'not available' },
+  ]);
 const overBudget = (msBeforeNext: number) => {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  return new AppError(
-    429,
-    'rate_limited',
+  return rateLimited(
     `too many unavailable device identifiers tried; retry in ${seconds} s, or leave deviceIdentifier empty for a generated one`,
+    seconds,
     [{ path: 'deviceIdentifier', message: 'chosen identifiers are refused for now' }],
-    { 'Retry-After': String(seconds) },
   );
 };
 
-const SORTS: Record<VehicleListQuery['sort'], string> = {
-  name: 'name ASC, id',
-  '-name': 'name DESC, id',
-  createdAt: 'created_at ASC, id',
-  '-createdAt': 'created_at DESC, id',
-};
+const SORTS = {
+  name: [asc(vehicles.name), asc(vehicles.id)],
+  '-name': [desc(vehicles.name), asc(vehicles.id)],
+  createdAt: [asc(vehicles.createdAt), asc(vehicles.id)],
+  '-createdAt': [desc(vehicles.createdAt), asc(vehicles.id)],
+} satisfies Record<VehicleListQuery['sort'], unknown>;
 
 /**
  * The fleet of one organization. Every query is scoped by organization: another organization's
@@ -95,6 +84,7 @@ const SORTS: Record<VehicleListQuery['sort'], string> = {
 export class Vehicles {
   /** Refusals of chosen identifiers per organization (in Redis, so the budget holds across replicas). */
   private readonly refusals: RateLimiterRedis | RateLimiterMemory;
+  private readonly db: Database;
 
   constructor(
     private readonly pool: Pool,
@@ -103,6 +93,7 @@ export class Vehicles {
     private readonly onRemoved: (org: string, id: string) => Promise<void> = async () => undefined,
     options: { redis?: Redis } = {},
   ) {
+    this.db = createDb(pool);
     const limits = {
       keyPrefix: 'rl:identifier-refusals',
       points: UNAVAILABLE_BUDGET,
@@ -121,7 +112,7 @@ export class Vehicles {
   }
 
   /** The answer for an identifier that is taken (whoever holds it), counted against the budget. */
-  private async refuse(org: string): Promise<AppError> {
+  private async refuse(org: string): Promise<Error> {
     try {
       await this.refusals.consume(org);
     } catch (err) {
@@ -132,60 +123,54 @@ export class Vehicles {
   }
 
   async list(org: string, q: VehicleListQuery): Promise<VehicleList> {
-    const where = ['organization_id = $1'];
-    const params: unknown[] = [org];
-    if (q.q) {
-      params.push(containsPattern(q.q));
-      where.push(
-        `(name ILIKE $${params.length} OR plate ILIKE $${params.length} OR device_identifier ILIKE $${params.length})`,
-      );
-    }
-    if (q.type) {
-      params.push(q.type);
-      where.push(`type = $${params.length}`);
-    }
-    const filter = where.join(' AND ');
-    const [rows, count] = await Promise.all([
-      this.pool.query<Row>(
-        `SELECT ${COLUMNS} FROM vehicles WHERE ${filter} ORDER BY ${SORTS[q.sort]} LIMIT ${q.limit} OFFSET ${q.offset}`,
-        params,
-      ),
-      this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM vehicles WHERE ${filter}`, params),
+    const pattern = q.q ? containsPattern(q.q) : undefined;
+    const filter = and(
+      eq(vehicles.organizationId, org),
+      pattern
+        ? or(ilike(vehicles.name, pattern), ilike(vehicles.plate, pattern), ilike(vehicles.deviceIdentifier, pattern))
+        : undefined,
+      q.type ? eq(vehicles.type, q.type) : undefined,
+    );
+    const [rows, total] = await Promise.all([
+      this.db
+        .select(COLUMNS)
+        .from(vehicles)
+        .where(filter)
+        .orderBy(...SORTS[q.sort])
+        .limit(q.limit)
+        .offset(q.offset),
+      this.db.$count(vehicles, filter),
     ]);
-    return { items: rows.rows.map(toVehicle), total: Number(count.rows[0].n), limit: q.limit, offset: q.offset };
+    return { items: rows.map(toVehicle), total, limit: q.limit, offset: q.offset };
   }
 
   async get(org: string, id: string): Promise<Vehicle> {
     if (!isUuid(id)) throw notFound('vehicle');
-    const res = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM vehicles WHERE id = $1 AND organization_id = $2`, [
-      id,
-      org,
-    ]);
-    if (!res.rows[0]) throw notFound('vehicle');
-    return toVehicle(res.rows[0]);
+    const [row] = await this.db.select(COLUMNS).from(vehicles).where(this.scope(org, id));
+    if (!row) throw notFound('vehicle');
+    return toVehicle(row);
   }
 
   async create(org: string, input: VehicleInput): Promise<VehicleWithToken> {
     await this.checkBudget(org, input.deviceIdentifier);
     const deviceToken = generateDeviceToken();
     try {
-      const res = await this.pool.query<Row>(
-        `INSERT INTO vehicles (organization_id, name, plate, type, speed_limit_kmh, color, icon, attributes, device_identifier, device_token_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
-        [
-          org,
-          input.name,
-          input.plate ?? null,
-          input.type,
-          input.speedLimitKmh ?? null,
-          input.color ?? null,
-          input.icon ?? null,
-          input.attributes,
-          input.deviceIdentifier ?? generateDeviceIdentifier(),
-          hashDeviceToken(deviceToken),
-        ],
-      );
-      return { vehicle: toVehicle(res.rows[0]), deviceToken };
+      const [row] = await this.db
+        .insert(vehicles)
+        .values({
+          organizationId: org,
+          name: input.name,
+          plate: input.plate ?? null,
+          type: input.type,
+          speedLimitKmh: input.speedLimitKmh ?? null,
+          color: input.color ?? null,
+          icon: input.icon ?? null,
+          attributes: input.attributes,
+          deviceIdentifier: input.deviceIdentifier ?? generateDeviceIdentifier(),
+          deviceTokenHash: hashDeviceToken(deviceToken),
+        })
+        .returning(COLUMNS);
+      return { vehicle: toVehicle(row), deviceToken };
     } catch (err) {
       if (duplicateIdentifier(err)) throw await this.refuse(org);
       throw err;
@@ -195,32 +180,30 @@ export class Vehicles {
   async update(org: string, id: string, patch: VehicleUpdate): Promise<Vehicle> {
     const current = await this.get(org, id);
     if (patch.deviceIdentifier !== current.deviceIdentifier) await this.checkBudget(org, patch.deviceIdentifier);
-    const columns: Record<string, unknown> = {
-      name: patch.name,
-      plate: patch.plate,
-      type: patch.type,
-      speed_limit_kmh: patch.speedLimitKmh,
-      color: patch.color,
-      icon: patch.icon,
-      attributes: patch.attributes,
-      device_identifier: patch.deviceIdentifier,
-    };
-    const sets: string[] = [];
-    const params: unknown[] = [id, org];
-    for (const [column, value] of Object.entries(columns)) {
-      if (value === undefined) continue;
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    }
-    if (patch.deviceDisabled !== undefined)
-      sets.push(`device_disabled_at = ${patch.deviceDisabled ? 'COALESCE(device_disabled_at, now())' : 'NULL'}`);
     try {
-      const res = await this.pool.query<Row>(
-        `UPDATE vehicles SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND organization_id = $2 RETURNING ${COLUMNS}`,
-        params,
-      );
+      const [row] = await this.db
+        .update(vehicles)
+        .set({
+          name: patch.name,
+          plate: patch.plate,
+          type: patch.type,
+          speedLimitKmh: patch.speedLimitKmh,
+          color: patch.color,
+          icon: patch.icon,
+          attributes: patch.attributes,
+          deviceIdentifier: patch.deviceIdentifier,
+          deviceDisabledAt:
+            patch.deviceDisabled === undefined
+              ? undefined
+              : patch.deviceDisabled
+                ? sql`COALESCE(${vehicles.deviceDisabledAt}, now())`
+                : null,
+          updatedAt: sql`now()`,
+        })
+        .where(this.scope(org, id))
+        .returning(COLUMNS);
       if (patch.deviceDisabled !== undefined || patch.deviceIdentifier !== undefined) this.onDeviceChange();
-      return toVehicle(res.rows[0]);
+      return toVehicle(row);
     } catch (err) {
       if (duplicateIdentifier(err)) throw await this.refuse(org);
       throw err;
@@ -231,33 +214,32 @@ export class Vehicles {
   async regenerateToken(org: string, id: string): Promise<VehicleWithToken> {
     await this.get(org, id);
     const deviceToken = generateDeviceToken();
-    const res = await this.pool.query<Row>(
-      `UPDATE vehicles SET device_token_hash = $3, updated_at = now() WHERE id = $1 AND organization_id = $2 RETURNING ${COLUMNS}`,
-      [id, org, hashDeviceToken(deviceToken)],
-    );
+    const [row] = await this.db
+      .update(vehicles)
+      .set({ deviceTokenHash: hashDeviceToken(deviceToken), updatedAt: sql`now()` })
+      .where(this.scope(org, id))
+      .returning(COLUMNS);
     this.onDeviceChange();
-    return { vehicle: toVehicle(res.rows[0]), deviceToken };
+    return { vehicle: toVehicle(row), deviceToken };
   }
 
   /** Deletes the vehicle with its whole history. */
   async remove(org: string, id: string): Promise<void> {
     await this.get(org, id);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.pool, async (conn) => {
       // Writes of this vehicle in flight commit first (and are deleted below); later ones drop its fixes.
-      await lockVehicleForDelete(client, id);
-      await client.query('DELETE FROM positions WHERE vehicle_id = $1', [id]);
-      await client.query('DELETE FROM vehicles WHERE id = $1 AND organization_id = $2', [id, org]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      await lockVehicleForDelete(conn, id);
+      const tx = createDb(conn);
+      await tx.delete(positions).where(eq(positions.vehicleId, id));
+      await tx.delete(vehicles).where(this.scope(org, id));
+    });
     this.onDeviceChange();
     // Best effort: the latest-positions query also drops vehicles it no longer knows.
     await this.onRemoved(org, id).catch(() => undefined);
+  }
+
+  /** Every query is scoped by organization. */
+  private scope(org: string, id: string) {
+    return and(eq(vehicles.id, id), eq(vehicles.organizationId, org));
   }
 }
