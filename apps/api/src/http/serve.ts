@@ -1,7 +1,7 @@
 import type { VerifiedClaims } from '@fleet/auth';
 import { successStatus, type Endpoint, type EndpointReply, type HandlerInput, type Security } from '@fleet/contracts';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { AppError, forbidden, unauthorized } from '../errors';
+import { forbidden, notFound, unauthorized } from '../errors';
 
 /** A success answer other than the declared default (another 2xx, or extra headers). */
 export class Reply<T = unknown> {
@@ -105,9 +105,17 @@ export function callerOf(res: Response): VerifiedClaims {
  * Path parameters name a resource: one that cannot be an id (`/vehicles/not-a-uuid`) does not exist,
  * so it is a 404 like any other unknown id, never a 400 or a database error.
  */
+/** What a path parameter names: the segment before it, singular (`/vehicles/:id/history` → vehicle). */
+function resourceOf(path: string, param: PropertyKey | undefined): string {
+  const segments = path.split('/');
+  const at = segments.indexOf(`:${String(param)}`);
+  const collection = at > 0 ? segments[at - 1]! : 'resource';
+  return collection.replace(/-/g, ' ').replace(/s$/, '');
+}
+
 function parseParams(endpoint: Endpoint, raw: Record<string, string>) {
   if (!endpoint.params) return {};
   const parsed = endpoint.params.safeParse(raw);
-  if (!parsed.success) throw new AppError(404, 'not_found', `no such ${endpoint.tag.replace(/s$/, '')}`);
+  if (!parsed.success) throw notFound(resourceOf(endpoint.path, parsed.error.issues[0]?.path[0]));
   return parsed.data;
 }
