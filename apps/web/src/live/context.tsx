@@ -1,6 +1,8 @@
 import { connectEventStream, type StreamState } from '@fleet/api-client';
 import { LIVE_EVENT } from '@fleet/contracts';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { keyOf } from '../data/api';
 import { useGeofences } from '../geofences/queries';
 import { useSession } from '../session/context';
 import { splitLiveEvents } from './messages';
@@ -18,6 +20,9 @@ interface Live {
 
 const LiveContext = createContext<Live | null>(null);
 
+/** Every vehicle of the organization, under the list endpoint's name (the admin pages' writes refresh it). */
+const VEHICLES = [...keyOf('listVehicles'), 'all'];
+
 /**
  * While signed in: the vehicles, a snapshot of their last fixes, then the live stream on top. After a
  * reconnection that could not resume (no Last-Event-ID), the snapshot is read again.
@@ -30,23 +35,26 @@ export function LiveProvider({ children, flushMs = 250 }: { children: ReactNode;
   const [state, setState] = useState<LiveState>('connecting');
   const geofences = useGeofences();
   const geofenceNames = useMemo(() => new Map((geofences.data ?? []).map((g) => [g.id, g.name])), [geofences.data]);
+  // A vehicle created, renamed or deleted in the admin pages reaches the map and the pickers at once.
+  const queryClient = useQueryClient();
+  const vehicles = useQuery({ queryKey: VEHICLES, queryFn: () => api.allVehicles() });
+
+  useEffect(() => {
+    if (vehicles.data) store.setVehicles(vehicles.data);
+  }, [store, vehicles.data]);
 
   useEffect(() => {
     let cancelled = false;
-    let vehiclesLoadedAt = 0;
+    let vehiclesLoadedAt = Date.now();
     const loadVehicles = () => {
       vehiclesLoadedAt = Date.now();
-      api
-        .allVehicles()
-        .then((list) => !cancelled && store.setVehicles(list))
-        .catch(() => undefined);
+      void queryClient.invalidateQueries({ queryKey: VEHICLES });
     };
     const loadLatest = () =>
       api
         .latestPositions()
         .then((fc) => !cancelled && store.pushAll(fc.features.map(fromFeature)))
         .catch(() => undefined);
-    loadVehicles();
     loadLatest();
     const stop = connectEventStream({
       url: api.urlOf(api.endpoints.liveStream, {}),
@@ -80,7 +88,7 @@ export function LiveProvider({ children, flushMs = 250 }: { children: ReactNode;
       cancelled = true;
       stop();
     };
-  }, [api, session, store, feed]);
+  }, [api, session, store, feed, queryClient]);
 
   return <LiveContext.Provider value={{ store, feed, geofenceNames, state }}>{children}</LiveContext.Provider>;
 }
