@@ -109,7 +109,7 @@ export function callerOf(res: Response): VerifiedClaims {
 function resourceOf(path: string, param: PropertyKey | undefined): string {
   const segments = path.split('/');
   const at = segments.indexOf(`:${String(param)}`);
-  const collection = at > 0 ? segments[at - 1]! : 'resource';
+  const collection = (at > 0 && segments[at - 1]) || 'resource';
   return collection.replace(/-/g, ' ').replace(/s$/, '');
 }
 
