@@ -15,11 +15,16 @@ initI18n();
 const session = new Session();
 // The config and the silent sign-in (refresh cookie) are read together, before the first screen.
 const [config] = await Promise.all([loadConfig(), session.restore()]);
+const queryClient = createQueryClient();
+// Signing out forgets every cached answer: the next user of this tab starts from nothing.
+session.subscribe(() => {
+  if (session.getState().status === 'signedOut') queryClient.clear();
+});
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <ConfigContext.Provider value={config}>
-      <QueryClientProvider client={createQueryClient()}>
+      <QueryClientProvider client={queryClient}>
         <SessionProvider session={session}>
           <App />
         </SessionProvider>

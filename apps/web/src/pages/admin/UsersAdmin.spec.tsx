@@ -1,0 +1,72 @@
+import type { User } from '@fleet/contracts';
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { demoUser } from '../../testing/fake-api';
+import { pageOf, renderSignedIn } from '../../testing/render';
+import { USERS_PAGE, UsersAdmin } from './UsersAdmin';
+
+const user = (i: number): User => ({
+  id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+  email: `user${i}@example.com`,
+  name: `User ${i}`,
+  role: 'viewer',
+  disabled: false,
+  createdAt: '2026-11-01T00:00:00.000Z',
+});
+
+describe('UsersAdmin', () => {
+  it('pages through every user of a large organization (none are left out past the first page)', async () => {
+    const total = 2 * USERS_PAGE + 7;
+    const all = Array.from({ length: total }, (_, i) => user(i + 1));
+    const { api } = await renderSignedIn(<UsersAdmin />, { 'GET /api/v1/users': (req) => pageOf(all, req.url) });
+    expect(await screen.findByText('user1@example.com')).toBeInTheDocument();
+    expect(screen.getByText(`1–${USERS_PAGE} of ${total}`)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(await screen.findByText(`user${USERS_PAGE + 1}@example.com`)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(await screen.findByText(`user${total}@example.com`)).toBeInTheDocument();
+    expect(screen.getByText(`${2 * USERS_PAGE + 1}–${total} of ${total}`)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
+    expect(api.requests.map((r) => new URL(r.url, 'http://web.test').searchParams.get('offset'))).toEqual([
+      '0',
+      String(USERS_PAGE),
+      String(2 * USERS_PAGE),
+    ]);
+  });
+
+  it('changes a role and shows the list as the server now has it', async () => {
+    const all = [{ ...user(1), id: demoUser.id, role: 'admin' as const }, user(2)];
+    const { api } = await renderSignedIn(<UsersAdmin />, {
+      'GET /api/v1/users': (req) => pageOf(all, req.url),
+      [`PATCH /api/v1/users/${user(2).id}`]: (req) => {
+        all[1] = { ...all[1], ...(req.body as Partial<User>) };
+        return { status: 200, body: all[1] };
+      },
+    });
+    await userEvent.selectOptions(await screen.findByLabelText('Role of user2@example.com'), 'operator');
+    await waitFor(() => expect(screen.getByLabelText('Role of user2@example.com')).toHaveValue('operator'));
+    expect(api.requests.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual([
+      'GET /api/v1/users',
+      `PATCH /api/v1/users/${user(2).id}`,
+      'GET /api/v1/users',
+    ]);
+    expect(api.requests[1].body).toEqual({ role: 'operator' });
+    // The signed-in admin cannot demote themselves.
+    expect(screen.getByLabelText('Role of user1@example.com')).toBeDisabled();
+  });
+
+  it('says what the server refused, once, as an alert', async () => {
+    await renderSignedIn(<UsersAdmin />, {
+      'GET /api/v1/users': (req) => pageOf([user(1), user(2)], req.url),
+      [`PATCH /api/v1/users/${user(2).id}`]: () => ({
+        status: 409,
+        body: { error: { code: 'conflict', message: 'the last admin cannot be demoted' } },
+      }),
+    });
+    const [, disable] = await screen.findAllByRole('button', { name: 'Disable' });
+    await userEvent.click(disable);
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Something went wrong: the last admin cannot be demoted',
+    );
+  });
+});
