@@ -95,7 +95,16 @@ function setup() {
       </SessionProvider>
     </QueryClientProvider>,
   );
-  return { api, queryClient, live: () => live!, view, rename: (n: string) => (name = n) };
+  return {
+    api,
+    queryClient,
+    live: () => {
+      if (!live) throw new Error('LiveProvider not rendered');
+      return live;
+    },
+    view,
+    rename: (n: string) => (name = n),
+  };
 }
 
 describe('LiveProvider', () => {
