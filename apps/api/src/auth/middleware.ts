@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { InvalidTokenError, type Role, type TokenService, type VerifiedClaims } from '@fleet/auth';
+import { InvalidTokenError, type TokenService, type VerifiedClaims } from '@fleet/auth';
 import type { Endpoint } from '@fleet/contracts';
 import type { Request, RequestHandler } from 'express';
-import { BEARER_CHALLENGE, forbidden, unauthorized } from '../errors';
-import { callerOf } from '../http/serve';
+import { BEARER_CHALLENGE, unauthorized } from '../errors';
 import { bearerToken, requestCookie } from './credentials';
 
 /**
@@ -47,8 +46,8 @@ export async function verifyAccess(
   }
 }
 
-/** What to tell the holder of a refused access token (exported until routes/live.ts uses verifyAccess). */
-export function tokenProblem(err: InvalidTokenError): string {
+/** What to tell the holder of a refused access token. */
+function tokenProblem(err: InvalidTokenError): string {
   if (err.reason === 'expired') return 'access token expired; refresh it';
   if (err.reason === 'revoked') return 'access token revoked (account changed or signed out everywhere); sign in again';
   return 'access token invalid';
@@ -61,17 +60,6 @@ export function tokenProblem(err: InvalidTokenError): string {
 export function authenticate(tokens: TokenService, accessTokenIn?: AccessTokenSources): RequestHandler {
   return async (req, res, next) => {
     res.locals['auth'] = await verifyAccess(req, tokens, accessTokenIn);
-    next();
-  };
-}
-
-/** The caller, for routers not yet served through EndpointRouter (which has `context.caller`). */
-export const caller = callerOf;
-
-/** For routers not yet served through EndpointRouter (declarations say `roles` instead). */
-export function requireRole(...roles: Role[]): RequestHandler {
-  return (_req, res, next) => {
-    if (!roles.includes(caller(res).role)) return next(forbidden(`needs the role ${roles.join(' or ')}`));
     next();
   };
 }

@@ -11,10 +11,6 @@ const COOKIE = 'fleet_refresh';
 const COOKIE_PATH = '/api/v1/auth';
 const ACCESS_COOKIE_PATH = '/api/v1';
 
-export { ACCESS_COOKIE };
-/** Until routes/live.ts verifies with verifyAccess (auth/middleware.ts), which reads the cookie itself. */
-export const cookieValue = requestCookie;
-
 export function authRoutes(deps: {
   sessions: Sessions;
   limiter: LoginLimiter;
