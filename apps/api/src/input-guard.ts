@@ -1,6 +1,6 @@
 import { jsonProblems, textProblem, type ErrorDetail, type JsonLimits } from '@fleet/contracts';
 import type { Request, RequestHandler } from 'express';
-import { AppError } from './errors';
+import { invalid } from './errors';
 import { ENDPOINTS } from '@fleet/contracts';
 
 /**
@@ -37,7 +37,7 @@ export function inputGuard(options: { mountPath: string; limits?: JsonLimits }):
       ...(req.body !== null && typeof req.body === 'object' ? jsonProblems(req.body, 'body', limits) : []),
     ];
     if (problems.length === 0) return next();
-    next(new AppError(400, 'validation_failed', 'request is not valid', problems.slice(0, 10)));
+    next(invalid('request is not valid', problems.slice(0, 10)));
   };
 }
 

@@ -42,3 +42,11 @@ export function isValidCoordinate(value: unknown, options: CoordinateOptions = {
   if (lat < -90 || lat > 90 || lon < -180 || lon > 180) return false;
   return !(options.rejectNullIsland && lat === 0 && lon === 0);
 }
+
+/** A finite latitude in [-90, 90] (a check per field, for answers that name the field at fault). */
+export const isLatitude = (value: unknown): value is number =>
+  typeof value === 'number' && finite(value) && value >= -90 && value <= 90;
+
+/** A finite longitude in [-180, 180]. */
+export const isLongitude = (value: unknown): value is number =>
+  typeof value === 'number' && finite(value) && value >= -180 && value <= 180;

@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '@fleet/contracts';
+import { isLatitude, isLongitude } from '@fleet/geo';
 import { storableProblems } from './storable-fix';
 
 /** A fix as a protocol decoder sees it, before validation; units already normalised (km/h…). */
@@ -89,9 +90,8 @@ export function validateFix(fix: RawFix, path: string, options: { now: number; m
       message: `timestamp more than ${Math.round(options.maxFutureMs / 1000)} s in the future`,
     });
   }
-  if (!Number.isFinite(fix.lat) || fix.lat < -90 || fix.lat > 90)
-    errors.push({ path: at('lat'), message: 'latitude must be a number between -90 and 90' });
-  if (!Number.isFinite(fix.lon) || fix.lon < -180 || fix.lon > 180)
+  if (!isLatitude(fix.lat)) errors.push({ path: at('lat'), message: 'latitude must be a number between -90 and 90' });
+  if (!isLongitude(fix.lon))
     errors.push({ path: at('lon'), message: 'longitude must be a number between -180 and 180' });
   if (fix.lat === 0 && fix.lon === 0 && fix.valid !== true) {
     errors.push({

@@ -3,7 +3,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { parse as parseQuery } from 'node:querystring';
 import { runWithRequestId, type Logger } from '@fleet/logging-json';
 import type { Metrics } from '@fleet/metrics';
-import { AppError, errorResponse } from '../errors';
+import { badRequest, errorResponse, payloadTooLarge, unavailable } from '../errors';
 import { acceptOsmAnd } from '../routes/ingest';
 import type { DeviceDirectory } from './devices';
 import { FieldDrops } from './field-drops';
@@ -28,7 +28,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       if (size > MAX_BODY) {
         tooLarge = true;
         chunks.length = 0;
-        reject(new AppError(413, 'payload_too_large', `bodies up to ${MAX_BODY} bytes`));
+        reject(payloadTooLarge(`bodies up to ${MAX_BODY} bytes`));
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -53,7 +53,7 @@ export function osmandListener(deps: {
   const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
     if (deps.isDraining()) {
       res.setHeader('Connection', 'close');
-      throw new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, { 'Retry-After': '1' });
+      throw unavailable('server is shutting down, retry', 1);
     }
     // Any path, as Traccar: users paste server URLs with a path (`http://host:5055/osmand`).
     const url = req.url ?? '/';
@@ -68,7 +68,7 @@ export function osmandListener(deps: {
       try {
         json = JSON.parse(body);
       } catch {
-        throw new AppError(400, 'bad_request', 'request body is not valid JSON');
+        throw badRequest('request body is not valid JSON');
       }
     }
     const form = contentType === 'application/x-www-form-urlencoded' && body ? parseQuery(body) : undefined;

@@ -10,7 +10,7 @@ import {
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 import client from 'prom-client';
-import { AppError } from '../errors';
+import { invalid } from '../errors';
 import type { Device } from './devices';
 import { validateFix, type RawFix } from './fix';
 
@@ -104,12 +104,7 @@ export class IngestPipeline {
     const invalidCount = items.length - valid.length;
     if (invalidCount) this.rejected.inc({ protocol, reason: 'invalid' }, options.partial ? invalidCount : items.length);
     if (invalidCount && (!options.partial || valid.length === 0)) {
-      throw new AppError(
-        400,
-        'validation_failed',
-        `${invalidCount} of ${items.length} position(s) are not valid; nothing was stored`,
-        errors,
-      );
+      throw invalid(`${invalidCount} of ${items.length} position(s) are not valid; nothing was stored`, errors);
     }
     if (valid.length === 0) return { accepted: 0, batchId: '', rejected: errors };
     items = valid;

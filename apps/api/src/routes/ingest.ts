@@ -1,15 +1,29 @@
 import {
+  INGEST_ENDPOINTS as E,
   IngestRequest,
+  type Endpoint,
   type ErrorDetail,
   type GpxImportResult,
   type PositionInput,
   type PositionsAccepted,
 } from '@fleet/contracts';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Request, type Router } from 'express';
 import type { Pool } from 'pg';
 import type { TokenService } from '@fleet/auth';
 import { basicCredentials, bearerToken } from '../auth/credentials';
-import { AppError, notFound, zodDetails } from '../errors';
+import {
+  AppError,
+  BEARER_CHALLENGE,
+  badRequest,
+  forbidden,
+  invalid,
+  methodNotAllowed,
+  notFound,
+  payloadTooLarge,
+  unauthorized,
+  zodDetails,
+} from '../errors';
+import { EndpointRouter, Reply } from '../http/serve';
 import { isUuid } from '../sql';
 import { osmandToken, type Device, type DeviceDirectory } from '../ingest/devices';
 import type { FieldDrops } from '../ingest/field-drops';
@@ -31,16 +45,14 @@ export interface IngestRouteDeps {
   fieldDrops: FieldDrops;
 }
 
-const unauthorized = (message: string, headers?: Record<string, string>) =>
-  new AppError(401, 'unauthorized', message, undefined, headers);
-const disabled = () => new AppError(403, 'forbidden', 'this device is disabled: its positions are refused');
+const disabled = () => forbidden('this device is disabled: its positions are refused');
 
 /** The device a token belongs to, or a 401/403 that says why not. */
 async function deviceForToken(
   deps: IngestRouteDeps,
   protocol: string,
   token: string | undefined,
-  challenge?: Record<string, string>,
+  challenge?: string,
 ): Promise<Device> {
   if (!token) {
     deps.pipeline.reject(protocol, 'unauthorized');
@@ -66,9 +78,9 @@ async function deviceForUser(deps: IngestRouteDeps, token: string, vehicleId: st
   try {
     claims = await deps.tokens.verify(token);
   } catch {
-    throw unauthorized('access token invalid or expired', { 'WWW-Authenticate': 'Bearer realm="fleet"' });
+    throw unauthorized('access token invalid or expired', BEARER_CHALLENGE);
   }
-  if (claims.role === 'viewer') throw new AppError(403, 'forbidden', 'needs the role admin or operator');
+  if (claims.role === 'viewer') throw forbidden('needs the role admin or operator');
   const device = isUuid(vehicleId) ? await deps.devices.byVehicle(vehicleId) : undefined;
   if (!device || device.organizationId !== claims.org) throw notFound('vehicle');
   return device;
@@ -111,9 +123,7 @@ function storableItems(
   });
   if (dropped.length && policy === 'reject') {
     deps.pipeline.reject(protocol, 'invalid', items.length);
-    throw new AppError(
-      400,
-      'validation_failed',
+    throw invalid(
       'some values cannot be stored; nothing was stored',
       dropped.slice(0, 50).map(({ path, message }) => ({ path, message })),
     );
@@ -132,7 +142,7 @@ function refuseIdentifiers(
   const found = problems.filter((p): p is ErrorDetail => p !== undefined);
   if (!found.length) return;
   deps.pipeline.reject(protocol, 'invalid', count);
-  throw new AppError(400, 'validation_failed', 'an identifier cannot be stored', found.slice(0, 10));
+  throw invalid('an identifier cannot be stored', found.slice(0, 10));
 }
 
 /** Fixes of one vehicle sharing a timestamp with an earlier one in `seen` (which is updated). */
@@ -156,149 +166,182 @@ function jsonBody(body: unknown): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw new AppError(400, 'bad_request', 'request body is not valid JSON', [
-      { path: '(body)', message: 'not valid JSON' },
-    ]);
+    throw badRequest('request body is not valid JSON', [{ path: '(body)', message: 'not valid JSON' }]);
   }
 }
 
+/**
+ * The ingestion protocols check the device credential first, then read the request in their own terms
+ * (Traccar's statuses, `positions.617.speed`, each refusal counted per protocol). Their declarations
+ * document query and body for the OpenAPI document and the client; served from this copy, nothing is
+ * validated before the handler, which parses the request as before.
+ */
+function parsedByHandler<D extends Endpoint>(declaration: D) {
+  return {
+    ...declaration,
+    params: undefined,
+    query: undefined,
+    body: undefined,
+    bodyContentType: declaration.bodyContentType ?? 'application/json',
+  };
+}
+
 export function ingestRoutes(deps: IngestRouteDeps): Router {
-  const router = Router();
+  const endpoints = new EndpointRouter('/api/v1');
+  // Read before the handlers: the OsmAnd form, and OwnTracks' JSON under any Content-Type (or none);
+  // express.json has already parsed application/json.
   const form = express.urlencoded({ extended: false, limit: deps.bodyLimit, parameterLimit: 200 });
+  endpoints.router.route('/osmand').get(form).post(form);
+  endpoints.router.post('/owntracks', express.text({ type: () => true, limit: deps.bodyLimit }));
 
-  // Our own JSON: one position, an array, or {positions: [...]}; a device token authorises it.
-  router.post('/positions', async (req, res) => {
-    const device = await deviceForToken(deps, 'json', bearerToken(req.get('authorization')));
-    const parsed = IngestRequest.safeParse(req.body);
-    if (!parsed.success) {
-      deps.pipeline.reject('json', 'invalid', Array.isArray(req.body) ? req.body.length : 1);
-      throw new AppError(400, 'validation_failed', 'request is not valid', zodDetails(parsed.error));
-    }
-    const { list, pathOf } = positionsOf(parsed.data);
-    const mismatches: ErrorDetail[] = [];
-    const items: IngestItem[] = list.map((p, i) => {
-      if (p.vehicle && p.vehicle !== device.vehicleId)
-        mismatches.push({ path: join(pathOf(i), 'vehicle'), message: "is not this device token's vehicle" });
-      if (p.deviceId && p.deviceId !== device.identifier)
-        mismatches.push({ path: join(pathOf(i), 'deviceId'), message: "is not this device token's identifier" });
-      const fix: RawFix = {
-        ts: parseTimestamp(p.ts),
-        lat: p.lat,
-        lon: p.lon,
-        speedKmh: p.speed,
-        heading: p.heading === undefined ? undefined : p.heading % 360,
-        altitude: p.altitude,
-        accuracy: p.accuracy,
-        battery: p.battery,
-        valid: p.valid,
-        attributes: p.attributes,
+  const osmand = async (_input: unknown, { req }: { req: Request }) => {
+    const json = req.is('application/json') ? (req.body as unknown) : undefined;
+    await acceptOsmAnd(deps, {
+      method: req.method,
+      json,
+      params: json === undefined ? flattenParams(req.query, req.body) : {},
+      token: typeof req.query['token'] === 'string' ? req.query['token'] : undefined,
+      authorization: req.get('authorization'),
+    });
+  };
+
+  endpoints
+    // Our own JSON: one position, an array, or {positions: [...]}; a device token authorises it.
+    .serve(parsedByHandler(E.ingestPositions), async ({ body }, { req }) => ingestPositions(deps, req, body))
+    // OsmAnd / Traccar Client: the identifier is the credential. Also served on its own port at `/`.
+    .serve(parsedByHandler(E.osmandQuery), osmand)
+    .serve(parsedByHandler(E.osmandPost), osmand)
+    // OwnTracks HTTP mode: Basic auth with the device token as password; answers friends' positions.
+    .serve(parsedByHandler(E.ingestOwnTracks), async ({ body }, { req }) => ingestOwnTracks(deps, req, body))
+    // Overland: GeoJSON batch, bearer token (or ?token=); skips bad points so the app never loops on them.
+    .serve(parsedByHandler(E.ingestOverland), async ({ body }, { req }) => ingestOverland(deps, req, body))
+    // GPX upload, streamed (staged in batches of 1,000 points as the file is read): by the vehicle's
+    // own device token, or by a signed-in admin or operator of its organization.
+    .serve(parsedByHandler(E.importGpx), async (_input, { req }) => {
+      const result = await uploadGpx(deps, req);
+      return new Reply(result.imported > 0 ? 202 : 200, result);
+    });
+  // Any other method: 405, as Traccar (and the OsmAnd port) answer it.
+  endpoints.router.all('/osmand', () => {
+    throw methodNotAllowed('use GET or POST');
+  });
+  return endpoints.router;
+}
+
+async function ingestPositions(deps: IngestRouteDeps, req: Request, body: unknown): Promise<PositionsAccepted> {
+  const device = await deviceForToken(deps, 'json', bearerToken(req.get('authorization')));
+  const parsed = IngestRequest.safeParse(body);
+  if (!parsed.success) {
+    deps.pipeline.reject('json', 'invalid', Array.isArray(body) ? body.length : 1);
+    throw invalid('request is not valid', zodDetails(parsed.error));
+  }
+  const { list, pathOf } = positionsOf(parsed.data);
+  const mismatches: ErrorDetail[] = [];
+  const items: IngestItem[] = list.map((p, i) => {
+    if (p.vehicle && p.vehicle !== device.vehicleId)
+      mismatches.push({ path: join(pathOf(i), 'vehicle'), message: "is not this device token's vehicle" });
+    if (p.deviceId && p.deviceId !== device.identifier)
+      mismatches.push({ path: join(pathOf(i), 'deviceId'), message: "is not this device token's identifier" });
+    const fix: RawFix = {
+      ts: parseTimestamp(p.ts),
+      lat: p.lat,
+      lon: p.lon,
+      speedKmh: p.speed,
+      heading: p.heading === undefined ? undefined : p.heading % 360,
+      altitude: p.altitude,
+      accuracy: p.accuracy,
+      battery: p.battery,
+      valid: p.valid,
+      attributes: p.attributes,
+    };
+    return { device, fix, path: pathOf(i) };
+  });
+  if (mismatches.length) {
+    deps.pipeline.reject('json', 'unauthorized', list.length);
+    throw forbidden('positions for another vehicle cannot be sent with this token', mismatches);
+  }
+  const storable = storableItems(deps, 'json', items, 'reject').items;
+  const duplicates = duplicateTimestamps(storable, new Set());
+  const { accepted, batchId } = await deps.pipeline.ingest('json', storable);
+  return { accepted: accepted - duplicates, duplicates, batchId };
+}
+
+async function ingestOwnTracks(deps: IngestRouteDeps, req: Request, raw: unknown): Promise<OwnTracksMessage[]> {
+  const device = await deviceForToken(
+    deps,
+    'owntracks',
+    basicCredentials(req.get('authorization'))?.password,
+    BASIC_CHALLENGE,
+  );
+  const body = jsonBody(raw);
+  if (body === undefined) {
+    deps.pipeline.reject('owntracks', 'invalid');
+    throw invalid('expected an OwnTracks JSON message', [{ path: '(body)', message: 'required' }]);
+  }
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  const items: IngestItem[] = [];
+  const identifiers: Array<ErrorDetail | undefined> = [];
+  messages.forEach((message, i) => {
+    const decoded = decodeOwnTracks(message);
+    if (!decoded.fix) return; // transition, waypoint, lwt, card, status…: acknowledged, not positions
+    const at = messages.length > 1 ? String(i) : '';
+    for (const key of ['tid', 'topic'])
+      identifiers.push(identifierProblem(join(at, key), decoded.fix.attributes?.[key]));
+    const user = req.get('x-limit-u');
+    const dev = req.get('x-limit-d');
+    if (user)
+      decoded.fix.attributes = {
+        ...decoded.fix.attributes,
+        user: user.slice(0, 64),
+        ...(dev && { device: dev.slice(0, 64) }),
       };
-      return { device, fix, path: pathOf(i) };
+    items.push({ device, fix: decoded.fix, path: at });
+  });
+  refuseIdentifiers(deps, 'owntracks', identifiers, items.length);
+  if (items.length)
+    await deps.pipeline.ingest('owntracks', storableItems(deps, 'owntracks', items, 'drop', OWNTRACKS_NAMES).items);
+  return friendsOf(deps.pool, device);
+}
+
+async function ingestOverland(deps: IngestRouteDeps, req: Request, body: unknown): Promise<{ result: 'ok' }> {
+  const token =
+    bearerToken(req.get('authorization')) ?? (typeof req.query['token'] === 'string' ? req.query['token'] : undefined);
+  const device = await deviceForToken(deps, 'overland', token);
+  const decoded = decodeOverland(body);
+  if (!decoded) {
+    deps.pipeline.reject('overland', 'invalid');
+    throw invalid('expected {"locations": [GeoJSON Point features]}', [
+      { path: 'locations', message: 'missing or not an array' },
+    ]);
+  }
+  refuseIdentifiers(
+    deps,
+    'overland',
+    decoded.fixes.map(({ deviceId }, i) => identifierProblem(`locations.${i}.properties.device_id`, deviceId)),
+    decoded.fixes.length,
+  );
+  const items = decoded.fixes.map(({ deviceId, fix }, i) => ({
+    device,
+    fix: deviceId ? { ...fix, attributes: { ...fix.attributes, device_id: deviceId.slice(0, 64) } } : fix,
+    path: `locations.${i}`,
+  }));
+  if (items.length)
+    await deps.pipeline.ingest('overland', storableItems(deps, 'overland', items, 'drop', OVERLAND_NAMES).items, {
+      partial: true,
     });
-    if (mismatches.length) {
-      deps.pipeline.reject('json', 'unauthorized', list.length);
-      throw new AppError(403, 'forbidden', 'positions for another vehicle cannot be sent with this token', mismatches);
-    }
-    const storable = storableItems(deps, 'json', items, 'reject').items;
-    const duplicates = duplicateTimestamps(storable, new Set());
-    const { accepted, batchId } = await deps.pipeline.ingest('json', storable);
-    const answer: PositionsAccepted = { accepted: accepted - duplicates, duplicates, batchId };
-    res.status(202).json(answer);
-  });
+  return { result: 'ok' };
+}
 
-  // OsmAnd / Traccar Client: the identifier is the credential. Also served on its own port at `/`.
-  router.all('/osmand', form, osmandHandler(deps));
-
-  // OwnTracks HTTP mode: Basic auth with the device token as password; answers friends' positions.
-  // The body is JSON whatever its Content-Type (express.json has already parsed application/json).
-  const anyBody = express.text({ type: () => true, limit: deps.bodyLimit });
-  router.post('/owntracks', anyBody, async (req, res) => {
-    const device = await deviceForToken(
-      deps,
-      'owntracks',
-      basicCredentials(req.get('authorization'))?.password,
-      BASIC_CHALLENGE,
-    );
-    const body = jsonBody(req.body);
-    if (body === undefined) {
-      deps.pipeline.reject('owntracks', 'invalid');
-      throw new AppError(400, 'validation_failed', 'expected an OwnTracks JSON message', [
-        { path: '(body)', message: 'required' },
-      ]);
-    }
-    const messages: unknown[] = Array.isArray(body) ? body : [body];
-    const items: IngestItem[] = [];
-    const identifiers: Array<ErrorDetail | undefined> = [];
-    messages.forEach((message, i) => {
-      const decoded = decodeOwnTracks(message);
-      if (!decoded.fix) return; // transition, waypoint, lwt, card, status…: acknowledged, not positions
-      const at = messages.length > 1 ? String(i) : '';
-      for (const key of ['tid', 'topic'])
-        identifiers.push(identifierProblem(join(at, key), decoded.fix.attributes?.[key]));
-      const user = req.get('x-limit-u');
-      const dev = req.get('x-limit-d');
-      if (user)
-        decoded.fix.attributes = {
-          ...decoded.fix.attributes,
-          user: user.slice(0, 64),
-          ...(dev && { device: dev.slice(0, 64) }),
-        };
-      items.push({ device, fix: decoded.fix, path: at });
-    });
-    refuseIdentifiers(deps, 'owntracks', identifiers, items.length);
-    if (items.length)
-      await deps.pipeline.ingest('owntracks', storableItems(deps, 'owntracks', items, 'drop', OWNTRACKS_NAMES).items);
-    res.status(200).json(await friendsOf(deps.pool, device));
-  });
-
-  // Overland: GeoJSON batch, bearer token (or ?token=); skips bad points so the app never loops on them.
-  router.post('/overland', async (req, res) => {
-    const token =
-      bearerToken(req.get('authorization')) ??
-      (typeof req.query['token'] === 'string' ? req.query['token'] : undefined);
-    const device = await deviceForToken(deps, 'overland', token);
-    const decoded = decodeOverland(req.body);
-    if (!decoded) {
-      deps.pipeline.reject('overland', 'invalid');
-      throw new AppError(400, 'validation_failed', 'expected {"locations": [GeoJSON Point features]}', [
-        { path: 'locations', message: 'missing or not an array' },
-      ]);
-    }
-    refuseIdentifiers(
-      deps,
-      'overland',
-      decoded.fixes.map(({ deviceId }, i) => identifierProblem(`locations.${i}.properties.device_id`, deviceId)),
-      decoded.fixes.length,
-    );
-    const items = decoded.fixes.map(({ deviceId, fix }, i) => ({
-      device,
-      fix: deviceId ? { ...fix, attributes: { ...fix.attributes, device_id: deviceId.slice(0, 64) } } : fix,
-      path: `locations.${i}`,
-    }));
-    if (items.length)
-      await deps.pipeline.ingest('overland', storableItems(deps, 'overland', items, 'drop', OVERLAND_NAMES).items, {
-        partial: true,
-      });
-    res.status(200).json({ result: 'ok' });
-  });
-
-  // GPX upload, streamed: staged in batches of 1,000 points as the file is read.
-  // GPX upload: by the vehicle's own device token, or by a signed-in admin or operator of its organization.
-  router.post('/vehicles/:id/import', async (req, res) => {
-    const token = bearerToken(req.get('authorization'));
-    const vehicleId = req.params['id'] as string;
-    const device = looksLikeJwt(token)
-      ? await deviceForUser(deps, token!, vehicleId)
-      : await deviceForToken(deps, 'gpx', token);
-    if (device.vehicleId !== vehicleId) throw notFound('vehicle');
-    const declared = Number(req.get('content-length') ?? 0);
-    if (declared > deps.gpxMaxBytes)
-      throw new AppError(413, 'payload_too_large', `GPX files up to ${deps.gpxMaxBytes} bytes`);
-    const result = await importGpx(deps, device, req);
-    res.status(result.imported > 0 ? 202 : 200).json(result);
-  });
-
-  return router;
+async function uploadGpx(deps: IngestRouteDeps, req: Request): Promise<GpxImportResult> {
+  const token = bearerToken(req.get('authorization'));
+  const vehicleId = req.params['id'] as string;
+  const device = looksLikeJwt(token)
+    ? await deviceForUser(deps, token!, vehicleId)
+    : await deviceForToken(deps, 'gpx', token);
+  if (device.vehicleId !== vehicleId) throw notFound('vehicle');
+  const declared = Number(req.get('content-length') ?? 0);
+  if (declared > deps.gpxMaxBytes) throw payloadTooLarge(`GPX files up to ${deps.gpxMaxBytes} bytes`);
+  return importGpx(deps, device, req);
 }
 
 async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): Promise<GpxImportResult> {
@@ -319,8 +362,7 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
   async function* limited() {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      if (bytes > deps.gpxMaxBytes)
-        throw new AppError(413, 'payload_too_large', `GPX files up to ${deps.gpxMaxBytes} bytes`);
+      if (bytes > deps.gpxMaxBytes) throw payloadTooLarge(`GPX files up to ${deps.gpxMaxBytes} bytes`);
       yield chunk;
     }
   }
@@ -351,7 +393,7 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
   };
   for await (const item of readGpx(limited())) {
     if (item.kind === 'error') {
-      if (result.imported === 0 && batch.length === 0) throw new AppError(400, 'bad_request', item.message);
+      if (result.imported === 0 && batch.length === 0) throw badRequest(item.message);
       skip('truncated_xml');
       break;
     }
@@ -394,22 +436,8 @@ const OVERLAND_NAMES: FieldNames = {
 };
 const GPX_NAMES: FieldNames = { speed: 'speed', heading: 'course', altitude: 'ele', attributes: 'extensions' };
 
-function osmandHandler(deps: IngestRouteDeps): RequestHandler {
-  return async (req: Request, res: Response) => {
-    const json = req.is('application/json') ? req.body : undefined;
-    await acceptOsmAnd(deps, {
-      method: req.method,
-      json,
-      params: json === undefined ? flattenParams(req.query, req.body) : {},
-      token: typeof req.query['token'] === 'string' ? req.query['token'] : undefined,
-      authorization: req.get('authorization'),
-    });
-    res.status(200).end();
-  };
-}
-
 /** OwnTracks and the OsmAnd token both use HTTP Basic auth (the device token as the password). */
-const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="fleet", charset="UTF-8"' };
+const BASIC_CHALLENGE = 'Basic realm="fleet", charset="UTF-8"';
 
 /**
  * The device an OsmAnd / Traccar Client request names, or the refusal Traccar would answer: 401 when
@@ -452,8 +480,7 @@ export async function acceptOsmAnd(
     authorization?: string;
   },
 ): Promise<void> {
-  if (request.method !== 'GET' && request.method !== 'POST')
-    throw new AppError(405, 'method_not_allowed', 'use GET or POST');
+  if (request.method !== 'GET' && request.method !== 'POST') throw methodNotAllowed('use GET or POST');
   // The device token, when sent (organizations with osmandTokenRequired need it): never an attribute.
   const { token: tokenParam, ...params } = request.params;
   const token = osmandToken(tokenParam ?? request.token, request.authorization);
@@ -462,16 +489,14 @@ export async function acceptOsmAnd(
     const decoded = decodeTraccarJson(request.json);
     if (!decoded?.identifier) {
       deps.pipeline.reject('traccar_json', 'invalid');
-      throw new AppError(400, 'validation_failed', 'device_id is missing', [
-        { path: 'device_id', message: 'required' },
-      ]);
+      throw invalid('device_id is missing', [{ path: 'device_id', message: 'required' }]);
     }
     refuseIdentifiers(deps, 'traccar_json', [identifierProblem('device_id', decoded.identifier)], decoded.fixes.length);
     const device = await osmandDevice(deps, 'traccar_json', {
       identifier: decoded.identifier,
       token,
       count: decoded.fixes.length,
-      unknown: () => new AppError(404, 'not_found', 'unknown device'),
+      unknown: () => notFound('device'),
     });
     const paths = decoded.fixes.length > 1;
     const items = decoded.fixes.map((fix, i) => ({ device, fix, path: paths ? `location.${i}` : 'location' }));
@@ -481,7 +506,7 @@ export async function acceptOsmAnd(
   const { identifier, fix } = decodeOsmAnd(params, new Date());
   if (!identifier) {
     deps.pipeline.reject('osmand', 'invalid');
-    throw new AppError(400, 'validation_failed', 'id is missing', [{ path: 'id', message: 'required' }]);
+    throw invalid('id is missing', [{ path: 'id', message: 'required' }]);
   }
   refuseIdentifiers(deps, 'osmand', [
     identifierProblem(request.params['id'] === undefined ? 'deviceid' : 'id', identifier),
@@ -491,7 +516,7 @@ export async function acceptOsmAnd(
     token,
     count: 1,
     // Traccar answers an unknown device of the query form with 400.
-    unknown: () => new AppError(400, 'bad_request', 'unknown device'),
+    unknown: () => badRequest('unknown device'),
   });
   await deps.pipeline.ingest(
     'osmand',
@@ -499,8 +524,10 @@ export async function acceptOsmAnd(
   );
 }
 
+type OwnTracksMessage = { _type: string } & Record<string, unknown>;
+
 /** What the OwnTracks recorder answers: the other devices' last locations (and cards with names). */
-async function friendsOf(pool: Pool, device: Device): Promise<unknown[]> {
+async function friendsOf(pool: Pool, device: Device): Promise<OwnTracksMessage[]> {
   const res = await pool.query<{
     identifier: string;
     name: string;

@@ -11,7 +11,8 @@ const osmand = (method: 'get' | 'post') =>
     security: 'device-identifier',
     query: z
       .object({
-        id: z.string(),
+        id: z.string().optional().describe('the device identifier (required, as `id` or `deviceid`)'),
+        deviceid: z.string().optional().describe('the device identifier, when `id` is absent'),
         timestamp: z.string().optional(),
         lat: z.string().optional(),
         lon: z.string().optional(),
@@ -38,7 +39,8 @@ const osmand = (method: 'get' | 'post') =>
 
 export const INGEST_ENDPOINTS = {
   osmandQuery: osmand('get'),
-  osmandPost: osmand('post'),
+  // Older apps post the query's fields as a form; Traccar Client 9+ posts JSON (`device_id`, `location`).
+  osmandPost: { ...osmand('post'), bodyContentType: 'application/x-www-form-urlencoded' as const },
   ingestPositions: endpoint({
     method: 'post',
     path: '/api/v1/positions',
