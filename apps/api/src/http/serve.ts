@@ -3,6 +3,8 @@ import { successStatus, type Endpoint, type EndpointReply, type HandlerInput, ty
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { forbidden, notFound, unauthorized } from '../errors';
 
+const CHECKED_HERE: ReadonlySet<Security> = new Set(['user', 'platform']);
+
 /** A success answer other than the declared default (another 2xx, or extra headers). */
 export class Reply<T = unknown> {
   constructor(
@@ -57,8 +59,9 @@ export class EndpointRouter {
       throw new Error(`${endpoint.path} is not under ${this.mount || '/'}: mount it elsewhere`);
     const path = endpoint.path.slice(this.mount.length) || '/';
     const guard = this.authenticators[endpoint.security]?.(endpoint) ?? [];
-    if (endpoint.security === 'user' && guard.length === 0)
-      throw new Error(`${endpoint.method} ${endpoint.path} needs a user authenticator`);
+    // Only the device credentials of the ingestion protocols are checked by their handlers.
+    if (CHECKED_HERE.has(endpoint.security) && guard.length === 0)
+      throw new Error(`${endpoint.method} ${endpoint.path} needs a ${endpoint.security} authenticator`);
     const roles = endpoint.roles;
     const status = successStatus(endpoint);
 
