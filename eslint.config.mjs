@@ -32,6 +32,31 @@ const IO_MODULES = [
   'node:worker_threads',
 ];
 
+/**
+ * The web and mobile apps speak to the API only through @fleet/api-client (one typed method per
+ * declared endpoint): no `fetch` of their own and no API path written by hand. `dir` is relative to
+ * the config that applies it (this one, or an app's own eslint.config.mjs); tests and their fixtures
+ * may script requests by path.
+ */
+const THROUGH_THE_CLIENT = 'the apps speak to the API only through @fleet/api-client (api.<operation>(…))';
+export const apiThroughClientOnly = (dir) => ({
+  files: [`${dir}/**/*.ts`, `${dir}/**/*.tsx`],
+  ignores: [`${dir}/**/*.spec.ts`, `${dir}/**/*.spec.tsx`, `${dir}/**/testing/**`],
+  rules: {
+    'no-restricted-syntax': [
+      'error',
+      { selector: "CallExpression[callee.name='fetch']", message: THROUGH_THE_CLIENT },
+      {
+        selector: "CallExpression[callee.object.name=/^(window|globalThis|self)$/][callee.property.name='fetch']",
+        message: THROUGH_THE_CLIENT,
+      },
+      // \x2F is '/': esquery's regular expressions cannot contain a slash.
+      { selector: 'Literal[value=/\\x2Fapi\\x2F/]', message: THROUGH_THE_CLIENT },
+      { selector: 'TemplateElement[value.raw=/\\x2Fapi\\x2F/]', message: THROUGH_THE_CLIENT },
+    ],
+  },
+});
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -74,4 +99,6 @@ export default [
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/testing/**/*.ts', '**/testing.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
+  apiThroughClientOnly('apps/web/src'),
+  apiThroughClientOnly('apps/mobile/src'),
 ];

@@ -1,6 +1,6 @@
 import jsxA11y from 'eslint-plugin-jsx-a11y';
 import reactHooks from 'eslint-plugin-react-hooks';
-import baseConfig from '../../eslint.config.mjs';
+import baseConfig, { apiThroughClientOnly } from '../../eslint.config.mjs';
 
 export default [
   ...baseConfig,
@@ -11,4 +11,6 @@ export default [
     plugins: { 'react-hooks': reactHooks },
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
+  // Run from this folder (the Nx lint target), paths are relative to it.
+  apiThroughClientOnly('src'),
 ];

@@ -1,3 +1,5 @@
+import { ENDPOINTS } from '@fleet/contracts';
+
 /** What a phone needs to report as a vehicle: Traccar Client (OsmAnd protocol) and OwnTracks (HTTP mode). */
 export interface DeviceSetup {
   traccarUrl: string;
@@ -22,7 +24,8 @@ export function deviceSetup(options: {
   // Traccar Client speaks plain HTTP to its own port by default; the gateway path works over HTTPS.
   traccar.protocol = 'http:';
   traccar.port = String(options.osmandPort);
-  const ownTracksUrl = `${origin.origin}/api/v1/owntracks`;
+  // The paths the trackers post to are the declared ingestion endpoints (no parameters in them).
+  const ownTracksUrl = `${origin.origin}${ENDPOINTS.ingestOwnTracks.path}`;
   const config = {
     _type: 'configuration',
     mode: 3, // HTTP
@@ -40,7 +43,7 @@ export function deviceSetup(options: {
   };
   return {
     traccarUrl: traccar.origin,
-    traccarGatewayUrl: `${origin.origin}/api/v1/osmand`,
+    traccarGatewayUrl: `${origin.origin}${ENDPOINTS.osmandQuery.path}`,
     ownTracksUrl,
     ownTracksConfigLink: `owntracks:///config?inline=${encodeURIComponent(base64(JSON.stringify(config)))}`,
   };
