@@ -1,4 +1,4 @@
-import { baseEnvSchema, parseEnv, type BaseEnv } from '@fleet/runtime';
+import { baseEnvSchema, parseEnv } from '@fleet/runtime';
 import { z } from 'zod';
 
 const int = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -54,53 +54,16 @@ const workerEnvSchema = baseEnvSchema.extend({
   OFFLINE_CHECK_INTERVAL_MS: int(1_000, 60_000),
 });
 
-export interface WorkerConfig {
-  env: BaseEnv['APP_ENV'];
-  http: { port: number; host: string };
-  db: { url: string; poolMax: number; statementTimeoutMs: number };
-  redis: { url: string; keyPrefix?: string };
-  log: { format: 'json' | 'plain'; level: string };
-  maintenance: { intervalMs: number; monthsAhead: number };
-  ingest: {
-    concurrency: number;
-    readCount: number;
-    blockMs: number;
-    maxPositionsPerWrite: number;
-    claimIdleMs: number;
-    deadConsumerIdleMs: number;
-    maxDeliveries: number;
-    streamMaxLen: number;
-  };
-  replay: { intervalMs: number; graceMs: number; stagingRetentionMs: number };
-  webhooks: {
-    concurrency: number;
-    pollMs: number;
-    timeoutMs: number;
-    maxAttempts: number;
-    backoffBaseMs: number;
-    backoffMaxMs: number;
-    allowPrivateUrls: boolean;
-  };
-  retention: {
-    intervalMs: number;
-    batchSize: number;
-    maxBatches: number;
-    lockTimeoutMs: number;
-    deliveryRetentionDays: number;
-  };
-  events: { overspeedMinSeconds: number; offlineMinutes: number; offlineCheckIntervalMs: number };
-  shutdownGraceMs: number;
-}
-
-export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const e = parseEnv(workerEnvSchema, env);
+/** The environment shaped into the worker's configuration (the one type of it: WorkerConfig). */
+const workerConfigSchema = workerEnvSchema.transform((e) => {
   const strict = e.APP_ENV === 'production' || e.APP_ENV === 'staging';
+  const defaultLogFormat: 'json' | 'plain' = strict ? 'json' : 'plain';
   return {
     env: e.APP_ENV,
     http: { port: e.METRICS_PORT, host: e.HOST },
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
-    log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
+    log: { format: e.LOG_FORMAT ?? defaultLogFormat, level: e.LOG_LEVEL },
     maintenance: { intervalMs: e.PARTITION_MAINTENANCE_INTERVAL_MS, monthsAhead: e.PARTITION_MONTHS_AHEAD },
     ingest: {
       concurrency: e.INGEST_CONCURRENCY,
@@ -140,4 +103,11 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
+});
+
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** Parses the environment once; a bad variable is reported with every other one (ConfigError). */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return parseEnv(workerConfigSchema, env);
 }

@@ -20,7 +20,7 @@ import type { Pool } from 'pg';
 import type { IngestMetrics } from './ingest-metrics';
 import { detectEvents, type Detection, type DetectorOptions } from './events/detector';
 import { enqueueWebhookDeliveries } from './webhooks/enqueue';
-import { publishCommitted } from './events/publish';
+import { publishCommitted } from './live-publish';
 
 export interface ConsumerOptions {
   pool: Pool;

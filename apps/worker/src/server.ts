@@ -6,21 +6,33 @@ import { DEFAULT_STREAMS, purgeProcessed, replayUnprocessed, type StreamNames } 
 import express from 'express';
 import os from 'node:os';
 import type { WorkerConfig } from './config';
-import { startIngestConsumer, type ConsumerHandle } from './ingest-consumer';
+import { startIngestConsumer } from './ingest-consumer';
 import { createIngestMetrics } from './ingest-metrics';
 import { startPeriodic, type PeriodicJob } from './periodic';
 import { withAdvisoryLock } from './locks';
 import { emitOfflineEvents } from './events/offline';
-import { publishCommitted } from './events/publish';
+import { publishCommitted } from './live-publish';
 import { applyRetention } from './retention/retention';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
 
 export const VERSION = process.env['APP_VERSION'] ?? 'dev';
 
+/** Something the worker runs until it drains: a consumer loop, a periodic job, the webhook dispatcher. */
+interface Running {
+  /** Finishes the work in hand, then stops. */
+  stop(): Promise<void>;
+}
+interface Job {
+  name: string;
+  start(): Running;
+}
+const isPeriodic = (running: Running): running is PeriodicJob => 'runNow' in running;
+
 export interface WorkerHandle {
   port: number;
   pool: Pool;
   redis: Redis;
+  /** The periodic jobs by name (`partitions`, `replay`, `offline`, `retention`), to run one now. */
   jobs: Record<string, PeriodicJob>;
   names: StreamNames;
   /** Drains: /ready turns 503 at once, no new work starts, work in progress finishes, pools close. */
@@ -62,95 +74,98 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
 
   const names = DEFAULT_STREAMS;
   const ingestMetrics = createIngestMetrics(metrics.registry, { pool, redis, names });
-  const consumerRedis: Redis[] = [];
-  const consumers: ConsumerHandle[] = [];
-  for (let i = 0; i < config.ingest.concurrency; i++) {
-    // Blocking reads hold their connection: each loop gets one of its own.
-    const connection = redis.duplicate();
-    connection.on('error', () => undefined); // the main client already reports Redis problems
-    consumerRedis.push(connection);
-    consumers.push(
-      startIngestConsumer({
-        pool,
-        redis: connection,
-        names,
-        consumer: `${os.hostname()}-${process.pid}-${i}`,
-        logger,
-        metrics: ingestMetrics,
-        readCount: config.ingest.readCount,
-        blockMs: config.ingest.blockMs,
-        maxPositionsPerWrite: config.ingest.maxPositionsPerWrite,
-        claimIdleMs: config.ingest.claimIdleMs,
-        deadConsumerIdleMs: config.ingest.deadConsumerIdleMs,
-        maxDeliveries: config.ingest.maxDeliveries,
-        events: { overspeedMinSeconds: config.events.overspeedMinSeconds },
-        publisher: redis,
-      }),
-    );
-  }
+  const periodic = (name: string, intervalMs: number, run: () => Promise<unknown>) =>
+    startPeriodic({ name, intervalMs, logger, registry: metrics.registry, run });
 
-  const jobs: Record<string, PeriodicJob> = {
-    // Monthly partitions exist before fixes for that month arrive.
-    partitions: startPeriodic({
-      name: 'partition-maintenance',
-      intervalMs: config.maintenance.intervalMs,
-      logger,
-      registry: metrics.registry,
-      run: async () => {
-        const created = await ensurePositionPartitions(pool, { monthsAhead: config.maintenance.monthsAhead });
-        if (created > 0) logger.info('created position partitions', { created });
-        return created;
+  // Everything the worker runs until it drains, started in this order and stopped together.
+  const jobs: Job[] = [
+    // The writers: concurrent consumer loops of the ingestion stream.
+    ...Array.from({ length: config.ingest.concurrency }, (_, i) => ({
+      name: `ingest-consumer-${i}`,
+      start: (): Running => {
+        // Blocking reads hold their connection: each loop gets one of its own.
+        const connection = redis.duplicate();
+        connection.on('error', () => undefined); // the main client already reports Redis problems
+        const consumer = startIngestConsumer({
+          pool,
+          redis: connection,
+          names,
+          consumer: `${os.hostname()}-${process.pid}-${i}`,
+          logger,
+          metrics: ingestMetrics,
+          readCount: config.ingest.readCount,
+          blockMs: config.ingest.blockMs,
+          maxPositionsPerWrite: config.ingest.maxPositionsPerWrite,
+          claimIdleMs: config.ingest.claimIdleMs,
+          deadConsumerIdleMs: config.ingest.deadConsumerIdleMs,
+          maxDeliveries: config.ingest.maxDeliveries,
+          events: { overspeedMinSeconds: config.events.overspeedMinSeconds },
+          publisher: redis,
+        });
+        return { stop: () => consumer.stop().finally(() => connection.disconnect()) };
       },
-    }),
-    // Accepted but never processed (Redis was down, lost or trimmed it): publish again. One replica
-    // at a time, so replicas do not multiply the republished load.
-    replay: startPeriodic({
-      name: 'staging-replay',
-      intervalMs: config.replay.intervalMs,
-      logger,
-      registry: metrics.registry,
-      run: () =>
-        withAdvisoryLock(pool, 'staging-replay', async () => {
-          const replayed = await replayUnprocessed(pool, redis, {
-            names,
-            maxLen: config.ingest.streamMaxLen,
-            graceMs: config.replay.graceMs,
-            limit: 50_000,
-          });
-          if (replayed > 0) logger.warn('republished unprocessed staging rows', { replayed });
-          ingestMetrics.replayed.inc(replayed);
-          const purged = await purgeProcessed(pool, { olderThanMs: config.replay.stagingRetentionMs });
-          return { replayed, purged };
+    })),
+    {
+      // Monthly partitions exist before fixes for that month arrive.
+      name: 'partitions',
+      start: () =>
+        periodic('partition-maintenance', config.maintenance.intervalMs, async () => {
+          const created = await ensurePositionPartitions(pool, { monthsAhead: config.maintenance.monthsAhead });
+          if (created > 0) logger.info('created position partitions', { created });
+          return created;
         }),
-    }),
-    // Vehicles silent for too long: device_offline, once (the next fix brings device_online).
-    offline: startPeriodic({
-      name: 'device-offline',
-      intervalMs: config.events.offlineCheckIntervalMs,
-      logger,
-      registry: metrics.registry,
-      run: () =>
-        withAdvisoryLock(pool, 'device-offline', async () => {
-          const events = await emitOfflineEvents(pool, config.events.offlineMinutes);
-          if (events.length) ingestMetrics.events.inc(events.length);
-          await publishCommitted(redis, [], events).catch((err: unknown) => {
-            ingestMetrics.publishErrors.inc();
-            logger.warn('live publish failed', { err });
-          });
-          return events.length;
-        }),
-    }),
-  };
-  // Retention: one replica at a time; deletes in bounded batches, drops whole expired partitions.
-  jobs['retention'] = startPeriodic({
-    name: 'retention',
-    intervalMs: config.retention.intervalMs,
-    logger,
-    registry: metrics.registry,
-    run: () => withAdvisoryLock(pool, 'retention', () => applyRetention(pool, { ...config.retention, logger })),
-  });
-  // Webhooks: a loop of its own, so receivers never slow ingestion down.
-  const dispatcher = startWebhookDispatcher({ pool, logger, registry: metrics.registry, ...config.webhooks });
+    },
+    {
+      // Accepted but never processed (Redis was down, lost or trimmed it): publish again. One replica
+      // at a time, so replicas do not multiply the republished load.
+      name: 'replay',
+      start: () =>
+        periodic('staging-replay', config.replay.intervalMs, () =>
+          withAdvisoryLock(pool, 'staging-replay', async () => {
+            const replayed = await replayUnprocessed(pool, redis, {
+              names,
+              maxLen: config.ingest.streamMaxLen,
+              graceMs: config.replay.graceMs,
+              limit: 50_000,
+            });
+            if (replayed > 0) logger.warn('republished unprocessed staging rows', { replayed });
+            ingestMetrics.replayed.inc(replayed);
+            const purged = await purgeProcessed(pool, { olderThanMs: config.replay.stagingRetentionMs });
+            return { replayed, purged };
+          }),
+        ),
+    },
+    {
+      // Vehicles silent for too long: device_offline, once (the next fix brings device_online).
+      name: 'offline',
+      start: () =>
+        periodic('device-offline', config.events.offlineCheckIntervalMs, () =>
+          withAdvisoryLock(pool, 'device-offline', async () => {
+            const events = await emitOfflineEvents(pool, config.events.offlineMinutes);
+            if (events.length) ingestMetrics.events.inc(events.length);
+            await publishCommitted(redis, [], events).catch((err: unknown) => {
+              ingestMetrics.publishErrors.inc();
+              logger.warn('live publish failed', { err });
+            });
+            return events.length;
+          }),
+        ),
+    },
+    {
+      // Retention: one replica at a time; deletes in bounded batches, drops whole expired partitions.
+      name: 'retention',
+      start: () =>
+        periodic('retention', config.retention.intervalMs, () =>
+          withAdvisoryLock(pool, 'retention', () => applyRetention(pool, { ...config.retention, logger })),
+        ),
+    },
+    {
+      // Webhooks: a loop of its own, so receivers never slow ingestion down.
+      name: 'webhooks',
+      start: () => startWebhookDispatcher({ pool, logger, registry: metrics.registry, ...config.webhooks }),
+    },
+  ];
+  const running = jobs.map((job) => ({ name: job.name, handle: job.start() }));
   logger.info('worker started', { metricsPort: http.port, env: config.env, version: VERSION });
 
   let stopped: Promise<void> | undefined;
@@ -158,17 +173,15 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
     (stopped ??= (async () => {
       draining = true;
       logger.info('worker draining', { graceMs: config.shutdownGraceMs });
-      await Promise.all([
-        ...consumers.map((c) => c.stop()),
-        ...Object.values(jobs).map((job) => job.stop()),
-        dispatcher.stop(),
-      ]);
-      for (const connection of consumerRedis) connection.disconnect();
+      await Promise.all(running.map(({ handle }) => handle.stop()));
       await http.close(config.shutdownGraceMs);
       await Promise.allSettled([pool.end(), redis.quit()]);
       redis.disconnect();
       logger.info('worker stopped');
     })());
 
-  return { port: http.port, pool, redis, jobs, names, stop };
+  const periodicJobs = Object.fromEntries(
+    running.flatMap(({ name, handle }) => (isPeriodic(handle) ? [[name, handle]] : [])),
+  );
+  return { port: http.port, pool, redis, jobs: periodicJobs, names, stop };
 }

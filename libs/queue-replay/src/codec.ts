@@ -1,7 +1,8 @@
 import type { NormalizedPosition, StagedBatch } from './types';
 
 /**
- * What the writer needs: one array per column, ready for `unnest`. Timestamps are epoch milliseconds.
+ * A staged batch decoded and checked, one array per column; timestamps in epoch milliseconds. The
+ * writer's statement reads payloads in SQL: this is for isolating a poison fix (writer.ts) and tools.
  */
 export interface PositionColumns {
   protocol: string;
@@ -123,7 +124,7 @@ export function decodeBatch(json: string): PositionColumns {
   };
 }
 
-/** Back to positions (for tools and tests). */
+/** Back to positions (the writer splitting a batch to isolate a poison fix, tools). */
 export function columnsToPositions(c: PositionColumns): NormalizedPosition[] {
   return c.ts.map((ts, i) => ({
     vehicleId: c.vehicleId[i],

@@ -1,19 +1,20 @@
 export { DEFAULT_STREAMS, type NormalizedPosition, type StagedBatch, type StreamNames } from './types';
-export { publishStaged, stageBatch, StagingWriter, type PublishOptions, type Staged } from './outbox';
-export { columnsToPositions, decodeBatch, encodeBatch, type PositionColumns } from './codec';
+export { stageBatch, StagingWriter, type Staged } from './staging';
+export { columnsToPositions, decodeBatch } from './codec';
 export {
   ack,
   claimStale,
   deadLetter,
   ensureGroup,
+  publishStaged,
   readNew,
   removeDeadConsumers,
   streamStats,
+  type PublishOptions,
   type StreamMessage,
   type StreamStats,
-} from './consumer';
+} from './stream';
 export {
-  inFlightAgeMs,
   listDeadLetters,
   purgeProcessed,
   replayDeadLetters,
@@ -24,7 +25,6 @@ export {
 } from './replay';
 export {
   deadLetterItems,
-  errorLabel,
   lockVehicleForDelete,
   writeBatch,
   type DeadLetterFix,

@@ -1,8 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import IORedis from 'ioredis';
 import pg from 'pg';
-import { ensureGroup } from './consumer';
-import { stageBatch } from './outbox';
+import { stageBatch } from './staging';
+import { ensureGroup } from './stream';
 import { inFlightAgeMs, replayUnprocessed } from './replay';
 import type { StreamNames } from './types';
 

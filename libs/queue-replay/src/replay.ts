@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
-import { publishStaged, streamEntry, type PublishOptions } from './outbox';
+import { streamEntry, type PublishOptions } from './stream';
 import type { StreamNames } from './types';
 import { writeBatch, type WriteOptions, type WriteResult } from './writer';
 
@@ -115,8 +115,6 @@ export async function purgeProcessed(
     if ((res.rowCount ?? 0) < (options.batchSize ?? 5_000)) return total;
   }
 }
-
-export { publishStaged };
 
 export interface DeadLetterRow {
   id: string;

@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import pg from 'pg';
-import { stageBatch, type Staged } from './outbox';
+import { stageBatch, type Staged } from './staging';
 import { listDeadLetters, replayDeadLetters } from './replay';
 import type { NormalizedPosition } from './types';
 import { lockVehicleForDelete, writeBatch, type InsertedPosition, type WriteItem } from './writer';

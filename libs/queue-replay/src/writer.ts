@@ -1,4 +1,5 @@
 import { cleanText } from '@fleet/contracts';
+import { withTransaction } from '@fleet/db';
 import type { Pool, PoolClient } from 'pg';
 import { columnsToPositions, decodeBatch, encodeBatch } from './codec';
 import type { NormalizedPosition } from './types';
@@ -345,7 +346,7 @@ const SQLSTATE_NAMES: Record<string, string> = {
 };
 
 /** A bounded label for an error: a name for the usual SQLSTATEs, else the code itself. */
-export function errorLabel(err: unknown): string {
+function errorLabel(err: unknown): string {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string') return 'write_failed';
   return SQLSTATE_NAMES[code] ?? (/^[0-9A-Z]{5}$/.test(code) ? `sqlstate_${code}` : code);
@@ -543,6 +544,8 @@ export async function writeBatch<T = undefined>(
   items: WriteItem[],
   options: WriteOptions<T> = {},
 ): Promise<WriteResult<T>> {
+  // Its own transaction, not withTransaction: it rolls back and begins again mid-way to isolate poison
+  // fixes, and BEGIN takes the batch's vehicle locks (begin below).
   const client = await pool.connect();
   // A checked-out client whose server goes away emits 'error'; unheard, it would crash the process.
   // The failing query rejects as well, which is where we handle it.
@@ -665,20 +668,12 @@ export async function deadLetterItems(pool: Pool, items: WriteItem[], reason: st
       code: 'write_failed',
     }));
   });
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     await recordDeadLetters(client, deadLetters);
     await client.query(
       'UPDATE ingest_staging SET processed_at = now(), dead_letter_reason = $2 WHERE id = ANY($1::bigint[]) AND processed_at IS NULL',
       [items.map((i) => i.stagingId), cleanText(reason).slice(0, 1000)],
     );
-    await client.query('COMMIT');
-    return deadLetters;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
+  return deadLetters;
 }

@@ -4,7 +4,7 @@ import { DEFAULT_STREAMS, listDeadLetters, replayDeadLetters, replayUnprocessed 
 import { createRedis } from '@fleet/runtime';
 import { loadWorkerConfig } from '../config';
 import { eventHook } from '../ingest-consumer';
-import { publishCommitted } from '../events/publish';
+import { publishCommitted } from '../live-publish';
 
 const USAGE = `nx run worker:replay [--since=<ISO time | 30m | 2h | 1d>] [--grace-ms=<ms>]
 nx run worker:replay --list-dead-letters [--all] [--limit=<n>]

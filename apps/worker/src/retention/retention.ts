@@ -1,5 +1,6 @@
 import type { Logger } from '@fleet/logging-json';
 import type { Pool } from 'pg';
+import { withTransaction } from '@fleet/db';
 
 export interface RetentionOptions {
   /** Rows per DELETE statement: short statements, short locks, bounded WAL bursts. */
@@ -132,27 +133,22 @@ async function dropExpiredPartitions(pool: Pool, options: RetentionOptions): Pro
     const table = `"${name}"`;
     const pre = await pool.query<{ protected: boolean }>(protectedRowsExist(table), [end]);
     if (pre.rows[0].protected) continue;
-    const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL lock_timeout = ${Math.round(options.lockTimeoutMs)}`);
-      await client.query(`LOCK TABLE ONLY positions IN ACCESS EXCLUSIVE MODE`);
-      await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-      const again = await client.query<{ protected: boolean }>(protectedRowsExist(table), [end]);
-      if (again.rows[0].protected) {
-        await client.query('ROLLBACK');
-        continue;
-      }
-      await client.query(`DROP TABLE ${table}`);
-      await client.query('COMMIT');
+      const isDropped = await withTransaction(pool, async (client) => {
+        await client.query(`SET LOCAL lock_timeout = ${Math.round(options.lockTimeoutMs)}`);
+        await client.query(`LOCK TABLE ONLY positions IN ACCESS EXCLUSIVE MODE`);
+        await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+        const again = await client.query<{ protected: boolean }>(protectedRowsExist(table), [end]);
+        if (again.rows[0].protected) return false; // committing nothing but the locks, released
+        await client.query(`DROP TABLE ${table}`);
+        return true;
+      });
+      if (!isDropped) continue;
       dropped.push(name);
       options.logger?.info('dropped expired position partition', { partition: name });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       if ((err as { code?: string }).code !== '55P03') throw err; // lock_not_available: next run
       options.logger?.warn('position partition busy; dropping it next run', { partition: name });
-    } finally {
-      client.release();
     }
   }
   return dropped;

@@ -1,14 +1,10 @@
+// Step (1): accepted batches committed to the table ingest_staging (made by migration `ingest_outbox`;
+// applied migrations keep their names) before anything else happens to them.
 import type { Pool } from 'pg';
-import type { Redis } from 'ioredis';
 import { encodeBatch } from './codec';
-import type { StagedBatch, StreamNames } from './types';
+import type { StagedBatch } from './types';
 
-export interface PublishOptions {
-  names: StreamNames;
-  /** Approximate cap on stream length; trimmed entries are still in staging and get replayed. */
-  maxLen: number;
-}
-
+/** A committed staging row, as the stream announces it. */
 export interface Staged {
   id: string;
   payload: string;
@@ -94,32 +90,4 @@ export async function stageBatch(pool: Pool, batch: StagedBatch): Promise<Staged
     [batch.protocol, batch.positions.length, payload],
   );
   return { id: res.rows[0].id, payload, count: batch.positions.length };
-}
-
-/**
- * The XADD arguments of a staged batch: staging id, position count, when it was accepted (absent on
- * replays) and the payload. One place, so the publisher and the replayer cannot drift apart.
- */
-export function streamEntry(staged: Staged, options: PublishOptions, acceptedAt?: number): Array<string | number> {
-  const at = acceptedAt === undefined ? [] : ['at', String(acceptedAt)];
-  return [
-    options.names.stream,
-    'MAXLEN',
-    '~',
-    options.maxLen,
-    '*',
-    'sid',
-    staged.id,
-    'n',
-    String(staged.count),
-    ...at,
-    'p',
-    staged.payload,
-  ];
-}
-
-/** Step (2): announce a staged batch on the stream. */
-export async function publishStaged(redis: Redis, staged: Staged, options: PublishOptions): Promise<void> {
-  const [key, ...args] = streamEntry(staged, options, Date.now());
-  await redis.xadd(key as string, ...args);
 }

@@ -2,9 +2,9 @@ import type { LiveMessage, LivePosition, RetractedEvent as RetractedLiveEvent, T
 import { publishUpdate } from '@fleet/live';
 import type { InsertedPosition } from '@fleet/queue-replay';
 import type { Redis } from '@fleet/runtime';
-import type { DetectedEvent, RetractedEvent } from './detector';
+import type { DetectedEvent, RetractedEvent } from './events/detector';
 
-export function toLivePosition(p: InsertedPosition): LivePosition {
+function toLivePosition(p: InsertedPosition): LivePosition {
   return {
     vehicleId: p.vehicleId,
     ts: new Date(p.ts).toISOString(),
@@ -19,7 +19,7 @@ export function toLivePosition(p: InsertedPosition): LivePosition {
   };
 }
 
-export function toTrackingEvent(e: DetectedEvent): TrackingEvent {
+function toTrackingEvent(e: DetectedEvent): TrackingEvent {
   return {
     id: e.id,
     vehicleId: e.vehicleId,
@@ -32,7 +32,7 @@ export function toTrackingEvent(e: DetectedEvent): TrackingEvent {
   };
 }
 
-export function toRetractedEvent(e: RetractedEvent): RetractedLiveEvent {
+function toRetractedEvent(e: RetractedEvent): RetractedLiveEvent {
   return { ...toTrackingEvent(e), retractedAt: new Date(e.retractedAt).toISOString() };
 }
 

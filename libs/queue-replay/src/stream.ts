@@ -1,5 +1,42 @@
+// The Redis stream of staged batches: step (2) publishes each staging row's entry, the writers read
+// it through their consumer group (new, then stale ones taken over), acknowledge or dead-letter it.
 import type { Redis } from 'ioredis';
+import type { Staged } from './staging';
 import type { StreamNames } from './types';
+
+export interface PublishOptions {
+  names: StreamNames;
+  /** Approximate cap on stream length; trimmed entries are still in staging and get replayed. */
+  maxLen: number;
+}
+
+/**
+ * The XADD arguments of a staged batch: staging id, position count, when it was accepted (absent on
+ * replays) and the payload. One place, so the publisher and the replayer cannot drift apart.
+ */
+export function streamEntry(staged: Staged, options: PublishOptions, acceptedAt?: number): Array<string | number> {
+  const at = acceptedAt === undefined ? [] : ['at', String(acceptedAt)];
+  return [
+    options.names.stream,
+    'MAXLEN',
+    '~',
+    options.maxLen,
+    '*',
+    'sid',
+    staged.id,
+    'n',
+    String(staged.count),
+    ...at,
+    'p',
+    staged.payload,
+  ];
+}
+
+/** Step (2): announce a staged batch on the stream. */
+export async function publishStaged(redis: Redis, staged: Staged, options: PublishOptions): Promise<void> {
+  const [key, ...args] = streamEntry(staged, options, Date.now());
+  await redis.xadd(key as string, ...args);
+}
 
 export interface StreamMessage {
   /** The stream entry id. */
