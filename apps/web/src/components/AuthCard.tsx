@@ -1,4 +1,6 @@
 import type { FormEvent, ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Field } from './Field';
 import { LanguageSwitch } from './LanguageSwitch';
 
 /** The signed-out screens' card (sign-in, accepting an invitation): a title, the language, a form. */
@@ -23,5 +25,31 @@ export function AuthCard({
         {children}
       </form>
     </main>
+  );
+}
+
+/** The password of the signed-out screens: the one to sign in with, or a new one to choose. */
+export function PasswordField({
+  value,
+  onChange,
+  error,
+  isNew = false,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  error?: string;
+  isNew?: boolean;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Field
+      label={t('login.password')}
+      type="password"
+      autoComplete={isNew ? 'new-password' : 'current-password'}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      error={error}
+      required
+    />
   );
 }

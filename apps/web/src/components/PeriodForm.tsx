@@ -66,20 +66,21 @@ export function PeriodForm({
           </option>
         ))}
       </SelectField>
-      <Field
-        label={t('period.from')}
-        type="datetime-local"
-        value={from}
-        onChange={(e) => setFrom(e.target.value)}
-        error={errors.from}
-      />
-      <Field
-        label={t('period.to')}
-        type="datetime-local"
-        value={to}
-        onChange={(e) => setTo(e.target.value)}
-        error={errors.to}
-      />
+      {(
+        [
+          ['from', from, setFrom],
+          ['to', to, setTo],
+        ] as const
+      ).map(([end, value, set]) => (
+        <Field
+          key={end}
+          label={t(`period.${end}`)}
+          type="datetime-local"
+          value={value}
+          onChange={(e) => set(e.target.value)}
+          error={errors[end]}
+        />
+      ))}
       <div className="presets" role="group" aria-label={t('period.presets')}>
         {(['today', 'yesterday', 'last7'] as const).map((p) => (
           <button key={p} type="button" onClick={() => preset(p)}>

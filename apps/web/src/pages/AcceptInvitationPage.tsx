@@ -3,7 +3,7 @@ import { AcceptInvitationRequest } from '@fleet/contracts';
 import { useMutation } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { AuthCard } from '../components/AuthCard';
+import { AuthCard, PasswordField } from '../components/AuthCard';
 import { Field } from '../components/Field';
 import { ErrorBanner } from '../data/ErrorBanner';
 import { useApi } from '../session/context';
@@ -37,14 +37,7 @@ export default function AcceptInvitationPage() {
       ) : (
         <>
           <Field label={t('admin.name')} value={name} autoComplete="name" onChange={(e) => setName(e.target.value)} />
-          <Field
-            label={t('login.password')}
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            error={passwordError}
-          />
+          <PasswordField value={password} onChange={setPassword} error={passwordError} isNew />
           <ErrorBanner error={invalid ? t('invitation.invalid') : accept.error} plain />
           <button type="submit" className="primary" disabled={accept.isPending}>
             {t('invitation.submit')}

@@ -1,7 +1,7 @@
 import { ApiError } from '@fleet/api-client';
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { AuthCard } from '../components/AuthCard';
+import { AuthCard, PasswordField } from '../components/AuthCard';
 import { Field } from '../components/Field';
 import { ErrorBanner } from '../data/ErrorBanner';
 import { useSession } from '../session/context';
@@ -48,15 +48,7 @@ export function LoginPage({ expired }: { expired?: boolean }) {
         error={errors.email}
         required
       />
-      <Field
-        label={t('login.password')}
-        type="password"
-        autoComplete="current-password"
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
-        error={errors.password}
-        required
-      />
+      <PasswordField value={password} onChange={setPassword} error={errors.password} />
       {/* The refusals already say what happened; anything else is "Something went wrong: …". */}
       <ErrorBanner id={errorId} error={failure} plain={typeof failure === 'string'} />
       <button type="submit" className="primary" disabled={busy}>

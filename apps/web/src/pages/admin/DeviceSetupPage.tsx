@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
 import { useConfig } from '../../app/config-context';
+import { ActionButton } from '../../components/ActionButton';
 import { OneTimeSecret } from '../../components/OneTimeSecret';
 import { useApiMutation, useApiQuery } from '../../data/api';
 import { ErrorBanner } from '../../data/ErrorBanner';
@@ -92,15 +93,12 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
               <figcaption>{t('setup.owntracks.qr')}</figcaption>
             </figure>
           ) : (
-            <button
-              type="button"
-              onClick={() =>
-                window.confirm(t('admin.confirmRegenerate', { name: vehicle.name })) &&
-                regenerate.mutate({ params: { id: vehicle.id } })
-              }
+            <ActionButton
+              confirm={t('admin.confirmRegenerate', { name: vehicle.name })}
+              onAct={() => regenerate.mutate({ params: { id: vehicle.id } })}
             >
               {t('admin.regenerate')}
-            </button>
+            </ActionButton>
           )}
         </article>
       </div>

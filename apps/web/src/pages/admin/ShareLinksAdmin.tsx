@@ -1,6 +1,7 @@
 import { QRCodeSVG } from 'qrcode.react';
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ActionButton } from '../../components/ActionButton';
 import { OneTimeSecret } from '../../components/OneTimeSecret';
 import { fmt } from '../../i18n';
 import { useLive, useVehicleOrder } from '../../live/context';
@@ -90,13 +91,13 @@ export function ShareLinksAdmin() {
                     : t('admin.expiresAt', { when: fmt.dateTime(link.expiresAt) })}
               </span>
               {!revoked && !expired && (
-                <button
-                  type="button"
+                <ActionButton
                   className="danger"
-                  onClick={() => window.confirm(t('admin.confirmRevoke')) && revoke.mutate({ params: { id: link.id } })}
+                  confirm={t('admin.confirmRevoke')}
+                  onAct={() => revoke.mutate({ params: { id: link.id } })}
                 >
                   {t('admin.revoke')}
-                </button>
+                </ActionButton>
               )}
             </li>
           );

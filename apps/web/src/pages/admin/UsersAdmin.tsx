@@ -2,6 +2,7 @@ import { Role, type Invitation, type User } from '@fleet/contracts';
 import { keepPreviousData } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ActionButton, SubmitRow } from '../../components/ActionButton';
 import { Field, SelectField } from '../../components/Field';
 import { OneTimeSecret } from '../../components/OneTimeSecret';
 import { Pager } from '../../components/Pager';
@@ -76,9 +77,9 @@ export function UsersAdmin() {
               <>
                 {u.disabled ? t('admin.disabled') : t('admin.enabled')}{' '}
                 {u.id !== me.id && (
-                  <button type="button" onClick={() => change(u, { disabled: !u.disabled })}>
+                  <ActionButton onAct={() => change(u, { disabled: !u.disabled })}>
                     {u.disabled ? t('admin.enable') : t('admin.disable')}
-                  </button>
+                  </ActionButton>
                 )}
               </>
             ),
@@ -138,10 +139,7 @@ function InviteForm({ onInvited }: { onInvited: (invitation: Invitation) => void
           </option>
         ))}
       </SelectField>
-      <ErrorBanner error={invite.error} />
-      <button type="submit" className="primary" disabled={invite.isPending}>
-        {t('admin.sendInvite')}
-      </button>
+      <SubmitRow error={invite.error} busy={invite.isPending} label={t('admin.sendInvite')} />
     </form>
   );
 }

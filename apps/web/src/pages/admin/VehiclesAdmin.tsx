@@ -3,6 +3,7 @@ import { keepPreviousData } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
+import { ActionButton, SubmitRow } from '../../components/ActionButton';
 import { Field, SelectField } from '../../components/Field';
 import { OneTimeSecret } from '../../components/OneTimeSecret';
 import { Pager } from '../../components/Pager';
@@ -111,27 +112,22 @@ export function VehiclesAdmin() {
                 <Link href={`/vehicles/${v.id}/setup`} aria-label={t('admin.setupX', { name: v.name })}>
                   {t('admin.setup')}
                 </Link>
-                <button
-                  type="button"
-                  onClick={() =>
-                    window.confirm(t('admin.confirmRegenerate', { name: v.name })) &&
-                    regenerate.mutate({ params: { id: v.id } })
-                  }
+                <ActionButton
+                  confirm={t('admin.confirmRegenerate', { name: v.name })}
+                  onAct={() => regenerate.mutate({ params: { id: v.id } })}
                   aria-label={t('admin.regenerateX', { name: v.name })}
                 >
                   {t('admin.regenerate')}
-                </button>
-                <button
-                  type="button"
-                  onClick={() => update.mutate({ params: { id: v.id }, body: { deviceDisabled: !v.deviceDisabled } })}
+                </ActionButton>
+                <ActionButton
+                  onAct={() => update.mutate({ params: { id: v.id }, body: { deviceDisabled: !v.deviceDisabled } })}
                 >
                   {v.deviceDisabled ? t('admin.enable') : t('admin.disable')}
-                </button>
-                <button
-                  type="button"
+                </ActionButton>
+                <ActionButton
                   className="danger"
-                  onClick={() =>
-                    window.confirm(t('admin.confirmDeleteVehicle', { name: v.name })) &&
+                  confirm={t('admin.confirmDeleteVehicle', { name: v.name })}
+                  onAct={() =>
                     remove.mutate(
                       { params: { id: v.id } },
                       { onSuccess: () => notify({ title: t('admin.deleted', { name: v.name }) }) },
@@ -140,7 +136,7 @@ export function VehiclesAdmin() {
                   aria-label={t('admin.deleteX', { name: v.name })}
                 >
                   {t('common.delete')}
-                </button>
+                </ActionButton>
               </>
             ),
           },
@@ -211,15 +207,11 @@ function VehicleEditor({
         placeholder: vehicle ? undefined : t('admin.identifierPlaceholder'),
         autoComplete: 'off',
       })}
-      <ErrorBanner error={saving.error} />
-      <div className="row">
-        <button type="submit" className="primary" disabled={saving.isPending}>
-          {t('common.save')}
-        </button>
+      <SubmitRow error={saving.error} busy={saving.isPending} label={t('common.save')}>
         <button type="button" onClick={onDone}>
           {t('common.cancel')}
         </button>
-      </div>
+      </SubmitRow>
     </form>
   );
 }

@@ -1,6 +1,7 @@
 import { EventType, type Webhook } from '@fleet/contracts';
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ActionButton, SubmitRow } from '../../components/ActionButton';
 import { Field } from '../../components/Field';
 import { OneTimeSecret } from '../../components/OneTimeSecret';
 import { SecretCard } from '../../components/SecretCard';
@@ -53,34 +54,27 @@ export function WebhooksAdmin() {
             className: 'actions',
             cell: (w) => (
               <>
-                <button
-                  type="button"
-                  onClick={() => update.mutate({ params: { id: w.id }, body: { enabled: !w.enabled } })}
-                >
+                <ActionButton onAct={() => update.mutate({ params: { id: w.id }, body: { enabled: !w.enabled } })}>
                   {w.enabled ? t('admin.disable') : t('admin.enable')}
-                </button>
-                <button type="button" onClick={() => rotate.mutate({ params: { id: w.id } })}>
+                </ActionButton>
+                <ActionButton onAct={() => rotate.mutate({ params: { id: w.id } })}>
                   {t('admin.rotateSecret')}
-                </button>
-                <button
-                  type="button"
-                  onClick={() => test.mutate({ params: { id: w.id } }, { onSuccess: () => setDeliveriesOf(w.id) })}
+                </ActionButton>
+                <ActionButton
+                  onAct={() => test.mutate({ params: { id: w.id } }, { onSuccess: () => setDeliveriesOf(w.id) })}
                 >
                   {t('admin.sendTest')}
-                </button>
+                </ActionButton>
                 <button type="button" onClick={() => setDeliveriesOf(w.id)}>
                   {t('admin.deliveries')}
                 </button>
-                <button
-                  type="button"
+                <ActionButton
                   className="danger"
-                  onClick={() =>
-                    window.confirm(t('admin.confirmDeleteWebhook', { url: w.url })) &&
-                    remove.mutate({ params: { id: w.id } })
-                  }
+                  confirm={t('admin.confirmDeleteWebhook', { url: w.url })}
+                  onAct={() => remove.mutate({ params: { id: w.id } })}
                 >
                   {t('common.delete')}
-                </button>
+                </ActionButton>
               </>
             ),
           },
@@ -178,10 +172,7 @@ function WebhookForm({ onCreated }: { onCreated: (webhook: Webhook, secret: stri
           </span>
         ))}
       </fieldset>
-      <ErrorBanner error={create.error} />
-      <button type="submit" className="primary" disabled={create.isPending}>
-        {t('common.create')}
-      </button>
+      <SubmitRow error={create.error} busy={create.isPending} label={t('common.create')} />
     </form>
   );
 }
