@@ -9,7 +9,7 @@ import { ENDPOINTS } from '@fleet/contracts';
  * deeper or wider is hostile: refused before it reaches zod, SQL or `JSON.stringify` (a RangeError at
  * a few thousand levels).
  */
-export const REQUEST_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxEntries: 100_000, maxStringLength: 1_000_000 };
+const REQUEST_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxEntries: 100_000, maxStringLength: 1_000_000 };
 
 /**
  * The ingestion protocols answer their devices in their own way (documented per protocol: refuse or

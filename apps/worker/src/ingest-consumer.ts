@@ -89,7 +89,7 @@ export function eventHook(
 }
 
 /** Counts what a write did (stored, replaced, duplicates, dropped, dead-lettered). */
-export function countWrite(metrics: IngestMetrics, result: WriteResult<unknown>): void {
+function countWrite(metrics: IngestMetrics, result: WriteResult<unknown>): void {
   metrics.batchSize.observe(result.received);
   metrics.stored.inc(result.stored);
   metrics.replaced.inc(result.replaced);

@@ -65,10 +65,6 @@ export const speedKmh = (value: unknown, toKmh: (speed: number) => number) => {
 };
 export const percent = (v: number | undefined) => (v !== undefined && v >= 0 && v <= 100 ? v : undefined);
 
-export interface ValidFix extends RawFix {
-  ts: Date;
-}
-
 /**
  * Checks a fix; returns the problems, each with its path (`3.lat`), or none. Besides time and place it
  * re-checks what storage refuses (storableFix): the routes clean or refuse those fields per protocol

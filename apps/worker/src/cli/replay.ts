@@ -20,7 +20,7 @@ those not replayed yet, or all with --all.
 --dead-letters writes them again through the writer (after whatever refused them was fixed): each
 fix stored, or found stored, is marked replayed; one still refused stays, with its latest reason.`;
 
-export function parseSince(value: string, now = Date.now()): Date {
+function parseSince(value: string, now = Date.now()): Date {
   const relative = /^(\d+)\s*(s|m|h|d)$/.exec(value.trim());
   if (relative) {
     const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
