@@ -1,5 +1,5 @@
 import { specialPurposeRange } from '@fleet/runtime';
-import { AppError } from '../errors';
+import { invalid } from '../errors';
 
 /**
  * Refuses (400, naming `url`) a webhook URL that names a special-purpose address (loopback, private,
@@ -16,7 +16,7 @@ export function assertWebhookUrlAllowed(url: string, options: { allowPrivate: bo
     .toLowerCase();
   const reason = host === 'localhost' || host.endsWith('.localhost') ? 'a localhost name' : specialPurposeRange(host);
   if (reason)
-    throw new AppError(400, 'validation_failed', 'webhook URL is not allowed', [
+    throw invalid('webhook URL is not allowed', [
       {
         path: 'url',
         message: `${reason}: loopback, private and other special-purpose addresses are refused here (WEBHOOK_ALLOW_PRIVATE_URLS allows them)`,
