@@ -165,6 +165,15 @@ describe('OsmAnd / Traccar Client', () => {
     expect(json.status).toBe(404);
   });
 
+  it('answers other methods 405 on /api/v1/osmand as on its own port, and a path below it 404', async () => {
+    const put = await fetch(`${t.base}/api/v1/osmand?id=nobody`, { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(ErrorBody.parse(await put.json()).error.code).toBe('method_not_allowed');
+    const onPort = await fetch(`http://127.0.0.1:${t.api.osmandPort}/?id=nobody`, { method: 'PUT' });
+    expect(onPort.status).toBe(405);
+    expect((await fetch(`${t.base}/api/v1/osmand/more?id=nobody`)).status).toBe(404);
+  });
+
   it('accepts the Traccar Client 9 JSON body', async () => {
     const v = fleet[4];
     const res = await fetch(`http://127.0.0.1:${t.api.osmandPort}/`, {

@@ -186,13 +186,21 @@ function parsedByHandler<D extends Endpoint>(declaration: D) {
   };
 }
 
+// Matched as Express matches routes: any case, an optional trailing slash.
+const OSMAND_PATH = /^\/osmand\/?$/i;
+const OWNTRACKS_PATH = /^\/owntracks\/?$/i;
+
 export function ingestRoutes(deps: IngestRouteDeps): Router {
   const endpoints = new EndpointRouter('/api/v1');
-  // Read before the handlers: the OsmAnd form, and OwnTracks' JSON under any Content-Type (or none);
-  // express.json has already parsed application/json.
+  // Read before the handlers (as middleware: the router has a route only for each declaration): the
+  // OsmAnd form, and OwnTracks' JSON under any Content-Type or none (express.json read application/json).
   const form = express.urlencoded({ extended: false, limit: deps.bodyLimit, parameterLimit: 200 });
-  endpoints.router.route('/osmand').get(form).post(form);
-  endpoints.router.post('/owntracks', express.text({ type: () => true, limit: deps.bodyLimit }));
+  const anyBody = express.text({ type: () => true, limit: deps.bodyLimit });
+  endpoints.router.use((req, res, next) => {
+    if (OSMAND_PATH.test(req.path)) return form(req, res, next);
+    if (OWNTRACKS_PATH.test(req.path) && req.method === 'POST') return anyBody(req, res, next);
+    next();
+  });
 
   const osmand = async (_input: unknown, { req }: { req: Request }) => {
     const json = req.is('application/json') ? (req.body as unknown) : undefined;
@@ -222,9 +230,9 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
       return new Reply(result.imported > 0 ? 202 : 200, result);
     });
   // Any other method: 405, as Traccar (and the OsmAnd port) answer it.
-  endpoints.router.all('/osmand', () => {
-    throw methodNotAllowed('use GET or POST');
-  });
+  endpoints.router.use((req, _res, next) =>
+    next(OSMAND_PATH.test(req.path) ? methodNotAllowed('use GET or POST') : undefined),
+  );
   return endpoints.router;
 }
 
