@@ -70,7 +70,8 @@ async function deviceForToken(
   return device;
 }
 
-const looksLikeJwt = (token: string | undefined) => token !== undefined && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(token);
+const looksLikeJwt = (token: string | undefined): token is string =>
+  token !== undefined && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(token);
 
 /** The device of a vehicle the signed-in user may write to (admin or operator of its organization). */
 async function deviceForUser(deps: IngestRouteDeps, token: string, vehicleId: string): Promise<Device> {
@@ -344,7 +345,7 @@ async function uploadGpx(deps: IngestRouteDeps, req: Request): Promise<GpxImport
   const token = bearerToken(req.get('authorization'));
   const vehicleId = req.params['id'] as string;
   const device = looksLikeJwt(token)
-    ? await deviceForUser(deps, token!, vehicleId)
+    ? await deviceForUser(deps, token, vehicleId)
     : await deviceForToken(deps, 'gpx', token);
   if (device.vehicleId !== vehicleId) throw notFound('vehicle');
   const declared = Number(req.get('content-length') ?? 0);
