@@ -25,7 +25,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 // The one SSE parser (the apps' own): the benchmark reads the stream as the map does.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { EventStreamParser } from '@fleet/api-client';
 import { generateDeviceToken, hashDeviceToken, hashPassword } from '@fleet/auth';
 import { LIVE_EVENT } from '@fleet/contracts';

@@ -31,10 +31,16 @@ describe('module boundaries', () => {
 
   it('refuses a client-scoped project importing a server lib', async () => {
     const errors = await boundaryErrors(
-      'libs/api-client/src/probe.ts',
+      'apps/web/src/probe.ts',
       "import { createPool } from '@fleet/db';\nexport const p = createPool;\n",
     );
     expect(errors.join('\n')).toMatch(/scope:client/);
+    // The client lib runs anywhere (web, mobile, the API's tests, benchmarks): shared, so no server lib either.
+    const fromClientLib = await boundaryErrors(
+      'libs/api-client/src/probe.ts',
+      "import { createPool } from '@fleet/db';\nexport const p = createPool;\n",
+    );
+    expect(fromClientLib.join('\n')).toMatch(/scope:shared/);
   });
 
   it('refuses shared code importing a server lib or an I/O module', async () => {

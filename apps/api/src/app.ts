@@ -7,7 +7,7 @@ import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
 import type { ApiConfig } from './config';
-import { AppError, errorHandler, notFoundHandler } from './errors';
+import { errorHandler, notFoundHandler, unavailable } from './errors';
 import { inputGuard } from './input-guard';
 import type { DeviceDirectory } from './ingest/devices';
 import { FieldDrops } from './ingest/field-drops';
@@ -157,6 +157,6 @@ function commonMiddleware(app: express.Express, deps: AppDeps) {
   app.use((req, res, next) => {
     if (!deps.isDraining() || req.path === '/ready' || req.path === '/health' || req.path === '/metrics') return next();
     res.setHeader('Connection', 'close');
-    next(new AppError(503, 'unavailable', 'server is shutting down, retry', undefined, { 'Retry-After': '1' }));
+    next(unavailable('server is shutting down, retry', 1));
   });
 }

@@ -6,43 +6,46 @@ import { ZodError } from 'zod';
 
 /** A failure the client can act on; mapped to HTTP in one place (errorHandler). */
 export class AppError extends Error {
+  readonly details?: ErrorDetail[];
+  readonly headers?: Record<string, string>;
+
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
-    readonly details?: ErrorDetail[],
-    readonly headers?: Record<string, string>,
+    extra: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
   ) {
     super(message);
     this.name = 'AppError';
+    this.details = extra.details;
+    this.headers = extra.headers;
   }
 }
 
 // Named factories: every error the API answers is made by one of these (never `new AppError` by hand).
 export const badRequest = (message: string, details?: ErrorDetail[]) =>
-  new AppError(400, 'bad_request', message, details);
+  new AppError(400, 'bad_request', message, { details });
 /** 400 `validation_failed`: `details` names each field, parameter or header at fault. */
 export const invalid = (message: string, details?: ErrorDetail[]) =>
-  new AppError(400, 'validation_failed', message, details);
+  new AppError(400, 'validation_failed', message, { details });
 /** 401 with the challenge that tells the client which credential to send. */
 export const unauthorized = (message: string, challenge?: string) =>
-  new AppError(401, 'unauthorized', message, undefined, challenge ? { 'WWW-Authenticate': challenge } : undefined);
-export const forbidden = (message: string, details?: ErrorDetail[]) => new AppError(403, 'forbidden', message, details);
+  new AppError(401, 'unauthorized', message, { headers: challenge ? { 'WWW-Authenticate': challenge } : undefined });
+export const forbidden = (message: string, details?: ErrorDetail[]) =>
+  new AppError(403, 'forbidden', message, { details });
 export const notFound = (what = 'resource') => new AppError(404, 'not_found', `${what} not found`);
-export const conflict = (message: string, details?: ErrorDetail[]) => new AppError(409, 'conflict', message, details);
+export const conflict = (message: string, details?: ErrorDetail[]) =>
+  new AppError(409, 'conflict', message, { details });
 export const payloadTooLarge = (message: string) => new AppError(413, 'payload_too_large', message);
 /** 405: the path exists, not with this method (OsmAnd answers it as Traccar does). */
 export const methodNotAllowed = (message: string) => new AppError(405, 'method_not_allowed', message);
 /** 429 with the seconds after which a retry may succeed. */
 export const rateLimited = (message: string, retryAfterSeconds: number, details?: ErrorDetail[]) =>
-  new AppError(429, 'rate_limited', message, details, {
-    'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
-  });
+  new AppError(429, 'rate_limited', message, { details, headers: retryAfter(retryAfterSeconds) });
 /** 503: nothing was done; retry after the given seconds (possibly on another replica). */
 export const unavailable = (message: string, retryAfterSeconds: number) =>
-  new AppError(503, 'unavailable', message, undefined, {
-    'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
-  });
+  new AppError(503, 'unavailable', message, { headers: retryAfter(retryAfterSeconds) });
+const retryAfter = (seconds: number) => ({ 'Retry-After': String(Math.max(1, Math.ceil(seconds))) });
 
 /** The Bearer challenge of user endpoints. */
 export const BEARER_CHALLENGE = 'Bearer realm="fleet"';
@@ -73,18 +76,12 @@ function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   // Nothing was accepted: the client should retry later.
   if (isTransientDatabaseError(err)) {
-    return new AppError(
-      503,
-      'unavailable',
-      'the database is unavailable; nothing was accepted, retry later',
-      undefined,
-      { 'Retry-After': '5' },
-    );
+    return unavailable('the database is unavailable; nothing was accepted, retry later', 5);
   }
-  if (err instanceof ZodError) return new AppError(400, 'validation_failed', 'request is not valid', zodDetails(err));
+  if (err instanceof ZodError) return invalid('request is not valid', zodDetails(err));
   // The router could not percent-decode a path parameter (`/vehicles/%E0%A4%A`).
   if (err instanceof URIError && (err as { status?: unknown }).status === 400)
-    return new AppError(400, 'bad_request', 'a path parameter is not valid percent-encoded UTF-8');
+    return badRequest('a path parameter is not valid percent-encoded UTF-8');
   const type = (err as { type?: unknown })?.type;
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) {
     const known = BODY_PARSER_ERRORS[type];

@@ -37,6 +37,12 @@ export interface Endpoint {
    * httpOnly `fleet_access` cookie, `?access_token=` (EventSource cannot set headers).
    */
   accessTokenIn?: readonly ('cookie' | 'query')[];
+  /**
+   * `handler`: the handler checks the credential first and parses the request itself (the ingestion
+   * protocols: a wrong device token is a 401 whatever the body, each protocol counts its own refusals
+   * and names fields its own way). The schemas still document the request and type the client.
+   */
+  parsedBy?: 'handler';
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** A JSON body, validated before the handler runs. */
@@ -85,11 +91,17 @@ export type EndpointInput<E extends Endpoint> = Part<E, 'params'> &
   (E['bodyContentType'] extends string ? { body: string } : Part<E, 'body'>);
 
 /** The validated input a handler receives. */
-export interface HandlerInput<E extends Endpoint> {
-  params: E['params'] extends z.ZodType ? z.output<E['params']> : Record<string, never>;
-  query: E['query'] extends z.ZodType ? z.output<E['query']> : Record<string, never>;
-  body: E['bodyContentType'] extends string ? unknown : E['body'] extends z.ZodType ? z.output<E['body']> : undefined;
-}
+export type HandlerInput<E extends Endpoint> = E['parsedBy'] extends 'handler'
+  ? { params: Record<string, string>; query: Record<string, unknown>; body: unknown }
+  : {
+      params: E['params'] extends z.ZodType ? z.output<E['params']> : Record<string, never>;
+      query: E['query'] extends z.ZodType ? z.output<E['query']> : Record<string, never>;
+      body: E['bodyContentType'] extends string
+        ? unknown
+        : E['body'] extends z.ZodType
+          ? z.output<E['body']>
+          : undefined;
+    };
 
 /** The success status the server answers by default: the lowest 2xx declared. */
 export function successStatus(e: Endpoint): number {

@@ -67,11 +67,15 @@ export class EndpointRouter {
 
     const run: RequestHandler = async (req, res) => {
       if (roles && !roles.includes(callerOf(res).role)) throw forbidden(`needs the role ${roles.join(' or ')}`);
-      const input = {
-        params: parseParams(endpoint, req.params as Record<string, string>),
-        query: endpoint.query ? endpoint.query.parse(req.query) : {},
-        body: endpoint.bodyContentType ? req.body : endpoint.body ? endpoint.body.parse(req.body) : undefined,
-      } as HandlerInput<E>;
+      const input = (
+        endpoint.parsedBy === 'handler'
+          ? { params: req.params, query: req.query, body: req.body }
+          : {
+              params: parseParams(endpoint, req.params as Record<string, string>),
+              query: endpoint.query ? endpoint.query.parse(req.query) : {},
+              body: endpoint.bodyContentType ? req.body : endpoint.body ? endpoint.body.parse(req.body) : undefined,
+            }
+      ) as HandlerInput<E>;
       const context: HandlerContext = {
         req,
         res,

@@ -1,7 +1,6 @@
 import {
   INGEST_ENDPOINTS as E,
   IngestRequest,
-  type Endpoint,
   type ErrorDetail,
   type GpxImportResult,
   type PositionInput,
@@ -171,22 +170,6 @@ function jsonBody(body: unknown): unknown {
   }
 }
 
-/**
- * The ingestion protocols check the device credential first, then read the request in their own terms
- * (Traccar's statuses, `positions.617.speed`, each refusal counted per protocol). Their declarations
- * document query and body for the OpenAPI document and the client; served from this copy, nothing is
- * validated before the handler, which parses the request as before.
- */
-function parsedByHandler<D extends Endpoint>(declaration: D) {
-  return {
-    ...declaration,
-    params: undefined,
-    query: undefined,
-    body: undefined,
-    bodyContentType: declaration.bodyContentType ?? 'application/json',
-  };
-}
-
 // Matched as Express matches routes: any case, an optional trailing slash.
 const OSMAND_PATH = /^\/osmand\/?$/i;
 const OWNTRACKS_PATH = /^\/owntracks\/?$/i;
@@ -216,17 +199,17 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
 
   endpoints
     // Our own JSON: one position, an array, or {positions: [...]}; a device token authorises it.
-    .serve(parsedByHandler(E.ingestPositions), async ({ body }, { req }) => ingestPositions(deps, req, body))
+    .serve(E.ingestPositions, async ({ body }, { req }) => ingestPositions(deps, req, body))
     // OsmAnd / Traccar Client: the identifier is the credential. Also served on its own port at `/`.
-    .serve(parsedByHandler(E.osmandQuery), osmand)
-    .serve(parsedByHandler(E.osmandPost), osmand)
+    .serve(E.osmandQuery, osmand)
+    .serve(E.osmandPost, osmand)
     // OwnTracks HTTP mode: Basic auth with the device token as password; answers friends' positions.
-    .serve(parsedByHandler(E.ingestOwnTracks), async ({ body }, { req }) => ingestOwnTracks(deps, req, body))
+    .serve(E.ingestOwnTracks, async ({ body }, { req }) => ingestOwnTracks(deps, req, body))
     // Overland: GeoJSON batch, bearer token (or ?token=); skips bad points so the app never loops on them.
-    .serve(parsedByHandler(E.ingestOverland), async ({ body }, { req }) => ingestOverland(deps, req, body))
+    .serve(E.ingestOverland, async ({ body }, { req }) => ingestOverland(deps, req, body))
     // GPX upload, streamed (staged in batches of 1,000 points as the file is read): by the vehicle's
     // own device token, or by a signed-in admin or operator of its organization.
-    .serve(parsedByHandler(E.importGpx), async (_input, { req }) => {
+    .serve(E.importGpx, async (_input, { req }) => {
       const result = await uploadGpx(deps, req);
       return new Reply(result.imported > 0 ? 202 : 200, result);
     });

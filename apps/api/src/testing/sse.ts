@@ -1,6 +1,5 @@
 import http from 'node:http';
 // The one SSE parser (the apps' own): these tests read the stream as a client does.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { EventStreamParser } from '@fleet/api-client';
 
 export interface SseEvent {

@@ -9,6 +9,7 @@ const osmand = (method: 'get' | 'post') =>
     summary: 'OsmAnd protocol as Traccar Client sends it (also on the OsmAnd port, at any path)',
     tag: 'ingestion',
     security: 'device-identifier',
+    parsedBy: 'handler',
     query: z
       .object({
         id: z.string().optional().describe('the device identifier (required, as `id` or `deviceid`)'),
@@ -47,6 +48,7 @@ export const INGEST_ENDPOINTS = {
     summary: 'Send one position or a batch (up to 1,000); speed in km/h',
     tag: 'ingestion',
     security: 'device',
+    parsedBy: 'handler',
     body: IngestRequest,
     responses: {
       202: { description: 'accepted: committed to staging, stored shortly', schema: PositionsAccepted },
@@ -61,6 +63,7 @@ export const INGEST_ENDPOINTS = {
     summary: 'OwnTracks HTTP mode (Basic auth: any user, device token as password)',
     tag: 'ingestion',
     security: 'basic-device',
+    parsedBy: 'handler',
     body: z.object({ _type: z.string() }).loose(),
     responses: {
       200: {
@@ -76,6 +79,7 @@ export const INGEST_ENDPOINTS = {
     summary: 'Overland batch of GeoJSON points (bearer device token, or ?token=)',
     tag: 'ingestion',
     security: 'device',
+    parsedBy: 'handler',
     body: z.object({ locations: z.array(z.unknown()) }),
     responses: { 200: { description: 'accepted', schema: z.object({ result: z.literal('ok') }) }, ...common },
   }),
@@ -86,6 +90,7 @@ export const INGEST_ENDPOINTS = {
       'Upload a GPX 1.0/1.1 track (streamed): the vehicle’s device token, or an admin/operator of its organization',
     tag: 'ingestion',
     security: 'device-or-user',
+    parsedBy: 'handler',
     params: idParams,
     bodyContentType: 'application/gpx+xml',
     responses: {
