@@ -21,7 +21,7 @@ import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
 import { bundleService } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { fmt, percentile, rssMb } from './stats';
+import { bucketQuantiles, endToEndBuckets, fmt, percentile, rssMb } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const { values: args } = parseArgs({
@@ -313,40 +313,9 @@ async function lastReceived(pool: pg.Pool): Promise<number> {
   return res.rows[0].at?.getTime() ?? 0;
 }
 
-/** Cumulative buckets of the worker's ingest_end_to_end_seconds histogram (staging insert → commit). */
-async function lagBuckets(port: number): Promise<Map<number, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const buckets = new Map<number, number>();
-  for (const [, le, count] of text.matchAll(/^ingest_end_to_end_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+)/gm)) {
-    buckets.set(le === '+Inf' ? Infinity : Number(le), Number(count));
-  }
-  return buckets;
-}
-
-/** p50/p99 of the lag during the run, by linear interpolation inside the histogram's buckets. */
 async function lagFromWorker(port: number, before: Map<number, number>) {
-  const after = await lagBuckets(port);
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
-  const total = counts[counts.length - 1] ?? 0;
-  const quantile = (q: number) => {
-    const target = q * total;
-    for (let i = 0; i < bounds.length; i++) {
-      if (counts[i] >= target) {
-        const lo = i ? bounds[i - 1] : 0;
-        const hi = Number.isFinite(bounds[i]) ? bounds[i] : lo;
-        const below = i ? counts[i - 1] : 0;
-        const inBucket = counts[i] - below || 1;
-        return (lo + ((hi - lo) * (target - below)) / inBucket) * 1000;
-      }
-    }
-    return NaN;
-  };
-  return {
-    p50: quantile(0.5),
-    p99: quantile(0.99),
-    source: `worker histogram, ${total.toLocaleString('en-US')} batches`,
-  };
+  const { p50, p99, batches } = bucketQuantiles(before, await endToEndBuckets(`http://127.0.0.1:${port}/metrics`));
+  return { p50, p99, source: `worker histogram, ${batches.toLocaleString('en-US')} batches` };
 }
 
 async function baseline(pool: pg.Pool, rows: number): Promise<number> {
@@ -425,7 +394,7 @@ async function main() {
         peak.api = Math.max(peak.api, rssMb(api.pid));
         peak.worker = Math.max(peak.worker, rssMb(worker.pid));
       };
-      const workerLagBefore = await lagBuckets(ports.worker);
+      const workerLagBefore = await endToEndBuckets(`http://127.0.0.1:${ports.worker}/metrics`);
       const run = await runLoad(mode, vehicles, ports, sample);
       const committedAt = await waitCommitted(pool, before + run.accepted, 180_000);
       sample();

@@ -20,7 +20,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +29,8 @@ import { generateDeviceToken, hashDeviceToken, hashPassword } from '@fleet/auth'
 import { LIVE_EVENT } from '@fleet/contracts';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
 import pg from 'pg';
-import { fmt, percentile } from './stats';
+import { freePort } from '@fleet/runtime/testing';
+import { bucketQuantiles, endToEndBuckets, fmt, percentile } from './stats';
 
 export interface LiveLatencyOptions {
   /** SSE clients connected (all of the organization, unfiltered). */
@@ -204,7 +204,7 @@ export async function measureLiveLatency(
     clients.push(await connectClient(base, accessToken, seen && ((key, at) => seen.set(key, at))));
   }
 
-  const workerBefore = extra.workerMetricsUrl ? await histogram(extra.workerMetricsUrl) : undefined;
+  const workerBefore = extra.workerMetricsUrl ? await endToEndBuckets(extra.workerMetricsUrl) : undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
   const acks = new Map<string, number>();
   const ingestMs: number[] = [];
@@ -287,7 +287,7 @@ export async function measureLiveLatency(
   ingestMs.sort((a, b) => a - b);
   const worker =
     extra.workerMetricsUrl && workerBefore
-      ? histogramQuantiles(workerBefore, await histogram(extra.workerMetricsUrl))
+      ? bucketQuantiles(workerBefore, await endToEndBuckets(extra.workerMetricsUrl))
       : undefined;
   const bytes = clients.map((c) => c.bytes());
   for (const c of clients) c.close();
@@ -304,35 +304,6 @@ export async function measureLiveLatency(
     bytesPerClient: { min: Math.min(...bytes), max: Math.max(...bytes) },
     worker,
   };
-}
-
-/** Cumulative buckets of the worker's ingest_end_to_end_seconds histogram. */
-async function histogram(metricsUrl: string): Promise<Map<number, number>> {
-  const text = await (await fetch(metricsUrl)).text();
-  const buckets = new Map<number, number>();
-  for (const [, le, count] of text.matchAll(/^ingest_end_to_end_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+)/gm)) {
-    buckets.set(le === '+Inf' ? Infinity : Number(le), Number(count));
-  }
-  return buckets;
-}
-
-/** p50/p99 (ms) of what was observed between two snapshots, interpolated inside the buckets. */
-function histogramQuantiles(before: Map<number, number>, after: Map<number, number>) {
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
-  const total = counts[counts.length - 1] ?? 0;
-  const quantile = (q: number) => {
-    const target = q * total;
-    for (let i = 0; i < bounds.length; i++) {
-      if (counts[i] < target) continue;
-      const lo = i ? bounds[i - 1] : 0;
-      const hi = Number.isFinite(bounds[i]) ? bounds[i] : lo;
-      const below = i ? counts[i - 1] : 0;
-      return (lo + ((hi - lo) * (target - below)) / (counts[i] - below || 1)) * 1000;
-    }
-    return NaN;
-  };
-  return { p50: quantile(0.5), p99: quantile(0.99), batches: total };
 }
 
 export function formatLiveLatency(r: LiveLatencyResult): string[] {
@@ -373,17 +344,6 @@ export function liveLatencyFailures(r: LiveLatencyResult): string[] {
 // ---- the stand-alone run: its own database and processes --------------------------------------
 
 const root = path.resolve(__dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function startService(file: string, env: Record<string, string>): ChildProcess {
   // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each service there (as bench-ingest does).

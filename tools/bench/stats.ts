@@ -18,3 +18,32 @@ export function rssMb(pid: number | undefined): number {
     return NaN;
   }
 }
+
+/** Cumulative buckets of the worker's `ingest_end_to_end_seconds` histogram (staging insert → commit). */
+export async function endToEndBuckets(metricsUrl: string): Promise<Map<number, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const buckets = new Map<number, number>();
+  for (const [, le, count] of text.matchAll(/^ingest_end_to_end_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+)/gm)) {
+    buckets.set(le === '+Inf' ? Infinity : Number(le), Number(count));
+  }
+  return buckets;
+}
+
+/** p50/p99 (ms) of what a histogram observed between two snapshots, interpolated inside the buckets. */
+export function bucketQuantiles(before: Map<number, number>, after: Map<number, number>) {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = counts[counts.length - 1] ?? 0;
+  const quantile = (q: number) => {
+    const target = q * total;
+    for (let i = 0; i < bounds.length; i++) {
+      if (counts[i] < target) continue;
+      const lo = i ? bounds[i - 1] : 0;
+      const hi = Number.isFinite(bounds[i]) ? bounds[i] : lo;
+      const below = i ? counts[i - 1] : 0;
+      return (lo + ((hi - lo) * (target - below)) / (counts[i] - below || 1)) * 1000;
+    }
+    return NaN;
+  };
+  return { p50: quantile(0.5), p99: quantile(0.99), batches: total };
+}
