@@ -391,6 +391,7 @@ export async function runLiveLatencyBench(
   await ensureDatabase(dbUrl);
   await runMigrations(dbUrl);
   const fleet = await createLiveFleet(dbUrl, { vehicles: partial.vehicles ?? 1_000, slug: 'bench-live' });
+  const clients = partial.clients ?? DEFAULT_LIVE_OPTIONS.clients;
   const [apiPort, workerPort] = [await freePort(), await freePort()];
   const common = { DATABASE_URL: dbUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const api = startService('apps/api/src/main.ts', {
@@ -399,6 +400,10 @@ export async function runLiveLatencyBench(
     HOST: '127.0.0.1',
     OSMAND_PORT: 'off',
     DB_POOL_MAX: '16',
+    // The clients stand for many dashboards of one organization but share one user's token: lift the
+    // per-user and per-organization stream limits (10 and 200 by default) to the number of clients.
+    LIVE_MAX_STREAMS_PER_USER: String(clients),
+    LIVE_MAX_STREAMS_PER_ORG: String(clients),
   });
   const worker = startService('apps/worker/src/main.ts', {
     ...common,

@@ -10,9 +10,9 @@ import express, { type Request, type Router } from 'express';
 import type { Pool } from 'pg';
 import type { TokenService } from '@fleet/auth';
 import { basicCredentials, bearerToken } from '../auth/credentials';
+import { verifyAccess } from '../auth/middleware';
 import {
   AppError,
-  BEARER_CHALLENGE,
   badRequest,
   forbidden,
   invalid,
@@ -73,13 +73,9 @@ const looksLikeJwt = (token: string | undefined): token is string =>
   token !== undefined && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(token);
 
 /** The device of a vehicle the signed-in user may write to (admin or operator of its organization). */
-async function deviceForUser(deps: IngestRouteDeps, token: string, vehicleId: string): Promise<Device> {
-  let claims;
-  try {
-    claims = await deps.tokens.verify(token);
-  } catch {
-    throw unauthorized('access token invalid or expired', BEARER_CHALLENGE);
-  }
+async function deviceForUser(deps: IngestRouteDeps, req: Request, vehicleId: string): Promise<Device> {
+  // A refused token is a 401; a session store that cannot answer is a 503 (nothing accepted), not a 401.
+  const claims = await verifyAccess(req, deps.tokens);
   if (claims.role === 'viewer') throw forbidden('needs the role admin or operator');
   const device = isUuid(vehicleId) ? await deps.devices.byVehicle(vehicleId) : undefined;
   if (!device || device.organizationId !== claims.org) throw notFound('vehicle');
@@ -328,7 +324,7 @@ async function uploadGpx(deps: IngestRouteDeps, req: Request): Promise<GpxImport
   const token = bearerToken(req.get('authorization'));
   const vehicleId = req.params['id'] as string;
   const device = looksLikeJwt(token)
-    ? await deviceForUser(deps, token, vehicleId)
+    ? await deviceForUser(deps, req, vehicleId)
     : await deviceForToken(deps, 'gpx', token);
   if (device.vehicleId !== vehicleId) throw notFound('vehicle');
   const declared = Number(req.get('content-length') ?? 0);
