@@ -2,6 +2,10 @@ import type { EventType } from '@fleet/contracts';
 import type { InsertedPosition } from '@fleet/queue-replay';
 import type { PoolClient } from 'pg';
 
+// SQL here is written by hand (not drizzle's builder): each statement is one set-based unnest over the
+// batch, inside the writer's transaction on its connection, with PostGIS predicates and row locks taken
+// in a fixed order; one round trip per step keeps the write path's rate (docs/performance.md).
+
 export interface DetectorOptions {
   /** Above the vehicle's speed limit for at least this long → one `overspeed` event per episode. */
   overspeedMinSeconds: number;

@@ -2,6 +2,10 @@ import type { Logger } from '@fleet/logging-json';
 import type { Pool } from 'pg';
 import { withTransaction } from '@fleet/db';
 
+// SQL by hand: partition catalog reads and DDL (LOCK, DROP TABLE under lock_timeout) and batched
+// DELETE … WHERE id IN (SELECT … LIMIT n) statements per organization's cutoff, which drizzle's builder
+// does not express.
+
 export interface RetentionOptions {
   /** Rows per DELETE statement: short statements, short locks, bounded WAL bursts. */
   batchSize: number;
