@@ -38,10 +38,13 @@ export const RefreshRequest = z
   .strict();
 export type RefreshRequest = z.infer<typeof RefreshRequest>;
 
+/** The shortest password a user may choose. */
+export const PASSWORD_MIN_LENGTH = 10;
+
 export const PasswordChangeRequest = z
   .object({
     currentPassword: z.string().min(1).max(1024),
-    newPassword: z.string().min(10, 'at least 10 characters').max(1024),
+    newPassword: z.string().min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`).max(1024),
     /** Who gets the fresh session that replaces every other (like LoginRequest's `client`). */
     client: z.enum(['web', 'mobile']).default('web'),
   })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Role } from './auth';
+import { PASSWORD_MIN_LENGTH, Role } from './auth';
 
 export const User = z.object({
   id: z.uuid(),
@@ -43,9 +43,6 @@ export const Invitation = z.object({
   token: z.string(),
 });
 export type Invitation = z.infer<typeof Invitation>;
-
-/** The shortest password a user may choose. */
-export const PASSWORD_MIN_LENGTH = 10;
 
 export const AcceptInvitationRequest = z
   .object({
