@@ -80,6 +80,8 @@ export const vehicles = pgTable(
     color: text('color'),
     icon: text('icon'),
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
+    /** The tracker app's settings for this vehicle over the organization's (`settings.tracker`); null: none. */
+    trackerSettings: jsonb('tracker_settings').$type<Record<string, unknown>>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -388,4 +390,66 @@ export const shareLinks = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('share_links_org_idx').on(t.organizationId), index('share_links_vehicle_idx').on(t.vehicleId)],
+);
+
+/**
+ * A phone's Expo push token, registered by a signed-in user with the event types they want. A token
+ * belongs to one user at a time (the last to register it on that phone); deleted with the user.
+ */
+export const pushTokens = pgTable(
+  'push_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    token: text('token').notNull().unique(),
+    eventTypes: text('event_types')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** The language of the notification text (the phone's, sent at registration). */
+    language: text('language').notNull().default('en'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('push_tokens_org_idx').on(t.organizationId), index('push_tokens_user_idx').on(t.userId)],
+);
+
+/**
+ * One event to one push token: created with the event (same transaction), sent by the worker's push
+ * sender, then its receipt checked. Deleted with the token (unregistered, user deleted, or the push
+ * service reporting DeviceNotRegistered) or the event.
+ */
+export const pushDeliveries = pgTable(
+  'push_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    pushTokenId: uuid('push_token_id')
+      .notNull()
+      .references(() => pushTokens.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    /** pending → sent (ticket received; receipt due) → delivered; or failed. */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** When a pending delivery is next sent, or when a sent one's receipt is next asked for. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The push service's ticket id, to read the receipt with. */
+    ticketId: text('ticket_id'),
+    lastError: text('last_error'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('push_deliveries_key').on(t.pushTokenId, t.eventId),
+    index('push_deliveries_event_idx').on(t.eventId),
+    index('push_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} IN ('pending', 'sent')`),
+  ],
 );

@@ -3,6 +3,7 @@ import { EVENTS_ENDPOINTS } from './events';
 import { GEOFENCES_ENDPOINTS } from './geofences';
 import { INGEST_ENDPOINTS } from './ingest';
 import { LIVE_ENDPOINTS } from './live';
+import { MOBILE_ENDPOINTS } from './mobile';
 import { OPERATIONS_ENDPOINTS } from './operations';
 import { ORGANIZATION_ENDPOINTS } from './organization';
 import { PLATFORM_ENDPOINTS } from './platform';
@@ -30,6 +31,7 @@ export const ENDPOINTS = {
   ...EVENTS_ENDPOINTS,
   ...WEBHOOKS_ENDPOINTS,
   ...ORGANIZATION_ENDPOINTS,
+  ...MOBILE_ENDPOINTS,
   ...PLATFORM_ENDPOINTS,
 };
 export type Endpoints = typeof ENDPOINTS;
@@ -40,6 +42,7 @@ export {
   GEOFENCES_ENDPOINTS,
   INGEST_ENDPOINTS,
   LIVE_ENDPOINTS,
+  MOBILE_ENDPOINTS,
   OPERATIONS_ENDPOINTS,
   ORGANIZATION_ENDPOINTS,
   PLATFORM_ENDPOINTS,
