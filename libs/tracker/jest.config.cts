@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'tracker',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/tracker',
+};
