@@ -15,6 +15,9 @@ import type { IngestPipeline } from './ingest/pipeline';
 import { debugRoutes } from './routes/debug';
 import { organizationRoutes } from './routes/organization';
 import { platformRoutes } from './routes/platform';
+import { mobileRoutes } from './routes/mobile';
+import { PushTokens } from './mobile/push-tokens';
+import { TrackerSettingsService } from './mobile/tracker-settings';
 import { Organizations, Platform } from './organization/organization';
 import { ingestRoutes } from './routes/ingest';
 import { authRoutes } from './routes/auth';
@@ -121,6 +124,14 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(
     organizationRoutes({
       organizations: new Organizations(deps.pool, () => deps.devices.invalidate()),
+      auth,
+    }),
+  );
+  v1.use(
+    mobileRoutes({
+      trackerSettings: new TrackerSettingsService(deps.pool, config.tracker.offlineMinutes),
+      pushTokens: new PushTokens(deps.pool),
+      devices: deps.devices,
       auth,
     }),
   );

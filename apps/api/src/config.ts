@@ -63,6 +63,16 @@ const apiEnvSchema = baseEnvSchema
     SHARED_STREAMS_PER_IP: z.coerce.number().int().min(1).default(20),
     /** Webhook URLs naming loopback/private addresses: allowed by default only in development and test. */
     WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
+    /**
+     * The worker's offline threshold (same variable): the tracker app's heartbeat must stay below it, so
+     * tracker settings whose heartbeat is not are refused.
+     */
+    DEVICE_OFFLINE_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(10),
     /** Guards /api/v1/platform (creating organizations); unset, those routes answer 404. */
     PLATFORM_ADMIN_TOKEN: z.string().optional(),
   })
@@ -199,6 +209,8 @@ export interface ApiConfig {
     sharedStreamsPerIp: number;
   };
   webhooks: { allowPrivateUrls: boolean };
+  /** DEVICE_OFFLINE_MINUTES: the tracker app's heartbeat must be shorter. */
+  tracker: { offlineMinutes: number };
   /** The platform administrator's token; undefined disables /api/v1/platform. */
   platform: { adminToken?: string };
   log: { format: 'json' | 'plain'; level: string };
@@ -250,6 +262,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       sharedStreamsPerIp: e.SHARED_STREAMS_PER_IP,
     },
     webhooks: { allowPrivateUrls: (e.WEBHOOK_ALLOW_PRIVATE_URLS ?? String(!strict)) === 'true' },
+    tracker: { offlineMinutes: e.DEVICE_OFFLINE_MINUTES },
     platform: { adminToken: e.PLATFORM_ADMIN_TOKEN },
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

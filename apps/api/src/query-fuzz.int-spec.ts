@@ -113,6 +113,9 @@ const BASE_BODIES: Record<string, Record<string, unknown>> = {
   'post /api/v1/webhooks': { url: 'https://hooks.example.com/x', eventTypes: ['overspeed'], enabled: true },
   'patch /api/v1/webhooks/:id': { url: 'https://hooks.example.com/y', eventTypes: ['overspeed'], enabled: true },
   'patch /api/v1/organization': { name: 'Fuzz org', positionRetentionDays: 30, eventRetentionDays: 30 },
+  'put /api/v1/organization/tracker-settings': { distanceFilterMeters: 50, heartbeatSeconds: 300 },
+  'put /api/v1/vehicles/:id/tracker-settings': { timeIntervalSeconds: 10, uploadBatchSize: 1000 },
+  'post /api/v1/push-tokens': { token: 'ExponentPushToken[fuzz-1]', eventTypes: ['overspeed'], language: 'es' },
   'post /api/v1/vehicles/:id/share-links': { name: 'Link', expiresInMinutes: 60 },
   'post /api/v1/platform/organizations': {
     name: 'Fuzzed organization',

@@ -1,0 +1,130 @@
+import {
+  resolveTrackerSettings,
+  TrackerSettingsOverride,
+  type DeviceSettings,
+  type TrackerSettingsLevel,
+} from '@fleet/contracts';
+import { createDb, schema, type Database, type Pool } from '@fleet/db';
+import { and, eq, sql } from 'drizzle-orm';
+import { invalid, notFound } from '../errors';
+
+const { organizations, vehicles } = schema;
+
+/** The stored overrides of a level, keeping only what is still valid (a jsonb value read back). */
+const overridesOf = (value: unknown): TrackerSettingsOverride => {
+  const parsed = TrackerSettingsOverride.safeParse(value ?? {});
+  return parsed.success ? parsed.data : {};
+};
+
+/**
+ * Tracker-app settings: defaults, the organization's overrides (`organizations.settings.tracker`), a
+ * vehicle's over those (`vehicles.tracker_settings`); the phone asks for the result with its device token.
+ */
+export class TrackerSettingsService {
+  private readonly db: Database;
+
+  constructor(
+    pool: Pool,
+    /** DEVICE_OFFLINE_MINUTES: a heartbeat must be shorter, or parked vehicles show offline. */
+    private readonly offlineMinutes: number,
+  ) {
+    this.db = createDb(pool);
+  }
+
+  private async organizationOverrides(org: string): Promise<TrackerSettingsOverride> {
+    const [row] = await this.db
+      .select({ tracker: sql<unknown>`${organizations.settings}->'tracker'` })
+      .from(organizations)
+      .where(eq(organizations.id, org));
+    if (!row) throw notFound('organization');
+    return overridesOf(row.tracker);
+  }
+
+  private level(overrides: TrackerSettingsOverride | null, ...levels: unknown[]): TrackerSettingsLevel {
+    return {
+      overrides,
+      effective: resolveTrackerSettings(...levels, overrides),
+      offlineMinutes: this.offlineMinutes,
+    };
+  }
+
+  /** Refuses a heartbeat the offline check would outrun, naming the field. */
+  private check(overrides: TrackerSettingsOverride, below: unknown[]): void {
+    const heartbeat = resolveTrackerSettings(...below, overrides).heartbeatSeconds;
+    if (heartbeat >= this.offlineMinutes * 60)
+      throw invalid('the heartbeat must be shorter than the offline threshold', [
+        {
+          path: 'heartbeatSeconds',
+          message: `must be below ${this.offlineMinutes * 60} seconds (DEVICE_OFFLINE_MINUTES = ${this.offlineMinutes}), or parked vehicles are reported offline`,
+        },
+      ]);
+  }
+
+  async forOrganization(org: string): Promise<TrackerSettingsLevel> {
+    return this.level(await this.organizationOverrides(org));
+  }
+
+  async setForOrganization(org: string, overrides: TrackerSettingsOverride): Promise<TrackerSettingsLevel> {
+    this.check(overrides, []);
+    const [row] = await this.db
+      .update(organizations)
+      // One key of the settings, the others kept.
+      .set({
+        settings: sql`${organizations.settings} || jsonb_build_object('tracker', ${JSON.stringify(overrides)}::jsonb)`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(organizations.id, org))
+      .returning({ id: organizations.id });
+    if (!row) throw notFound('organization');
+    return this.level(overrides);
+  }
+
+  private async vehicleOverrides(org: string, vehicleId: string): Promise<TrackerSettingsOverride | null> {
+    const [row] = await this.db
+      .select({ tracker: vehicles.trackerSettings })
+      .from(vehicles)
+      .where(and(eq(vehicles.id, vehicleId), eq(vehicles.organizationId, org)));
+    if (!row) throw notFound('vehicle');
+    return row.tracker === null ? null : overridesOf(row.tracker);
+  }
+
+  async forVehicle(org: string, vehicleId: string): Promise<TrackerSettingsLevel> {
+    const vehicle = await this.vehicleOverrides(org, vehicleId);
+    return this.level(vehicle, await this.organizationOverrides(org));
+  }
+
+  async setForVehicle(
+    org: string,
+    vehicleId: string,
+    overrides: TrackerSettingsOverride | null,
+  ): Promise<TrackerSettingsLevel> {
+    const organization = await this.organizationOverrides(org);
+    if (overrides) this.check(overrides, [organization]);
+    const [row] = await this.db
+      .update(vehicles)
+      .set({ trackerSettings: overrides, updatedAt: sql`now()` })
+      .where(and(eq(vehicles.id, vehicleId), eq(vehicles.organizationId, org)))
+      .returning({ id: vehicles.id });
+    if (!row) throw notFound('vehicle');
+    return this.level(overrides, organization);
+  }
+
+  /** What the vehicle's phone applies (the device's vehicle is known: its token was checked). */
+  async forDevice(vehicleId: string): Promise<DeviceSettings | undefined> {
+    const [row] = await this.db
+      .select({
+        name: vehicles.name,
+        vehicle: vehicles.trackerSettings,
+        organization: sql<unknown>`${organizations.settings}->'tracker'`,
+      })
+      .from(vehicles)
+      .innerJoin(organizations, eq(organizations.id, vehicles.organizationId))
+      .where(eq(vehicles.id, vehicleId));
+    if (!row) return undefined;
+    return {
+      vehicleId,
+      vehicleName: row.name,
+      tracker: resolveTrackerSettings(overridesOf(row.organization), overridesOf(row.vehicle)),
+    };
+  }
+}
