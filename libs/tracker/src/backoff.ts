@@ -33,6 +33,8 @@ export function parseRetryAfter(
   let ms: number;
   if (/^\d+$/.test(text)) ms = Number(text) * 1000;
   else {
+    // An HTTP date names its day and month ("Sun, 06 Dec 2026 …"); V8 would read "-5" as a year.
+    if (!/[a-z]/i.test(text)) return undefined;
     const at = Date.parse(text);
     if (!Number.isFinite(at)) return undefined;
     ms = at - nowMs;

@@ -26,5 +26,4 @@ export {
   type UploaderOptions,
   type UploaderStatus,
 } from './uploader';
-export { Sampler, type Decision, type SamplerOptions } from './sampler';
-export { DEFAULT_TRACKER_SETTINGS, trackerSettings, type TrackerSettings } from './settings';
+export { MIN_SPACING_MS, Sampler, STATIONARY_KMH, type Decision, type SamplerOptions } from './sampler';

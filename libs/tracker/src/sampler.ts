@@ -1,8 +1,13 @@
-import type { PositionInput } from '@fleet/contracts';
+import { DEFAULT_TRACKER_SETTINGS, type PositionInput, type TrackerSettings } from '@fleet/contracts';
 import { fastDistanceM } from '@fleet/geo';
-import { DEFAULT_TRACKER_SETTINGS, type TrackerSettings } from './settings';
+
+/** Below this speed a vehicle counts as stationary: its heading is noise and the heartbeat applies (km/h). */
+export const STATIONARY_KMH = 3;
+/** Never two kept fixes closer in time than this, whatever the settings (ms). */
+export const MIN_SPACING_MS = 1000;
 
 export interface SamplerOptions {
+  /** The tracker settings (`GET /api/v1/device/settings`); defaults from @fleet/contracts. */
   settings?: TrackerSettings;
   /** Receives each fix to keep (the app enqueues it). */
   onFix: (fix: PositionInput) => void;
@@ -12,9 +17,10 @@ export interface SamplerOptions {
   clearTimer?: (handle: unknown) => void;
 }
 
-export type Decision = 'first' | 'distance' | 'heading' | 'heartbeat' | 'inaccurate' | 'too-soon' | 'unchanged';
+export type Decision =
+  'first' | 'distance' | 'heading' | 'interval' | 'heartbeat' | 'inaccurate' | 'too-soon' | 'unchanged';
 
-const KEEP: ReadonlySet<Decision> = new Set(['first', 'distance', 'heading', 'heartbeat']);
+const KEEP: ReadonlySet<Decision> = new Set(['first', 'distance', 'heading', 'interval', 'heartbeat']);
 
 function tsMs(ts: PositionInput['ts']): number {
   return typeof ts === 'number' ? (ts < 1e11 ? ts * 1000 : ts) : Date.parse(ts);
@@ -28,15 +34,18 @@ function headingDelta(a: number, b: number): number {
 /**
  * Decides which fixes from the OS are worth queueing, and keeps a parked vehicle alive.
  *
- * `offer(fix)`, in order: dropped if less accurate than `maxAccuracyM`; kept if it is the first; dropped
- * if sooner than the minimum interval after the last kept fix; kept if it moved `minDistanceM`, or
- * turned `headingChangeDeg` while moving, or if `heartbeatSeconds` passed; dropped otherwise. While
- * charging the smaller distance and interval apply.
+ * `offer(fix)`, in order: dropped if less accurate than `accuracyFilterMeters`; kept if it is the
+ * first; dropped if within MIN_SPACING_MS of the last kept fix; kept if it moved
+ * `distanceFilterMeters`; while moving (speed ≥ STATIONARY_KMH, or that average since the last kept
+ * fix when the speed is unknown), kept if it turned `headingChangeDegrees` or if `timeIntervalSeconds`
+ * passed (`chargingIntervalSeconds` while charging: power is not a concern in a cradle); while
+ * stationary, kept once `heartbeatSeconds` passed; dropped otherwise.
  *
  * Heartbeat: while `start()`ed, a timer checks that something was kept in the last `heartbeatSeconds`;
  * if not (the OS stops sending updates to a phone that does not move), it emits the last kept
- * coordinates with the current time and `attributes.heartbeat = true`. In the background, JavaScript
- * timers may not run: there the OS's deferred updates go through `offer`, whose time rule does the same.
+ * coordinates with the current time, speed 0 and `attributes.heartbeat = true`. In the background
+ * JavaScript timers may not run: there the OS's deferred updates go through `offer`, whose time
+ * rule does the same.
  */
 export class Sampler {
   private settings: TrackerSettings;
@@ -74,21 +83,24 @@ export class Sampler {
 
   private decide(fix: PositionInput): Decision {
     const s = this.settings;
-    if (fix.accuracy !== undefined && fix.accuracy > s.maxAccuracyM) return 'inaccurate';
+    if (fix.accuracy !== undefined && fix.accuracy > s.accuracyFilterMeters) return 'inaccurate';
     const last = this.last;
     if (!last) return 'first';
-    const dtS = (tsMs(fix.ts) - tsMs(last.ts)) / 1000;
-    if (dtS < (this.charging ? s.chargingMinIntervalS : s.minIntervalS)) return 'too-soon';
-    if (fastDistanceM(last, fix) >= (this.charging ? s.chargingMinDistanceM : s.minDistanceM)) return 'distance';
-    const moving = (fix.speed ?? 0) >= s.stationarySpeedKmh;
-    if (
-      moving &&
-      fix.heading !== undefined &&
-      last.heading !== undefined &&
-      headingDelta(fix.heading, last.heading) >= s.headingChangeDeg
-    )
-      return 'heading';
-    if (dtS >= s.heartbeatSeconds) return 'heartbeat';
+    const dtMs = tsMs(fix.ts) - tsMs(last.ts);
+    if (dtMs < MIN_SPACING_MS) return 'too-soon';
+    const distance = fastDistanceM(last, fix);
+    if (distance >= s.distanceFilterMeters) return 'distance';
+    const speed = fix.speed ?? (distance / (dtMs / 1000)) * 3.6;
+    if (speed >= STATIONARY_KMH) {
+      if (
+        fix.heading !== undefined &&
+        last.heading !== undefined &&
+        headingDelta(fix.heading, last.heading) >= s.headingChangeDegrees
+      )
+        return 'heading';
+      if (dtMs >= (this.charging ? s.chargingIntervalSeconds : s.timeIntervalSeconds) * 1000) return 'interval';
+    }
+    if (dtMs >= s.heartbeatSeconds * 1000) return 'heartbeat';
     return 'unchanged';
   }
 
