@@ -93,6 +93,8 @@ export class Uploader {
     const { queue } = this.options;
     let attempt = 0;
     let size = this.batchSize;
+    // Set while halving towards a fix a 400 did not name: successes keep the small size until it is found.
+    let bisecting = false;
     for (;;) {
       if (this.stopped) return { ...result, end: 'stopped' };
       const batch = await queue.peek(size);
@@ -104,7 +106,7 @@ export class Uploader {
         result.sent += batch.length;
         this.status.lastUploadAt = this.now();
         attempt = 0;
-        size = this.batchSize;
+        if (!bisecting) size = this.batchSize;
         continue;
       }
       const err = outcome.error;
@@ -112,13 +114,15 @@ export class Uploader {
       if (err.status === 401 || err.status === 403) return { ...result, end: 'unauthorized' };
       if (err.status === 400 && err.code !== 'bad_response') {
         const refused = refusedFixes(batch, err);
-        if (refused.length > 0) {
-          await queue.quarantine(refused);
-          result.quarantined += refused.length;
-        } else if (batch.length === 1) {
-          await queue.quarantine([{ id: batch[0].id, reason: err.message }]);
-          result.quarantined++;
-        } else size = Math.ceil(batch.length / 2);
+        if (refused.length > 0 || batch.length === 1) {
+          await queue.quarantine(refused.length > 0 ? refused : [{ id: batch[0].id, reason: err.message }]);
+          result.quarantined += Math.max(1, refused.length);
+          bisecting = false;
+          size = this.batchSize;
+        } else {
+          bisecting = true;
+          size = Math.ceil(batch.length / 2);
+        }
         continue;
       }
       if (err.status === 413 && batch.length > 1) {
