@@ -41,6 +41,46 @@ const workerEnvSchema = baseEnvSchema.extend({
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
   /** Delivered and failed deliveries are deleted after this many days. */
   WEBHOOK_DELIVERY_RETENTION_DAYS: int(1, 30, 3_650),
+  /** Where push notifications go: Expo's push API, or a service answering the same way. */
+  PUSH_ENDPOINT: z.url().default('https://exp.host/--/api/v2/push/send'),
+  /** Where receipts are read; by default PUSH_ENDPOINT with `/send` replaced by `/getReceipts`. */
+  PUSH_RECEIPTS_ENDPOINT: z.url().optional(),
+  /** Expo's access token ("enhanced security for push notifications"); sent as Bearer when set. */
+  PUSH_ACCESS_TOKEN: z.string().min(1).optional(),
+  PUSH_BATCH_SIZE: int(1, 100, 100),
+  PUSH_POLL_MS: int(10, 1_000, 60_000),
+  PUSH_TIMEOUT_MS: int(100, 10_000, 60_000),
+  PUSH_MAX_ATTEMPTS: int(1, 8, 50),
+  PUSH_BACKOFF_BASE_MS: int(1, 5_000),
+  PUSH_BACKOFF_MAX_MS: int(1, 600_000),
+  /** Receipts are asked for this long after the ticket (Expo has them within about 15 minutes). */
+  PUSH_RECEIPT_DELAY_MS: int(1, 15 * 60_000),
+  /** A ticket without a receipt after this long is given up on (Expo keeps receipts for a day). */
+  PUSH_RECEIPT_MAX_AGE_MS: int(1, 24 * 3_600_000),
+  /**
+   * Expiry dates of the mobile app's push credentials and signing certificates, `name=YYYY-MM-DD`
+   * pairs separated by commas (`apns_key=2027-03-01,ios_distribution=2027-01-15`): exported as
+   * mobile_credential_expiry_timestamp_seconds for the alert 7 days ahead.
+   */
+  MOBILE_CREDENTIAL_EXPIRY: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const out: Record<string, Date> = {};
+      for (const pair of value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const match = /^([a-z0-9_.-]{1,64})=(\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2}))?)$/i.exec(pair);
+        const date = match ? new Date(match[2]) : undefined;
+        if (!match || !date || Number.isNaN(date.getTime())) {
+          ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=YYYY-MM-DD` });
+          continue;
+        }
+        out[match[1]] = date;
+      }
+      return out;
+    }),
   RETENTION_INTERVAL_MS: int(1_000, 60 * 60 * 1000),
   /** Rows per DELETE statement, and statements per table and organization in one run. */
   RETENTION_BATCH_SIZE: int(1, 5_000, 100_000),
@@ -89,6 +129,20 @@ const workerConfigSchema = workerEnvSchema.transform((e) => {
       backoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
       allowPrivateUrls: (e.WEBHOOK_ALLOW_PRIVATE_URLS ?? String(!strict)) === 'true',
     },
+    push: {
+      endpoint: e.PUSH_ENDPOINT,
+      receiptsEndpoint: e.PUSH_RECEIPTS_ENDPOINT ?? e.PUSH_ENDPOINT.replace(/\/send\/?$/, '/getReceipts'),
+      accessToken: e.PUSH_ACCESS_TOKEN,
+      batchSize: e.PUSH_BATCH_SIZE,
+      pollMs: e.PUSH_POLL_MS,
+      timeoutMs: e.PUSH_TIMEOUT_MS,
+      maxAttempts: e.PUSH_MAX_ATTEMPTS,
+      backoffBaseMs: e.PUSH_BACKOFF_BASE_MS,
+      backoffMaxMs: e.PUSH_BACKOFF_MAX_MS,
+      receiptDelayMs: e.PUSH_RECEIPT_DELAY_MS,
+      receiptMaxAgeMs: e.PUSH_RECEIPT_MAX_AGE_MS,
+    },
+    mobileCredentialExpiry: e.MOBILE_CREDENTIAL_EXPIRY,
     retention: {
       intervalMs: e.RETENTION_INTERVAL_MS,
       batchSize: e.RETENTION_BATCH_SIZE,

@@ -20,6 +20,7 @@ import type { Pool } from 'pg';
 import type { IngestMetrics } from './ingest-metrics';
 import { detectEvents, type Detection, type DetectorOptions } from './events/detector';
 import { enqueueWebhookDeliveries } from './webhooks/enqueue';
+import { enqueuePushDeliveries } from './push/enqueue';
 import { publishCommitted } from './live-publish';
 
 export interface ConsumerOptions {
@@ -75,7 +76,7 @@ function chunkByPositions(messages: StreamMessage[], max: number): StreamMessage
 
 /**
  * The event hook of every write (consumer and dead-letter replay): event rules applied to the fixes
- * inserted or replaced, and their webhook deliveries queued, inside the write transaction.
+ * inserted or replaced, and their webhook and push deliveries queued, inside the write transaction.
  */
 export function eventHook(
   events: DetectorOptions,
@@ -84,6 +85,7 @@ export function eventHook(
   return async (client, inserted) => {
     const detection = await detectEvents(client, inserted, { ...events, onLateFixes });
     await enqueueWebhookDeliveries(client, detection.events);
+    await enqueuePushDeliveries(client, detection.events);
     return detection;
   };
 }

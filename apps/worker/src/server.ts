@@ -14,6 +14,8 @@ import { emitOfflineEvents } from './events/offline';
 import { publishCommitted } from './live-publish';
 import { applyRetention } from './retention/retention';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
+import { startPushSender } from './push/sender';
+import { registerCredentialExpiry } from './mobile-credentials';
 
 export const VERSION = process.env['APP_VERSION'] ?? 'dev';
 
@@ -72,6 +74,7 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
   app.get('/metrics', metrics.handler);
   const http = await startHttpServer(app, { port: config.http.port, host: config.http.host });
 
+  registerCredentialExpiry(metrics.registry, config.mobileCredentialExpiry);
   const names = DEFAULT_STREAMS;
   const ingestMetrics = createIngestMetrics(metrics.registry, { pool, redis, names });
   const periodic = (name: string, intervalMs: number, run: () => Promise<unknown>) =>
@@ -163,6 +166,11 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
       // Webhooks: a loop of its own, so receivers never slow ingestion down.
       name: 'webhooks',
       start: () => startWebhookDispatcher({ pool, logger, registry: metrics.registry, ...config.webhooks }),
+    },
+    {
+      // Push notifications to the mobile app: a loop of its own too.
+      name: 'push',
+      start: () => startPushSender({ pool, logger, registry: metrics.registry, ...config.push }),
     },
   ];
   const running = jobs.map((job) => ({ name: job.name, handle: job.start() }));
