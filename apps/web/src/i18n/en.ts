@@ -212,6 +212,7 @@ export const en = {
   },
   role: { admin: 'Administrator', operator: 'Operator', viewer: 'Viewer' },
   admin: {
+    tracker: 'Tracker app',
     vehicles: 'Vehicles',
     users: 'Users',
     webhooks: 'Webhooks',
@@ -280,7 +281,39 @@ export const en = {
     confirmRevoke: 'Revoke this link? Whoever has it will no longer see the vehicle.',
     noLinks: 'No links for this vehicle.',
   },
+  tracker: {
+    organizationTitle: 'Tracker app settings',
+    organizationIntro:
+      'How the Fleet Tracker app samples and uploads positions on every phone of the organization. Empty fields take the default shown.',
+    vehicleTitle: 'Tracker app settings for this vehicle',
+    vehicleIntro:
+      'Overrides the organization’s settings for this vehicle’s phone only. Empty fields take the organization’s value shown.',
+    heartbeatHint: 'The heartbeat must stay under {{minutes}} minutes, or a parked vehicle is reported offline.',
+    useOrganization: 'Use the organization’s settings',
+    saved: 'Saved. Phones apply it at their next settings check.',
+    outOfRange: 'Out of range',
+    heartbeatTooLong: 'Must be shorter than the offline threshold',
+    field: {
+      distanceFilterMeters: 'Distance between fixes (m)',
+      timeIntervalSeconds: 'Time between fixes while moving (s)',
+      headingChangeDegrees: 'Turn that records a fix (°)',
+      chargingIntervalSeconds: 'Time between fixes while charging (s)',
+      accuracyFilterMeters: 'Drop fixes less accurate than (m)',
+      heartbeatSeconds: 'Heartbeat while stationary (s)',
+      uploadBatchSize: 'Fixes per upload',
+      uploadIntervalSeconds: 'Time between uploads (s)',
+    },
+  },
   setup: {
+    app: {
+      title: 'Fleet Tracker (our app)',
+      install: 'Install the Fleet Tracker app on the phone.',
+      scan: 'In the app, tap “Scan setup code” and scan this code (it holds the server, the device token and the vehicle).',
+      noToken:
+        'The setup code holds the device token, shown only when it is created. Generate a new one to get it (the phone using the old one stops reporting).',
+      shift: 'Start the shift: positions appear on the live map, and are kept on the phone while it is offline.',
+      qr: 'Setup code for Fleet Tracker',
+    },
     title: 'Phone setup: {{name}}',
     back: '← Vehicles',
     traccar: {

@@ -214,6 +214,7 @@ export const es: Messages = {
   },
   role: { admin: 'Administrador', operator: 'Operador', viewer: 'Lector' },
   admin: {
+    tracker: 'App de seguimiento',
     vehicles: 'Vehículos',
     users: 'Usuarios',
     webhooks: 'Webhooks',
@@ -283,7 +284,41 @@ export const es: Messages = {
     confirmRevoke: '¿Revocar este enlace? Quien lo tenga dejará de ver el vehículo.',
     noLinks: 'No hay enlaces para este vehículo.',
   },
+  tracker: {
+    organizationTitle: 'Ajustes de la app de seguimiento',
+    organizationIntro:
+      'Cómo la app Fleet Tracker toma y envía posiciones en todos los teléfonos de la organización. Los campos vacíos usan el valor por defecto indicado.',
+    vehicleTitle: 'Ajustes de la app de seguimiento para este vehículo',
+    vehicleIntro:
+      'Sustituyen a los de la organización solo para el teléfono de este vehículo. Los campos vacíos usan el valor de la organización indicado.',
+    heartbeatHint:
+      'El latido debe ser menor de {{minutes}} minutos, o un vehículo aparcado figurará como desconectado.',
+    useOrganization: 'Usar los ajustes de la organización',
+    saved: 'Guardado. Los teléfonos lo aplican en su próxima consulta de ajustes.',
+    outOfRange: 'Fuera de rango',
+    heartbeatTooLong: 'Debe ser menor que el umbral de desconexión',
+    field: {
+      distanceFilterMeters: 'Distancia entre posiciones (m)',
+      timeIntervalSeconds: 'Tiempo entre posiciones en movimiento (s)',
+      headingChangeDegrees: 'Giro que registra una posición (°)',
+      chargingIntervalSeconds: 'Tiempo entre posiciones mientras carga (s)',
+      accuracyFilterMeters: 'Descartar posiciones con precisión peor que (m)',
+      heartbeatSeconds: 'Latido en parado (s)',
+      uploadBatchSize: 'Posiciones por envío',
+      uploadIntervalSeconds: 'Tiempo entre envíos (s)',
+    },
+  },
   setup: {
+    app: {
+      title: 'Fleet Tracker (nuestra app)',
+      install: 'Instala la app Fleet Tracker en el teléfono.',
+      scan: 'En la app, pulsa «Escanear código de configuración» y escanea este código (contiene el servidor, el token del dispositivo y el vehículo).',
+      noToken:
+        'El código de configuración contiene el token del dispositivo, que solo se muestra al crearlo. Genera uno nuevo para obtenerlo (el teléfono que use el anterior deja de enviar posiciones).',
+      shift:
+        'Inicia el turno: las posiciones aparecen en el mapa en vivo y se guardan en el teléfono mientras no tiene conexión.',
+      qr: 'Código de configuración de Fleet Tracker',
+    },
     title: 'Configurar móvil: {{name}}',
     back: '← Vehículos',
     traccar: {

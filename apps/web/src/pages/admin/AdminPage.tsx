@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { DeviceSetupPage } from './DeviceSetupPage';
 import { ShareLinksAdmin } from './ShareLinksAdmin';
+import { TrackerSettingsForm } from './TrackerSettingsForm';
 import { UsersAdmin } from './UsersAdmin';
 import { VehiclesAdmin } from './VehiclesAdmin';
 import { WebhooksAdmin } from './WebhooksAdmin';
@@ -11,6 +12,7 @@ const TABS = [
   { href: '/users', key: 'admin.users' },
   { href: '/webhooks', key: 'admin.webhooks' },
   { href: '/share-links', key: 'admin.shareLinks' },
+  { href: '/tracker', key: 'admin.tracker' },
 ] as const;
 
 /** Admin pages, nested under /admin. */
@@ -33,6 +35,7 @@ export default function AdminPage() {
         <Route path="/users" component={UsersAdmin} />
         <Route path="/webhooks" component={WebhooksAdmin} />
         <Route path="/share-links" component={ShareLinksAdmin} />
+        <Route path="/tracker">{() => <TrackerSettingsForm />}</Route>
         <Route>
           <Redirect to="/vehicles" />
         </Route>

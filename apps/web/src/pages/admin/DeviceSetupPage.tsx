@@ -1,3 +1,4 @@
+import { encodeProvisioning } from '@fleet/contracts';
 import { QRCodeSVG } from 'qrcode.react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -9,6 +10,7 @@ import { useApiMutation, useApiQuery } from '../../data/api';
 import { ErrorBanner } from '../../data/ErrorBanner';
 import { freshDeviceTokens } from './one-time';
 import { deviceSetup } from './setup-links';
+import { TrackerSettingsForm } from './TrackerSettingsForm';
 
 /** How to make a phone report as this vehicle, with QR codes to scan instead of typing. */
 export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
@@ -35,6 +37,15 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
     token,
     name: vehicle.name,
   });
+  // Our own app takes the API's origin (it posts to the declared paths), the token and the vehicle.
+  const provisioning =
+    token &&
+    encodeProvisioning({
+      serverUrl: new URL(config.trackerServerUrl ?? window.location.origin).origin,
+      deviceToken: token,
+      vehicleName: vehicle.name,
+      vehicleId: vehicle.id,
+    });
   return (
     <section aria-labelledby="setup-title" className="setup">
       <h2 id="setup-title">{t('setup.title', { name: vehicle.name })}</h2>
@@ -42,6 +53,33 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
         <Link href="/vehicles">{t('setup.back')}</Link>
       </p>
       <div className="setup-grid">
+        <article className="card">
+          <h3>{t('setup.app.title')}</h3>
+          <ol>
+            <li>{t('setup.app.install')}</li>
+            <li>{provisioning ? t('setup.app.scan') : t('setup.app.noToken')}</li>
+            <li>{t('setup.app.shift')}</li>
+          </ol>
+          {provisioning ? (
+            <figure className="qr">
+              <QRCodeSVG
+                value={provisioning}
+                size={220}
+                marginSize={2}
+                title={t('setup.app.qr')}
+                data-testid="app-provisioning-qr"
+              />
+              <figcaption>{t('setup.app.qr')}</figcaption>
+            </figure>
+          ) : (
+            <ActionButton
+              confirm={t('admin.confirmRegenerate', { name: vehicle.name })}
+              onAct={() => regenerate.mutate({ params: { id: vehicle.id } })}
+            >
+              {t('admin.regenerate')}
+            </ActionButton>
+          )}
+        </article>
         <article className="card">
           <h3>Traccar Client</h3>
           <ol>
@@ -102,6 +140,7 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
           )}
         </article>
       </div>
+      <TrackerSettingsForm vehicleId={vehicle.id} />
     </section>
   );
 }
