@@ -184,6 +184,7 @@ describe('organization isolation over the whole route table', () => {
     const bodyOf = (path: string) => {
       if (path.startsWith('/api/v1/users/')) return { role: 'admin' };
       if (path.startsWith('/api/v1/webhooks/')) return { enabled: false };
+      if (path.endsWith('/tracker-settings')) return { uploadBatchSize: 100 };
       return { name: 'x' };
     };
     const idRoutes = ROUTES.filter((r) => r.security === 'user' && r.path.includes(':id'));
