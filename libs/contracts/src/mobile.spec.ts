@@ -24,7 +24,7 @@ describe('tracker provisioning', () => {
   it('round-trips any valid vehicle name and token', () => {
     fc.assert(
       fc.property(
-        fc.string({ maxLength: 100 }).filter((s) => !/[\u0000\ud800-\udfff]/.test(s)),
+        fc.string({ maxLength: 100 }).filter((s) => !s.includes('\u0000') && !/[\ud800-\udfff]/.test(s)),
         fc.stringMatching(/^[\x21-\x7e]{8,64}$/),
         (vehicleName, deviceToken) => {
           const decoded = decodeProvisioning(encodeProvisioning({ ...payload, vehicleName, deviceToken }));

@@ -49,13 +49,17 @@ async function fakePushService() {
           // A receipt is ready (ok) unless the test set another answer for it.
           (body.ids as string[]).map((id) => [id, service.receipts[id] ?? { status: 'ok' }]),
         );
-        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
+        return;
       }
       const messages = body as Message[];
       const answer = service.onSend(messages, sends.length + 1);
       const status = typeof answer === 'number' ? answer : 200;
       sends.push({ messages, status, authorization: req.headers.authorization });
-      if (status !== 200) return res.writeHead(status).end('unavailable');
+      if (status !== 200) {
+        res.writeHead(status).end('unavailable');
+        return;
+      }
       const data =
         typeof answer === 'number' ? messages.map(() => ({ status: 'ok', id: `ticket-${++ticket}` })) : answer;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));

@@ -245,15 +245,15 @@ export function startPushSender(o: PushSenderOptions): PushSender {
   /** Sends one request for the claimed rows that may be notified; the outcome of each. */
   async function send(rows: Claimed[], events: Map<string, EventDetail>): Promise<Map<Claimed, Outcome>> {
     const outcomes = new Map<Claimed, Outcome>();
-    const sendable: Claimed[] = [];
+    const sendable: Array<{ row: Claimed; event: EventDetail }> = [];
     for (const row of rows) {
+      const event = events.get(row.event_id);
       if (!row.active) outcomes.set(row, { status: 'failed', error: 'user disabled' });
-      else if (!events.has(row.event_id)) outcomes.set(row, { status: 'failed', error: 'event deleted' });
-      else sendable.push(row);
+      else if (!event) outcomes.set(row, { status: 'failed', error: 'event deleted' });
+      else sendable.push({ row, event });
     }
     if (!sendable.length) return outcomes;
-    const messages = sendable.map((row) => {
-      const event = events.get(row.event_id)!;
+    const messages = sendable.map(({ row, event }) => {
       const { title, body } = pushText(event, row.language === 'es' ? 'es' : ('en' as PushLanguage));
       return {
         to: row.token,
@@ -268,10 +268,10 @@ export function startPushSender(o: PushSenderOptions): PushSender {
       const data = await post(o.endpoint, messages, 'send');
       const tickets = Array.isArray(data) ? (data as Ticket[]) : undefined;
       // A request refused whole (an error object instead of a ticket per message) is not retried as is.
-      for (const [i, row] of sendable.entries()) outcomes.set(row, ticketOutcome(row, tickets?.[i]));
+      for (const [i, { row }] of sendable.entries()) outcomes.set(row, ticketOutcome(row, tickets?.[i]));
     } catch (err) {
       const e = err as PushRequestError;
-      for (const row of sendable)
+      for (const { row } of sendable)
         outcomes.set(row, e.retryable ? retryOrFail(row, e.message) : { status: 'failed', error: e.message });
     }
     return outcomes;

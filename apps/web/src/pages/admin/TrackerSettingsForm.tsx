@@ -75,11 +75,12 @@ export function TrackerSettingsForm({ vehicleId }: { vehicleId?: string }) {
   if (!level || !organization.data) return <p role="status">{t('common.loading')}</p>;
   // What an empty field takes: the defaults under the organization, the organization's under a vehicle.
   const inherited = vehicleId ? organization.data.effective : DEFAULT_TRACKER_SETTINGS;
+  const offlineMinutes = level.offlineMinutes;
 
   function submit(e: FormEvent) {
     e.preventDefault();
     setSaved(false);
-    const parsed = parseDraft(draft, level!.offlineMinutes, inherited);
+    const parsed = parseDraft(draft, offlineMinutes, inherited);
     setErrors(parsed.errors);
     if (!parsed.overrides) return;
     if (vehicleId) putVehicle.mutate({ params: { id: vehicleId }, body: parsed.overrides });
