@@ -136,6 +136,30 @@ describe('retention', () => {
       [oldHook, bOld, daysAgo(31)],
     );
 
+    // Push notifications likewise: settled ones older than 30 days go; pending and sent (receipt due) stay.
+    const pushTokens = (
+      await pool.query(
+        `WITH u AS (INSERT INTO users (organization_id, email, password_hash) VALUES ($1, 'push@ret.example', 'x') RETURNING id)
+         INSERT INTO push_tokens (user_id, organization_id, token)
+         SELECT u.id, $1, t FROM u, unnest(ARRAY['ExponentPushToken[ret-1]', 'ExponentPushToken[ret-2]']) t
+         RETURNING id`,
+        [b],
+      )
+    ).rows.map((r) => r.id as string);
+    const push = async (eventId: string, status: string, createdDaysAgo: number, pushToken = pushTokens[0]) =>
+      (
+        await pool.query(
+          `INSERT INTO push_deliveries (push_token_id, event_id, status, created_at)
+           VALUES ($1, $2, $3, $4) RETURNING id::text`,
+          [pushToken, eventId, status, daysAgo(createdDaysAgo)],
+        )
+      ).rows[0].id as string;
+    await push(bOld, 'delivered', 40);
+    await push(cOld, 'failed', 31);
+    const pushSent = await push(aNew, 'sent', 40);
+    const pushPending = await push(bOld, 'pending', 40, pushTokens[1]);
+    const pushRecent = await push(cOld, 'delivered', 1, pushTokens[1]);
+
     const worker = await start(
       loadWorkerConfig({
         APP_ENV: 'test',
@@ -176,6 +200,8 @@ describe('retention', () => {
       .sort();
     expect(deliveries).toEqual([oldPending, recentDelivered].sort());
     expect(deliveries).not.toContain(oldDelivered);
+    const pushes = (await pool.query<{ id: string }>('SELECT id::text FROM push_deliveries')).rows.map((r) => r.id);
+    expect(pushes.sort()).toEqual([pushSent, pushPending, pushRecent].sort());
   });
 
   it('postpones dropping a partition a reader is holding, instead of stalling behind it', async () => {

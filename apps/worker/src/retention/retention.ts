@@ -13,7 +13,7 @@ export interface RetentionOptions {
   maxBatches: number;
   /** How long dropping a partition waits for its locks before trying again next run. */
   lockTimeoutMs: number;
-  /** Delivered and failed webhook deliveries older than this are deleted. */
+  /** Delivered and failed webhook deliveries and push notifications older than this are deleted. */
   deliveryRetentionDays: number;
   logger?: Logger;
 }
@@ -83,6 +83,15 @@ export async function applyRetention(pool: Pool, options: RetentionOptions): Pro
       `DELETE FROM webhook_deliveries WHERE id IN (
          SELECT id FROM webhook_deliveries
          WHERE status <> 'pending' AND created_at < now() - $1::integer * interval '1 day' LIMIT $2)`,
+      [options.deliveryRetentionDays, limit],
+    ),
+  );
+  // Push notifications sent and settled (delivered or failed): kept as long as webhook deliveries.
+  result.deliveriesDeleted += await inBatches(options, (limit) =>
+    pool.query(
+      `DELETE FROM push_deliveries WHERE id IN (
+         SELECT id FROM push_deliveries
+         WHERE status IN ('delivered', 'failed') AND created_at < now() - $1::integer * interval '1 day' LIMIT $2)`,
       [options.deliveryRetentionDays, limit],
     ),
   );
