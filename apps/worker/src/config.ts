@@ -39,7 +39,7 @@ const workerEnvSchema = baseEnvSchema.extend({
   WEBHOOK_BACKOFF_MAX_MS: int(1, 3_600_000),
   /** Deliver to loopback/private addresses: allowed by default only in development and test. */
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).optional(),
-  /** Delivered and failed deliveries are deleted after this many days. */
+  /** Delivered and failed webhook deliveries and push notifications are deleted after this many days. */
   WEBHOOK_DELIVERY_RETENTION_DAYS: int(1, 30, 3_650),
   /** Where push notifications go: Expo's push API, or a service answering the same way. */
   PUSH_ENDPOINT: z.url().default('https://exp.host/--/api/v2/push/send'),
