@@ -1,4 +1,4 @@
-import { FleetApi } from '@fleet/api-client';
+import { ApiError, FleetApi } from '@fleet/api-client';
 import type { PositionInput } from '@fleet/contracts';
 import { ResponseHints } from './backoff';
 import { FixQueue } from './queue';
@@ -143,10 +143,7 @@ describe('Uploader', () => {
       ingestPositions: async ({ body }: { body: unknown }) => {
         const positions = (body as { positions: PositionInput[] }).positions;
         sizes.push(positions.length);
-        if (positions.some((p) => p.lon === fix(5).lon)) {
-          const { ApiError } = await import('@fleet/api-client');
-          throw new ApiError(400, 'bad_request', 'invalid batch');
-        }
+        if (positions.some((p) => p.lon === fix(5).lon)) throw new ApiError(400, 'bad_request', 'invalid batch');
         return { accepted: positions.length, batchId: 'b', duplicates: 0 };
       },
     } as unknown as UploaderOptions['api'];
