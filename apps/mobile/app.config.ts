@@ -98,7 +98,12 @@ export default ({ config }: ConfigContext): ExpoConfig => {
     plugins: [
       [
         'expo-splash-screen',
-        { image: './assets/images/splash-icon.png', imageWidth: 200, resizeMode: 'contain', backgroundColor: '#ffffff' },
+        {
+          image: './assets/images/splash-icon.png',
+          imageWidth: 200,
+          resizeMode: 'contain',
+          backgroundColor: '#ffffff',
+        },
       ],
       [
         'expo-location',

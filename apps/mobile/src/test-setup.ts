@@ -10,7 +10,7 @@ jest.mock('expo/src/winter/ImportMetaRegistry', () => ({
 // require files Jest treats as "outside of the scope of the test code" in a
 // monorepo. Replace them with the runtime's own globals so the lazy getters
 // never fire during tests.
-const defineGlobal = (name, value) => {
+const defineGlobal = (name: string, value: unknown) => {
   try {
     Object.defineProperty(global, name, {
       value,
@@ -30,5 +30,5 @@ defineGlobal('URL', globalThis.URL);
 defineGlobal('URLSearchParams', globalThis.URLSearchParams);
 
 if (typeof global.structuredClone === 'undefined') {
-  global.structuredClone = (object) => JSON.parse(JSON.stringify(object));
+  global.structuredClone = <T>(object: T): T => JSON.parse(JSON.stringify(object));
 }
