@@ -1,13 +1,20 @@
-import { render, screen } from '@testing-library/react-native';
+import { fireEvent, render, screen } from '@testing-library/react-native';
 import { memoryPreferences } from '../storage/preferences';
 import { App } from './App';
+import { memoryMode } from './mode';
 
 const mockLocales = jest.fn(() => [{ languageCode: 'es' as string | null }]);
 jest.mock('expo-localization', () => ({ getLocales: () => mockLocales() }));
+jest.mock('expo-notifications', () => ({}));
 
 describe('app', () => {
   it('opens in the phone’s language with the server remembered from the last sign-in', async () => {
-    render(<App preferences={memoryPreferences({ serverUrl: 'https://remembered.example.test' })} />);
+    render(
+      <App
+        preferences={memoryPreferences({ serverUrl: 'https://remembered.example.test' })}
+        modeStore={memoryMode('dispatcher')}
+      />,
+    );
     expect(await screen.findByLabelText('Dirección del servidor')).toHaveProp(
       'value',
       'https://remembered.example.test',
@@ -17,7 +24,25 @@ describe('app', () => {
 
   it('proposes the build’s default server until one is remembered, in English on an English phone', async () => {
     mockLocales.mockReturnValue([{ languageCode: 'en' }]);
-    render(<App preferences={memoryPreferences()} defaultServerUrl="https://default.example.test" />);
+    render(
+      <App
+        preferences={memoryPreferences()}
+        modeStore={memoryMode('dispatcher')}
+        defaultServerUrl="https://default.example.test"
+      />,
+    );
     expect(await screen.findByLabelText('Server address')).toHaveProp('value', 'https://default.example.test');
+  });
+
+  it('asks how the phone will be used on first launch, and remembers the answer', async () => {
+    mockLocales.mockReturnValue([{ languageCode: 'en' }]);
+    const modeStore = memoryMode();
+    render(<App preferences={memoryPreferences()} modeStore={modeStore} defaultServerUrl="https://d.example.test" />);
+    fireEvent.press(await screen.findByText('Dispatcher: follow the fleet'));
+    expect(await screen.findByLabelText('Server address')).toBeTruthy();
+    expect(modeStore.mode).toBe('dispatcher');
+    fireEvent.press(screen.getByText('Change mode'));
+    fireEvent.press(await screen.findByText('Driver: this phone tracks a vehicle'));
+    expect(modeStore.mode).toBe('driver');
   });
 });

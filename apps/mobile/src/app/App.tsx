@@ -3,10 +3,14 @@ import { useEffect, useMemo, useState } from 'react';
 import { I18nextProvider, useTranslation } from 'react-i18next';
 import { ActivityIndicator, Pressable, StyleSheet, Text, View } from 'react-native';
 import { readConfig } from '../config';
+import { DispatcherHome } from '../dispatcher/DispatcherHome';
+import { expoPushService, secureStorePushChoice, type PushChoiceStore, type PushService } from '../dispatcher/push';
 import { createI18n, type Language } from '../i18n';
 import { SignInScreen } from '../screens/SignInScreen';
-import { signOut, type Session } from '../session/sign-in';
+import { DispatcherSession, restoreSession } from '../session/dispatcher-session';
 import { secureStorePreferences, type Preferences } from '../storage/preferences';
+import { DriverMode } from './DriverMode';
+import { secureStoreMode, type AppMode, type ModeStore } from './mode';
 
 export interface AppProps {
   preferences?: Preferences;
@@ -14,6 +18,10 @@ export interface AppProps {
   /** Defaults to the phone's language. */
   language?: Language;
   defaultServerUrl?: string;
+  /** Which mode the phone was last used in. */
+  modeStore?: ModeStore;
+  push?: PushService;
+  pushChoice?: PushChoiceStore;
 }
 
 export function App({
@@ -21,75 +29,140 @@ export function App({
   fetch,
   language,
   defaultServerUrl = readConfig().defaultServerUrl,
+  modeStore = secureStoreMode,
+  push = expoPushService,
+  pushChoice = secureStorePushChoice,
 }: AppProps) {
   const i18n = useMemo(() => createI18n(language), [language]);
   return (
     <I18nextProvider i18n={i18n}>
       <View style={styles.root}>
         <StatusBar style="dark" />
-        <Shell preferences={preferences} fetch={fetch} defaultServerUrl={defaultServerUrl} />
+        <Shell
+          preferences={preferences}
+          fetch={fetch}
+          defaultServerUrl={defaultServerUrl}
+          modeStore={modeStore}
+          push={push}
+          pushChoice={pushChoice}
+        />
       </View>
     </I18nextProvider>
   );
 }
 
-function Shell({
-  preferences,
-  fetch,
-  defaultServerUrl,
-}: {
-  preferences: Preferences;
-  fetch?: typeof globalThis.fetch;
-  defaultServerUrl: string;
-}) {
-  const { t } = useTranslation();
-  const [rememberedUrl, setRememberedUrl] = useState<string | null>(null);
-  const [session, setSession] = useState<Session | null>(null);
+type ShellProps = Required<Omit<AppProps, 'fetch' | 'language'>> & { fetch?: typeof globalThis.fetch };
+
+/** undefined: still reading what the last launch left; null: nothing chosen yet. */
+function Shell({ preferences, fetch, defaultServerUrl, modeStore, push, pushChoice }: ShellProps) {
+  const [mode, setMode] = useState<AppMode | null | undefined>(undefined);
 
   useEffect(() => {
     let live = true;
-    void preferences
-      .get('serverUrl')
+    void modeStore
+      .get()
       .catch(() => null)
-      .then((url) => live && setRememberedUrl(url ?? defaultServerUrl));
+      .then((m) => live && setMode(m));
     return () => {
       live = false;
     };
-  }, [preferences, defaultServerUrl]);
+  }, [modeStore]);
 
-  if (rememberedUrl === null) return <ActivityIndicator style={styles.root} />;
-  if (!session)
-    return (
-      <SignInScreen
-        initialServerUrl={rememberedUrl}
-        preferences={preferences}
-        fetch={fetch}
-        onSignedIn={(next) => {
-          setRememberedUrl(next.serverUrl);
-          setSession(next);
-        }}
-      />
-    );
+  const choose = (next: AppMode | null) => {
+    setMode(next);
+    void modeStore.set(next).catch(() => undefined);
+  };
+
+  if (mode === undefined) return <ActivityIndicator style={styles.root} />;
+  if (mode === null) return <ModeChoice onChoose={choose} />;
+  if (mode === 'driver') return <DriverMode onChangeMode={() => choose(null)} />;
   return (
-    <View style={styles.home}>
-      <Text>{t('home.signedInAs', { name: session.user.name, email: session.user.email })}</Text>
-      <Text>{t('home.server', { url: session.serverUrl })}</Text>
-      <Pressable
-        role="button"
-        style={styles.button}
-        onPress={() => void signOut({ preferences, fetch, session }).finally(() => setSession(null))}
-      >
-        <Text style={styles.buttonText}>{t('home.signOut')}</Text>
+    <Dispatcher
+      preferences={preferences}
+      fetch={fetch}
+      defaultServerUrl={defaultServerUrl}
+      push={push}
+      pushChoice={pushChoice}
+      onChangeMode={() => choose(null)}
+    />
+  );
+}
+
+function ModeChoice({ onChoose }: { onChoose: (mode: AppMode) => void }) {
+  const { t } = useTranslation();
+  return (
+    <View style={styles.modes}>
+      <Text role="heading" style={styles.title}>
+        {t('app.name')}
+      </Text>
+      <Text style={styles.intro}>{t('mode.title')}</Text>
+      <Pressable role="button" style={styles.button} onPress={() => onChoose('dispatcher')}>
+        <Text style={styles.buttonText}>{t('mode.dispatcher')}</Text>
+      </Pressable>
+      <Pressable role="button" style={styles.button} onPress={() => onChoose('driver')}>
+        <Text style={styles.buttonText}>{t('mode.driver')}</Text>
       </Pressable>
     </View>
   );
 }
 
+function Dispatcher({
+  preferences,
+  fetch,
+  defaultServerUrl,
+  push,
+  pushChoice,
+  onChangeMode,
+}: Omit<ShellProps, 'modeStore'> & { onChangeMode: () => void }) {
+  const { t } = useTranslation();
+  const [rememberedUrl, setRememberedUrl] = useState<string | null>(null);
+  const [session, setSession] = useState<DispatcherSession | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      const url = (await preferences.get('serverUrl').catch(() => null)) ?? defaultServerUrl;
+      // A refresh token from the last launch signs the user back in without the form.
+      const restored = url ? await restoreSession({ serverUrl: url, preferences, fetch }).catch(() => null) : null;
+      if (!live) return;
+      if (restored)
+        setSession(new DispatcherSession({ session: restored, preferences, fetch, onEnded: () => setSession(null) }));
+      setRememberedUrl(url);
+    })();
+    return () => {
+      live = false;
+    };
+  }, [preferences, defaultServerUrl, fetch]);
+
+  if (rememberedUrl === null) return <ActivityIndicator style={styles.root} />;
+  if (!session)
+    return (
+      <View style={styles.root}>
+        <SignInScreen
+          initialServerUrl={rememberedUrl}
+          preferences={preferences}
+          fetch={fetch}
+          onSignedIn={(next) => {
+            setRememberedUrl(next.serverUrl);
+            setSession(new DispatcherSession({ session: next, preferences, fetch, onEnded: () => setSession(null) }));
+          }}
+        />
+        <Pressable role="link" style={styles.change} onPress={onChangeMode}>
+          <Text>{t('mode.change')}</Text>
+        </Pressable>
+      </View>
+    );
+  return <DispatcherHome session={session} push={push} pushChoice={pushChoice} onSignedOut={() => setSession(null)} />;
+}
+
 const styles = StyleSheet.create({
   root: { flex: 1, backgroundColor: '#fff' },
-  home: { flex: 1, padding: 24, justifyContent: 'center', gap: 12 },
-  button: { marginTop: 24, backgroundColor: '#1b5e20', borderRadius: 6, padding: 14, alignItems: 'center' },
+  modes: { flex: 1, padding: 24, justifyContent: 'center', gap: 16 },
+  title: { fontSize: 28, fontWeight: '700' },
+  intro: { fontSize: 16, color: '#333' },
+  button: { backgroundColor: '#1b5e20', borderRadius: 6, padding: 14, alignItems: 'center' },
   buttonText: { color: '#fff', fontSize: 16, fontWeight: '600' },
+  change: { padding: 16, alignItems: 'center' },
 });
 
 export default App;

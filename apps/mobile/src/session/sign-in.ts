@@ -44,12 +44,3 @@ export async function signIn(input: SignInInput, deps: SignInDeps): Promise<Sess
   if (tokens.refreshToken) await deps.preferences.set('refreshToken', tokens.refreshToken);
   return { serverUrl, accessToken: tokens.accessToken, user: tokens.user };
 }
-
-export async function signOut(deps: SignInDeps & { session: Session }): Promise<void> {
-  const refreshToken = await deps.preferences.get('refreshToken');
-  await deps.preferences.remove('refreshToken');
-  if (!refreshToken) return;
-  const api = new FleetApi({ baseUrl: deps.session.serverUrl, fetch: deps.fetch });
-  // Signing out on the phone must work offline too: the server's copy expires by itself.
-  await api.logout({ body: { refreshToken, client: 'mobile' } }).catch(() => undefined);
-}
