@@ -2,10 +2,29 @@
 // apps/mobile/fastlane): when a push releases, where the store keys land, which action and command run,
 // and the fastlane lanes — the Fastfile checked by Debian's ruby, then run against a stub of
 // fastlane's DSL. actionlint and the SHA pins of every workflow are in tools/ops/workflows.int-spec.ts.
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { repoRoot, run, tempDir } from '../ops/testing';
+import { repoRoot, run, tempDir as makeTempDir } from '../ops/testing';
+
+const scratch: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = makeTempDir(prefix);
+  scratch.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
 
 interface Step {
   name?: string;
