@@ -1,0 +1,180 @@
+import { FleetApi } from '@fleet/api-client';
+import type { PositionInput, TrackerProvisioning, TrackerSettings } from '@fleet/contracts';
+import {
+  FixQueue,
+  fromLocation,
+  ResponseHints,
+  Sampler,
+  Uploader,
+  type DrainResult,
+  type LocationLike,
+  type QueueStats,
+  type SqlDatabase,
+  type UploaderStatus,
+} from '@fleet/tracker';
+
+export interface DriverTrackerOptions {
+  provisioning: TrackerProvisioning;
+  settings: TrackerSettings;
+  /** The queue's database: `ReopeningDatabase` over expo-sqlite on the phone, sql.js in tests. */
+  db: SqlDatabase;
+  fetch?: typeof fetch;
+  now?: () => number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+  /** Called with settings the server answered (the app stores them for the next launch). */
+  onSettings?: (settings: TrackerSettings) => void;
+}
+
+export interface Diagnostics {
+  queue: QueueStats;
+  lastFix?: { at: number; fix: PositionInput };
+  upload: UploaderStatus;
+  /** The last error outside the uploads (settings, database, location task). */
+  lastError?: { at: number; message: string };
+}
+
+/**
+ * The tracker of one provisioned phone, wired from @fleet/tracker: location → fromLocation → Sampler →
+ * FixQueue, and the Uploader draining the queue. One per JavaScript context (the UI and the
+ * background task share it while the process lives).
+ */
+export class DriverTracker {
+  readonly api: FleetApi;
+  readonly sampler: Sampler;
+  private uploader: Uploader;
+  private readonly hints = new ResponseHints();
+  private readonly now: () => number;
+  private settings: TrackerSettings;
+  private writes: Promise<void> = Promise.resolve();
+  private lastFix?: { at: number; fix: PositionInput };
+  private lastError?: { at: number; message: string };
+  private lastDrainAt = 0;
+
+  private constructor(
+    readonly queue: FixQueue,
+    private readonly options: DriverTrackerOptions,
+  ) {
+    this.now = options.now ?? (() => Date.now()); // read at each call: fake clocks in tests
+    this.settings = options.settings;
+    const token = options.provisioning.deviceToken;
+    this.api = new FleetApi({
+      baseUrl: options.provisioning.serverUrl,
+      getToken: () => token,
+      // The platform's fetch (as the client's default), wrapped so the uploader can read Retry-After.
+      fetch: this.hints.wrap(options.fetch ?? globalThis.fetch.bind(globalThis)),
+    });
+    this.uploader = this.makeUploader();
+    this.sampler = new Sampler({
+      settings: options.settings,
+      now: this.now,
+      setTimer: options.setTimer,
+      clearTimer: options.clearTimer,
+      onFix: (fix) => {
+        this.lastFix = { at: this.now(), fix };
+        // Sampler hands fixes synchronously; the writes are chained so `record` can await them.
+        this.writes = this.writes.then(() => queue.enqueue(fix)).catch((err) => this.fail(err));
+      },
+    });
+  }
+
+  static async open(options: DriverTrackerOptions): Promise<DriverTracker> {
+    return new DriverTracker(await FixQueue.open(options.db), options);
+  }
+
+  get currentSettings(): TrackerSettings {
+    return this.settings;
+  }
+
+  private makeUploader(): Uploader {
+    return new Uploader({
+      queue: this.queue,
+      api: this.api,
+      hints: this.hints,
+      batchSize: this.settings.uploadBatchSize,
+      now: this.now,
+    });
+  }
+
+  /** The location task's entry: each location through the sampler; resolves once kept fixes are written. */
+  async record(locations: readonly LocationLike[], options: { charging?: boolean } = {}): Promise<number> {
+    if (options.charging !== undefined) this.sampler.setCharging(options.charging);
+    let kept = 0;
+    const sorted = [...locations].sort((a, b) => a.timestamp - b.timestamp);
+    for (const location of sorted) {
+      const fix = fromLocation(location, { attributes: options.charging ? { charging: true } : undefined });
+      if (!fix) continue;
+      const decision = this.sampler.offer(fix);
+      if (decision !== 'inaccurate' && decision !== 'too-soon' && decision !== 'unchanged') kept++;
+    }
+    await this.writes;
+    return kept;
+  }
+
+  /** Waits for fixes handed by the sampler (heartbeats included) to be in the queue. */
+  flush(): Promise<void> {
+    return this.writes;
+  }
+
+  /** Drains when the upload interval has passed since the last drain (or `force`). */
+  async maybeDrain(options: { until?: number; force?: boolean } = {}): Promise<DrainResult | null> {
+    if (!options.force && this.now() - this.lastDrainAt < this.settings.uploadIntervalSeconds * 1000) return null;
+    this.lastDrainAt = this.now();
+    await this.writes;
+    try {
+      return await this.uploader.drain({ until: options.until });
+    } catch (err) {
+      this.fail(err);
+      return null;
+    }
+  }
+
+  /** Fetches `GET /api/v1/device/settings` and applies it at once (no app update needed). */
+  async refreshSettings(): Promise<TrackerSettings | null> {
+    try {
+      const answer = await this.api.getDeviceSettings();
+      this.apply(answer.tracker);
+      this.options.onSettings?.(answer.tracker);
+      return answer.tracker;
+    } catch (err) {
+      this.fail(err);
+      return null;
+    }
+  }
+
+  apply(settings: TrackerSettings): void {
+    const batchChanged = settings.uploadBatchSize !== this.settings.uploadBatchSize;
+    this.settings = settings;
+    this.sampler.configure(settings);
+    if (batchChanged) {
+      // The uploader's batch size is fixed at construction: a new one, keeping what diagnostics show.
+      const status = this.uploader.status;
+      this.uploader.stop();
+      this.uploader = this.makeUploader();
+      Object.assign(this.uploader.status, status);
+    }
+  }
+
+  async diagnostics(): Promise<Diagnostics> {
+    return {
+      queue: await this.queue.stats(),
+      lastFix: this.lastFix,
+      upload: { ...this.uploader.status },
+      lastError: this.lastError,
+    };
+  }
+
+  stop(): void {
+    this.sampler.stop();
+    this.uploader.stop();
+  }
+
+  /** Records an error for the diagnostics screen (the location task's, the settings fetch's…). */
+  noteError(message: string): void {
+    this.lastError = { at: this.now(), message };
+  }
+
+  private fail(err: unknown): void {
+    this.noteError(err instanceof Error ? err.message : String(err));
+  }
+}
