@@ -1,7 +1,7 @@
 import { ApiError, FleetApi } from '@fleet/api-client';
 import { decodeProvisioning, TrackerProvisioning } from '@fleet/contracts';
 import { CameraView, useCameraPermissions, type BarcodeScanningResult } from 'expo-camera';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ActivityIndicator, Pressable, ScrollView, Text, TextInput } from 'react-native';
 import { normaliseServerUrl } from '../session/sign-in';
 import { useDriverTranslation } from './i18n';
@@ -31,6 +31,8 @@ export function ProvisionScreen({ store = defaultStore, fetch, onProvisioned }: 
   const [done, setDone] = useState<string | null>(null);
   // The camera reports the same code many times a second: only the first is handled.
   const handled = useRef(false);
+  const rescan = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(rescan.current), []);
 
   const save = async (value: TrackerProvisioning) => {
     await store.saveProvisioning(value);
@@ -55,7 +57,7 @@ export function ProvisionScreen({ store = defaultStore, fetch, onProvisioned }: 
     void applyText(data).then((ok) => {
       if (ok) setScanning(false);
       // A wrong code: let the next scan through after the message is read.
-      else setTimeout(() => (handled.current = false), 1500);
+      else rescan.current = setTimeout(() => (handled.current = false), 1500);
     });
   };
 

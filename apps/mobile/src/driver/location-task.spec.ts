@@ -16,6 +16,8 @@ jest.mock('expo-location', () => ({
 }));
 
 const mocked = jest.mocked(Location);
+// Read before any clearAllMocks: the import above ran defineTask.
+const definedAtLoad = jest.mocked(TaskManager.defineTask).mock.calls.map(([name]) => name);
 const texts = { title: 'Tracking', body: 'On shift' };
 
 function permissions(foreground: string, background: string) {
@@ -47,8 +49,7 @@ jest.setTimeout(20_000);
 
 describe('the location task', () => {
   it('is defined at module load, as the OS relaunches the bundle headless', () => {
-    // Checked before clearAllMocks forgets it: the call happened when the module was imported.
-    expect(TaskManager.defineTask).toBeDefined();
+    expect(definedAtLoad).toEqual([LOCATION_TASK]);
   });
 
   it('feeds the queue through the sampler and uploads from the task', async () => {
