@@ -6,6 +6,16 @@ import { memoryMode } from './mode';
 const mockLocales = jest.fn(() => [{ languageCode: 'es' as string | null }]);
 jest.mock('expo-localization', () => ({ getLocales: () => mockLocales() }));
 jest.mock('expo-notifications', () => ({}));
+// The driver mode (src/driver) has its own tests; here only that the shell mounts it and resumes tracking.
+const mockResume = jest.fn(async (_texts: { title: string; body: string }) => 'off' as const);
+jest.mock('../driver', () => {
+  const { Text } = jest.requireActual('react-native');
+  return {
+    DriverHome: () => <Text>driver home</Text>,
+    addDriverTexts: (i18n: unknown) => i18n,
+    resumeTrackingOnLaunch: (texts: { title: string; body: string }) => mockResume(texts),
+  };
+});
 
 describe('app', () => {
   it('opens in the phone’s language with the server remembered from the last sign-in', async () => {
@@ -44,5 +54,8 @@ describe('app', () => {
     fireEvent.press(screen.getByText('Change mode'));
     fireEvent.press(await screen.findByText('Driver: this phone tracks a vehicle'));
     expect(modeStore.mode).toBe('driver');
+    expect(await screen.findByText('driver home')).toBeTruthy();
+    // Whatever the mode, the launch re-registers a driver's location updates if a shift is on.
+    expect(mockResume).toHaveBeenCalled();
   });
 });

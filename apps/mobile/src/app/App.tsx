@@ -1,4 +1,5 @@
 import { StatusBar } from 'expo-status-bar';
+import type { i18n as I18n } from 'i18next';
 import { useEffect, useMemo, useState } from 'react';
 import { I18nextProvider, useTranslation } from 'react-i18next';
 import { ActivityIndicator, Pressable, StyleSheet, Text, View } from 'react-native';
@@ -9,6 +10,7 @@ import { createI18n, type Language } from '../i18n';
 import { SignInScreen } from '../screens/SignInScreen';
 import { DispatcherSession, restoreSession } from '../session/dispatcher-session';
 import { secureStorePreferences, type Preferences } from '../storage/preferences';
+import { addDriverTexts, resumeTrackingOnLaunch } from '../driver';
 import { DriverMode } from './DriverMode';
 import { secureStoreMode, type AppMode, type ModeStore } from './mode';
 
@@ -22,7 +24,17 @@ export interface AppProps {
   modeStore?: ModeStore;
   push?: PushService;
   pushChoice?: PushChoiceStore;
+  /**
+   * Run once at launch, whatever the mode: re-registers the driver's location updates when a shift
+   * is on (they stop delivering after an app update). Tests pass a no-op.
+   */
+  resumeTracking?: (i18n: I18n) => Promise<unknown>;
 }
+
+const resumeDriverTracking = (i18n: I18n) => {
+  const t = addDriverTexts(i18n).getFixedT(null, 'driver');
+  return resumeTrackingOnLaunch({ title: t('notification.title'), body: t('notification.body') });
+};
 
 export function App({
   preferences = secureStorePreferences,
@@ -32,8 +44,13 @@ export function App({
   modeStore = secureStoreMode,
   push = expoPushService,
   pushChoice = secureStorePushChoice,
+  resumeTracking = resumeDriverTracking,
 }: AppProps) {
   const i18n = useMemo(() => createI18n(language), [language]);
+  useEffect(() => {
+    // A failure here shows on the driver's diagnostics screen; the app must open regardless.
+    resumeTracking(i18n).catch(() => undefined);
+  }, [i18n, resumeTracking]);
   return (
     <I18nextProvider i18n={i18n}>
       <View style={styles.root}>
@@ -51,7 +68,9 @@ export function App({
   );
 }
 
-type ShellProps = Required<Omit<AppProps, 'fetch' | 'language'>> & { fetch?: typeof globalThis.fetch };
+type ShellProps = Required<Omit<AppProps, 'fetch' | 'language' | 'resumeTracking'>> & {
+  fetch?: typeof globalThis.fetch;
+};
 
 /** undefined: still reading what the last launch left; null: nothing chosen yet. */
 function Shell({ preferences, fetch, defaultServerUrl, modeStore, push, pushChoice }: ShellProps) {

@@ -40,6 +40,7 @@ async function signIn(options: { push?: PushService; language?: 'en' | 'es' } = 
       preferences={preferences}
       fetch={server.impl}
       modeStore={memoryMode('dispatcher')}
+      resumeTracking={async () => undefined}
       push={push}
       pushChoice={pushChoice}
       language={options.language ?? 'en'}
@@ -116,7 +117,9 @@ describe('dispatcher', () => {
     const { server } = await signIn();
     await waitFor(() => expect(server.state.live).toHaveLength(1));
     const loads = server.requests('GET /api/v1/positions/latest').length;
-    server.state.vehicles[1] = { ...server.state.vehicles[1]!, ts: new Date().toISOString(), speedKmh: 0 };
+    server.state.vehicles = server.state.vehicles.map((v) =>
+      v.vehicleId === VAN_2 ? { ...v, ts: new Date().toISOString(), speedKmh: 0 } : v,
+    );
     await act(async () => server.state.live[0]?.write('event: resync\ndata: {}\n\n'));
     await waitFor(() => expect(statusText(VAN_2)).toHaveTextContent(/^Stopped · \d+ s ago$/));
     expect(server.requests('GET /api/v1/positions/latest').length).toBe(loads + 1);
@@ -232,6 +235,7 @@ describe('dispatcher', () => {
         preferences={preferences}
         fetch={server.impl}
         modeStore={memoryMode('dispatcher')}
+        resumeTracking={async () => undefined}
         push={{ obtainToken: async () => null }}
         pushChoice={memoryPushChoice()}
         language="en"
