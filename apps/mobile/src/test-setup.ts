@@ -32,3 +32,8 @@ defineGlobal('URLSearchParams', globalThis.URLSearchParams);
 if (typeof global.structuredClone === 'undefined') {
   global.structuredClone = <T>(object: T): T => JSON.parse(JSON.stringify(object));
 }
+
+// Rendering the whole app under jest-expo takes seconds on a loaded 2-core CI machine (the first test of
+// a file pays for loading React Native): the default 5 s timed out there while every assertion held.
+// Set here, not in jest.config.cts: in the root multi-project run a project's testTimeout is ignored.
+jest.setTimeout(30_000);
