@@ -4,7 +4,7 @@ import type { Logger } from '@fleet/logging-json';
 import { inArray, sql } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import client from 'prom-client';
-import { backoffMs } from '../webhooks/dispatcher';
+import { backoffMs, claimDue, LEASE_MARGIN_MS, MAX_ERROR_LENGTH } from '../deliveries/lease';
 import { pushText, type PushLanguage } from './text';
 
 export interface PushSenderOptions {
@@ -58,27 +58,12 @@ type Outcome =
   | { status: 'failed'; error: string }
   | { status: 'unregistered'; error: string };
 
-const LEASE_MARGIN_MS = 30_000;
-const MAX_ERROR_LENGTH = 500;
-
 /**
  * Claims due pushes as a lease (like the webhook dispatcher: SKIP LOCKED, the attempt counted and the
  * next attempt moved past the request's timeout), with the token and whether its user may still be
  * notified. Hand-written: the lock, the lease and the read are one statement.
  */
-const CLAIM = `
-WITH due AS (
-  SELECT id FROM push_deliveries
-  WHERE status = 'pending' AND next_attempt_at <= now()
-  ORDER BY next_attempt_at
-  LIMIT $1
-  FOR UPDATE SKIP LOCKED
-), claimed AS (
-  UPDATE push_deliveries d
-  SET attempts = d.attempts + 1, next_attempt_at = now() + $2::integer * interval '1 millisecond'
-  FROM due WHERE d.id = due.id
-  RETURNING d.id, d.push_token_id, d.event_id, d.attempts
-)
+const CLAIM = `${claimDue('push_deliveries', 'pending', 'attempts = d.attempts + 1', 'd.id, d.push_token_id, d.event_id, d.attempts')}
 SELECT c.id::text AS id, c.event_id, c.attempts, p.token, p.id AS token_id, p.language,
        u.disabled_at IS NULL AS active
 FROM claimed c
@@ -94,18 +79,8 @@ SET status = $3, ticket_id = $4, last_error = $5,
 WHERE id = $1::bigint AND attempts = $2 AND status = 'pending'`;
 
 /** Tickets whose receipt is due, leased so that another worker does not ask at the same time. */
-const CLAIM_RECEIPTS = `
-WITH due AS (
-  SELECT id FROM push_deliveries
-  WHERE status = 'sent' AND next_attempt_at <= now()
-  ORDER BY next_attempt_at
-  LIMIT $1
-  FOR UPDATE SKIP LOCKED
-)
-UPDATE push_deliveries d
-SET next_attempt_at = now() + $2::integer * interval '1 millisecond'
-FROM due WHERE d.id = due.id
-RETURNING d.id::text AS id, d.ticket_id, d.push_token_id AS token_id, d.sent_at`;
+const CLAIM_RECEIPTS = `${claimDue('push_deliveries', 'sent', '', 'd.id, d.ticket_id, d.push_token_id, d.sent_at')}
+SELECT id::text AS id, ticket_id, push_token_id AS token_id, sent_at FROM claimed`;
 
 function senderMetrics(registry: client.Registry, db: Database) {
   new client.Gauge({

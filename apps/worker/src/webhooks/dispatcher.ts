@@ -4,6 +4,7 @@ import type { Logger } from '@fleet/logging-json';
 import { eq, inArray } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import client from 'prom-client';
+import { backoffMs, claimDue, LEASE_MARGIN_MS, MAX_ERROR_LENGTH } from '../deliveries/lease';
 import { postWebhook } from './post';
 import { signatureHeader } from './signature';
 
@@ -46,10 +47,6 @@ type Outcome =
   | { status: 'delivered'; httpStatus: number }
   | { status: 'pending' | 'failed'; httpStatus: number | null; error: string; retryInMs?: number };
 
-/** Extra time past the request timeout before a claimed delivery is considered abandoned (worker died). */
-const LEASE_MARGIN_MS = 30_000;
-const MAX_ERROR_LENGTH = 500;
-
 /**
  * Claims due deliveries: several workers share them (SKIP LOCKED), and a claim is a lease — the attempt
  * is counted and the next attempt moved past the request's timeout — so no connection or row lock is
@@ -58,19 +55,7 @@ const MAX_ERROR_LENGTH = 500;
  * Hand-written: the lock, the lease and the read are one statement (an UPDATE in a CTE), which the
  * query builder cannot compose; the events are then read by the shared event-detail query.
  */
-const CLAIM = `
-WITH due AS (
-  SELECT id FROM webhook_deliveries
-  WHERE status = 'pending' AND next_attempt_at <= now()
-  ORDER BY next_attempt_at
-  LIMIT $1
-  FOR UPDATE SKIP LOCKED
-), claimed AS (
-  UPDATE webhook_deliveries d
-  SET attempts = d.attempts + 1, next_attempt_at = now() + $2::integer * interval '1 millisecond'
-  FROM due WHERE d.id = due.id
-  RETURNING d.id, d.webhook_id, d.event_id, d.attempts
-)
+const CLAIM = `${claimDue('webhook_deliveries', 'pending', 'attempts = d.attempts + 1', 'd.id, d.webhook_id, d.event_id, d.attempts')}
 SELECT c.id::text AS id, c.webhook_id, c.attempts, w.url, w.secret, w.enabled, c.event_id
 FROM claimed c
 JOIN webhooks w ON w.id = c.webhook_id`;
@@ -95,12 +80,6 @@ SET last_status = $4, last_error = $5, last_attempt_at = now(),
     last_success_at = CASE WHEN $3 = 'delivered' THEN now() ELSE w.last_success_at END,
     consecutive_failures = CASE WHEN $3 = 'delivered' THEN 0 ELSE w.consecutive_failures + 1 END
 FROM d WHERE w.id = d.webhook_id AND $7`;
-
-/** Exponential backoff with jitter (half fixed, half random), so receivers coming back are not stampeded. */
-export function backoffMs(attempt: number, options: { baseMs: number; maxMs: number }, random = Math.random): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
 
 function payload(row: Delivery): WebhookPayload {
   if (row.event === null) return { deliveryId: row.id, webhookId: row.webhook_id, event: null, test: true };
