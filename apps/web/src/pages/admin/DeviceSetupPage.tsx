@@ -46,6 +46,15 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
       vehicleName: vehicle.name,
       vehicleId: vehicle.id,
     });
+  // Without the token in hand (it is shown once), the codes that carry it need a new one.
+  const regenerateButton = (
+    <ActionButton
+      confirm={t('admin.confirmRegenerate', { name: vehicle.name })}
+      onAct={() => regenerate.mutate({ params: { id: vehicle.id } })}
+    >
+      {t('admin.regenerate')}
+    </ActionButton>
+  );
   return (
     <section aria-labelledby="setup-title" className="setup">
       <h2 id="setup-title">{t('setup.title', { name: vehicle.name })}</h2>
@@ -61,23 +70,9 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
             <li>{t('setup.app.shift')}</li>
           </ol>
           {provisioning ? (
-            <figure className="qr">
-              <QRCodeSVG
-                value={provisioning}
-                size={220}
-                marginSize={2}
-                title={t('setup.app.qr')}
-                data-testid="app-provisioning-qr"
-              />
-              <figcaption>{t('setup.app.qr')}</figcaption>
-            </figure>
+            <QrFigure value={provisioning} label={t('setup.app.qr')} testId="app-provisioning-qr" />
           ) : (
-            <ActionButton
-              confirm={t('admin.confirmRegenerate', { name: vehicle.name })}
-              onAct={() => regenerate.mutate({ params: { id: vehicle.id } })}
-            >
-              {t('admin.regenerate')}
-            </ActionButton>
+            regenerateButton
           )}
         </article>
         <article className="card">
@@ -96,15 +91,11 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
             </li>
             <li>{t('setup.traccar.start')}</li>
           </ol>
-          <figure className="qr">
-            <QRCodeSVG
-              value={`${setup.traccarUrl}/?id=${encodeURIComponent(vehicle.deviceIdentifier)}`}
-              size={180}
-              marginSize={2}
-              title={t('setup.traccar.qr')}
-            />
-            <figcaption>{t('setup.traccar.qr')}</figcaption>
-          </figure>
+          <QrFigure
+            value={`${setup.traccarUrl}/?id=${encodeURIComponent(vehicle.deviceIdentifier)}`}
+            label={t('setup.traccar.qr')}
+            size={180}
+          />
         </article>
         <article className="card">
           <h3>OwnTracks</h3>
@@ -120,27 +111,33 @@ export function DeviceSetupPage({ vehicleId }: { vehicleId: string }) {
           </ol>
           {token && <OneTimeSecret label={t('admin.deviceToken')} value={token} />}
           {token ? (
-            <figure className="qr">
-              <QRCodeSVG
-                value={setup.ownTracksConfigLink}
-                size={220}
-                marginSize={2}
-                title={t('setup.owntracks.qr')}
-                data-testid="owntracks-qr"
-              />
-              <figcaption>{t('setup.owntracks.qr')}</figcaption>
-            </figure>
+            <QrFigure value={setup.ownTracksConfigLink} label={t('setup.owntracks.qr')} testId="owntracks-qr" />
           ) : (
-            <ActionButton
-              confirm={t('admin.confirmRegenerate', { name: vehicle.name })}
-              onAct={() => regenerate.mutate({ params: { id: vehicle.id } })}
-            >
-              {t('admin.regenerate')}
-            </ActionButton>
+            regenerateButton
           )}
         </article>
       </div>
       <TrackerSettingsForm vehicleId={vehicle.id} />
     </section>
+  );
+}
+
+/** A scannable setup code with its caption. */
+function QrFigure({
+  value,
+  label,
+  size = 220,
+  testId,
+}: {
+  value: string;
+  label: string;
+  size?: number;
+  testId?: string;
+}) {
+  return (
+    <figure className="qr">
+      <QRCodeSVG value={value} size={size} marginSize={2} title={label} data-testid={testId} />
+      <figcaption>{label}</figcaption>
+    </figure>
   );
 }
