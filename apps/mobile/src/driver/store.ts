@@ -1,12 +1,9 @@
 import { resolveTrackerSettings, TrackerProvisioning, type TrackerSettings } from '@fleet/contracts';
 import * as SecureStore from 'expo-secure-store';
+import { memoryKeyValue, type KeyValue } from '../storage/preferences';
 
-/** The key–value store behind the driver state: SecureStore on the phone, memory in tests. */
-export interface KeyValue {
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string): Promise<void>;
-  remove(key: string): Promise<void>;
-}
+// The driver state's store: SecureStore on the phone (`secureKeyValue`), memory in tests.
+export { memoryKeyValue, type KeyValue };
 
 export const secureKeyValue: KeyValue = {
   get: (key) => SecureStore.getItemAsync(key),
@@ -14,20 +11,6 @@ export const secureKeyValue: KeyValue = {
   set: (key, value) => SecureStore.setItemAsync(key, value, { keychainAccessible: SecureStore.AFTER_FIRST_UNLOCK }),
   remove: (key) => SecureStore.deleteItemAsync(key),
 };
-
-export function memoryKeyValue(initial: Record<string, string> = {}): KeyValue & { values: Record<string, string> } {
-  const values = { ...initial };
-  return {
-    values,
-    get: async (key) => values[key] ?? null,
-    set: async (key, value) => {
-      values[key] = value;
-    },
-    remove: async (key) => {
-      delete values[key];
-    },
-  };
-}
 
 const KEY = { provisioning: 'driver.provisioning', shift: 'driver.shift', settings: 'driver.settings' } as const;
 

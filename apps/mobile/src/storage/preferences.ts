@@ -1,11 +1,14 @@
 import * as SecureStore from 'expo-secure-store';
 
-/** The little the app keeps between launches; tests pass an in-memory one. */
-export interface Preferences {
-  get(key: PreferenceKey): Promise<string | null>;
-  set(key: PreferenceKey, value: string): Promise<void>;
-  remove(key: PreferenceKey): Promise<void>;
+/** A string key–value store: SecureStore on the phone, memory in tests (`memoryKeyValue`). */
+export interface KeyValue<K extends string = string> {
+  get(key: K): Promise<string | null>;
+  set(key: K, value: string): Promise<void>;
+  remove(key: K): Promise<void>;
 }
+
+/** The little the app keeps between launches; tests pass an in-memory one. */
+export type Preferences = KeyValue<PreferenceKey>;
 
 export type PreferenceKey = 'serverUrl' | 'refreshToken';
 
@@ -19,10 +22,12 @@ export const secureStorePreferences: Preferences = {
   remove: (key) => SecureStore.deleteItemAsync(key),
 };
 
-export function memoryPreferences(initial: Partial<Record<PreferenceKey, string>> = {}): Preferences & {
-  values: Partial<Record<PreferenceKey, string>>;
-} {
-  const values = { ...initial };
+/** An in-memory store whose `values` a test can read and seed. */
+export function memoryKeyValue<K extends string = string>(
+  initial: Partial<Record<NoInfer<K>, string>> = {},
+): KeyValue<K> & { values: Record<K, string> } {
+  // What a key was never given reads back as undefined, as from any record.
+  const values = { ...initial } as Record<K, string>;
   return {
     values,
     get: async (key) => values[key] ?? null,
@@ -34,3 +39,6 @@ export function memoryPreferences(initial: Partial<Record<PreferenceKey, string>
     },
   };
 }
+
+export const memoryPreferences = (initial: Partial<Record<PreferenceKey, string>> = {}) =>
+  memoryKeyValue<PreferenceKey>(initial);
