@@ -21,7 +21,7 @@ import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
 import { bundleService } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { bucketQuantiles, endToEndBuckets, fmt, percentile, rssMb } from './stats';
+import { bucketQuantiles, endToEndBuckets, fmt, percentile, rssMb, serviceEnv } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const { values: args } = parseArgs({
@@ -54,16 +54,7 @@ function startService(file: string, env: Record<string, string>): ChildProcess {
     : [];
   const child = spawn(process.execPath, [...profile, file], {
     cwd: root,
-    env: {
-      ...process.env,
-      APP_ENV: 'test',
-      DATABASE_URL: dbUrl,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
+    env: serviceEnv({ dbUrl, redisUrl: REDIS_URL, prefix }, env),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return child;

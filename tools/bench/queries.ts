@@ -25,7 +25,7 @@ import { createRedis } from '@fleet/runtime';
 import { bundleService, freePort } from '@fleet/runtime/testing';
 
 import { ensureBenchData } from './queries-data';
-import { fmt, percentile, rssMb } from './stats';
+import { fmt, percentile, rssMb, serviceEnv } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const { values: args } = parseArgs({
@@ -44,17 +44,8 @@ const prefix = `bench-queries:${process.pid}:`;
 const SPEC = { vehicles: 1_000, positions: 10_000_000, days1Hz: 30 };
 const TARGETS = { latestP95Ms: 20, nearestP95Ms: 10, simplifyP95Ms: 150, exportRssMb: 300 };
 
-const serviceEnv = (env: Record<string, string>) => ({
-  ...process.env,
-  TSX_TSCONFIG_PATH: 'tsconfig.base.json',
-  APP_ENV: 'test',
-  DATABASE_URL: dbUrl,
-  REDIS_URL,
-  REDIS_KEY_PREFIX: prefix,
-  LOG_FORMAT: 'json',
-  LOG_LEVEL: 'warn',
-  ...env,
-});
+const benchEnv = (env: Record<string, string>) =>
+  serviceEnv({ dbUrl, redisUrl: REDIS_URL, prefix }, { TSX_TSCONFIG_PATH: 'tsconfig.base.json', ...env });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
@@ -128,7 +119,7 @@ async function main() {
   const port = await freePort();
   const api: ChildProcess = spawn(process.execPath, [bundle], {
     cwd: root,
-    env: serviceEnv({ PORT: String(port), HOST: '127.0.0.1', OSMAND_PORT: 'off', DB_POOL_MAX: '10' }),
+    env: benchEnv({ PORT: String(port), HOST: '127.0.0.1', OSMAND_PORT: 'off', DB_POOL_MAX: '10' }),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const failures: string[] = [];
@@ -140,7 +131,7 @@ async function main() {
     await waitReady(port);
     const warm = spawnSync(process.execPath, ['--import', 'tsx', 'apps/worker/src/cli/cache-warm.ts'], {
       cwd: root,
-      env: serviceEnv({}),
+      env: benchEnv({}),
       encoding: 'utf8',
     });
     if (warm.status !== 0) throw new Error(`cache-warm failed: ${warm.stderr}`);

@@ -47,3 +47,23 @@ export function bucketQuantiles(before: Map<number, number>, after: Map<number, 
   };
   return { p50: quantile(0.5), p99: quantile(0.99), batches: total };
 }
+
+/**
+ * The environment of an API or worker process a benchmark starts: this run's database, Redis key
+ * prefix, test mode and JSON logs at warn, then `env` (ports, pool sizes…).
+ */
+export function serviceEnv(
+  run: { dbUrl: string; redisUrl: string; prefix: string },
+  env: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    APP_ENV: 'test',
+    DATABASE_URL: run.dbUrl,
+    REDIS_URL: run.redisUrl,
+    REDIS_KEY_PREFIX: run.prefix,
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+}

@@ -25,7 +25,7 @@ import { bundleService } from '@fleet/runtime/testing';
 import { FixQueue, fromLocation, ResponseHints, Uploader } from '@fleet/tracker';
 import { SqlJsDatabase, type SqlJsPersistence } from '@fleet/tracker/testing';
 import pg from 'pg';
-import { fmt } from './stats';
+import { fmt, serviceEnv } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const { values: args } = parseArgs({
@@ -45,16 +45,7 @@ const prefix = `bench-tracker:${process.pid}:`;
 function startService(file: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [file], {
     cwd: root,
-    env: {
-      ...process.env,
-      APP_ENV: 'test',
-      DATABASE_URL: dbUrl,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: prefix,
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
+    env: serviceEnv({ dbUrl, redisUrl: REDIS_URL, prefix }, env),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
