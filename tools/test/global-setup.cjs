@@ -81,9 +81,15 @@ module.exports = async function globalSetup() {
         await client.end();
       }
       await lockClient.query(`ALTER DATABASE "${template}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
+      await lockClient.query(`COMMENT ON DATABASE "${template}" IS '${Date.now()}'`);
+      // Templates of other migration sets go after a day: a run on another checkout (another branch,
+      // a helper's worktree) may still be copying from its own, and dropping it under that run would
+      // fail its suites.
       const old = await lockClient.query(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'fleet_tpl\\_%' AND datname <> $1",
-        [template],
+        `SELECT datname FROM pg_database d
+          WHERE datname LIKE 'fleet_tpl\\_%' AND datname <> $1
+            AND coalesce(nullif(shobj_description(d.oid, 'pg_database'), '')::bigint, 0) < $2`,
+        [template, Date.now() - 24 * 3600_000],
       );
       for (const { datname } of old.rows) {
         await lockClient.query(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);

@@ -1,5 +1,6 @@
 import type { ErrorBody, ErrorCode, ErrorDetail } from '@fleet/contracts';
 import { isTransientDatabaseError } from '@fleet/db';
+import { InvalidPositionsError } from '@fleet/ingest';
 import type { Logger } from '@fleet/logging-json';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
@@ -79,6 +80,7 @@ function toAppError(err: unknown): AppError | undefined {
     return unavailable('the database is unavailable; nothing was accepted, retry later', 5);
   }
   if (err instanceof ZodError) return invalid('request is not valid', zodDetails(err));
+  if (err instanceof InvalidPositionsError) return invalid(err.message, err.details);
   // The router could not percent-decode a path parameter (`/vehicles/%E0%A4%A`).
   if (err instanceof URIError && (err as { status?: unknown }).status === 400)
     return badRequest('a path parameter is not valid percent-encoded UTF-8');

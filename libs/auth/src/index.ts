@@ -1,3 +1,4 @@
+export { basicCredentials } from './credentials';
 export { generateDeviceIdentifier, generateDeviceToken, hashDeviceToken } from './device-tokens';
 export { dummyPasswordHash, hashPassword, verifyPassword } from './passwords';
 export {

@@ -131,7 +131,7 @@ const POINTS = new Set(['trkpt', 'rtept', 'wpt']);
 /**
  * Reads a GPX 1.0 or 1.1 document held in a string: tracks with their segments, routes and
  * waypoints. Speed comes from GPX 1.0 `<speed>` or an extension's `speed` (m/s), course likewise.
- * For uploads of any size the API streams instead (apps/api/src/ingest/gpx.ts). Throws
+ * For uploads of any size the API streams instead (libs/ingest/src/gpx.ts). Throws
  * GeoInputError naming the line of the first problem.
  */
 export function decodeGpx(xml: string): GpxDocument {

@@ -5,10 +5,7 @@ import { runWithRequestId, type Logger } from '@fleet/logging-json';
 import type { Metrics } from '@fleet/metrics';
 import { badRequest, errorResponse, payloadTooLarge, unavailable } from '../errors';
 import { acceptOsmAnd } from '../routes/ingest';
-import type { DeviceDirectory } from './devices';
-import { FieldDrops } from './field-drops';
-import type { IngestPipeline } from './pipeline';
-import { flattenParams } from './protocols';
+import { FieldDrops, flattenParams, type DeviceDirectory, type IngestPipeline } from '@fleet/ingest';
 
 const MAX_BODY = 64 * 1024;
 

@@ -24,13 +24,27 @@ import {
 } from '../errors';
 import { EndpointRouter, Reply } from '../http/serve';
 import { isUuid } from '../sql';
-import { osmandToken, type Device, type DeviceDirectory } from '../ingest/devices';
-import type { FieldDrops } from '../ingest/field-drops';
-import { parseTimestamp, type RawFix } from '../ingest/fix';
-import { readGpx } from '../ingest/gpx';
-import type { IngestItem, IngestPipeline } from '../ingest/pipeline';
-import { decodeOsmAnd, decodeOverland, decodeOwnTracks, decodeTraccarJson, flattenParams } from '../ingest/protocols';
-import { identifierProblem, storableFix, type FieldNames, type FieldProblem } from '../ingest/storable-fix';
+import {
+  decodeOsmAnd,
+  decodeOverland,
+  decodeOwnTracks,
+  decodeTraccarJson,
+  flattenParams,
+  identifierProblem,
+  InvalidPositionsError,
+  osmandToken,
+  parseTimestamp,
+  readGpx,
+  storableFix,
+  type Device,
+  type DeviceDirectory,
+  type FieldDrops,
+  type FieldNames,
+  type FieldProblem,
+  type IngestItem,
+  type IngestPipeline,
+  type RawFix,
+} from '@fleet/ingest';
 
 export interface IngestRouteDeps {
   pipeline: IngestPipeline;
@@ -362,8 +376,7 @@ async function importGpx(deps: IngestRouteDeps, device: Device, req: Request): P
     const { accepted, rejected } = await deps.pipeline
       .ingest('gpx', storable.items, { partial: true })
       .catch((err: unknown) => {
-        if (err instanceof AppError && err.code === 'validation_failed')
-          return { accepted: 0, rejected: err.details ?? [] };
+        if (err instanceof InvalidPositionsError) return { accepted: 0, rejected: err.details };
         throw err;
       });
     const invalid = new Set(rejected.map((e) => e.path.split('.')[0]));

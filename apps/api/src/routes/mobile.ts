@@ -1,7 +1,7 @@
 import { MOBILE_ENDPOINTS as E } from '@fleet/contracts';
 import { bearerToken } from '../auth/credentials';
 import { BEARER_CHALLENGE, forbidden, unauthorized } from '../errors';
-import type { DeviceDirectory } from '../ingest/devices';
+import type { DeviceDirectory } from '@fleet/ingest';
 import { EndpointRouter, Reply, type Authenticators } from '../http/serve';
 import type { PushTokens } from '../mobile/push-tokens';
 import type { TrackerSettingsService } from '../mobile/tracker-settings';

@@ -1,5 +1,4 @@
-import { hashDeviceToken } from '@fleet/auth';
-import { basicCredentials } from '../auth/credentials';
+import { basicCredentials, hashDeviceToken } from '@fleet/auth';
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 

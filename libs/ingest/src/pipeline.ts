@@ -10,9 +10,22 @@ import {
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 import client from 'prom-client';
-import { invalid } from '../errors';
 import type { Device } from './devices';
 import { validateFix, type RawFix } from './fix';
+
+/**
+ * Positions refused as a whole (a 400 `validation_failed` on HTTP; on TCP, no acknowledgement):
+ * `details` names each problem.
+ */
+export class InvalidPositionsError extends Error {
+  constructor(
+    message: string,
+    readonly details: ErrorDetail[],
+  ) {
+    super(message);
+    this.name = 'InvalidPositionsError';
+  }
+}
 
 export interface IngestItem {
   device: Device;
@@ -104,7 +117,10 @@ export class IngestPipeline {
     const invalidCount = items.length - valid.length;
     if (invalidCount) this.rejected.inc({ protocol, reason: 'invalid' }, options.partial ? invalidCount : items.length);
     if (invalidCount && (!options.partial || valid.length === 0)) {
-      throw invalid(`${invalidCount} of ${items.length} position(s) are not valid; nothing was stored`, errors);
+      throw new InvalidPositionsError(
+        `${invalidCount} of ${items.length} position(s) are not valid; nothing was stored`,
+        errors,
+      );
     }
     if (valid.length === 0) return { accepted: 0, batchId: '', rejected: errors };
     items = valid;

@@ -1,0 +1,23 @@
+// Accepting positions, whatever carries them: the device directory, each protocol's decoder, the
+// checks that make a fix storable, and the pipeline that stages it before anyone is answered.
+export { DeviceDirectory, osmandToken, type Device, type OsmAndLookup } from './devices';
+export { FieldDrops } from './field-drops';
+export { headingOf, nonNegative, num, parseTimestamp, percent, speedKmh, validateFix, type RawFix } from './fix';
+export { readGpx, type GpxItem } from './gpx';
+export {
+  IngestPipeline,
+  InvalidPositionsError,
+  type IngestItem,
+  type IngestPipelineOptions,
+  type RejectReason,
+} from './pipeline';
+export { decodeOsmAnd, decodeOverland, decodeOwnTracks, decodeTraccarJson, flattenParams } from './protocols';
+export {
+  identifierProblem,
+  storableFix,
+  storableProblems,
+  type CheckedField,
+  type DropReason,
+  type FieldNames,
+  type FieldProblem,
+} from './storable-fix';
