@@ -21,3 +21,4 @@ export {
   type FieldNames,
   type FieldProblem,
 } from './storable-fix';
+export { FrameError, type DeviceMessage, type ProtocolSession, type TcpProtocol } from './protocols/tcp';
