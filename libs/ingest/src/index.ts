@@ -22,3 +22,4 @@ export {
   type FieldProblem,
 } from './storable-fix';
 export { FrameError, type DeviceMessage, type ProtocolSession, type TcpProtocol } from './protocols/tcp';
+export type { TrackerAttributeName, TrackerAttributes } from './protocols/attributes';
