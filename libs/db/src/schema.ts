@@ -6,6 +6,7 @@ import {
   index,
   integer,
   boolean,
+  check,
   json,
   jsonb,
   pgEnum,
@@ -451,5 +452,54 @@ export const pushDeliveries = pgTable(
     index('push_deliveries_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} IN ('pending', 'sent')`),
+  ],
+);
+
+/**
+ * A text command for a hardware tracker (Teltonika Codec 12, GT06 0x80, H02), queued by an admin or
+ * operator while the device is connected and delivered by the tracker gateway that holds its
+ * connection. queued → sent (written to the socket) → answered (the device's reply in `response`);
+ * expired when still queued at `expires_at`; failed when it could not be written or no answer came.
+ */
+export const deviceCommands = pgTable(
+  'device_commands',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    vehicleId: uuid('vehicle_id')
+      .notNull()
+      .references(() => vehicles.id, { onDelete: 'cascade' }),
+    text: text('text').notNull(),
+    status: text('status').notNull().default('queued'),
+    /** The device's answer, as sent (NUL removed, bounded). */
+    response: text('response'),
+    /** Why a failed command failed (not written, or no answer in time). */
+    error: text('error'),
+    /** What identifies the command on the wire (GT06's 16-bit serial): 1–65535, then again from 1. */
+    serial: integer('serial').notNull().generatedAlwaysAsIdentity({
+      name: 'device_commands_serial_seq',
+      startWith: 1,
+      minValue: 1,
+      maxValue: 65535,
+      cycle: true,
+    }),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    // What the gateway delivers on connect and what an answer is matched to.
+    index('device_commands_pending_idx')
+      .on(t.vehicleId, t.createdAt)
+      .where(sql`${t.status} IN ('queued', 'sent')`),
+    index('device_commands_vehicle_idx').on(t.vehicleId, t.createdAt),
+    index('device_commands_org_idx').on(t.organizationId),
+    check('device_commands_status_check', sql`${t.status} IN ('queued', 'sent', 'answered', 'failed', 'expired')`),
+    // The API's limits again, so nothing else can queue what a device would choke on: printable ASCII.
+    check('device_commands_text_check', sql`char_length(${t.text}) BETWEEN 1 AND 200 AND ${t.text} ~ '^[ -~]+$'`),
   ],
 );
