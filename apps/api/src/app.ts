@@ -22,6 +22,8 @@ import { Organizations, Platform } from './organization/organization';
 import { ingestRoutes } from './routes/ingest';
 import { authRoutes } from './routes/auth';
 import { vehicleRoutes } from './routes/vehicles';
+import { commandRoutes } from './routes/commands';
+import { DeviceCommands } from './commands/commands';
 import { liveRoutes } from './routes/live';
 import type { LiveHub } from './live/hub';
 import { trackingRoutes } from './routes/tracking';
@@ -113,6 +115,12 @@ export function createApp(deps: AppDeps): express.Express {
         (org, id) => forgetLatest(deps.redis, org, id),
         { redis: deps.redis },
       ),
+      auth,
+    }),
+  );
+  v1.use(
+    commandRoutes({
+      commands: new DeviceCommands(deps.pool, deps.redis, { ttlMs: config.commands.ttlMs, logger: deps.logger }),
       auth,
     }),
   );

@@ -73,6 +73,13 @@ const apiEnvSchema = baseEnvSchema
       .min(1)
       .max(7 * 24 * 60)
       .default(10),
+    /** A device command not sent to its tracker within this many minutes expires unsent. */
+    COMMAND_TTL_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(10),
     /** Guards /api/v1/platform (creating organizations); unset, those routes answer 404. */
     PLATFORM_ADMIN_TOKEN: z.string().optional(),
   })
@@ -211,6 +218,8 @@ export interface ApiConfig {
   webhooks: { allowPrivateUrls: boolean };
   /** DEVICE_OFFLINE_MINUTES: the tracker app's heartbeat must be shorter. */
   tracker: { offlineMinutes: number };
+  /** COMMAND_TTL_MINUTES: how long a queued device command waits for the tracker gateway to send it. */
+  commands: { ttlMs: number };
   /** The platform administrator's token; undefined disables /api/v1/platform. */
   platform: { adminToken?: string };
   log: { format: 'json' | 'plain'; level: string };
@@ -263,6 +272,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     },
     webhooks: { allowPrivateUrls: (e.WEBHOOK_ALLOW_PRIVATE_URLS ?? String(!strict)) === 'true' },
     tracker: { offlineMinutes: e.DEVICE_OFFLINE_MINUTES },
+    commands: { ttlMs: e.COMMAND_TTL_MINUTES * 60_000 },
     platform: { adminToken: e.PLATFORM_ADMIN_TOKEN },
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

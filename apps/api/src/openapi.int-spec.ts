@@ -185,6 +185,7 @@ describe('organization isolation over the whole route table', () => {
       if (path.startsWith('/api/v1/users/')) return { role: 'admin' };
       if (path.startsWith('/api/v1/webhooks/')) return { enabled: false };
       if (path.endsWith('/tracker-settings')) return { uploadBatchSize: 100 };
+      if (path.endsWith('/commands')) return { text: 'getinfo' };
       return { name: 'x' };
     };
     const idRoutes = ROUTES.filter((r) => r.security === 'user' && r.path.includes(':id'));

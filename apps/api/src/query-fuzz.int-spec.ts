@@ -117,6 +117,7 @@ const BASE_BODIES: Record<string, Record<string, unknown>> = {
   'put /api/v1/vehicles/:id/tracker-settings': { timeIntervalSeconds: 10, uploadBatchSize: 1000 },
   'post /api/v1/push-tokens': { token: 'ExponentPushToken[fuzz-1]', eventTypes: ['overspeed'], language: 'es' },
   'post /api/v1/vehicles/:id/share-links': { name: 'Link', expiresInMinutes: 60 },
+  'post /api/v1/vehicles/:id/commands': { text: 'getinfo' },
   'post /api/v1/platform/organizations': {
     name: 'Fuzzed organization',
     slug: 'fuzzed-org',

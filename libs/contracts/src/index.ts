@@ -11,6 +11,7 @@ export * from './webhooks';
 export * from './organization';
 export * from './tracking';
 export * from './share-links';
+export * from './commands';
 export * from './mobile';
 export * from './storable';
 export * from './endpoint';

@@ -1,4 +1,5 @@
 import { AUTH_ENDPOINTS } from './auth';
+import { COMMANDS_ENDPOINTS } from './commands';
 import { EVENTS_ENDPOINTS } from './events';
 import { GEOFENCES_ENDPOINTS } from './geofences';
 import { INGEST_ENDPOINTS } from './ingest';
@@ -27,6 +28,7 @@ export const ENDPOINTS = {
   ...TRACKING_ENDPOINTS,
   ...LIVE_ENDPOINTS,
   ...SHARE_LINKS_ENDPOINTS,
+  ...COMMANDS_ENDPOINTS,
   ...GEOFENCES_ENDPOINTS,
   ...EVENTS_ENDPOINTS,
   ...WEBHOOKS_ENDPOINTS,
@@ -38,6 +40,7 @@ export type Endpoints = typeof ENDPOINTS;
 export type EndpointName = keyof Endpoints;
 export {
   AUTH_ENDPOINTS,
+  COMMANDS_ENDPOINTS,
   EVENTS_ENDPOINTS,
   GEOFENCES_ENDPOINTS,
   INGEST_ENDPOINTS,
