@@ -1,3 +1,4 @@
 // Test and simulator helpers: simulated devices that speak each TCP protocol (the inverse of the
 // decoders), for decoder tests, the gateway's tests and tools/tracker-sim.
 export {};
+export { H02Device, parseH02Answers, type H02Answer, type H02Record } from './protocols/testing/h02-device';
