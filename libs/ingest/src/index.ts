@@ -24,3 +24,4 @@ export {
 export { FrameError, type DeviceMessage, type ProtocolSession, type TcpProtocol } from './protocols/tcp';
 export type { TrackerAttributeName, TrackerAttributes } from './protocols/attributes';
 export { createH02Protocol, decodeH02Sentence, encodeH02Command, h02, type H02Options } from './protocols/h02';
+export { decodeTeltonikaDatagram, teltonika } from './protocols/teltonika';

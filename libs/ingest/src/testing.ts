@@ -2,3 +2,11 @@
 // decoders), for decoder tests, the gateway's tests and tools/tracker-sim.
 export {};
 export { H02Device, parseH02Answers, type H02Answer, type H02Record } from './protocols/testing/h02-device';
+export {
+  avlData,
+  TeltonikaDevice,
+  type TeltonikaAnswer,
+  type TeltonikaCodec,
+  type TeltonikaIoValue,
+  type TeltonikaRecord,
+} from './protocols/testing/teltonika-device';
