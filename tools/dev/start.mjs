@@ -9,6 +9,8 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const API_PORT = Number(process.env.PORT ?? 3000);
 const WORKER_PORT = Number(process.env.METRICS_PORT ?? 9464);
+const TRACKERS_PORT = Number(process.env.TRACKERS_METRICS_PORT ?? 9465);
+const trackerPort = (name, fallback) => process.env[name] ?? String(fallback);
 const WEB_PORT = Number(process.env.WEB_PORT ?? 4200);
 const APP_ENV = process.env.APP_ENV ?? 'development';
 const color = process.stdout.isTTY ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
@@ -86,6 +88,13 @@ process.on('SIGTERM', () => shutdown(0));
 
 startService('api', 'apps/api/src/main.ts', { PORT: String(API_PORT) }, '1;32');
 startService('worker', 'apps/worker/src/main.ts', { METRICS_PORT: String(WORKER_PORT) }, '1;35');
+// The tracker gateway: one worker by default here (each would load tsx); production runs one per core.
+startService(
+  'trackers',
+  'apps/trackers/src/main.ts',
+  { PORT: String(TRACKERS_PORT), TRACKER_WORKERS: process.env.TRACKER_WORKERS ?? '1' },
+  '1;33',
+);
 // The web app through Vite's dev server (reloads on edit), /api proxied to the API above.
 startService(
   'web',
@@ -114,6 +123,7 @@ ${color('1;32', '✔ Fleet is running')}
   Web app        http://localhost:${WEB_PORT}   (sign in with the demo login below)
   API            http://localhost:${API_PORT}/api/v1   (health: /health, readiness: /ready, metrics: /metrics)
   Worker         http://localhost:${WORKER_PORT}/metrics
+  Gateway        Teltonika TCP :${trackerPort('TELTONIKA_PORT', 5027)}, GT06 :${trackerPort('GT06_PORT', 5023)}, H02 :${trackerPort('H02_PORT', 5013)}   (metrics: http://localhost:${TRACKERS_PORT}/metrics)
   Demo login     demo@example.com / demo-fleet-2026
   Traccar Client server URL http://<this machine>:${process.env.OSMAND_PORT ?? 5055}, device identifier demo-01 … demo-25
   Stop           Ctrl-C

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'trackers',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/trackers',
+};
