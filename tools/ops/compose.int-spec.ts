@@ -96,18 +96,19 @@ describe('docker-compose.yml (local stack)', () => {
         'redis',
         'redis_exporter',
         'seed',
+        'trackers',
         'worker',
       ].sort(),
     );
   });
 
-  it('starts in order: migrate after a healthy PostgreSQL, api/worker/seed after migrate succeeded, the gateway last', () => {
+  it('starts in order: migrate after a healthy PostgreSQL, api/worker/trackers/seed after migrate succeeded, the gateway last', () => {
     const s = stack.services;
     // service -> condition (compose v2 adds `required` and `restart` to each entry).
     const waitsFor = (name: string) =>
       Object.fromEntries(Object.entries(s[name].depends_on ?? {}).map(([dep, d]) => [dep, d.condition]));
     expect(waitsFor('migrate')).toEqual({ postgres: 'service_healthy' });
-    for (const name of ['api', 'worker'])
+    for (const name of ['api', 'worker', 'trackers'])
       expect(waitsFor(name)).toEqual({ migrate: 'service_completed_successfully', redis: 'service_healthy' });
     expect(waitsFor('seed')).toEqual({ migrate: 'service_completed_successfully' });
     expect(waitsFor('gateway')).toEqual({
@@ -116,11 +117,11 @@ describe('docker-compose.yml (local stack)', () => {
       frontend: 'service_healthy',
     });
     for (const name of ['migrate', 'seed', 'dev-certs']) expect(s[name].restart).toBe('no');
-    // Every long-running service whose health others wait on has a check (api/worker: the image's HEALTHCHECK).
+    // Every long-running service whose health others wait on has a check (api/worker/trackers: the image's HEALTHCHECK).
     for (const name of ['postgres', 'redis', 'frontend', 'gateway', 'prometheus', 'grafana'])
       expect(s[name].healthcheck?.test).toBeDefined();
     const serverImages = readFileSync(path.join(repoRoot, 'Dockerfile.server'), 'utf8');
-    for (const app of ['api', 'worker'])
+    for (const app of ['api', 'worker', 'trackers'])
       expect(serverImages.split(/^FROM /m).find((stage) => stage.startsWith(`runtime AS app-${app}\n`))).toMatch(
         /^HEALTHCHECK /m,
       );
@@ -164,6 +165,7 @@ describe('docker-compose.yml (local stack)', () => {
     const exposed: Record<string, number> = {
       api: 3000,
       worker: 9464,
+      trackers: 9465,
       postgres_exporter: 9187,
       redis_exporter: 9121,
       node_exporter: 9100,
@@ -190,13 +192,40 @@ describe('docker-compose.yml (local stack)', () => {
     expect(datasource).toContain('url: http://prometheus:9090');
   });
 
-  it('publishes only the gateway (80, 443, 5055), Grafana, and Prometheus on loopback', () => {
+  it('publishes only the gateway (80, 443, 5055), the trackers TCP ports, Grafana, and Prometheus on loopback', () => {
     const published = Object.entries(stack.services).flatMap(([name, s]) =>
       ports(s).map((p) => `${name}:${p.host_ip ?? '*'}:${p.published}`),
     );
     expect(published.sort()).toEqual(
-      ['gateway:*:80', 'gateway:*:443', 'gateway:*:5055', 'grafana:*:3000', 'prometheus:127.0.0.1:9090'].sort(),
+      [
+        'gateway:*:80',
+        'gateway:*:443',
+        'gateway:*:5055',
+        'trackers:*:5013',
+        'trackers:*:5023',
+        'trackers:*:5027',
+        'grafana:*:3000',
+        'prometheus:127.0.0.1:9090',
+      ].sort(),
     );
+  });
+
+  it("runs the tracker gateway on Traccar's port numbers, each published as itself, its metrics port not at all", () => {
+    const trackers = stack.services['trackers'];
+    const env = trackers.environment ?? {};
+    expect(env).toMatchObject({ TELTONIKA_PORT: '5027', GT06_PORT: '5023', H02_PORT: '5013', PORT: '9465' });
+    // The same database, Redis and environment as the api: it stages through the same pipeline.
+    for (const name of ['APP_ENV', 'DATABASE_URL', 'REDIS_URL', 'LOG_FORMAT'])
+      expect([name, env[name]]).toEqual([name, stack.services['api'].environment?.[name]]);
+    const published = ports(trackers).map((p) => [p.published, p.target]);
+    expect(published.sort()).toEqual(
+      [env['TELTONIKA_PORT'], env['GT06_PORT'], env['H02_PORT']].map((p) => [Number(p), Number(p)]).sort(),
+    );
+    // And the image listens where compose publishes (its stage's EXPOSE).
+    const stage = readFileSync(path.join(repoRoot, 'Dockerfile.server'), 'utf8')
+      .split(/^FROM /m)
+      .find((part) => part.startsWith('runtime AS app-trackers\n'))!;
+    expect(/^EXPOSE (.+)$/m.exec(stage)![1].split(' ').map(Number).sort()).toEqual([5013, 5023, 5027, 9465]);
   });
 
   it('runs migrate and seed from the api image', () => {
@@ -206,7 +235,7 @@ describe('docker-compose.yml (local stack)', () => {
     expect(s['migrate'].command).toEqual(['node', 'cli/migrate.js']);
     expect(s['seed'].command).toEqual(['node', 'cli/seed.js']);
     // One Dockerfile for both server images, the APP argument picking which; the web app has its own.
-    for (const app of ['api', 'worker']) {
+    for (const app of ['api', 'worker', 'trackers']) {
       expect(s[app].build?.dockerfile).toBe('Dockerfile.server');
       expect(s[app].build?.args?.['APP']).toBe(app);
     }
@@ -230,11 +259,12 @@ describe('deployments/compose.staging.yml (on top of docker-compose.yml)', () =>
     for (const name of ['api', 'migrate', 'seed'])
       expect(stack.services[name].image).toBe('ghcr.io/acme/fleet/api:staging');
     expect(stack.services['worker'].image).toBe('ghcr.io/acme/fleet/worker:staging');
+    expect(stack.services['trackers'].image).toBe('ghcr.io/acme/fleet/trackers:staging');
     expect(stack.services['frontend'].image).toBe('ghcr.io/acme/fleet/frontend:staging');
   });
 
   it('runs everything with APP_ENV=staging, the seed included, and secrets only from files', () => {
-    for (const name of ['api', 'worker', 'migrate', 'seed']) {
+    for (const name of ['api', 'worker', 'trackers', 'migrate', 'seed']) {
       const env = stack.services[name].environment ?? {};
       expect(env['APP_ENV']).toBe('staging');
       // The local default (with its password) is switched off; the entrypoint reads the file.

@@ -14,12 +14,13 @@ import {
   startAppProcess,
   startBinary,
   tempDir,
+  waitFor,
   type Service,
 } from './testing';
 
 // Every query of every Grafana panel and every alert/recording rule must (1) parse, checked by
-// promtool's real PromQL parser, and (2) read only metrics that exist: the ones the api and worker
-// processes actually expose on /metrics (started here from source), the ones Debian's real exporters
+// promtool's real PromQL parser, and (2) read only metrics that exist: the ones the api, worker and
+// tracker gateway processes actually expose on /metrics (started here from source), the ones Debian's real exporters
 // expose (postgres, redis, node, blackbox, started here), series Prometheus generates itself (`up`),
 // and our own recording rules. No hand-typed list of names.
 
@@ -90,12 +91,13 @@ describe('grafana provisioning', () => {
     }
   });
 
-  it('has the API, ingestion, database and Redis dashboards, with unique uids and panel ids', () => {
+  it('has the API, ingestion, trackers, database and Redis dashboards, with unique uids and panel ids', () => {
     expect(dashboards.map((d) => d.json.uid).sort()).toEqual([
       'fleet-api',
       'fleet-database',
       'fleet-ingestion',
       'fleet-redis',
+      'fleet-trackers',
     ]);
     for (const { json } of dashboards) {
       const ids = panelsOf(json).map((p) => p.id);
@@ -149,10 +151,21 @@ describe('metric names used by dashboards and rules exist', () => {
     testDb = await createTestDatabase('ops-dashboards');
     redis = await startOwnRedis();
     const env = { DATABASE_URL: testDb.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'ops-dash:' };
-    const [api, worker] = await Promise.all([startAppProcess('api', env), startAppProcess('worker', env)]);
-    services.push(api, worker);
+    // The gateway as deployed: a cluster primary serving the sum of its listener processes' metrics.
+    const [api, worker, trackers] = await Promise.all([
+      startAppProcess('api', env),
+      startAppProcess('worker', env),
+      startAppProcess('trackers', { ...env, TRACKER_WORKERS: '2' }),
+    ]);
+    services.push(api, worker, trackers);
     await scrape('api', `http://127.0.0.1:${api.port}/metrics`);
     await scrape('worker', `http://127.0.0.1:${worker.port}/metrics`);
+    // The primary answers 503 while a listener process is still starting: scrape once all have answered.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${trackers.port}/metrics`)).status === 200, {
+      timeoutMs: 30_000,
+      what: 'trackers /metrics',
+    });
+    await scrape('trackers', `http://127.0.0.1:${trackers.port}/metrics`);
 
     // A key in Redis so the exporter reports its keyspace (redis_db_keys).
     run('redis-cli', ['-p', String(redis.port), 'SET', 'ops-dash:probe', '1']);
@@ -218,6 +231,14 @@ describe('metric names used by dashboards and rules exist', () => {
     expect(sources.get('api')).toContain('http_request_duration_seconds_bucket');
     expect(sources.get('api')).toContain('positions_received_total');
     expect(sources.get('worker')).toContain('ingest_staging_backlog');
+    for (const name of [
+      'tracker_connections',
+      'tracker_connections_closed_total',
+      'tracker_ack_latency_seconds_bucket',
+      'tracker_workers',
+      'positions_accepted_total',
+    ])
+      expect(sources.get('trackers')).toContain(name);
     expect(sources.get('postgres_exporter')).toContain('pg_up');
     expect(sources.get('redis_exporter')).toContain('redis_up');
     expect(sources.get('node_exporter')).toContain('node_filesystem_avail_bytes');
@@ -249,7 +270,38 @@ describe('metric names used by dashboards and rules exist', () => {
     expect(uses('fleet-api', 'api')).toBeGreaterThan(10);
     expect(uses('fleet-ingestion', 'worker')).toBeGreaterThan(10);
     expect(uses('fleet-ingestion', 'api')).toBeGreaterThan(3);
+    expect(uses('fleet-trackers', 'trackers')).toBeGreaterThan(10);
     expect(uses('fleet-database', 'postgres_exporter')).toBeGreaterThan(10);
     expect(uses('fleet-redis', 'redis_exporter')).toBeGreaterThan(8);
+  });
+});
+
+describe('the Trackers dashboard', () => {
+  const trackers = dashboards.find((d) => d.json.uid === 'fleet-trackers')!.json;
+  const exprs = panelsOf(trackers).flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+
+  it('shows connections, frames, decode errors, ACK latency and positions by protocol', () => {
+    const byProtocol = (metric: string) =>
+      exprs.some((e) => new RegExp(`sum by \\([^)]*\\bprotocol\\b[^)]*\\) \\((rate\\()?${metric}\\b`).test(e));
+    for (const metric of [
+      'tracker_connections',
+      'tracker_connections_opened_total',
+      'tracker_connections_closed_total',
+      'tracker_frames_total',
+      'tracker_decode_errors_total',
+      'positions_accepted_total',
+    ])
+      expect([metric, byProtocol(metric)]).toEqual([metric, true]);
+    expect(exprs.some((e) => e.includes('sum by (protocol, type) (rate(tracker_frames_total'))).toBe(true);
+    for (const q of ['0.5', '0.99'])
+      expect(
+        exprs.some((e) =>
+          e.startsWith(`histogram_quantile(${q}, sum by (le, protocol) (rate(tracker_ack_latency_seconds_bucket`),
+        ),
+      ).toBe(true);
+  });
+
+  it("reads only the gateway's own series (positions from the api are on the Ingestion dashboard)", () => {
+    for (const e of exprs.filter((x) => /positions_\w+_total/.test(x))) expect(e).toContain('service="trackers"');
   });
 });

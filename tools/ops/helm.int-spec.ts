@@ -15,7 +15,12 @@ const helmVersion = /HELM_VERSION = '(v[^']+)'/.exec(
 )![1];
 const helm =
   process.env['HELM_BIN'] ?? path.join(repoRoot, 'node_modules/.cache/fleet-ops', `helm-${helmVersion}`, 'helm');
-const DIGEST = { api: `sha256:${'a'.repeat(64)}`, worker: `sha256:${'b'.repeat(64)}`, web: `sha256:${'c'.repeat(64)}` };
+const DIGEST = {
+  api: `sha256:${'a'.repeat(64)}`,
+  worker: `sha256:${'b'.repeat(64)}`,
+  web: `sha256:${'c'.repeat(64)}`,
+  trackers: `sha256:${'d'.repeat(64)}`,
+};
 const ENVIRONMENTS = ['values.yaml', 'values-staging.yaml', 'values-production.yaml'];
 
 type Values = Record<string, unknown>;
@@ -28,11 +33,12 @@ type K8sObject = {
 interface Container {
   name: string;
   image: string;
+  ports?: { name: string; containerPort: number; protocol: string }[];
   args?: string[];
   command?: string[];
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
-  readinessProbe?: { httpGet: { path: string } };
-  livenessProbe?: { httpGet: { path: string } };
+  readinessProbe?: { httpGet: { path: string; port?: string } };
+  livenessProbe?: { httpGet: { path: string; port?: string } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: Record<string, unknown>;
 }
@@ -62,15 +68,15 @@ const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true 
 const schemaErrors = (values: Values) =>
   validate(values) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 
-const digestArgs = ['api', 'worker', 'web'].flatMap((c) => [
+const digestArgs = ['api', 'worker', 'web', 'trackers'].flatMap((c) => [
   '--set',
   `${c}.image.digest=${DIGEST[c as keyof typeof DIGEST]}`,
 ]);
 function template(valuesFile: string, extra: string[] = []) {
   return run(helm, ['template', 'fleet', chart, '--namespace', 'fleet', '-f', path.join(chart, valuesFile), ...extra]);
 }
-function render(valuesFile: string): K8sObject[] {
-  const res = template(valuesFile, digestArgs);
+function render(valuesFile: string, extra: string[] = []): K8sObject[] {
+  const res = template(valuesFile, [...digestArgs, ...extra]);
   if (res.status !== 0) throw new Error(`helm template -f ${valuesFile} failed:\n${res.stderr}`);
   return parseAllDocuments(res.stdout)
     .map((d) => d.toJSON() as K8sObject | null)
@@ -170,6 +176,7 @@ describe('the chart, rendered by helm', () => {
       expect(workloads.map((o) => o.metadata.name).sort()).toEqual([
         'fleet-api',
         'fleet-migrate',
+        'fleet-trackers',
         'fleet-web',
         'fleet-worker',
       ]);
@@ -192,13 +199,13 @@ describe('the chart, rendered by helm', () => {
           expect([...(c.command ?? []), ...(c.args ?? [])].join(' ')).not.toMatch(/seed/);
         }
       }
-      for (const name of ['fleet-api', 'fleet-worker']) {
+      for (const name of ['fleet-api', 'fleet-worker', 'fleet-trackers']) {
         const [c] = podSpec(find(objects, 'Deployment', name)!).containers;
         expect(c.readinessProbe?.httpGet.path).toBe('/ready');
         expect(c.livenessProbe?.httpGet.path).toBe('/health');
         expect(c.env?.find((e) => e.name === 'APP_ENV')?.value).toBe(values['appEnv']);
       }
-      for (const name of ['fleet-api', 'fleet-worker', 'fleet-web'])
+      for (const name of ['fleet-api', 'fleet-worker', 'fleet-web', 'fleet-trackers'])
         expect(find(objects, 'PodDisruptionBudget', name)).toBeDefined();
     },
   );
@@ -242,5 +249,121 @@ describe('the chart, rendered by helm', () => {
     expect(paths).toEqual(['/api', '/']);
     const osmand = find(objects, 'Service', 'fleet-api-osmand')!;
     expect(osmand.spec['ports']).toEqual([{ name: 'osmand', port: 5055, targetPort: 'osmand', protocol: 'TCP' }]);
+  });
+});
+
+describe('the tracker gateway in the chart', () => {
+  jest.setTimeout(60_000);
+  const env = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+
+  it('runs the trackers image with its ports, workers and probes on the metrics port, hardened like the others', () => {
+    const objects = render('values-production.yaml');
+    const values = effectiveValues('values-production.yaml')['trackers'] as { workers: number; replicaCount: number };
+    const deployment = find(objects, 'Deployment', 'fleet-trackers')!;
+    expect(deployment.spec['replicas']).toBe(values.replicaCount);
+    const [c] = podSpec(deployment).containers;
+    expect(c.image).toBe(`ghcr.io/example/fleet/trackers@${DIGEST.trackers}`);
+    expect(c.ports).toEqual([
+      { name: 'metrics', containerPort: 9465, protocol: 'TCP' },
+      { name: 'teltonika', containerPort: 5027, protocol: 'TCP' },
+      { name: 'gt06', containerPort: 5023, protocol: 'TCP' },
+      { name: 'h02', containerPort: 5013, protocol: 'TCP' },
+    ]);
+    expect(env(c)).toMatchObject({
+      PORT: '9465',
+      TELTONIKA_PORT: '5027',
+      GT06_PORT: '5023',
+      H02_PORT: '5013',
+      TRACKER_WORKERS: String(values.workers),
+      SHUTDOWN_GRACE_MS: '30000',
+    });
+    expect(c.readinessProbe?.httpGet).toEqual({ path: '/ready', port: 'metrics' });
+    expect(c.livenessProbe?.httpGet).toEqual({ path: '/health', port: 'metrics' });
+    // The same database and Redis as the api, from the same Secret; no JWT secret (it signs nothing).
+    const secretRefs = (c.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.name] : []));
+    expect(secretRefs.sort()).toEqual(['DATABASE_URL', 'REDIS_URL']);
+    expect(
+      (deployment.spec['template'] as { metadata: { annotations: Record<string, string> } }).metadata.annotations,
+    ).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9465' });
+  });
+
+  it('exposes the three TCP ports on a LoadBalancer Service and the metrics port on a ClusterIP one', () => {
+    const objects = render('values-production.yaml');
+    const devices = find(objects, 'Service', 'fleet-trackers-devices')!;
+    expect(devices.spec['type']).toBe('LoadBalancer');
+    expect(devices.spec['externalTrafficPolicy']).toBe('Cluster');
+    expect(devices.spec['ports']).toEqual([
+      { name: 'teltonika', port: 5027, targetPort: 'teltonika', protocol: 'TCP' },
+      { name: 'gt06', port: 5023, targetPort: 'gt06', protocol: 'TCP' },
+      { name: 'h02', port: 5013, targetPort: 'h02', protocol: 'TCP' },
+    ]);
+    const metrics = find(objects, 'Service', 'fleet-trackers')!;
+    expect(metrics.spec['type']).toBe('ClusterIP');
+    expect(metrics.spec['ports']).toEqual([{ name: 'metrics', port: 9465, targetPort: 'metrics', protocol: 'TCP' }]);
+    // Both select the gateway's pods only.
+    for (const s of [devices, metrics])
+      expect(s.spec['selector']).toMatchObject({ 'app.kubernetes.io/component': 'trackers' });
+  });
+
+  it('takes the Service type, annotations, traffic policy, source ranges and ports from values', () => {
+    const objects = render('values.yaml', [
+      '--set',
+      'trackers.service.type=NodePort',
+      '--set',
+      'trackers.service.externalTrafficPolicy=Local',
+      '--set',
+      'trackers.service.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-type=nlb',
+      '--set',
+      'trackers.protocols.h02.port=5113',
+    ]);
+    const devices = find(objects, 'Service', 'fleet-trackers-devices')!;
+    expect(devices.spec['type']).toBe('NodePort');
+    expect(devices.spec['externalTrafficPolicy']).toBe('Local');
+    expect(devices.metadata.annotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
+    expect(devices.spec['ports']).toContainEqual({ name: 'h02', port: 5113, targetPort: 'h02', protocol: 'TCP' });
+    const [c] = podSpec(find(objects, 'Deployment', 'fleet-trackers')!).containers;
+    expect(env(c)['H02_PORT']).toBe('5113');
+
+    const ranged = render('values.yaml', [
+      '--set',
+      'trackers.service.loadBalancerSourceRanges={10.0.0.0/8,192.0.2.0/24}',
+    ]);
+    expect(find(ranged, 'Service', 'fleet-trackers-devices')!.spec['loadBalancerSourceRanges']).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.0/24',
+    ]);
+    const internal = render('values.yaml', ['--set', 'trackers.service.type=ClusterIP']);
+    expect(find(internal, 'Service', 'fleet-trackers-devices')!.spec['externalTrafficPolicy']).toBeUndefined();
+  });
+
+  it('a protocol turned off is neither listened on (its variable is `off`) nor exposed', () => {
+    const objects = render('values.yaml', ['--set', 'trackers.protocols.gt06.enabled=false']);
+    const [c] = podSpec(find(objects, 'Deployment', 'fleet-trackers')!).containers;
+    expect(env(c)).toMatchObject({ TELTONIKA_PORT: '5027', GT06_PORT: 'off', H02_PORT: '5013' });
+    expect(c.ports?.map((p) => p.name)).toEqual(['metrics', 'teltonika', 'h02']);
+    const ports = find(objects, 'Service', 'fleet-trackers-devices')!.spec['ports'] as { name: string }[];
+    expect(ports.map((p) => p.name)).toEqual(['teltonika', 'h02']);
+  });
+
+  it('renders nothing of the gateway when disabled', () => {
+    const objects = render('values-production.yaml', ['--set', 'trackers.enabled=false']);
+    expect(objects.filter((o) => o.metadata.name.startsWith('fleet-trackers'))).toEqual([]);
+    expect(find(objects, 'Deployment', 'fleet-api')).toBeDefined();
+  });
+
+  it("the schema refuses every protocol off, zero workers, and the chart's own variables in env", () => {
+    const values = readValues('values.yaml');
+    const off = { enabled: false, port: 1 };
+    expect(
+      schemaErrors(coalesce(values, { trackers: { protocols: { teltonika: off, gt06: off, h02: off } } })).join('\n'),
+    ).toMatch(/\/trackers\/protocols must match a schema in anyOf/);
+    expect(schemaErrors(coalesce(values, { trackers: { workers: 0 } }))).toEqual(['/trackers/workers must be >= 1']);
+    expect(schemaErrors(coalesce(values, { trackers: { env: { GT06_PORT: '1' } } })).join('\n')).toMatch(
+      /\/trackers\/env/,
+    );
+    expect(schemaErrors(coalesce(values, { trackers: { env: { TRACKER_IDLE_TIMEOUT_S: '300' } } }))).toEqual([]);
+    const res = template('values.yaml', ['--set', 'trackers.service.externalTrafficPolicy=Nearest']);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/externalTrafficPolicy/);
   });
 });

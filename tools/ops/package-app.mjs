@@ -4,7 +4,7 @@
 // migrations/). Dockerfile.server runs this script, and tools/ops/images.int-spec.ts runs the same script
 // and starts what it made, so the image contents are tested on a machine without Docker.
 //
-//   node tools/ops/package-app.mjs api|worker
+//   node tools/ops/package-app.mjs api|worker|trackers
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -12,8 +12,8 @@ import { build } from 'esbuild';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const app = process.argv[2];
-if (app !== 'api' && app !== 'worker') {
-  console.error('usage: node tools/ops/package-app.mjs api|worker');
+if (!['api', 'worker', 'trackers'].includes(app)) {
+  console.error('usage: node tools/ops/package-app.mjs api|worker|trackers');
   process.exit(2);
 }
 const out = path.join(root, 'dist/apps', app);

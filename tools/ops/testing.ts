@@ -1,5 +1,5 @@
-// Test support for the operations suites: real binaries (promtool, exporters, PostgreSQL, the api and
-// worker entry points) started as processes of their own, always on free ports, always stopped.
+// Test support for the operations suites: real binaries (promtool, exporters, PostgreSQL, the api,
+// worker and tracker gateway entry points) started as processes of their own, always on free ports, always stopped.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -121,15 +121,21 @@ export async function startBinary(
   return { port: options.port, child, output: () => output, stdout: () => stdout, stop: () => stopChild(child) };
 }
 
-/** The real api or worker, from source, as `npm start` runs them; resolves when /ready answers 200. */
+/**
+ * The real api, worker or tracker gateway, from source, as `npm start` runs them; resolves when /ready
+ * answers 200. The gateway's device listeners take free ports (0) unless `env` names them.
+ */
 export async function startAppProcess(
-  app: 'api' | 'worker',
+  app: 'api' | 'worker' | 'trackers',
   env: Record<string, string>,
   options: { port?: number } = {},
 ): Promise<Service> {
   const port = options.port ?? (await freePort());
-  const portEnv: Record<string, string> =
-    app === 'api' ? { PORT: String(port), OSMAND_PORT: 'off' } : { METRICS_PORT: String(port) };
+  const portEnv: Record<string, string> = {
+    api: { PORT: String(port), OSMAND_PORT: 'off' },
+    worker: { METRICS_PORT: String(port) },
+    trackers: { PORT: String(port), TELTONIKA_PORT: '0', GT06_PORT: '0', H02_PORT: '0' },
+  }[app];
   const { child, output } = spawnSource(`apps/${app}/src/main.ts`, {
     APP_ENV: 'test',
     HOST: '127.0.0.1',
