@@ -73,8 +73,9 @@ describe('GitHub Actions workflows', () => {
     expect(ci['images'].needs).toEqual(expect.arrayContaining(['main']));
     expect(ci['images'].permissions).toMatchObject({ packages: 'write', 'id-token': 'write' });
     const text = read('ci.yml');
-    // The api and worker from Dockerfile.server (APP picks which), the web app from Dockerfile.frontend.
-    for (const image of ['api', 'worker'])
+    // The api, worker and tracker gateway from Dockerfile.server (APP picks which), the web app from
+    // Dockerfile.frontend.
+    for (const image of ['api', 'worker', 'trackers'])
       expect(text).toMatch(new RegExp(`image: ${image}\\n\\s+dockerfile: Dockerfile.server\\n`));
     expect(text).toMatch(/image: frontend\n\s+dockerfile: Dockerfile.frontend\n/);
     expect(text).toContain('APP=${{ matrix.image }}');
@@ -82,6 +83,9 @@ describe('GitHub Actions workflows', () => {
     expect(text).toContain('type=sha,prefix=sha-,format=long');
     expect(text).toMatch(/cosign sign --yes "\$\{IMAGE\}@\$\{DIGEST\}"/);
     expect(text).toMatch(/kubeconform -strict/);
+    // The chart job renders every image by digest, as CD deploys them.
+    for (const component of ['api', 'worker', 'web', 'trackers'])
+      expect(text).toContain(`--set "${component}.image.digest=sha256:`);
   });
 
   it('cd.yml deploys staging, then production behind its environment with the digests staging ran', () => {
@@ -95,8 +99,22 @@ describe('GitHub Actions workflows', () => {
     for (const job of ['staging', 'production']) {
       expect(deploy(job)).toContain('--set "api.image.digest=$API"');
       expect(deploy(job)).toContain('--set "web.image.digest=$FRONTEND"');
+      expect(deploy(job)).toContain('--set "trackers.image.digest=$TRACKERS"');
       const env = cd[job].steps.flatMap((s) => Object.entries((s as { env?: Record<string, string> }).env ?? {}));
-      expect(env).toEqual(expect.arrayContaining([['API', '${{ needs.resolve.outputs.api }}']]));
+      expect(env).toEqual(
+        expect.arrayContaining([
+          ['API', '${{ needs.resolve.outputs.api }}'],
+          ['TRACKERS', '${{ needs.resolve.outputs.trackers }}'],
+        ]),
+      );
     }
+    // Every image CI publishes is resolved, verified and, for compose staging hosts, tagged `staging`.
+    const resolve = cd['resolve'].steps.map((s) => s.run ?? '').join('\n');
+    const images = /for image in ([\w ]+); do/.exec(resolve)![1].split(' ');
+    expect(images.sort()).toEqual(['api', 'frontend', 'trackers', 'worker']);
+    const tagging = cd['staging'].steps.map((s) => s.run ?? '').join('\n');
+    for (const image of images) expect(tagging).toContain(`--tag "$registry/${image}:staging"`);
+    const ci = read('ci.yml');
+    for (const image of images) expect(ci).toMatch(new RegExp(`- image: ${image}\\n`));
   });
 });
