@@ -1,0 +1,191 @@
+import { PassThrough } from 'node:stream';
+import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { H02Device, parseH02Answers, TeltonikaDevice, type TeltonikaAnswer } from '@fleet/ingest/testing';
+import { createLogger } from '@fleet/logging-json';
+import { waitFor } from '@fleet/runtime/testing';
+import pg from 'pg';
+import { loadTrackersConfig } from './config';
+import { start, type TrackersHandle } from './server';
+import { connectDevice, metricValue, type TestDevice } from './testing/device';
+import { createTrackerFleet, stagedPositions, type TrackerVehicle } from './testing/fleet';
+
+const quiet = createLogger({ service: 'trackers', format: 'json', level: 'error', stream: new PassThrough() });
+const prefix = `test:trackers-protocols:${process.pid}:`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('tracker gateway with the real protocols', () => {
+  jest.setTimeout(60_000);
+  let testDb: TestDatabase;
+  let pool: pg.Pool;
+  let gateway: TrackersHandle;
+  let fleet: TrackerVehicle[];
+  const imeis = ['356307042441013', '356307042441021', '356307042441039', '4209813000', '4209813001'];
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase('trackers-protocols');
+    pool = new pg.Pool({ connectionString: testDb.url, max: 2 });
+    fleet = await createTrackerFleet(testDb.url, { slug: 'proto', imeis, disabled: ['356307042441039'] });
+    gateway = await start(
+      loadTrackersConfig({
+        APP_ENV: 'test',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        TELTONIKA_PORT: '0',
+        GT06_PORT: 'off',
+        H02_PORT: '0',
+        TRACKER_WORKERS: '1',
+        DATABASE_URL: testDb.url,
+        REDIS_KEY_PREFIX: prefix,
+      }),
+      { logger: quiet },
+    );
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await pool?.end();
+    await testDb?.drop();
+  });
+
+  const metrics = async () => (await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).text();
+  const teltonikaAnswers = (device: TeltonikaDevice, conn: TestDevice): TeltonikaAnswer[] =>
+    device.receive(Buffer.from(conn.received(), 'latin1'));
+  const minutesAgo = (m: number) => new Date(Math.floor((Date.now() - m * 60_000) / 1000) * 1000);
+
+  describe('Teltonika', () => {
+    it('accepts the IMEI handshake and acknowledges each AVL packet with its record count once staged', async () => {
+      const vehicle = fleet[0];
+      const device = new TeltonikaDevice(vehicle.imei);
+      const conn = await connectDevice(gateway.ports.teltonika!);
+      try {
+        conn.send(device.handshake());
+        await waitFor(() => conn.received().length >= 1, { timeoutMs: 5_000, what: 'handshake answer' });
+        expect(teltonikaAnswers(device, conn)).toEqual([{ type: 'handshake', accepted: true }]);
+
+        const records = [3, 2, 1].map((m, i) => ({
+          ts: minutesAgo(m),
+          lat: 54.68 + i / 100,
+          lon: 25.28,
+          speed: 40,
+          io: { 239: 1 },
+        }));
+        const blocker = await pool.connect();
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE ingest_staging IN SHARE MODE');
+        conn.send(device.packet(records));
+        await sleep(400);
+        expect(conn.received().length).toBe(1); // no acknowledgement while nothing is committed
+        await blocker.query('COMMIT');
+        blocker.release();
+        await waitFor(() => conn.received().length >= 5, { timeoutMs: 5_000, what: 'the acknowledgement' });
+        expect(device.receive(Buffer.from(conn.received().slice(1), 'latin1'))).toEqual([{ type: 'ack', count: 3 }]);
+
+        // Codec 8 Extended, on the same connection.
+        const extended = { ts: minutesAgo(0.5), lat: 54.7, lon: 25.3, io: [[66, 12_500]] as Array<[number, number]> };
+        conn.send(device.packet([extended], 'codec8e'));
+        await waitFor(() => conn.received().length >= 9, { timeoutMs: 5_000, what: 'the second acknowledgement' });
+        expect(device.receive(Buffer.from(conn.received().slice(5), 'latin1'))).toEqual([{ type: 'ack', count: 1 }]);
+
+        const staged = await stagedPositions(testDb.url, vehicle.id, 'teltonika');
+        expect(staged.map((p) => [p.ts, p.lat])).toEqual([
+          ...records.map((r) => [r.ts.getTime(), r.lat]),
+          [extended.ts.getTime(), 54.7],
+        ]);
+        expect(staged[0].attributes).toMatchObject({ ignition: true, io239: 1 });
+        expect(staged[3].attributes).toMatchObject({ power: 12.5, io66: 12_500 });
+      } finally {
+        conn.end();
+      }
+    });
+
+    it('does not acknowledge a packet with a bad CRC, and keeps the connection for the resend', async () => {
+      const vehicle = fleet[1];
+      const device = new TeltonikaDevice(vehicle.imei);
+      const conn = await connectDevice(gateway.ports.teltonika!);
+      try {
+        conn.send(device.handshake());
+        await waitFor(() => conn.received().length >= 1, { timeoutMs: 5_000, what: 'handshake answer' });
+        const packet = device.packet([{ ts: minutesAgo(1), lat: 10, lon: 20 }]);
+        const corrupt = Buffer.from(packet);
+        corrupt[corrupt.length - 1] ^= 0xff;
+        conn.send(corrupt);
+        await sleep(300);
+        expect(conn.received().length).toBe(1);
+        expect(conn.isClosed()).toBe(false);
+        conn.send(packet);
+        await waitFor(() => conn.received().length >= 5, { timeoutMs: 5_000, what: 'the acknowledgement' });
+        expect(await stagedPositions(testDb.url, vehicle.id, 'teltonika')).toHaveLength(1);
+        expect(metricValue(await metrics(), 'tracker_frames_total', { protocol: 'teltonika', type: 'invalid' })).toBe(
+          1,
+        );
+      } finally {
+        conn.end();
+      }
+    });
+
+    it('answers 00 to an unknown or disabled IMEI and closes', async () => {
+      for (const imei of ['356307049999999', '356307042441039']) {
+        const device = new TeltonikaDevice(imei);
+        const conn = await connectDevice(gateway.ports.teltonika!);
+        conn.send(device.handshake());
+        await conn.closed();
+        expect(teltonikaAnswers(device, conn)).toEqual([{ type: 'handshake', accepted: false }]);
+      }
+      await waitFor(
+        async () =>
+          metricValue(await metrics(), 'tracker_connections_closed_total', {
+            protocol: 'teltonika',
+            reason: 'disabled_device',
+          }) === 1,
+        { timeoutMs: 2_000, what: 'the disabled device counted' },
+      );
+      expect(
+        metricValue(await metrics(), 'tracker_connections_closed_total', {
+          protocol: 'teltonika',
+          reason: 'unknown_device',
+        }),
+      ).toBe(1);
+    });
+  });
+
+  describe('H02', () => {
+    it('stages V1 fixes (southern and western hemispheres) and answers each only once it is committed', async () => {
+      const vehicle = fleet[3];
+      const device = new H02Device(vehicle.imei);
+      const conn = await connectDevice(gateway.ports.h02!);
+      try {
+        conn.send(device.heartbeat('HTBT'));
+        await conn.waitFor('HTBT');
+        const blocker = await pool.connect();
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE ingest_staging IN SHARE MODE');
+        const ts = minutesAgo(2);
+        conn.send(device.position({ ts, lat: -33.4489, lon: -70.6693, speedKmh: 50, heading: 90 }));
+        await sleep(400);
+        expect(parseH02Answers(Buffer.from(conn.received(), 'latin1')).map((a) => a.type)).toEqual(['HTBT']);
+        await blocker.query('COMMIT');
+        blocker.release();
+        await conn.waitFor(/V4,V1,\d{14}#/);
+        expect(parseH02Answers(Buffer.from(conn.received(), 'latin1')).map((a) => a.fields.slice(2, 4))).toEqual([
+          ['HTBT'],
+          ['V4', 'V1'],
+        ]);
+        const [staged] = await stagedPositions(testDb.url, vehicle.id, 'h02');
+        expect(staged.ts).toBe(ts.getTime());
+        expect(staged.lat).toBeCloseTo(-33.4489, 4);
+        expect(staged.lon).toBeCloseTo(-70.6693, 4);
+        expect(staged.speedKmh).toBeCloseTo(50, 0);
+      } finally {
+        conn.end();
+      }
+    });
+
+    it('closes a connection whose sentences name an unknown device, without answering', async () => {
+      const device = new H02Device('4209819999');
+      const conn = await connectDevice(gateway.ports.h02!);
+      conn.send(device.position({ ts: minutesAgo(1), lat: 1, lon: 1 }));
+      await conn.closed();
+      expect(conn.received()).toBe('');
+    });
+  });
+});
