@@ -117,6 +117,9 @@ export default ({ config }: ConfigContext): ExpoConfig => {
         },
       ],
       'expo-task-manager',
+      // The periodic upload of the queue when the location task gets no wakes (iOS: the "processing"
+      // background mode and the BGTaskScheduler identifier; Android: WorkManager).
+      'expo-background-task',
       [
         'expo-camera',
         {

@@ -7,7 +7,7 @@ import { AppState } from 'react-native';
 import { createI18n } from '../i18n';
 import { DriverHome } from './DriverHome';
 import { LOCATION_TASK } from './location-task';
-import { configureRuntime } from './runtime';
+import { configureRuntime, getTracker } from './runtime';
 import { DriverStore, memoryKeyValue } from './store';
 import { fakeServer, PROVISIONING } from './testing/helpers';
 
@@ -23,6 +23,27 @@ jest.mock('expo-location', () => ({
   startLocationUpdatesAsync: jest.fn(async () => undefined),
   hasStartedLocationUpdatesAsync: jest.fn(async () => true),
   stopLocationUpdatesAsync: jest.fn(async () => undefined),
+}));
+
+// The battery the app listens to in the foreground: the test emits its changes.
+const mockBattery = {
+  level: 0.55,
+  state: 1, // UNPLUGGED
+  levelListeners: new Set<(e: { batteryLevel: number }) => void>(),
+  stateListeners: new Set<(e: { batteryState: number }) => void>(),
+};
+jest.mock('expo-battery', () => ({
+  BatteryState: { UNKNOWN: 0, UNPLUGGED: 1, CHARGING: 2, FULL: 3, NOT_CHARGING: 4 },
+  getBatteryLevelAsync: jest.fn(async () => mockBattery.level),
+  getBatteryStateAsync: jest.fn(async () => mockBattery.state),
+  addBatteryLevelListener: jest.fn((fn) => {
+    mockBattery.levelListeners.add(fn);
+    return { remove: () => mockBattery.levelListeners.delete(fn) };
+  }),
+  addBatteryStateListener: jest.fn((fn) => {
+    mockBattery.stateListeners.add(fn);
+    return { remove: () => mockBattery.stateListeners.delete(fn) };
+  }),
 }));
 
 jest.setTimeout(20_000);
@@ -52,13 +73,14 @@ async function mount(options: { shiftOn: boolean; serverSettings?: typeof DEFAUL
     vehicleName: PROVISIONING.vehicleName,
     tracker: options.serverSettings ?? DEFAULT_TRACKER_SETTINGS,
   });
-  configureRuntime({ store, openDatabase: () => SqlJsDatabase.open(), fetch: server.impl });
+  configureRuntime({ store, openDatabase: () => SqlJsDatabase.open(), fetch: server.impl, foregroundSettleMs: 0 });
   render(
     <I18nextProvider i18n={createI18n('en')}>
       <DriverHome />
     </I18nextProvider>,
   );
-  await screen.findByText('Tracker: Truck 7');
+  // The first mount loads sql.js's WebAssembly and React Native: seconds on a loaded machine.
+  await screen.findByText('Tracker: Truck 7', {}, { timeout: 10_000 });
   return { store, kv, server };
 }
 
@@ -112,5 +134,27 @@ describe('driver home', () => {
     );
     await waitFor(() => expect(mocked.startLocationUpdatesAsync).toHaveBeenCalled());
     expect(await screen.findByText('Tracking: fixes are recorded and sent.')).toBeTruthy();
+  });
+
+  it('follows the battery while open: level and charging state as they change, listeners removed with the shift', async () => {
+    mockBattery.level = 0.55;
+    mockBattery.state = 1;
+    await mount({ shiftOn: true });
+    const tracker = await getTracker();
+    await waitFor(() => expect(tracker?.currentPower).toEqual({ battery: 55, charging: false }));
+    expect(mockBattery.stateListeners.size).toBe(1);
+
+    act(() => mockBattery.stateListeners.forEach((fn) => fn({ batteryState: 2 }))); // plugged in
+    expect(tracker?.currentPower).toEqual({ battery: 55, charging: true });
+    act(() => mockBattery.levelListeners.forEach((fn) => fn({ batteryLevel: 0.561 })));
+    expect(tracker?.currentPower).toEqual({ battery: 56, charging: true });
+    act(() => mockBattery.stateListeners.forEach((fn) => fn({ batteryState: 4 }))); // held at 80 %, still plugged
+    expect(tracker?.currentPower.charging).toBe(true);
+    act(() => mockBattery.stateListeners.forEach((fn) => fn({ batteryState: 1 })));
+    expect(tracker?.currentPower.charging).toBe(false);
+
+    await act(async () => fireEvent(screen.getByLabelText('On shift'), 'valueChange', false));
+    await waitFor(() => expect(mockBattery.stateListeners.size).toBe(0));
+    expect(mockBattery.levelListeners.size).toBe(0);
   });
 });

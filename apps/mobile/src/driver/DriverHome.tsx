@@ -21,6 +21,7 @@ import { ProvisionScreen } from './ProvisionScreen';
 import { runtimeDeps } from './runtime';
 import type { DriverState } from './store';
 import { styles } from './styles';
+import { registerUploadTask, unregisterUploadTask } from './upload-task';
 import { useTrackerLoop } from './useTrackerLoop';
 
 /**
@@ -64,6 +65,12 @@ export function DriverHome() {
     },
     [texts],
   );
+
+  // A phone set up in this run gets the background upload task without waiting for the next launch.
+  const provisioned = Boolean(state?.provisioning);
+  useEffect(() => {
+    if (provisioned) void registerUploadTask().catch(() => undefined);
+  }, [provisioned]);
 
   const tracking = Boolean(state?.provisioning && state.shiftOn && permissions && canTrack(permissions));
 
@@ -156,6 +163,7 @@ export function DriverHome() {
         style={styles.secondary}
         onPress={() =>
           void stopTracking()
+            .then(() => unregisterUploadTask().catch(() => undefined))
             .then(() => store.clear())
             .then(reload)
         }

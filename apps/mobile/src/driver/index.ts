@@ -3,5 +3,6 @@ export { DriverHome } from './DriverHome';
 export { DiagnosticsScreen, currentDiagnostics, type DiagnosticsView } from './DiagnosticsScreen';
 export { ProvisionScreen } from './ProvisionScreen';
 export { LOCATION_TASK, startTracking, stopTracking } from './location-task';
-export { resumeTrackingOnLaunch } from './launch';
+export { drainOnForeground, resumeTrackingOnLaunch } from './launch';
+export { UPLOAD_TASK, onUploadTask, registerUploadTask, unregisterUploadTask } from './upload-task';
 export { addDriverTexts } from './i18n';

@@ -1,7 +1,7 @@
-import { DEFAULT_TRACKER_SETTINGS } from '@fleet/contracts';
+import { DEFAULT_TRACKER_SETTINGS, type PositionInput } from '@fleet/contracts';
 import * as Location from 'expo-location';
 import * as TaskManager from 'expo-task-manager';
-import { LOCATION_TASK, onLocationTask, startTracking, stopTracking } from './location-task';
+import { FOREGROUND_SETTLE_MS, LOCATION_TASK, onLocationTask, startTracking, stopTracking } from './location-task';
 import { fakeServer, location, realTracker } from './testing/helpers';
 
 jest.mock('expo-task-manager', () => ({ defineTask: jest.fn() }));
@@ -57,7 +57,12 @@ describe('the location task', () => {
     const tracker = await realTracker(server.impl);
     const start = Date.now() - 120_000;
     const run = (locations: unknown[]) =>
-      onLocationTask({ data: { locations }, error: null, executionInfo: {} as never } as never, async () => tracker);
+      onLocationTask(
+        { data: { locations }, error: null, executionInfo: {} as never } as never,
+        async () => tracker,
+        Date.now,
+        async () => ({ battery: 76, charging: false }),
+      );
 
     // A batch of the OS: the first kept, one 10 m further 2 s later dropped, one 100 m further kept.
     await run([location(start, 0), location(start, 2, 10), location(start, 12, 110)]);
@@ -65,6 +70,7 @@ describe('the location task', () => {
     const sent = (server.sent[0].body as { positions: Array<{ lat: number; speed: number }> }).positions;
     expect(sent.map((p) => p.lat.toFixed(5))).toEqual(['40.41680', '40.41779']);
     expect(sent[0].speed).toBeCloseTo(36, 5); // 10 m/s → km/h by fromLocation
+    expect(sent.map((p) => (p as { battery?: number }).battery)).toEqual([76, 76]);
     expect(server.sent[0].authorization).toBe('Bearer dev_0123456789abcdef');
     expect(await tracker.queue.count()).toBe(0);
 
@@ -82,6 +88,54 @@ describe('the location task', () => {
     );
     expect((await tracker.diagnostics()).lastError?.message).toBe('location: location services off');
     expect(await tracker.queue.count()).toBe(0);
+  });
+
+  it('reads the battery at each run: its level in every fix, and fixes kept more often while charging', async () => {
+    const server = fakeServer(202, {});
+    const tracker = await realTracker(server.impl);
+    const start = Date.now() - 600_000;
+    let power = { battery: 41, charging: false };
+    const run = (locations: unknown[]) =>
+      onLocationTask(
+        { data: { locations }, error: null, executionInfo: {} as never } as never,
+        async () => tracker,
+        Date.now,
+        async () => power,
+      );
+    /** What the tracker kept: uploaded by the first run, then queued within the upload interval. */
+    const kept = async () => [
+      ...server.sent.flatMap((s) => (s.body as { positions: PositionInput[] }).positions),
+      ...(await tracker.queue.peek(100)).map((q) => q.fix),
+    ];
+    const at = (seconds: number[]) => seconds.map((s) => new Date(start + s * 1000).toISOString());
+    // Creeping in a queue (1.5 m/s, 7.5 m per 5 s): under the distance filter, kept by time alone.
+    const slow = (s: number) => location(start, s, s * 1.5, 1.5);
+    await run([slow(0), slow(5), slow(10), slow(15), slow(20), slow(25), slow(30)]);
+    // On battery: the first, then one per timeIntervalSeconds (30 s by default).
+    expect((await kept()).map((f) => f.ts)).toEqual(at([0, 30]));
+
+    power = { battery: 42, charging: true }; // plugged into the cradle
+    await run([slow(35), slow(40), slow(45), slow(50)]);
+    const fixes = await kept();
+    // Charging: one per chargingIntervalSeconds (10 s by default), marked as charging.
+    expect(fixes.map((f) => f.ts)).toEqual(at([0, 30, 40, 50]));
+    expect(fixes.map((f) => f.battery)).toEqual([41, 41, 42, 42]);
+    expect(fixes[3].attributes).toEqual({ charging: true });
+    expect(fixes[0].attributes).toBeUndefined();
+  });
+
+  it('sends the fix without a battery level when the phone gives none', async () => {
+    const server = fakeServer(202, {});
+    const tracker = await realTracker(server.impl);
+    await onLocationTask(
+      { data: { locations: [location(Date.now() - 60_000, 0)] }, error: null } as never,
+      async () => tracker,
+      Date.now,
+      async () => ({ battery: null, charging: false }),
+    );
+    const [fix] = (server.sent[0].body as { positions: PositionInput[] }).positions;
+    expect(fix.lat).toBeCloseTo(40.4168, 6);
+    expect(fix).not.toHaveProperty('battery');
   });
 
   it('does nothing on a phone that is not provisioned', async () => {
@@ -139,7 +193,7 @@ describe('starting the updates', () => {
   it('starts only in the foreground: a start asked in the background waits for the return (Android 14+)', async () => {
     permissions('granted', 'granted');
     const state = appState('background');
-    expect(await startTracking(settings, texts, state)).toBe('waiting-foreground');
+    expect(await startTracking(settings, texts, state, 0)).toBe('waiting-foreground');
     expect(mocked.startLocationUpdatesAsync).not.toHaveBeenCalled();
 
     state.emit('active');
@@ -160,25 +214,76 @@ describe('starting the updates', () => {
   it('re-registers on every start even when the task looks registered (frozen after an app update)', async () => {
     permissions('granted', 'granted');
     const state = appState('active');
-    expect(await startTracking(settings, texts, state)).toBe('started');
-    expect(await startTracking(settings, texts, state)).toBe('started');
+    expect(await startTracking(settings, texts, state, 0)).toBe('started');
+    expect(await startTracking(settings, texts, state, 0)).toBe('started');
     expect(mocked.startLocationUpdatesAsync).toHaveBeenCalledTimes(2);
   });
 
   it('does not start without the background permission', async () => {
     permissions('granted', 'denied');
-    expect(await startTracking(settings, texts, appState('active'))).toBe('no-permission');
+    expect(await startTracking(settings, texts, appState('active'), 0)).toBe('no-permission');
     expect(mocked.startLocationUpdatesAsync).not.toHaveBeenCalled();
   });
 
   it('stops the updates and a start still waiting for the foreground', async () => {
     permissions('granted', 'granted');
     const state = appState('background');
-    await startTracking(settings, texts, state);
+    await startTracking(settings, texts, state, 0);
     await stopTracking();
     expect(mocked.stopLocationUpdatesAsync).toHaveBeenCalledWith(LOCATION_TASK);
     state.emit('active');
     await new Promise((r) => setTimeout(r, 0));
     expect(mocked.startLocationUpdatesAsync).not.toHaveBeenCalled();
+  });
+
+  describe('after the foreground settles (expo #49424, fake timers)', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] }));
+    afterEach(() => jest.useRealTimers());
+    const flush = () => new Promise((r) => setImmediate(r));
+
+    it('starts only once the app has stayed in the foreground FOREGROUND_SETTLE_MS', async () => {
+      permissions('granted', 'granted');
+      const state = appState('active');
+      const result = startTracking(settings, texts, state);
+      await flush();
+      jest.advanceTimersByTime(FOREGROUND_SETTLE_MS - 1);
+      await flush();
+      expect(mocked.startLocationUpdatesAsync).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+      expect(await result).toBe('started');
+      expect(mocked.startLocationUpdatesAsync).toHaveBeenCalledTimes(1);
+      expect(state.listeners.size).toBe(0);
+    });
+
+    it('does not start when the app leaves during the settle time (the return from the settings page), and starts after the next return', async () => {
+      permissions('granted', 'granted');
+      const state = appState('active');
+      const result = startTracking(settings, texts, state);
+      await flush();
+      jest.advanceTimersByTime(300);
+      state.emit('background');
+      expect(await result).toBe('waiting-foreground');
+      jest.advanceTimersByTime(10 * FOREGROUND_SETTLE_MS);
+      await flush();
+      expect(mocked.startLocationUpdatesAsync).not.toHaveBeenCalled();
+
+      state.emit('active');
+      await flush();
+      jest.advanceTimersByTime(FOREGROUND_SETTLE_MS);
+      await flush();
+      await flush();
+      expect(mocked.startLocationUpdatesAsync).toHaveBeenCalledTimes(1);
+    });
+
+    it('does not start when the shift is turned off during the settle time', async () => {
+      permissions('granted', 'granted');
+      const state = appState('active');
+      const result = startTracking(settings, texts, state);
+      await flush();
+      await stopTracking();
+      jest.advanceTimersByTime(FOREGROUND_SETTLE_MS);
+      expect(await result).toBe('superseded');
+      expect(mocked.startLocationUpdatesAsync).not.toHaveBeenCalled();
+    });
   });
 });

@@ -9,14 +9,26 @@ export interface RuntimeDeps {
   store: DriverStore;
   openDatabase: () => Promise<SqlDatabase>;
   fetch?: typeof fetch;
+  /** How long the app must stay in the foreground before the location updates start (tests: 0). */
+  foregroundSettleMs?: number;
 }
 
-const defaultDeps = (): RuntimeDeps => ({
-  store: new DriverStore(),
-  // Reopened when a background task closed the connection under the app (expo #50432).
-  openDatabase: async () =>
-    new ReopeningDatabase({ open: async () => adapt(await SQLite.openDatabaseAsync(TRACKER_DB)) }),
-});
+/**
+ * The queue's connection: its own native connection (`useNewConnection`), reopened when a call finds
+ * it closed under the app (expo #50432: Android destroying the React host a headless task ran in, with
+ * its SQLite handles, while the UI runs on). Without `useNewConnection` expo-sqlite hands back its
+ * cached connection for the same file, which is the closed one (expo #48999), and any other opener of
+ * the file could close or release it.
+ */
+export function openTrackerDatabase(): Promise<SqlDatabase> {
+  return Promise.resolve(
+    new ReopeningDatabase({
+      open: async () => adapt(await SQLite.openDatabaseAsync(TRACKER_DB, { useNewConnection: true })),
+    }),
+  );
+}
+
+const defaultDeps = (): RuntimeDeps => ({ store: new DriverStore(), openDatabase: openTrackerDatabase });
 
 /** expo-sqlite's overloads take `params` as required; the queue passes none for plain statements. */
 function adapt(db: SQLite.SQLiteDatabase): SqlDatabase {

@@ -12,6 +12,7 @@ import {
   type SqlDatabase,
   type UploaderStatus,
 } from '@fleet/tracker';
+import { UNKNOWN_POWER, type Power } from './battery';
 
 export interface DriverTrackerOptions {
   provisioning: TrackerProvisioning;
@@ -50,6 +51,7 @@ export class DriverTracker {
   private lastFix?: { at: number; fix: PositionInput };
   private lastError?: { at: number; message: string };
   private lastDrainAt = 0;
+  private power: Power = UNKNOWN_POWER;
 
   private constructor(
     readonly queue: FixQueue,
@@ -96,13 +98,34 @@ export class DriverTracker {
     });
   }
 
-  /** The location task's entry: each location through the sampler; resolves once kept fixes are written. */
-  async record(locations: readonly LocationLike[], options: { charging?: boolean } = {}): Promise<number> {
-    if (options.charging !== undefined) this.sampler.setCharging(options.charging);
+  /**
+   * The battery as last read (the task reads it at each run, the foreground listens to changes): its
+   * level goes into each fix, and on power the sampler keeps fixes every `chargingIntervalSeconds`.
+   */
+  setPower(power: Partial<Power>): void {
+    this.power = {
+      battery: power.battery === undefined ? this.power.battery : power.battery,
+      charging: power.charging ?? this.power.charging,
+    };
+    this.sampler.setCharging(this.power.charging);
+  }
+
+  get currentPower(): Power {
+    return this.power;
+  }
+
+  /**
+   * The location task's entry: each location through the sampler, with the battery level and charging
+   * state (`power`, read by the caller for this batch; the last known otherwise); resolves once kept
+   * fixes are written.
+   */
+  async record(locations: readonly LocationLike[], power: Partial<Power> = {}): Promise<number> {
+    this.setPower(power);
+    const { battery, charging } = this.power;
     let kept = 0;
     const sorted = [...locations].sort((a, b) => a.timestamp - b.timestamp);
     for (const location of sorted) {
-      const fix = fromLocation(location, { attributes: options.charging ? { charging: true } : undefined });
+      const fix = fromLocation(location, { battery, attributes: charging ? { charging: true } : undefined });
       if (!fix) continue;
       const decision = this.sampler.offer(fix);
       if (decision !== 'inaccurate' && decision !== 'too-soon' && decision !== 'unchanged') kept++;
@@ -166,6 +189,11 @@ export class DriverTracker {
 
   stop(): void {
     this.sampler.stop();
+    this.uploader.stop();
+  }
+
+  /** Ends a drain in progress after its request in flight (iOS ending a background run). */
+  stopUploads(): void {
     this.uploader.stop();
   }
 
