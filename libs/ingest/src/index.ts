@@ -25,3 +25,4 @@ export { FrameError, type DeviceMessage, type ProtocolSession, type TcpProtocol 
 export type { TrackerAttributeName, TrackerAttributes } from './protocols/attributes';
 export { createH02Protocol, decodeH02Sentence, encodeH02Command, h02, type H02Options } from './protocols/h02';
 export { decodeTeltonikaDatagram, teltonika } from './protocols/teltonika';
+export { crcX25, encodeGt06Command, gt06, gt06Answer, gt06Frame } from './protocols/gt06';

@@ -10,3 +10,5 @@ export {
   type TeltonikaIoValue,
   type TeltonikaRecord,
 } from './protocols/testing/teltonika-device';
+export { GT06_ALARM_CODES, Gt06Device, parseGt06Command, parseGt06Frames } from './protocols/testing/gt06-device';
+export type { Gt06Record, Gt06ServerFrame, Gt06Status } from './protocols/testing/gt06-device';

@@ -1,0 +1,130 @@
+import { crcX25, gt06 } from './gt06';
+import { FrameError, type DeviceMessage } from './tcp';
+import { Gt06Device } from './testing/gt06-device';
+
+/** mulberry32: a small seeded PRNG, so a failure replays exactly. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEED = 0x6706;
+const BUDGET_MS = 2500;
+
+/** True when the frame starting at `frame[0]` carries a CRC that matches its bytes. */
+const crcMatches = (frame: Buffer) =>
+  frame.length >= 10 && frame.readUInt16BE(frame.length - 4) === crcX25(frame.subarray(2, frame.length - 4));
+
+function checkMessages(messages: DeviceMessage[]) {
+  for (const message of messages) {
+    if (message.type === 'invalid' && message.reason === 'bad crc') expect(message.reply).toBeUndefined();
+    if (message.type !== 'positions') continue;
+    for (const fix of message.fixes) {
+      expect(fix.lat).toBeGreaterThanOrEqual(-90);
+      expect(fix.lat).toBeLessThanOrEqual(90);
+      expect(fix.lon).toBeGreaterThanOrEqual(-180);
+      expect(fix.lon).toBeLessThanOrEqual(180);
+      expect(fix.lat === 0 && fix.lon === 0).toBe(false);
+      expect(fix.ts && Number.isFinite(fix.ts.getTime()) && fix.ts.getTime() >= Date.UTC(2000, 0, 1)).toBe(true);
+      if (fix.speedKmh !== undefined) expect(fix.speedKmh >= 0 && fix.speedKmh <= 255).toBe(true);
+      if (fix.heading !== undefined) expect(fix.heading >= 0 && fix.heading < 360).toBe(true);
+      if (fix.battery !== undefined) expect(fix.battery >= 0 && fix.battery <= 100).toBe(true);
+    }
+  }
+}
+
+/** Feeds `bytes` in random chunks; only FrameError may escape, and the buffer stays bounded. */
+function feed(bytes: Buffer, random: () => number): DeviceMessage[] {
+  const session = gt06.createSession();
+  const all: DeviceMessage[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const size = 1 + Math.floor(random() * 64);
+    try {
+      const messages = session.push(bytes.subarray(at, at + size));
+      checkMessages(messages);
+      all.push(...messages);
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      expect(session.buffered).toBe(0);
+      return all; // the gateway closes the connection here
+    }
+    expect(session.buffered).toBeLessThanOrEqual(gt06.maxFrameBytes);
+    at += size;
+  }
+  return all;
+}
+
+describe('gt06 fuzz (seeded)', () => {
+  const device = new Gt06Device('864717003283581');
+  const record = (random: () => number) => ({
+    ts: new Date(Date.UTC(2001, 0, 1) + Math.floor(random() * 2e12)),
+    lat: random() * 180 - 90,
+    lon: random() * 360 - 180,
+    speedKmh: random() * 250,
+    heading: random() * 359,
+    valid: random() < 0.8,
+  });
+  const valid = (random: () => number) => {
+    const pick = Math.floor(random() * 4);
+    if (pick === 0) return device.position(record(random), { archive: random() < 0.5 });
+    if (pick === 1) return device.alarm(record(random), 'sos');
+    if (pick === 2) return device.heartbeat({ level: 3 });
+    return device.position(record(random), { protocol: 0x12 });
+  };
+
+  it('survives random, mutated, truncated and oversized input; a mutated frame is never acknowledged', () => {
+    const random = prng(SEED);
+    const deadline = Date.now() + BUDGET_MS;
+    let rounds = 0;
+    let badCrc = 0;
+    while (Date.now() < deadline) {
+      rounds++;
+      const kind = rounds % 5;
+      if (kind === 0) {
+        // random bytes behind a valid start, so framing gets exercised past the first byte
+        const bytes = Buffer.alloc(2 + Math.floor(random() * 300));
+        for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+        bytes[0] = bytes[1] = random() < 0.5 ? 0x78 : 0x79;
+        feed(bytes, random);
+      } else if (kind === 1) {
+        // one valid frame with payload bytes changed (not length or stop): never acknowledged unless the CRC
+        // happens to match the new bytes
+        const frame = Buffer.from(valid(random));
+        for (let n = 1 + Math.floor(random() * 4); n > 0; n--) {
+          const at = 3 + Math.floor(random() * (frame.length - 7));
+          frame[at] = Math.floor(random() * 256);
+        }
+        const [message] = feed(frame, random);
+        if (!crcMatches(frame)) {
+          badCrc++;
+          expect(message).toEqual({ type: 'invalid', reason: 'bad crc' });
+        }
+      } else if (kind === 2) {
+        // truncated frames back to back
+        feed(
+          Buffer.concat([valid(random), valid(random).subarray(0, Math.floor(random() * 30)), valid(random)]),
+          random,
+        );
+      } else if (kind === 3) {
+        // any byte of a stream replaced, length and stop bytes included
+        const bytes = Buffer.concat([valid(random), valid(random), valid(random)]);
+        bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        feed(bytes, random);
+      } else {
+        // an oversized (extended) frame
+        const length = gt06.maxFrameBytes + Math.floor(random() * 60000);
+        const head = Buffer.from([0x79, 0x79, (length >> 8) & 0xff, length & 0xff]);
+        feed(Buffer.concat([head, Buffer.alloc(200)]), random);
+      }
+    }
+    expect(rounds).toBeGreaterThan(100);
+    expect(badCrc).toBeGreaterThan(10);
+  });
+});
