@@ -72,7 +72,7 @@ export function DispatcherHome({ session, push, pushChoice, onSignedOut }: Dispa
       />
     );
   else if (tab === 'fleet') body = <FleetListScreen live={live} onOpen={(v) => setOpenVehicleId(v.vehicleId)} />;
-  else if (tab === 'events') body = <EventsScreen session={session} />;
+  else if (tab === 'events') body = <EventsScreen session={session} live={live} />;
   else
     body = (
       <SettingsScreen

@@ -9,7 +9,7 @@ export function EventsList({ events, showVehicle }: { events: EventDetail[]; sho
   return (
     <View>
       {events.map((e) => (
-        <View key={e.id} style={styles.row}>
+        <View key={e.id} testID={`event-${e.id}`} style={styles.row}>
           <Text style={styles.what}>
             {t(`events.type.${e.type}`, { geofence: e.geofenceName ?? '—' })}
             {showVehicle && e.vehicleName ? ` · ${e.vehicleName}` : ''}

@@ -1,9 +1,17 @@
 import { connectEventStream, type StreamEvent, type StreamState } from '@fleet/api-client';
-import { LIVE_EVENT, LivePosition } from '@fleet/contracts';
+import { LIVE_EVENT, LivePosition, RetractedEvent, TrackingEvent } from '@fleet/contracts';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { AppState } from 'react-native';
 import type { DispatcherSession } from '../session/dispatcher-session';
 import { fleetOf, withPosition, type Fleet } from './fleet';
+
+/**
+ * What the live stream says about events, for a screen that lists them: a new event, an event the
+ * server retracted (a late fix re-evaluated), or `gap` — the stream could not resume where it was
+ * (`resync`, a fresh connection), so events may have been missed: reload the newest page.
+ */
+export type LiveEventMessage =
+  { type: 'event'; event: TrackingEvent } | { type: 'retracted'; id: string } | { type: 'gap' };
 
 export interface LiveFleet {
   fleet: Fleet | null;
@@ -12,14 +20,17 @@ export interface LiveFleet {
   stream: StreamState;
   error: unknown;
   reload: () => Promise<void>;
+  /** Listens to the stream's events while subscribed (foreground only, like the stream); returns the unsubscribe. */
+  subscribeEvents: (listener: (message: LiveEventMessage) => void) => () => void;
 }
 
 const TICK_MS = 5_000;
 
 /**
- * The fleet's latest fixes, kept live by `/api/v1/live` while the app is in the foreground. In the
- * background the stream is closed (the OS would kill it anyway, and it costs battery); back in the
- * foreground the list is reloaded and the stream reopened.
+ * The fleet's latest fixes, kept live by `/api/v1/live` while the app is in the foreground, and the
+ * stream's events for whoever subscribes (the events screen). In the background the stream is closed
+ * (the OS would kill it anyway, and it costs battery); back in the foreground the list is reloaded and
+ * the stream reopened.
  */
 export function useLiveFleet(session: DispatcherSession): LiveFleet {
   const [fleet, setFleet] = useState<Fleet | null>(null);
@@ -29,6 +40,11 @@ export function useLiveFleet(session: DispatcherSession): LiveFleet {
   const alive = useRef(true);
   // The stream's handler reads the fleet as it is now, not as it was when the stream opened.
   const fleetRef = useRef<Fleet | null>(null);
+  const eventListeners = useRef(new Set<(message: LiveEventMessage) => void>());
+  const subscribeEvents = useCallback((listener: (message: LiveEventMessage) => void) => {
+    eventListeners.current.add(listener);
+    return () => void eventListeners.current.delete(listener);
+  }, []);
 
   const reload = useCallback(async () => {
     try {
@@ -47,6 +63,10 @@ export function useLiveFleet(session: DispatcherSession): LiveFleet {
     alive.current = true;
     let close: (() => void) | undefined;
 
+    const tell = (message: LiveEventMessage) => {
+      for (const listener of [...eventListeners.current]) listener(message);
+    };
+
     const onEvents = (events: StreamEvent[]) => {
       let unknownVehicle = false;
       const fixes: LivePosition[] = [];
@@ -54,7 +74,14 @@ export function useLiveFleet(session: DispatcherSession): LiveFleet {
         if (e.event === LIVE_EVENT.position) {
           const fix = LivePosition.safeParse(safeJson(e.data));
           if (fix.success) fixes.push(fix.data);
+        } else if (e.event === LIVE_EVENT.event) {
+          const event = TrackingEvent.safeParse(safeJson(e.data));
+          if (event.success) tell({ type: 'event', event: event.data });
+        } else if (e.event === LIVE_EVENT.eventRetracted) {
+          const event = RetractedEvent.safeParse(safeJson(e.data));
+          if (event.success) tell({ type: 'retracted', id: event.data.id });
         } else if (e.event === LIVE_EVENT.resync) {
+          tell({ type: 'gap' });
           void reload();
         } else if (e.event === LIVE_EVENT.expired) {
           // The server ends the stream after this; connectEventStream reconnects with the renewed
@@ -91,7 +118,9 @@ export function useLiveFleet(session: DispatcherSession): LiveFleet {
         onState: (s) => alive.current && setStream(s),
         // A fresh connection (not resumed from Last-Event-ID) may have missed fixes: reload.
         onOpen: (resumed) => {
-          if (!resumed) void reload();
+          if (resumed) return;
+          void reload();
+          tell({ type: 'gap' });
         },
       });
     };
@@ -116,7 +145,7 @@ export function useLiveFleet(session: DispatcherSession): LiveFleet {
     };
   }, [session, reload]);
 
-  return { fleet, nowMs, stream, error, reload };
+  return { fleet, nowMs, stream, error, reload, subscribeEvents };
 }
 
 function safeJson(text: string): unknown {

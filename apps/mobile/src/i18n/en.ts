@@ -56,6 +56,10 @@ export const en = {
   events: {
     title: 'Events',
     none: 'No events.',
+    loadMore: 'Show older events',
+    loadingMore: 'Loading older events…',
+    loadFailed: 'Could not load the events: {{message}}',
+    end: 'No older events.',
     type: {
       geofence_enter: 'Entered {{geofence}}',
       geofence_exit: 'Left {{geofence}}',

@@ -58,6 +58,10 @@ export const es: Messages = {
   events: {
     title: 'Eventos',
     none: 'No hay eventos.',
+    loadMore: 'Ver eventos anteriores',
+    loadingMore: 'Cargando eventos anteriores…',
+    loadFailed: 'No se pudieron cargar los eventos: {{message}}',
+    end: 'No hay eventos anteriores.',
     type: {
       geofence_enter: 'Entró en {{geofence}}',
       geofence_exit: 'Salió de {{geofence}}',
