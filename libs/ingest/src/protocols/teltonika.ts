@@ -293,75 +293,103 @@ function decodeData(data: Buffer): DeviceMessage[] {
 }
 
 class TeltonikaSession implements ProtocolSession {
-  private pending: Buffer = Buffer.alloc(0);
+  /**
+   * Chunks received since the last complete frame, joined only once `need` bytes are there: a frame
+   * trickling in one byte at a time is copied once, not once per byte.
+   */
+  private chunks: Buffer[] = [];
+  private length = 0;
+  /** Bytes needed before anything more can be decided (the frame's size once its header is known). */
+  private need = 2;
 
   get buffered(): number {
-    return this.pending.length;
+    return this.length;
   }
 
   push(chunk: Buffer): DeviceMessage[] {
-    let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (chunk.length === 0) return [];
+    this.length += chunk.length;
+    if (this.length < this.need) {
+      // A copy: a few bytes held must not keep the socket's whole read buffer alive.
+      this.chunks.push(Buffer.from(chunk));
+      return [];
+    }
+    this.chunks.push(chunk);
+    const buf = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.length);
     const out: DeviceMessage[] = [];
     let at = 0;
-    for (;;) {
-      while (at < buf.length && buf[at] === 0xff) at++;
-      const size = this.frameSize(buf, at);
-      if (size === undefined || at + size > buf.length) break;
-      out.push(...this.decodeFrame(buf.subarray(at, at + size)));
-      at += size;
+    let need: number;
+    try {
+      for (;;) {
+        while (at < buf.length && buf[at] === 0xff) at++;
+        const size = frameSize(buf, at);
+        if ('need' in size || at + size.frame > buf.length) {
+          need = 'need' in size ? size.need : size.frame;
+          break;
+        }
+        out.push(...decodeFrame(buf.subarray(at, at + size.frame)));
+        at += size.frame;
+      }
+    } catch (error) {
+      // The connection is closed: nothing is held, and frames decoded before the garbage were not
+      // acknowledged, so the device sends them again on its next connection.
+      this.chunks = [];
+      this.length = 0;
+      throw error;
     }
-    buf = buf.subarray(at);
-    // A copy, so that the socket's (possibly large) chunk is not kept alive by a few tail bytes.
-    this.pending = buf.length ? Buffer.from(buf) : Buffer.alloc(0);
+    const tail = buf.subarray(at);
+    this.chunks = tail.length ? [Buffer.from(tail)] : [];
+    this.length = tail.length;
+    this.need = need;
     return out;
   }
+}
 
-  /**
-   * The size of the frame starting at `at`, or undefined while too few bytes have arrived to know it.
-   * Throws FrameError for bytes that start no frame, or a frame larger than the limit.
-   */
-  private frameSize(buf: Buffer, at: number): number | undefined {
-    const available = buf.length - at;
-    if (available < 2) return undefined;
-    const length = buf.readUInt16BE(at);
-    if (length !== 0) {
-      // The IMEI handshake: 2-byte length, then the digits.
-      if (length > MAX_IMEI_DIGITS)
-        throw new FrameError(`expected an IMEI handshake or an AVL packet, got 0x${length.toString(16)}`, 'garbage');
-      return 2 + length;
-    }
-    if (available < HEADER) {
-      if (buf.subarray(at, at + Math.min(available, 4)).some((byte) => byte !== 0))
-        throw new FrameError('AVL packet preamble is not four zero bytes', 'garbage');
-      return undefined;
-    }
-    if (buf.readUInt16BE(at + 2) !== 0) throw new FrameError('AVL packet preamble is not four zero bytes', 'garbage');
-    const dataLength = buf.readUInt32BE(at + 4);
-    if (dataLength > MAX_FRAME_BYTES - HEADER - TRAILER)
-      throw new FrameError(`AVL packet of ${dataLength} data bytes exceeds ${MAX_FRAME_BYTES} bytes`, 'too_large');
-    if (dataLength < 3) throw new FrameError(`AVL packet data length ${dataLength} is too short`, 'garbage');
-    return HEADER + dataLength + TRAILER;
+/**
+ * The size of the frame starting at `at`, or how many bytes are needed to know it. Throws FrameError
+ * for bytes that start no frame, or a frame larger than the limit (before it is buffered).
+ */
+function frameSize(buf: Buffer, at: number): { frame: number } | { need: number } {
+  const available = buf.length - at;
+  if (available < 2) return { need: 2 };
+  const length = buf.readUInt16BE(at);
+  if (length !== 0) {
+    // The IMEI handshake: 2-byte length, then the digits.
+    if (length > MAX_IMEI_DIGITS)
+      throw new FrameError(`expected an IMEI handshake or an AVL packet, got 0x${length.toString(16)}`, 'garbage');
+    return { frame: 2 + length };
   }
+  if (available < HEADER) {
+    if (available >= 4 && buf.readUInt16BE(at + 2) !== 0)
+      throw new FrameError('AVL packet preamble is not four zero bytes', 'garbage');
+    return { need: HEADER };
+  }
+  if (buf.readUInt16BE(at + 2) !== 0) throw new FrameError('AVL packet preamble is not four zero bytes', 'garbage');
+  const dataLength = buf.readUInt32BE(at + 4);
+  if (dataLength > MAX_FRAME_BYTES - HEADER - TRAILER)
+    throw new FrameError(`AVL packet of ${dataLength} data bytes exceeds ${MAX_FRAME_BYTES} bytes`, 'too_large');
+  if (dataLength < 3) throw new FrameError(`AVL packet data length ${dataLength} is too short`, 'garbage');
+  return { frame: HEADER + dataLength + TRAILER };
+}
 
-  private decodeFrame(frame: Buffer): DeviceMessage[] {
-    const length = frame.readUInt16BE(0);
-    if (length !== 0) {
-      const imei = frame.toString('latin1', 2);
-      if (!/^\d+$/.test(imei)) throw new FrameError('IMEI handshake holds something else than digits', 'garbage');
-      return [{ type: 'login', imei, accept, refuse }];
-    }
-    const data = frame.subarray(HEADER, frame.length - TRAILER);
-    const crc = frame.readUInt32BE(frame.length - TRAILER);
-    const computed = crc16Ibm(data);
-    if (crc !== computed)
-      return [
-        {
-          type: 'invalid',
-          reason: `CRC 0x${crc.toString(16).padStart(8, '0')} where the data gives 0x${computed.toString(16).padStart(4, '0')}`,
-        },
-      ];
-    return decodeData(data);
+function decodeFrame(frame: Buffer): DeviceMessage[] {
+  const length = frame.readUInt16BE(0);
+  if (length !== 0) {
+    const imei = frame.toString('latin1', 2);
+    if (!/^\d+$/.test(imei)) throw new FrameError('IMEI handshake holds something else than digits', 'garbage');
+    return [{ type: 'login', imei, accept, refuse }];
   }
+  const data = frame.subarray(HEADER, frame.length - TRAILER);
+  const crc = frame.readUInt32BE(frame.length - TRAILER);
+  const computed = crc16Ibm(data);
+  if (crc !== computed)
+    return [
+      {
+        type: 'invalid',
+        reason: `CRC 0x${crc.toString(16).padStart(8, '0')} where the data gives 0x${computed.toString(16).padStart(4, '0')}`,
+      },
+    ];
+  return decodeData(data);
 }
 
 /** Frames the data (codec id … second count) of a TCP packet: preamble, length, data, CRC. */
