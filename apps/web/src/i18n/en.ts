@@ -341,6 +341,30 @@ export const en = {
     invalid: 'This invitation is unknown, used or expired.',
     done: 'Done: you can sign in now.',
   },
+  commands: {
+    title: 'Commands',
+    text: 'Command',
+    send: 'Send',
+    sending: 'Sending…',
+    list: 'Commands sent to the device',
+    none: 'No commands yet.',
+    answer: 'Answer of the device',
+    printable:
+      'Letters, digits and punctuation only (no accents or line breaks), at most {{commandTextMax}} characters',
+    notConnected:
+      'The device is not connected: commands can only be sent while its tracker is connected to the server. Try again when it is online.',
+    queuedAt: 'queued {{when}}',
+    sentAt: 'sent {{when}}',
+    answeredAt: 'answered {{when}}',
+    expiresAt: 'expires at {{when}} if not sent',
+    status: {
+      queued: 'Queued',
+      sent: 'Sent, awaiting answer',
+      answered: 'Answered',
+      failed: 'Failed',
+      expired: 'Expired unsent',
+    },
+  },
   shared: {
     map: 'Map of the shared vehicle',
     gone: 'This link has expired or was revoked.',

@@ -346,6 +346,30 @@ export const es: Messages = {
     invalid: 'Esta invitación no existe, ya se usó o ha caducado.',
     done: 'Listo: ya puedes iniciar sesión.',
   },
+  commands: {
+    title: 'Comandos',
+    text: 'Comando',
+    send: 'Enviar',
+    sending: 'Enviando…',
+    list: 'Comandos enviados al dispositivo',
+    none: 'Aún no hay comandos.',
+    answer: 'Respuesta del dispositivo',
+    printable:
+      'Solo letras, dígitos y signos de puntuación (sin tildes ni saltos de línea), como máximo {{commandTextMax}} caracteres',
+    notConnected:
+      'El dispositivo no está conectado: solo se pueden enviar comandos mientras su localizador está conectado al servidor. Inténtalo de nuevo cuando esté en línea.',
+    queuedAt: 'en cola {{when}}',
+    sentAt: 'enviado {{when}}',
+    answeredAt: 'respondido {{when}}',
+    expiresAt: 'caduca a las {{when}} si no se envía',
+    status: {
+      queued: 'En cola',
+      sent: 'Enviado, esperando respuesta',
+      answered: 'Respondido',
+      failed: 'Fallido',
+      expired: 'Caducado sin enviar',
+    },
+  },
   shared: {
     map: 'Mapa del vehículo compartido',
     gone: 'Este enlace ha caducado o se ha revocado.',

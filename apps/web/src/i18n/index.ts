@@ -1,4 +1,4 @@
-import { MAX_RANGE_DAYS, PASSWORD_MIN_LENGTH, VEHICLE_LIMITS } from '@fleet/contracts';
+import { COMMAND_LIMITS, MAX_RANGE_DAYS, PASSWORD_MIN_LENGTH, VEHICLE_LIMITS } from '@fleet/contracts';
 import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import { en } from './en';
@@ -49,6 +49,7 @@ export function initI18n(language?: Language) {
         identifierMax: VEHICLE_LIMITS.identifierMax,
         maxRangeDays: MAX_RANGE_DAYS,
         minPassword: PASSWORD_MIN_LENGTH,
+        commandTextMax: COMMAND_LIMITS.textMax,
       },
     },
     initAsync: false,

@@ -3,12 +3,14 @@ import type { Map as LeafletMap } from 'leaflet';
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'wouter';
+import { CommandsPanel } from '../commands/CommandsPanel';
 import { VirtualList } from '../components/VirtualList';
 import { fmt } from '../i18n';
 import { useLive, useNow, useStoreVersion } from '../live/context';
 import { STATUSES, type VehicleStatus } from '../live/status';
 import { countByStatus, filterRows, vehicleRows, type VehicleRow } from '../live/store';
 import { BaseMap } from '../map/BaseMap';
+import { canEdit, useMe } from '../session/context';
 import { CLUSTER_MAX_ZOOM, VehicleLayer } from '../map/vehicle-layer';
 
 /** Zoom at which a selected vehicle is shown: past clustering, so it is its own marker. */
@@ -220,6 +222,7 @@ function VehicleCard({
   onClose: () => void;
 }) {
   const { t } = useTranslation();
+  const me = useMe();
   const followId = useId();
   const fix = row?.fix;
   // The age ticks every second while the card is open.
@@ -261,6 +264,7 @@ function VehicleCard({
       <p>
         <Link href={`/history?vehicle=${encodeURIComponent(id)}`}>{t('vehicle.openHistory')}</Link>
       </p>
+      {canEdit(me) && <CommandsPanel key={id} vehicleId={id} />}
     </section>
   );
 }
