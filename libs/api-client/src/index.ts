@@ -8,3 +8,9 @@ export {
   type StreamEvent,
   type StreamState,
 } from './event-stream';
+export {
+  loadClientConfig,
+  type ClientConfigStatus,
+  type LoadClientConfigOptions,
+  type LoadedClientConfig,
+} from './client-config';

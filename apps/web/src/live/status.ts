@@ -10,9 +10,8 @@ export type { VehicleStatus };
 /** The three states in the order of the legend and the filter. */
 export const STATUSES: readonly VehicleStatus[] = VehicleStatus.options;
 
-/** Colours of the three states (also used by the legend); distinguishable by shape too (see markers). */
-export const STATUS_COLOURS: Record<VehicleStatus, string> = {
-  moving: '#1a7f37',
-  stopped: '#bf8700',
-  offline: '#6e7781',
-};
+/**
+ * Colours of the three states (also used by the legend, and by the phone app's map); distinguishable by
+ * shape too (see markers). styles.css repeats them as --moving, --stopped, --offline.
+ */
+export { STATUS_COLOURS } from '@fleet/contracts';
