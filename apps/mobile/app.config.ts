@@ -19,6 +19,12 @@ const Env = z.object({
     .default('1.0.0'),
   /** The server the sign-in screen proposes until the user types another one. */
   FLEET_MOBILE_SERVER_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
+  /**
+   * The dispatcher map's tiles when the server's `/config.json` does not say (a Leaflet template, as
+   * the web's MAP_TILE_URL; OpenStreetMap when unset) and the token for its `{accessToken}`.
+   */
+  MAP_TILE_URL: z.string().max(2048).default(''),
+  MAP_TOKEN: z.string().max(2048).default(''),
   /** Set by `eas init`; without it EAS cannot link builds to the project. */
   EAS_PROJECT_ID: z.string().optional(),
 });
@@ -131,9 +137,13 @@ export default ({ config }: ConfigContext): ExpoConfig => {
       'expo-secure-store',
       'expo-sqlite',
       'expo-localization',
+      // MapLibre's native setup (iOS Podfile hooks; Android Gradle properties): the dispatcher map.
+      '@maplibre/maplibre-react-native',
     ],
     extra: {
       defaultServerUrl: env.FLEET_MOBILE_SERVER_URL,
+      mapTileUrl: env.MAP_TILE_URL,
+      mapToken: env.MAP_TOKEN,
       ...(env.EAS_PROJECT_ID ? { eas: { projectId: env.EAS_PROJECT_ID } } : {}),
     },
   };

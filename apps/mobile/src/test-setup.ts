@@ -37,3 +37,7 @@ if (typeof global.structuredClone === 'undefined') {
 // a file pays for loading React Native): the default 5 s timed out there while every assertion held.
 // Set here, not in jest.config.cts: in the root multi-project run a project's testTimeout is ignored.
 jest.setTimeout(30_000);
+
+// MapLibre draws with native views that do not exist under Jest: a stand-in renders host elements with
+// the props the app gives (style, sources' GeoJSON, layers' paint), for the tests to read.
+jest.mock('@maplibre/maplibre-react-native', () => require('./map/testing/maplibre'));

@@ -5,6 +5,7 @@ import { Pressable, StyleSheet, Text, View } from 'react-native';
 import type { DispatcherSession } from '../session/dispatcher-session';
 import { EventsScreen } from './EventsScreen';
 import { FleetListScreen } from './FleetListScreen';
+import { FleetMapScreen } from './FleetMapScreen';
 import { registerPush, type PushChoiceStore, type PushService } from './push';
 import { SettingsScreen } from './SettingsScreen';
 import { useLiveFleet } from './useLiveFleet';
@@ -17,12 +18,12 @@ export interface DispatcherHomeProps {
   onSignedOut: () => void;
 }
 
-type Tab = 'fleet' | 'events' | 'settings';
+type Tab = 'fleet' | 'map' | 'events' | 'settings';
 
 /**
- * The dispatcher's app once signed in: three tabs (fleet, events, settings) and a vehicle's detail
- * over the fleet tab. The phone's push token is registered here, after sign-in, and unregistered at
- * sign-out.
+ * The dispatcher's app once signed in: four tabs (fleet list, map, events, settings) and a vehicle's
+ * detail over the fleet list or the map. The phone's push token is registered here, after sign-in,
+ * and unregistered at sign-out.
  */
 export function DispatcherHome({ session, push, pushChoice, onSignedOut }: DispatcherHomeProps) {
   const { t, i18n } = useTranslation();
@@ -62,7 +63,7 @@ export function DispatcherHome({ session, push, pushChoice, onSignedOut }: Dispa
 
   const vehicle = openVehicleId ? live.fleet?.get(openVehicleId) : undefined;
   let body;
-  if (tab === 'fleet' && vehicle)
+  if ((tab === 'fleet' || tab === 'map') && vehicle)
     body = (
       <VehicleDetailScreen
         session={session}
@@ -72,6 +73,8 @@ export function DispatcherHome({ session, push, pushChoice, onSignedOut }: Dispa
       />
     );
   else if (tab === 'fleet') body = <FleetListScreen live={live} onOpen={(v) => setOpenVehicleId(v.vehicleId)} />;
+  else if (tab === 'map')
+    body = <FleetMapScreen server={session} live={live} onOpen={(v) => setOpenVehicleId(v.vehicleId)} />;
   else if (tab === 'events') body = <EventsScreen session={session} live={live} />;
   else
     body = (
@@ -88,7 +91,7 @@ export function DispatcherHome({ session, push, pushChoice, onSignedOut }: Dispa
     <View style={styles.root}>
       <View style={styles.body}>{body}</View>
       <View style={styles.tabs} role="tablist">
-        {(['fleet', 'events', 'settings'] as const).map((name) => (
+        {(['fleet', 'map', 'events', 'settings'] as const).map((name) => (
           <Pressable
             key={name}
             role="tab"
@@ -96,7 +99,7 @@ export function DispatcherHome({ session, push, pushChoice, onSignedOut }: Dispa
             style={styles.tab}
             onPress={() => {
               setTab(name);
-              if (name === 'fleet') setOpenVehicleId(null);
+              if (name === 'fleet' || name === 'map') setOpenVehicleId(null);
             }}
           >
             <Text style={tab === name ? styles.tabOn : styles.tabOff}>{t(`${name}.title`)}</Text>

@@ -1,7 +1,12 @@
-import type { EventDetail, StopItem, TripItem } from '@fleet/contracts';
-import { useEffect, useState } from 'react';
+import type { EventDetail, HistoryFeatureCollection, StopItem, TripItem } from '@fleet/contracts';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ActivityIndicator, Pressable, ScrollView, StyleSheet, Text } from 'react-native';
+import { ActivityIndicator, Pressable, ScrollView, StyleSheet, Text, View } from 'react-native';
+import { BaseMap } from '../map/BaseMap';
+import { useMapConfig } from '../map/config';
+import { trackOf, vehicleMarkers } from '../map/features';
+import { TrackLayer, VehicleMarkerLayer } from '../map/layers';
+import { viewOf, type MapView } from '../map/style';
 import type { DispatcherSession } from '../session/dispatcher-session';
 import { EventsList } from './EventsList';
 import { ageOf, statusOf, todayPeriod, type FleetVehicle } from './fleet';
@@ -12,7 +17,13 @@ interface Today {
   events: EventDetail[];
 }
 
-/** A vehicle's latest fix (live, from the fleet list), today's trips and stops, and its events. */
+/** The most fixes of today's track fetched for the phone (the most significant ones, Douglas–Peucker). */
+const TRACK_MAX_POINTS = 2000;
+
+/**
+ * A vehicle's latest fix (live, from the fleet list) and today's track on a map, today's trips and
+ * stops, and its events.
+ */
 export function VehicleDetailScreen({
   session,
   vehicle,
@@ -27,6 +38,9 @@ export function VehicleDetailScreen({
   const { t, i18n } = useTranslation();
   const [today, setToday] = useState<Today | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Today's fixes; null while they load. The map waits for them to open around the whole track.
+  const [history, setHistory] = useState<HistoryFeatureCollection | { failed: string } | null>(null);
+  const mapConfig = useMapConfig(session);
   const { vehicleId } = vehicle;
 
   useEffect(() => {
@@ -42,6 +56,11 @@ export function VehicleDetailScreen({
         ([trips, stops, events]) => live && setToday({ trips: trips.items, stops: stops.items, events: events.items }),
       )
       .catch((err: unknown) => live && setError(err instanceof Error ? err.message : String(err)));
+    // The map is extra: without the track, the latest position is still shown.
+    session.api
+      .vehicleHistory({ params, query: { ...period, maxPoints: TRACK_MAX_POINTS } })
+      .then((track) => live && setHistory(track))
+      .catch((err: unknown) => live && setHistory({ failed: err instanceof Error ? err.message : String(err) }));
     return () => {
       live = false;
     };
@@ -50,6 +69,15 @@ export function VehicleDetailScreen({
   const time = (iso: string) => new Date(iso).toLocaleTimeString(i18n.language, { hour: '2-digit', minute: '2-digit' });
   const status = statusOf(vehicle, nowMs);
   const age = ageOf(vehicle.tsMs, nowMs);
+  const marker = useMemo(() => vehicleMarkers([vehicle], [status]), [vehicle, status]);
+  const track = useMemo(
+    () => (history && 'features' in history ? trackOf(history, vehicle) : null),
+    [history, vehicle],
+  );
+  // Decided once, when the track (or its failure) is known: live moves do not pull the camera.
+  const [initialView, setInitialView] = useState<MapView | null>(null);
+  if (mapConfig && history && !initialView)
+    setInitialView(viewOf(track ? track.geometry.coordinates : [[vehicle.lon, vehicle.lat]], mapConfig));
 
   return (
     <ScrollView contentContainerStyle={styles.screen}>
@@ -64,7 +92,25 @@ export function VehicleDetailScreen({
         {t(`fleet.status.${status}`)} · {t(`fleet.age.${age.unit}`, { value: age.value })}
       </Text>
       <Text>{t('vehicle.coordinates', { lat: vehicle.lat.toFixed(5), lon: vehicle.lon.toFixed(5) })}</Text>
-      <Text style={styles.note}>{t('vehicle.mapLater')}</Text>
+      <View style={styles.map}>
+        {mapConfig && initialView ? (
+          <BaseMap
+            config={mapConfig}
+            serverUrl={session.serverUrl}
+            initialView={initialView}
+            label={t('map.vehicleLabel')}
+          >
+            {track ? <TrackLayer id="track" track={track} /> : null}
+            <VehicleMarkerLayer id="vehicle" markers={marker} />
+          </BaseMap>
+        ) : (
+          <ActivityIndicator style={styles.mapLoading} />
+        )}
+      </View>
+      {history && 'failed' in history ? (
+        <Text style={styles.note}>{t('map.trackFailed', { message: history.failed })}</Text>
+      ) : null}
+      {history && 'features' in history && !track ? <Text style={styles.note}>{t('map.noTrack')}</Text> : null}
       {error ? <Text role="alert">{error}</Text> : null}
       {!today && !error ? <ActivityIndicator /> : null}
       {today ? (
@@ -106,4 +152,6 @@ const styles = StyleSheet.create({
   title: { fontSize: 22, fontWeight: '700' },
   section: { marginTop: 16, fontSize: 16, fontWeight: '600' },
   note: { color: '#555', fontStyle: 'italic' },
+  map: { height: 280, marginTop: 8, borderRadius: 8, overflow: 'hidden', backgroundColor: '#eeeeea' },
+  mapLoading: { flex: 1 },
 });

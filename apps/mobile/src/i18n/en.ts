@@ -40,6 +40,15 @@ export const en = {
     age: { s: '{{value}} s ago', min: '{{value}} min ago', h: '{{value}} h ago', d: '{{value}} d ago' },
     speed: '{{speed}} km/h',
   },
+  map: {
+    title: 'Map',
+    fleetLabel: 'Map of the fleet',
+    vehicleLabel: 'Map of the vehicle’s latest position and today’s track',
+    showAll: 'Show all',
+    tilesUnavailable: 'Map background unavailable: vehicles and tracks are still shown.',
+    noTrack: 'No track today.',
+    trackFailed: 'Could not load today’s track: {{message}}',
+  },
   vehicle: {
     back: 'Back',
     latest: 'Latest position',
@@ -51,7 +60,6 @@ export const en = {
     trip: '{{start}}–{{end}} · {{km}} km · max {{max}} km/h',
     stop: '{{start}}–{{end}} · {{minutes}} min',
     events: 'Events',
-    mapLater: 'The map comes in a later version.',
   },
   events: {
     title: 'Events',

@@ -42,6 +42,15 @@ export const es: Messages = {
     age: { s: 'hace {{value}} s', min: 'hace {{value}} min', h: 'hace {{value}} h', d: 'hace {{value}} d' },
     speed: '{{speed}} km/h',
   },
+  map: {
+    title: 'Mapa',
+    fleetLabel: 'Mapa de la flota',
+    vehicleLabel: 'Mapa con la última posición del vehículo y su recorrido de hoy',
+    showAll: 'Ver todos',
+    tilesUnavailable: 'Fondo del mapa no disponible: los vehículos y recorridos se siguen mostrando.',
+    noTrack: 'Sin recorrido hoy.',
+    trackFailed: 'No se pudo cargar el recorrido de hoy: {{message}}',
+  },
   vehicle: {
     back: 'Volver',
     latest: 'Última posición',
@@ -53,7 +62,6 @@ export const es: Messages = {
     trip: '{{start}}–{{end}} · {{km}} km · máx. {{max}} km/h',
     stop: '{{start}}–{{end}} · {{minutes}} min',
     events: 'Eventos',
-    mapLater: 'El mapa llegará en una versión posterior.',
   },
   events: {
     title: 'Eventos',

@@ -49,6 +49,10 @@ export function fakeServer(options: { vehicles: FakeVehicle[] }) {
     sent: [] as Sent[],
     live: [] as LiveConnection[],
     pushTokens: new Map<string, { eventTypes: string[]; language: string }>(),
+    /** What the site's `/config.json` says (the web's map settings); undefined: not served (404). */
+    config: undefined as unknown,
+    /** Each vehicle's fixes, oldest first, answered by the history route whatever the period. */
+    history: {} as Record<string, Array<{ ts: string; lat: number; lon: number }>>,
   };
 
   const issue = (refreshUsed?: string) => {
@@ -69,6 +73,8 @@ export function fakeServer(options: { vehicles: FakeVehicle[] }) {
     state.sent.push({ method, path: url.pathname + url.search, headers, body });
     const route = `${method} ${url.pathname}`;
 
+    if (route === 'GET /config.json')
+      return state.config === undefined ? new Response('not found', { status: 404 }) : json(200, state.config);
     if (route === 'POST /api/v1/auth/login') return json(200, issue());
     if (route === 'POST /api/v1/auth/refresh') {
       if (!state.refreshTokens.has(body?.refreshToken)) return unauthorized();
@@ -139,6 +145,16 @@ export function fakeServer(options: { vehicles: FakeVehicle[] }) {
       const to = url.searchParams.get('to') ?? '';
       return json(200, { vehicleId: report[1], from, to, fixes: 0, sampledEvery: 1, items: [] });
     }
+    const history = url.pathname.match(/^\/api\/v1\/vehicles\/([^/]+)\/history$/);
+    if (method === 'GET' && history)
+      return json(200, {
+        type: 'FeatureCollection',
+        features: (state.history[history[1] ?? ''] ?? []).map((f) => ({
+          type: 'Feature',
+          geometry: { type: 'Point', coordinates: [f.lon, f.lat] },
+          properties: { ts: f.ts, attributes: {} },
+        })),
+      });
     if (route === 'GET /api/v1/events') return json(200, { items: [], nextCursor: null });
     if (route === 'POST /api/v1/push-tokens') {
       state.pushTokens.set(body.token, { eventTypes: body.eventTypes, language: body.language });
