@@ -19,7 +19,14 @@ describe('tracker gateway with the real protocols', () => {
   let pool: pg.Pool;
   let gateway: TrackersHandle;
   let fleet: TrackerVehicle[];
-  const imeis = ['356307042441013', '356307042441021', '356307042441039', '4209813000', '4209813001'];
+  const imeis = [
+    '356307042441013',
+    '356307042441021',
+    '356307042441039',
+    '4209813000',
+    '4209813001',
+    '356307042441047',
+  ];
 
   beforeAll(async () => {
     testDb = await createTestDatabase('trackers-protocols');
@@ -118,6 +125,42 @@ describe('tracker gateway with the real protocols', () => {
         expect(metricValue(await metrics(), 'tracker_frames_total', { protocol: 'teltonika', type: 'invalid' })).toBe(
           1,
         );
+      } finally {
+        conn.end();
+      }
+    });
+
+    it('sends a queued command after the handshake (Codec 12) and stores the answer', async () => {
+      const target = fleet[5];
+      const queued = await pool.query<{ id: string }>(
+        `INSERT INTO device_commands (organization_id, vehicle_id, text, expires_at)
+         VALUES ($1, $2, 'getinfo', now() + interval '5 minutes') RETURNING id`,
+        [target.organizationId, target.id],
+      );
+      const device = new TeltonikaDevice(target.imei);
+      const conn = await connectDevice(gateway.ports.teltonika!);
+      try {
+        conn.send(device.handshake());
+        // What the device reads: the handshake answer, then the command framed as Codec 12.
+        const read = () => {
+          const reader = new TeltonikaDevice(target.imei);
+          reader.handshake();
+          return reader.receive(Buffer.from(conn.received(), 'latin1'));
+        };
+        await waitFor(() => read().length === 2, { timeoutMs: 10_000, what: 'the command after the handshake' });
+        expect(read()).toEqual([
+          { type: 'handshake', accepted: true },
+          { type: 'command', text: 'getinfo' },
+        ]);
+        conn.send(device.commandResponse('RTC:2026/12/6 GPS:1 SAT:9'));
+        await waitFor(
+          async () =>
+            (await pool.query('SELECT status FROM device_commands WHERE id = $1', [queued.rows[0].id])).rows[0]
+              .status === 'answered',
+          { timeoutMs: 10_000, what: 'the answer stored' },
+        );
+        const row = await pool.query('SELECT response FROM device_commands WHERE id = $1', [queued.rows[0].id]);
+        expect(row.rows[0].response).toBe('RTC:2026/12/6 GPS:1 SAT:9');
       } finally {
         conn.end();
       }

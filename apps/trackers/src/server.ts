@@ -117,9 +117,14 @@ async function startPrimary(config: TrackersConfig, options: StartOptions): Prom
   const workers = new Set<Worker>();
   const env = { [WORKER_CONFIG_ENV]: JSON.stringify(config) };
   let ports: Partial<Record<ProtocolName, number>> = {};
-  let firstListening: (() => void) | undefined;
   let listening = 0;
-  const allListening = new Promise<void>((resolve) => (firstListening = resolve));
+  let started = false;
+  let startFailed: ((err: Error) => void) | undefined;
+  let firstListening: (() => void) | undefined;
+  const allListening = new Promise<void>((resolve, reject) => {
+    firstListening = resolve;
+    startFailed = reject;
+  });
 
   const fork = () => {
     const worker = cluster.fork(env);
@@ -135,6 +140,11 @@ async function startPrimary(config: TrackersConfig, options: StartOptions): Prom
       workers.delete(worker);
       alive.set(workers.size);
       if (draining) return;
+      if (!started) {
+        // Never up (a port taken, a bad setting): fail the start rather than restart it forever.
+        startFailed?.(new Error(`a tracker worker exited before listening (code ${code}, signal ${signal})`));
+        return;
+      }
       restarts.inc();
       // A worker that dies at once (bad configuration, port taken) is not restarted in a tight loop.
       const delay = Date.now() - startedAt < 5_000 ? 1_000 : 0;
@@ -166,7 +176,17 @@ async function startPrimary(config: TrackersConfig, options: StartOptions): Prom
     }
   });
   const http = await startHttpServer(app, { port: config.http.port, host: config.http.host });
-  await allListening;
+  try {
+    await allListening;
+  } catch (err) {
+    draining = true;
+    for (const worker of workers) worker.process.kill('SIGKILL');
+    await http.close(0);
+    await Promise.allSettled([pool.end(), redis.quit()]);
+    redis.disconnect();
+    throw err;
+  }
+  started = true;
   logger.info('trackers started', {
     port: http.port,
     ports,
