@@ -12,11 +12,13 @@ const granted = {
   canAskBackground: true,
 } as const;
 
-function show(tracker: DriverTracker, language: 'en' | 'es' = 'en') {
+function show(tracker: DriverTracker, language: 'en' | 'es' = 'en', extra: Partial<DiagnosticsView> = {}) {
   const source = async (): Promise<DiagnosticsView> => ({
     ...(await tracker.diagnostics()),
+    power: tracker.currentPower,
     permissions: granted,
     shiftOn: true,
+    ...extra,
   });
   render(
     <I18nextProvider i18n={createI18n(language)}>
@@ -66,5 +68,26 @@ describe('diagnostics screen (real FixQueue on SQLite)', () => {
     );
     expect((await row('Último envío')).props.accessibilityLabel).not.toMatch(/nunca$/);
     expect((await row('Último error')).props.accessibilityLabel).toBe('Último error: ninguno');
+  });
+
+  it('shows the battery the fixes carry, battery optimisation and the background upload task', async () => {
+    const tracker = await realTracker(fakeServer(202, {}).impl);
+    await tracker.record([location(Date.now() - 60_000, 0)], { battery: 64, charging: true });
+    show(tracker, 'en', { batteryOptimised: true, uploadTask: true });
+    expect((await row('Battery')).props.accessibilityLabel).toBe('Battery: 64 %, charging');
+    expect((await row('Battery optimisation')).props.accessibilityLabel).toBe(
+      'Battery optimisation: on: Android may stop tracking',
+    );
+    expect((await row('Background upload')).props.accessibilityLabel).toBe('Background upload: registered');
+  });
+
+  it('says when the battery level is unknown, and leaves out what the platform does not have, in Spanish', async () => {
+    const tracker = await realTracker(fakeServer(202, {}).impl);
+    show(tracker, 'es', { uploadTask: false });
+    expect((await row('Batería')).props.accessibilityLabel).toBe('Batería: desconocida');
+    expect((await row('Envío en segundo plano')).props.accessibilityLabel).toBe(
+      'Envío en segundo plano: no disponible',
+    );
+    expect(screen.queryByLabelText(/^Optimización de batería: /)).toBeNull();
   });
 });

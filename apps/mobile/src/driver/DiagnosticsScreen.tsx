@@ -1,24 +1,43 @@
+import * as Battery from 'expo-battery';
+import * as TaskManager from 'expo-task-manager';
 import { useEffect, useState } from 'react';
-import { Pressable, ScrollView, Text, View } from 'react-native';
+import { Platform, Pressable, ScrollView, Text, View } from 'react-native';
+import type { Power } from './battery';
 import { useDriverTranslation } from './i18n';
 import { readPermissions, type LocationPermissions } from './permissions';
 import { getTracker, runtimeDeps } from './runtime';
 import { styles } from './styles';
 import type { Diagnostics } from './tracker';
+import { UPLOAD_TASK } from './upload-task';
 
 export interface DiagnosticsView extends Partial<Diagnostics> {
   permissions?: LocationPermissions;
   shiftOn?: boolean;
+  /** The battery as the tracker last read it. */
+  power?: Power;
+  /** Android: whether the app is still under battery optimisation (Doze may stop it); undefined elsewhere. */
+  batteryOptimised?: boolean;
+  /** Whether the periodic background upload task is registered with the OS. */
+  uploadTask?: boolean;
 }
 
 /** What the phone's tracker knows right now: the stored state, the OS permissions and the tracker's counters. */
 export async function currentDiagnostics(): Promise<DiagnosticsView> {
-  const [state, permissions, tracker] = await Promise.all([
+  const [state, permissions, tracker, batteryOptimised, uploadTask] = await Promise.all([
     runtimeDeps().store.load(),
     readPermissions().catch(() => undefined),
     getTracker().catch(() => null),
+    Platform.OS === 'android' ? Battery.isBatteryOptimizationEnabledAsync().catch(() => undefined) : undefined,
+    TaskManager.isTaskRegisteredAsync(UPLOAD_TASK).catch(() => undefined),
   ]);
-  return { ...(tracker ? await tracker.diagnostics() : {}), permissions, shiftOn: state.shiftOn };
+  return {
+    ...(tracker ? await tracker.diagnostics() : {}),
+    power: tracker?.currentPower,
+    permissions,
+    shiftOn: state.shiftOn,
+    batteryOptimised,
+    uploadTask,
+  };
 }
 
 export interface DiagnosticsScreenProps {
@@ -74,6 +93,23 @@ export function DiagnosticsScreen({ source = currentDiagnostics, refreshMs = 200
     [t('diagnostics.lastError'), error],
   ];
   if (view?.upload?.retryAt) rows.push([t('diagnostics.retryAt'), time(view.upload.retryAt)]);
+  const power = view?.power;
+  rows.push([
+    t('diagnostics.battery'),
+    !power || power.battery === null
+      ? t('diagnostics.unknown')
+      : t(power.charging ? 'diagnostics.batteryCharging' : 'diagnostics.batteryLevel', { level: power.battery }),
+  ]);
+  if (view?.batteryOptimised !== undefined)
+    rows.push([
+      t('diagnostics.batteryOptimisation'),
+      view.batteryOptimised ? t('diagnostics.optimised') : t('diagnostics.unrestricted'),
+    ]);
+  if (view?.uploadTask !== undefined)
+    rows.push([
+      t('diagnostics.uploadTask'),
+      view.uploadTask ? t('diagnostics.registered') : t('diagnostics.notRegistered'),
+    ]);
 
   return (
     <ScrollView contentContainerStyle={styles.screen}>
