@@ -15,7 +15,8 @@ function prng(seed: number) {
 }
 
 const SEED = 0x48023;
-const BUDGET_MS = 2500;
+/** A fixed number of rounds (not a time budget), so a run replays exactly on a busy machine too. */
+const ROUNDS = 400;
 const ALPHABET = Buffer.from('*#,0123456789.ABEHNQSVWXTLINKBR-\r\n ', 'latin1');
 
 function checkMessages(messages: DeviceMessage[]) {
@@ -66,16 +67,16 @@ describe('h02 fuzz (seeded)', () => {
 
   it('survives random, mutated, truncated and oversized input without a bogus fix', () => {
     const random = prng(SEED);
-    const deadline = Date.now() + BUDGET_MS;
-    let rounds = 0;
-    while (Date.now() < deadline) {
-      rounds++;
+    for (let rounds = 1; rounds <= ROUNDS; rounds++) {
       const kind = rounds % 4;
       if (kind === 0) {
         // random bytes over the protocol's own alphabet (so frames do get started and ended)
         const bytes = Buffer.alloc(1 + Math.floor(random() * 600));
         for (let i = 0; i < bytes.length; i++) bytes[i] = ALPHABET[Math.floor(random() * ALPHABET.length)];
         feed(bytes, random);
+        // and a valid sentence still decodes (the fuzz is not feeding a decoder that refuses everything)
+        const [message] = h02.createSession().push(valid(random));
+        expect(message.type).toBe('positions');
       } else if (kind === 1) {
         // valid sentences with bytes replaced
         const bytes = Buffer.concat([valid(random), valid(random), valid(random)]);
@@ -98,6 +99,5 @@ describe('h02 fuzz (seeded)', () => {
         );
       }
     }
-    expect(rounds).toBeGreaterThan(100);
   });
 });

@@ -215,7 +215,11 @@ export function decodeH02Sentence(sentence: string, now: Clock = () => new Date(
 
   const start = positionStart(frame);
   const messages: DeviceMessage[] = [];
-  if (type === 'V4') messages.push({ type: 'commandResult', text: start?.result ?? fields.slice(3).join(','), imei });
+  if (type === 'V4') {
+    // Stored as text: no NUL (PostgreSQL refuses it).
+    const text = (start?.result ?? fields.slice(3).join(',')).replace(/\0/g, '');
+    messages.push({ type: 'commandResult', text, imei });
+  }
   if (!start) {
     messages.push(heartbeat(frame, statusAttributes(lastStatus(fields))));
     return messages;
