@@ -1,6 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
-import { H02Device, parseH02Answers, TeltonikaDevice, type TeltonikaAnswer } from '@fleet/ingest/testing';
+import {
+  Gt06Device,
+  H02Device,
+  parseGt06Frames,
+  parseH02Answers,
+  TeltonikaDevice,
+  type TeltonikaAnswer,
+} from '@fleet/ingest/testing';
 import { createLogger } from '@fleet/logging-json';
 import { waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
@@ -26,6 +33,7 @@ describe('tracker gateway with the real protocols', () => {
     '4209813000',
     '4209813001',
     '356307042441047',
+    '868120145678901',
   ];
 
   beforeAll(async () => {
@@ -38,7 +46,7 @@ describe('tracker gateway with the real protocols', () => {
         PORT: '0',
         HOST: '127.0.0.1',
         TELTONIKA_PORT: '0',
-        GT06_PORT: 'off',
+        GT06_PORT: '0',
         H02_PORT: '0',
         TRACKER_WORKERS: '1',
         DATABASE_URL: testDb.url,
@@ -188,6 +196,63 @@ describe('tracker gateway with the real protocols', () => {
           reason: 'unknown_device',
         }),
       ).toBe(1);
+    });
+  });
+
+  describe('GT06', () => {
+    it('answers the login and heartbeats with their serials, and acknowledges a fix once staged, keeping the re-upload flag', async () => {
+      const vehicle = fleet[6];
+      const device = new Gt06Device(vehicle.imei);
+      const conn = await connectDevice(gateway.ports.gt06!);
+      const frames = () => parseGt06Frames(Buffer.from(conn.received(), 'latin1'));
+      try {
+        const loginSerial = device.serial;
+        conn.send(device.login());
+        await waitFor(() => frames().length === 1, { timeoutMs: 5_000, what: 'the login answer' });
+        expect(frames()[0]).toMatchObject({ protocol: 0x01, serial: loginSerial, crcOk: true });
+        const heartbeatSerial = device.serial;
+        conn.send(device.heartbeat({ ignition: true }));
+        await waitFor(() => frames().length === 2, { timeoutMs: 5_000, what: 'the heartbeat answer' });
+        expect(frames()[1]).toMatchObject({ protocol: 0x13, serial: heartbeatSerial });
+
+        const blocker = await pool.connect();
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE ingest_staging IN SHARE MODE');
+        const ts = minutesAgo(90);
+        const fixSerial = device.serial;
+        conn.send(device.position({ ts, lat: -22.9068, lon: -43.1729, speedKmh: 30 }, { archive: true }));
+        await sleep(400);
+        expect(frames()).toHaveLength(2);
+        await blocker.query('COMMIT');
+        blocker.release();
+        await waitFor(() => frames().length === 3, { timeoutMs: 5_000, what: 'the fix acknowledged' });
+        expect(frames()[2]).toMatchObject({ protocol: 0x22, serial: fixSerial, crcOk: true });
+        const [staged] = await stagedPositions(testDb.url, vehicle.id, 'gt06');
+        expect(staged.ts).toBe(ts.getTime());
+        expect(staged.lat).toBeCloseTo(-22.9068, 4);
+        expect(staged.lon).toBeCloseTo(-43.1729, 4);
+        expect(staged.attributes).toMatchObject({ archive: true });
+      } finally {
+        conn.end();
+      }
+    });
+
+    it('closes a connection that logs in with an unknown IMEI, or sends bytes that are no GT06 frame', async () => {
+      const unknown = await connectDevice(gateway.ports.gt06!);
+      unknown.send(new Gt06Device('868120149999999').login());
+      await unknown.closed();
+      expect(parseGt06Frames(Buffer.from(unknown.received(), 'latin1')).filter((f) => f.protocol === 0x01)).toEqual([]);
+      const noise = await connectDevice(gateway.ports.gt06!);
+      noise.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await noise.closed();
+      await waitFor(
+        async () =>
+          metricValue(await metrics(), 'tracker_connections_closed_total', {
+            protocol: 'gt06',
+            reason: 'decode_error',
+          }) === 1,
+        { timeoutMs: 2_000, what: 'the decode error counted' },
+      );
     });
   });
 
