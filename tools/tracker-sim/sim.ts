@@ -8,7 +8,7 @@
  * The bytes come from the simulated devices of `@fleet/ingest/testing` (the decoders' inverse).
  */
 import net from 'node:net';
-import { H02Device, parseH02Answers, TeltonikaDevice } from '@fleet/ingest/testing';
+import { Gt06Device, H02Device, parseGt06Frames, parseH02Answers, TeltonikaDevice } from '@fleet/ingest/testing';
 
 export type SimProtocol = 'teltonika' | 'gt06' | 'h02';
 
@@ -49,7 +49,7 @@ const chunked = <T>(items: T[], size: number): T[][] => {
   return out;
 };
 
-export const DRIVERS: Record<SimProtocol, DriverFactory | undefined> = {
+export const DRIVERS: Record<SimProtocol, DriverFactory> = {
   teltonika: (imei) => {
     const device = new TeltonikaDevice(imei);
     return {
@@ -111,7 +111,46 @@ export const DRIVERS: Record<SimProtocol, DriverFactory | undefined> = {
       },
     };
   },
-  gt06: undefined,
+  gt06: (imei) => {
+    const device = new Gt06Device(imei);
+    let pending = Buffer.alloc(0);
+    return {
+      hello: () => device.login(),
+      // One fix per GT06 frame (0x22); the server echoes its protocol number and serial once stored.
+      frames: (records) =>
+        records.map((r) => ({
+          records: [r],
+          bytes: device.position({
+            ts: new Date(r.ts),
+            lat: r.lat,
+            lon: r.lon,
+            speedKmh: r.speedKmh,
+            heading: r.heading,
+            satellites: 9,
+          }),
+        })),
+      read: (chunk) => {
+        pending = Buffer.concat([pending, chunk]);
+        const out: SimAnswer[] = [];
+        for (;;) {
+          if (pending.length < 5) break;
+          const extended = pending[0] === 0x79;
+          const end = (extended ? 4 + pending.readUInt16BE(2) : 3 + pending[2]) + 2;
+          if (pending.length < end) break;
+          for (const frame of parseGt06Frames(pending.subarray(0, end)))
+            out.push(
+              frame.protocol === 0x01
+                ? { type: 'login', accepted: true }
+                : [0x12, 0x22, 0x16, 0x26].includes(frame.protocol)
+                  ? { type: 'ack' }
+                  : { type: 'other' },
+            );
+          pending = pending.subarray(end);
+        }
+        return out;
+      },
+    };
+  },
 };
 
 export interface TrackerStats {
