@@ -95,8 +95,9 @@ function feed(session: ProtocolSession, chunks: Buffer[]): { messages: DeviceMes
 
 function checkMessage(message: DeviceMessage): void {
   if (message.type !== 'positions') return;
+  // The record count: records off the globe are left out of the fixes but acknowledged.
   expect(message.ack?.length).toBe(4);
-  expect(message.ack?.readUInt32BE(0)).toBe(message.fixes.length);
+  expect(message.ack?.readUInt32BE(0)).toBeGreaterThanOrEqual(message.fixes.length);
   for (const fix of message.fixes) {
     if (!(Math.abs(fix.lat) <= 90 && Math.abs(fix.lon) <= 180)) throw new Error(`fix at ${fix.lat},${fix.lon}`);
     if (fix.ts !== undefined && Number.isNaN(fix.ts.getTime())) throw new Error('invalid date');
@@ -145,11 +146,10 @@ describe('Teltonika decoder under fuzzing', () => {
       }
       const { messages, closed } = feed(teltonika.createSession(), chunked(rng, frame));
       expect(closed).toBe(false);
-      expect(messages).toHaveLength(1);
       if (!crcMatches(frame)) {
-        expect(messages[0]?.type).toBe('invalid');
+        expect(messages).toEqual([{ type: 'invalid', reason: expect.stringMatching(/^CRC/) }]);
         refused++;
-      }
+      } else expect(messages.length).toBeGreaterThan(0);
     }
     // A 16-bit CRC lets about one mutation in 65,536 through; bit flips of the CRC field itself none.
     expect(refused).toBeGreaterThan(ITERATIONS * 0.99);

@@ -263,13 +263,18 @@ describe('Teltonika packets that are never acknowledged', () => {
     expect(decode(teltonikaFrame(longer))).toEqual([{ type: 'invalid', reason: expect.stringMatching(/left after/) }]);
     const shorter = Buffer.concat([data.subarray(0, 20), data.subarray(-1)]);
     expect(decode(teltonikaFrame(shorter))).toEqual([{ type: 'invalid', reason: expect.stringMatching(/runs past/) }]);
-    expect(decode(GH3000)).toEqual([{ type: 'invalid', reason: 'codec 0x07 is not supported' }]);
+    expect(decode(GH3000)).toEqual([{ type: 'invalid', reason: 'unsupported codec (id 7)' }]);
   });
 
-  it('refuses coordinates outside the globe rather than storing them', () => {
-    const data = avlData([{ ts: 1_700_000_000_000, lat: 54.7, lon: 25.3 }]);
-    data.writeInt32BE(1_000_000_000, 2 + 8 + 1 + 4); // latitude 100°
-    expect(decode(teltonikaFrame(data))).toEqual([{ type: 'invalid', reason: expect.stringMatching(/out of range/) }]);
+  it('leaves out a record placed off the globe, and acknowledges the packet so the device gets past it', () => {
+    const data = avlData([
+      { ts: 1_700_000_000_000, lat: 54.7, lon: 25.3 },
+      { ts: 1_700_000_030_000, lat: 54.8, lon: 25.4 },
+    ]);
+    data.writeInt32BE(1_000_000_000, 2 + 8 + 1 + 4); // the first record's latitude: 100°
+    const [report, message] = decode(teltonikaFrame(data));
+    expect(report).toEqual({ type: 'invalid', reason: 'coordinates out of range in record 0 (100,25.3)' });
+    expect(message).toMatchObject({ type: 'positions', fixes: [{ lat: 54.8, lon: 25.4 }], ack: hex('00000002') });
   });
 });
 
@@ -356,7 +361,7 @@ describe('Teltonika Codec 12 commands', () => {
     const text = 'Ver:03.18.14_04 GPS:AXN_5.10_3333 Hw:FMB120 Mod:15 IMEI:352093081452251';
     const answer = teltonikaFrame(codec12Data(0x06, Buffer.concat([imei, Buffer.from(text, 'latin1')]), 0x0e));
     expect(decode(answer)).toEqual([{ type: 'commandResult', text, imei: '352093081452251' }]);
-    expect(decode(CODEC14_GETVER)).toEqual([{ type: 'invalid', reason: expect.stringMatching(/type 0x05/) }]);
+    expect(decode(CODEC14_GETVER)).toEqual([{ type: 'invalid', reason: 'codec 14 message of type 5 from a device' }]);
     const nack = teltonikaFrame(codec12Data(0x11, imei, 0x0e));
     expect(decode(nack)).toEqual([{ type: 'invalid', reason: expect.stringMatching(/IMEI/) }]);
   });

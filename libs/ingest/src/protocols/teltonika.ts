@@ -231,8 +231,6 @@ function textOf(payload: Buffer): string {
   return payload.toString('latin1').trim();
 }
 
-const hex8 = (codec: number) => `0x${codec.toString(16).padStart(2, '0')}`;
-
 /**
  * The messages of one complete frame's data (codec id … second count) whose CRC has been checked.
  * Never throws: what cannot be used is `invalid`.
@@ -250,16 +248,20 @@ function decodeData(data: Buffer): DeviceMessage[] {
     const layout = LAYOUTS[codec];
     if (layout) {
       const fixes: RawFix[] = [];
+      const offGlobe: string[] = [];
       for (let i = 0; i < count; i++) {
         const fix = readRecord(r, layout);
-        if (!(Math.abs(fix.lat) <= 90 && Math.abs(fix.lon) <= 180))
-          // Traccar refuses such a packet too (its Position throws): there is no place to store.
-          return [{ type: 'invalid', reason: `record ${i}: coordinates ${fix.lat},${fix.lon} out of range` }];
-        fixes.push(fix);
+        if (Math.abs(fix.lat) <= 90 && Math.abs(fix.lon) <= 180) fixes.push(fix);
+        else offGlobe.push(`${i} (${fix.lat},${fix.lon})`);
       }
       if (r.remaining !== 0)
         return [{ type: 'invalid', reason: `${r.remaining} byte(s) left after ${count} record(s)` }];
-      return [{ type: 'positions', fixes, ack: ackOf(count) }];
+      const positions: DeviceMessage = { type: 'positions', fixes, ack: ackOf(count) };
+      if (offGlobe.length === 0) return [positions];
+      // A record placed off the globe (under a correct CRC: the device's own doing) has no place to be
+      // stored. It is reported and left out, and the packet acknowledged all the same: refusing it would
+      // have the device send the same packet forever and never get past it.
+      return [{ type: 'invalid', reason: `coordinates out of range in record ${offGlobe.join(', ')}` }, positions];
     }
     if (codec === CODEC_12 || codec === CODEC_14) {
       const out: DeviceMessage[] = [];
@@ -269,7 +271,7 @@ function decodeData(data: Buffer): DeviceMessage[] {
         if (codec === CODEC_14 && type === NACK_IMEI)
           return [{ type: 'invalid', reason: 'codec 14 command refused: the IMEI is not this device' }];
         if (type !== RESPONSE)
-          return [{ type: 'invalid', reason: `codec ${hex8(codec)} message type ${hex8(type)} from a device` }];
+          return [{ type: 'invalid', reason: `codec ${codec} message of type ${type} from a device` }];
         if (codec === CODEC_14) {
           // Codec 14 answers start with the device's IMEI as 8 bytes of hex digits (a leading 0).
           if (payload.length < 8) return [{ type: 'invalid', reason: 'codec 14 answer shorter than its IMEI' }];
@@ -285,7 +287,7 @@ function decodeData(data: Buffer): DeviceMessage[] {
       return out;
     }
     // Codec 13 (COM link serial data with a timestamp) and older codecs (GH3000's 0x07) are not decoded.
-    return [{ type: 'invalid', reason: `codec ${hex8(codec)} is not supported` }];
+    return [{ type: 'invalid', reason: `unsupported codec (id ${codec})` }];
   } catch (error) {
     if (error instanceof Truncated) return [{ type: 'invalid', reason: 'a record runs past the data length' }];
     throw error;
@@ -382,13 +384,9 @@ function decodeFrame(frame: Buffer): DeviceMessage[] {
   const data = frame.subarray(HEADER, frame.length - TRAILER);
   const crc = frame.readUInt32BE(frame.length - TRAILER);
   const computed = crc16Ibm(data);
+  // Numbers in decimal: the gateway labels a metric with the words of the reason.
   if (crc !== computed)
-    return [
-      {
-        type: 'invalid',
-        reason: `CRC 0x${crc.toString(16).padStart(8, '0')} where the data gives 0x${computed.toString(16).padStart(4, '0')}`,
-      },
-    ];
+    return [{ type: 'invalid', reason: `CRC mismatch (the frame says ${crc}, its data gives ${computed})` }];
   return decodeData(data);
 }
 
@@ -458,7 +456,7 @@ export function decodeTeltonikaDatagram(datagram: Buffer): DeviceMessage {
     if (!/^\d+$/.test(imei)) return { type: 'invalid', reason: 'the IMEI holds something else than digits' };
     const data = datagram.subarray(r.offset);
     if (data[0] === undefined || !LAYOUTS[data[0]])
-      return { type: 'invalid', reason: `codec ${hex8(data[0] ?? 0)} is not supported over UDP` };
+      return { type: 'invalid', reason: `unsupported codec over UDP (id ${data[0] ?? 'missing'})` };
     const [message] = decodeData(data);
     if (message?.type !== 'positions') return message ?? { type: 'invalid', reason: 'empty datagram' };
     const ack = Buffer.alloc(7);
