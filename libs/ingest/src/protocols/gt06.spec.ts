@@ -162,6 +162,17 @@ describe('gt06', () => {
     });
   });
 
+  it('answers other well-formed frames as heartbeats, except requests that expect content back', () => {
+    // Traccar test "7878058A000688290D0A": a time request (0x8A); Traccar answers it with the time, not empty
+    expect(only(decode('7878058A000688290D0A'))).toEqual({ type: 'heartbeat', attributes: { protocol: 0x8a } });
+    // Traccar test "78780D1F000000000000000200B196A20D0A" (0x1F): answered like any frame it reads
+    expect(only(decode('78780d1f000000000000000200b196a20d0a'))).toEqual({
+      type: 'heartbeat',
+      attributes: { protocol: 0x1f },
+      reply: gt06Answer(0x1f, 0x00b1),
+    });
+  });
+
   it("encodes command 0x80 as Traccar's Gt06ProtocolEncoderTest expects (flag and serial 0)", () => {
     expect(gt06.encodeCommand('123456789012345', 'Relay,1#', 0).toString('hex')).toBe(
       '787812800c0000000052656c61792c312300009dee0d0a',

@@ -92,6 +92,9 @@ const INFO_ALARMS: Record<number, string> = {
 
 type Attributes = TrackerAttributes & Record<string, unknown>;
 
+/** Protocol numbers never given the plain answer: commands, and requests that expect content back. */
+const NO_PLAIN_ANSWER = new Set([0x80, 0x81, 0x82, 0x8a, 0x2a]);
+
 /**
  * Terminal information, voltage level (0–6), GSM signal (0–4) and optionally the alarm byte: the
  * status block of 0x13, 0x16 and 0x26.
@@ -243,12 +246,13 @@ function decodeFrame(frame: Buffer, extended: boolean): DeviceMessage {
     }
 
     default:
-      // Other well-formed frames (information, LBS/Wi-Fi-only, time requests…) carry no fix; Traccar
-      // answers the short-header ones (commands excepted) so the device does not resend them.
+      // Other well-formed frames (information, LBS/Wi-Fi-only…) carry no fix; Traccar answers the
+      // short-header ones so the device does not resend them — except commands, and the requests whose
+      // answer has content of its own (time 0x8A, address 0x2A), where an empty answer would be wrong.
       return {
         type: 'heartbeat',
         attributes: { protocol },
-        ...(!extended && (protocol < 0x80 || protocol > 0x82) ? { reply: answer } : {}),
+        ...(!extended && !NO_PLAIN_ANSWER.has(protocol) ? { reply: answer } : {}),
       };
   }
 }
