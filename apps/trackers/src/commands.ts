@@ -83,8 +83,8 @@ export function createCommandChannel(deps: CommandChannelDeps): CommandChannel {
     if (everReady) for (const vehicleId of attached.keys()) schedule(vehicleId);
     everReady = true;
   });
-  const subscribed = subscriber.subscribe(channel).catch((err: unknown) => {
-    logger.warn('commands: cannot subscribe to queued commands; the sweep delivers them', { err });
+  subscriber.subscribe(channel).catch((err: unknown) => {
+    if (!closed) logger.warn('commands: cannot subscribe to queued commands; the sweep delivers them', { err });
   });
 
   const timer = setInterval(() => void sweep(), sweepMs);
@@ -221,10 +221,10 @@ export function createCommandChannel(deps: CommandChannelDeps): CommandChannel {
     async close() {
       closed = true;
       clearInterval(timer);
-      await subscribed;
+      // Not waiting for Redis: a gateway stopping while Redis is away must still stop.
+      subscriber.disconnect();
       await Promise.allSettled([...runs.values()]);
       attached.clear();
-      subscriber.disconnect();
     },
   };
 }
