@@ -193,6 +193,23 @@ describe('dispatcher map', () => {
     expect(screen.getByTestId('camera').props.initialViewState).toEqual({ center: [-3.5, 40.6], zoom: 14 });
   });
 
+  it('still shows where the vehicle is when today’s track cannot be loaded', async () => {
+    await openMap((s) => {
+      s.state.historyDown = true;
+    });
+    fireEvent(screen.getByTestId('source-vehicles'), 'press', {
+      nativeEvent: { lngLat: [-3.6, 40.5], point: [0, 0], features: [markerOf(VAN_2)] },
+    });
+    expect(await screen.findByText(/^Could not load today’s track: /)).toBeTruthy();
+    expect(screen.queryByTestId('source-track')).toBeNull();
+    expect(markers('source-vehicle')[0]).toMatchObject({
+      geometry: { coordinates: [-3.6, 40.5] },
+      properties: { colour: STATUS_COLOURS.offline },
+    });
+    // Trips and stops are not held up by it.
+    expect(await screen.findByText('No trip today.')).toBeTruthy();
+  });
+
   it('shows a notice while the tiles fail, and takes it away when they load again', async () => {
     await openMap();
     const fail = (n: number) =>

@@ -53,6 +53,8 @@ export function fakeServer(options: { vehicles: FakeVehicle[] }) {
     config: undefined as unknown,
     /** Each vehicle's fixes, oldest first, answered by the history route whatever the period. */
     history: {} as Record<string, Array<{ ts: string; lat: number; lon: number }>>,
+    /** The history route answers 503 (the reports' concurrency limit, a database down). */
+    historyDown: false,
   };
 
   const issue = (refreshUsed?: string) => {
@@ -146,6 +148,8 @@ export function fakeServer(options: { vehicles: FakeVehicle[] }) {
       return json(200, { vehicleId: report[1], from, to, fixes: 0, sampledEvery: 1, items: [] });
     }
     const history = url.pathname.match(/^\/api\/v1\/vehicles\/([^/]+)\/history$/);
+    if (method === 'GET' && history && state.historyDown)
+      return json(503, { error: { code: 'unavailable', message: 'history is unavailable' } });
     if (method === 'GET' && history)
       return json(200, {
         type: 'FeatureCollection',
