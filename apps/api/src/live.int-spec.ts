@@ -27,6 +27,8 @@ const env = (url: string, extra: Record<string, string> = {}) => ({
   LIVE_HEARTBEAT_SECONDS: '0.3',
   LIVE_RETRY_MS: '1500',
   SHARE_LINK_CHECK_SECONDS: '0.2',
+  // Every message as published, one by one (coalescing has its own suite: live-coalesce.int-spec.ts).
+  LIVE_COALESCE_MS: '0',
   ...extra,
 });
 

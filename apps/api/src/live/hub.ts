@@ -256,7 +256,12 @@ export class LiveHub {
         cursor = held === undefined ? undefined : e.id;
       }
       const out = options.select(e.message);
-      if (out) stream.write(this.frame(e.id, out.event, out.data));
+      if (!out) return;
+      // Live, a vehicle's newer position replaces its older one still waiting for the stream's next
+      // write; a replay (and what was held during it) goes out whole.
+      const supersedes =
+        held === undefined && e.message.type === LIVE_EVENT.position ? e.message.data.vehicleId : undefined;
+      stream.write(this.frame(e.id, out.event, out.data), supersedes);
     };
     let unsubscribe: () => Promise<void>;
     try {

@@ -11,6 +11,12 @@ export interface SseOptions {
    * and resumes from its Last-Event-ID) rather than buffered without bound in the API's memory.
    */
   maxBufferedBytes?: number;
+  /**
+   * At most one write every this many ms (0: as soon as the event loop turns): what arrives in between
+   * goes out together, and a vehicle's position superseded by a newer one of the same vehicle is
+   * dropped. The web draws at most four times a second; fewer, larger writes cost far less CPU.
+   */
+  coalesceMs?: number;
 }
 
 /**
@@ -22,10 +28,14 @@ export class SseStream {
   private readonly closers: Array<() => void> = [];
   private done = false;
   private readonly maxBufferedBytes: number;
-  // Messages come in bursts (a worker batch is published at once): what is written in one turn of
-  // the event loop goes out as one chunk, one syscall, instead of one per message.
-  private pending = '';
-  private flushScheduled = false;
+  // Messages come in bursts (a worker batch is published at once): what is written in one window goes
+  // out as one chunk, one syscall, instead of one per message. `keys` holds the index in `pending` of
+  // the latest frame with a key (a vehicle's position), which a newer frame with that key replaces.
+  private pending: Array<string | undefined> = [];
+  private keys = new Map<string, number>();
+  private flushTimer?: { timeout: NodeJS.Timeout } | { immediate: NodeJS.Immediate };
+  private lastFlush = 0;
+  private readonly coalesceMs: number;
 
   constructor(
     private readonly req: Request,
@@ -33,6 +43,7 @@ export class SseStream {
     private readonly options: SseOptions,
   ) {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.coalesceMs = options.coalesceMs ?? 0;
     res.once('close', () => this.cleanup());
   }
 
@@ -76,34 +87,59 @@ export class SseStream {
   end(last?: { event: LiveEventName; data: unknown }): void {
     if (this.done) return;
     if (last) this.send(last.event, last.data);
-    const rest = this.pending;
-    this.pending = '';
+    const rest = this.take();
     this.cleanup();
     this.res.end(rest);
   }
 
-  /** Raw SSE text (a frame built by `sseFrame`). */
-  write(chunk: string): void {
+  /**
+   * Raw SSE text (a frame built by `sseFrame`). With a `supersedes` key (a position's vehicle), a frame
+   * of the same key still waiting for the next write is dropped for this one: only the newest goes out.
+   * Without one (events, replays, comments) every frame is kept, in the order written.
+   */
+  write(chunk: string, supersedes?: string): void {
     if (this.done) return;
-    this.pending += chunk;
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.done || !this.pending) return;
-      this.res.write(this.pending);
-      this.pending = '';
-      if (this.res.writableLength > this.maxBufferedBytes) {
-        this.cleanup();
-        this.res.destroy();
-      }
-    });
+    if (supersedes !== undefined && this.coalesceMs > 0) {
+      const previous = this.keys.get(supersedes);
+      if (previous !== undefined) this.pending[previous] = undefined;
+      this.keys.set(supersedes, this.pending.length);
+    }
+    this.pending.push(chunk);
+    if (this.flushTimer) return;
+    const wait = this.lastFlush + this.coalesceMs - Date.now();
+    this.flushTimer =
+      wait > 0 ? { timeout: setTimeout(() => this.flush(), wait) } : { immediate: setImmediate(() => this.flush()) };
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.done) return;
+    const text = this.take();
+    if (!text) return;
+    this.lastFlush = Date.now();
+    this.res.write(text);
+    if (this.res.writableLength > this.maxBufferedBytes) {
+      this.cleanup();
+      this.res.destroy();
+    }
+  }
+
+  /** What waits for the next write, as one string; empties the queue. */
+  private take(): string {
+    if (!this.pending.length) return '';
+    const text = this.pending.length === 1 ? (this.pending[0] ?? '') : this.pending.join('');
+    this.pending = [];
+    this.keys.clear();
+    return text;
   }
 
   private cleanup(): void {
     if (this.done) return;
     this.done = true;
     clearInterval(this.heartbeat);
+    if (this.flushTimer && 'timeout' in this.flushTimer) clearTimeout(this.flushTimer.timeout);
+    else if (this.flushTimer) clearImmediate(this.flushTimer.immediate);
+    this.flushTimer = undefined;
     for (const fn of this.closers.splice(0)) fn();
   }
 }

@@ -30,7 +30,11 @@ export function liveRoutes(app: {
     const { req, res, caller } = ctx;
     const lastEventId = resumePoint(req.get('last-event-id'), query.lastEventId);
     const only = query.vehicleIds?.length ? new Set(query.vehicleIds) : undefined;
-    const sse = new SseStream(req, res, { heartbeatMs: live.heartbeatMs, retryMs: live.retryMs });
+    const sse = new SseStream(req, res, {
+      heartbeatMs: live.heartbeatMs,
+      retryMs: live.retryMs,
+      coalesceMs: live.coalesceMs,
+    });
     const owner = { user: caller.sub, org: caller.org, sv: caller.sv };
     hub.admit(sse, 'user', req.ip ?? 'unknown', owner);
     await hub.claim(sse, owner);

@@ -78,7 +78,11 @@ export function shareLinkRoutes(deps: {
       .serve(E.sharedLiveStream, async ({ params, query }, { req, res }) => {
         const link = await shareLinks.resolve(params.token);
         const lastEventId = resumePoint(req.get('last-event-id'), query.lastEventId);
-        const stream = new SseStream(req, res, { heartbeatMs: live.heartbeatMs, retryMs: live.retryMs });
+        const stream = new SseStream(req, res, {
+          heartbeatMs: live.heartbeatMs,
+          retryMs: live.retryMs,
+          coalesceMs: live.coalesceMs,
+        });
         hub.admit(stream, 'shared', req.ip ?? 'unknown');
         const gone = (reason: 'expired' | 'revoked') => stream.end({ event: LIVE_EVENT.end, data: { reason } });
         // Revocation (or the vehicle's deletion) is noticed at the next check; expiry to the second.
