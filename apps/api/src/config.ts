@@ -1,4 +1,5 @@
 import { baseEnvSchema, DEV_JWT_SECRET, isWeakSecret, parseEnv, type BaseEnv } from '@fleet/runtime';
+import os from 'node:os';
 import { z } from 'zod';
 
 const apiEnvSchema = baseEnvSchema
@@ -25,6 +26,13 @@ const apiEnvSchema = baseEnvSchema
         (v) => /^(true|false|\d{1,2}|[0-9A-Za-z:./,\s]+)$/.test(v),
         'false, true, a hop count or addresses/subnets',
       ),
+    /**
+     * Processes serving the main port (REST, REST ingest, live streams), and processes serving only the
+     * OsmAnd port, so device ingestion never shares an event loop with the live fan-out. Both default
+     * to the number of cores (1 under APP_ENV=test); with 1 and 1, one process serves both ports.
+     */
+    API_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
+    OSMAND_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
     /** Traccar Client's OsmAnd listener (Traccar's own default port); `off` disables it. */
     OSMAND_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(5055),
     /** Fixes stamped further than this in the future are refused (device clock errors). */
@@ -49,6 +57,11 @@ const apiEnvSchema = baseEnvSchema
     LIVE_HEARTBEAT_SECONDS: z.coerce.number().min(0.05).max(300).default(15),
     /** What clients are told to wait before reconnecting (SSE `retry:`). */
     LIVE_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    /**
+     * Each live stream writes at most once every this many ms: a vehicle's position superseded within
+     * the window is dropped for the newest, everything else kept in order; 0 writes at once.
+     */
+    LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(5_000).default(200),
     /** Live streams one process serves at most; beyond, 503 (another replica takes the client). */
     LIVE_MAX_CLIENTS: z.coerce.number().int().min(1).default(5_000),
     /** Signed-in live streams one user, and one organization, may hold open per process; beyond, 429. */
@@ -198,6 +211,8 @@ function trustProxy(value: string): boolean | number | string {
 
 export interface ApiConfig {
   env: BaseEnv['APP_ENV'];
+  /** API_WORKERS and OSMAND_WORKERS: more than one of either runs a node:cluster primary (main.ts). */
+  workers: { api: number; osmand: number };
   http: { port: number; host: string; bodyLimit: string; corsOrigins: string[]; trustProxy: boolean | number | string };
   ingest: { osmandPort: number | undefined; maxFutureSkewMs: number; streamMaxLen: number; gpxMaxBytes: number };
   db: { url: string; poolMax: number; statementTimeoutMs: number };
@@ -207,6 +222,8 @@ export interface ApiConfig {
   live: {
     heartbeatMs: number;
     retryMs: number;
+    /** LIVE_COALESCE_MS: at most one write per stream in this window (0: at once). */
+    coalesceMs: number;
     maxClients: number;
     maxPerUser: number;
     maxPerOrg: number;
@@ -229,8 +246,10 @@ export interface ApiConfig {
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const e = parseEnv(apiEnvSchema, env);
   const strict = e.APP_ENV === 'production' || e.APP_ENV === 'staging';
+  const cores = e.APP_ENV === 'test' ? 1 : os.availableParallelism();
   return {
     env: e.APP_ENV,
+    workers: { api: e.API_WORKERS ?? cores, osmand: e.OSMAND_WORKERS ?? cores },
     http: {
       port: e.PORT,
       host: e.HOST,
@@ -262,6 +281,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     live: {
       heartbeatMs: Math.round(e.LIVE_HEARTBEAT_SECONDS * 1000),
       retryMs: e.LIVE_RETRY_MS,
+      coalesceMs: e.LIVE_COALESCE_MS,
       maxClients: e.LIVE_MAX_CLIENTS,
       maxPerUser: e.LIVE_MAX_STREAMS_PER_USER,
       maxPerOrg: e.LIVE_MAX_STREAMS_PER_ORG,
