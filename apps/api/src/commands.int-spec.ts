@@ -1,4 +1,11 @@
-import { COMMANDS_QUEUED_CHANNEL, CommandList, DeviceCommand, ErrorBody, VehicleWithToken } from '@fleet/contracts';
+import {
+  COMMAND_LIMITS,
+  COMMANDS_QUEUED_CHANNEL,
+  CommandList,
+  DeviceCommand,
+  ErrorBody,
+  VehicleWithToken,
+} from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import type { Redis } from '@fleet/runtime';
 import pg from 'pg';
@@ -161,6 +168,20 @@ describe('device commands', () => {
     expect(rest.items[0].answeredAt).not.toBeNull();
     expect(rest.items[0].sentAt).not.toBeNull();
     expect((await call('viewer@a', 'GET', `/vehicles/${vehicleA}/commands?limit=0`)).status).toBe(400);
+  });
+
+  it('refuses a command beyond COMMAND_LIMITS.queuedMax waiting for the same device (409 naming why)', async () => {
+    await markOnline(vehicleA);
+    for (let i = 0; i < COMMAND_LIMITS.queuedMax; i++)
+      expect((await call('admin@a', 'POST', `/vehicles/${vehicleA}/commands`, { text: `getinfo ${i}` })).status).toBe(
+        202,
+      );
+    const res = await call('admin@a', 'POST', `/vehicles/${vehicleA}/commands`, { text: 'one more' });
+    expect(res.status).toBe(409);
+    expect(ErrorBody.parse(await res.json()).error.message).toMatch(/20 commands already wait/);
+    // Sent (or expired) ones no longer count.
+    await db.query(`UPDATE device_commands SET status = 'sent', sent_at = now() WHERE text = 'getinfo 0'`);
+    expect((await call('admin@a', 'POST', `/vehicles/${vehicleA}/commands`, { text: 'one more' })).status).toBe(202);
   });
 
   it('keeps the commands of a user since deleted, without their author', async () => {

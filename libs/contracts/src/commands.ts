@@ -5,6 +5,8 @@ export const COMMAND_LIMITS = {
   textMax: 200,
   /** The longest device answer kept; the rest is cut. */
   responseMax: 4_000,
+  /** Commands waiting to be sent to one vehicle at most: a reconnecting device gets them all at once. */
+  queuedMax: 20,
 } as const;
 
 /**

@@ -1,4 +1,5 @@
 import {
+  COMMAND_LIMITS,
   COMMANDS_QUEUED_CHANNEL,
   trackerOnlineKey,
   type CommandInput,
@@ -10,7 +11,7 @@ import {
 import { createDb, schema, type Database, type Pool } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import { conflict, notFound, unavailable } from '../errors';
 import { isUuid } from '../sql';
 
@@ -78,6 +79,18 @@ export class DeviceCommands {
         'device not connected: the vehicle’s tracker is not connected to the tracker gateway right now, so the command was not queued; try again once it is online',
         [{ path: 'id', message: 'device not connected' }],
       );
+    const waiting = await this.db.$count(
+      deviceCommands,
+      and(
+        eq(deviceCommands.vehicleId, vehicleId),
+        eq(deviceCommands.status, 'queued'),
+        gt(deviceCommands.expiresAt, sql`now()`),
+      ),
+    );
+    if (waiting >= COMMAND_LIMITS.queuedMax)
+      throw conflict(`${waiting} commands already wait to be sent to this device: wait until they are sent or expire`, [
+        { path: 'text', message: `at most ${COMMAND_LIMITS.queuedMax} commands wait per device` },
+      ]);
     const [row] = await this.db
       .insert(deviceCommands)
       .values({

@@ -18,7 +18,9 @@ export const COMMANDS_ENDPOINTS = {
       202: { description: 'queued; follow it in the list', schema: DeviceCommand },
       ...common,
       404: error('no such vehicle in this organization'),
-      409: error('the vehicle’s device is not connected to the tracker gateway: nothing was queued'),
+      409: error(
+        'nothing was queued: the vehicle’s device is not connected to the tracker gateway, or 20 commands already wait for it',
+      ),
     },
   }),
   listCommands: endpoint({
