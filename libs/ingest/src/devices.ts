@@ -1,4 +1,4 @@
-import { basicCredentials, hashDeviceToken } from '@fleet/auth';
+import { hashDeviceToken } from '@fleet/auth';
 import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 
@@ -14,15 +14,6 @@ export interface Device {
 
 /** A device (undefined: unknown identifier), or why the request is refused (401). */
 export type OsmAndLookup = { device: Device | undefined; unauthorized?: undefined } | { unauthorized: string };
-
-/**
- * The device token an OsmAnd request carries, if any: the `token` parameter (query string or form),
- * else the password of HTTP Basic auth (any user name), as Traccar Client can be configured to send.
- */
-export function osmandToken(param: string | undefined, authorization: string | undefined): string | undefined {
-  if (param) return param;
-  return basicCredentials(authorization)?.password || undefined;
-}
 
 interface Entry {
   device: Device | undefined;

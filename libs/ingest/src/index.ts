@@ -1,9 +1,9 @@
 // Accepting positions, whatever carries them: the device directory, each protocol's decoder, the
 // checks that make a fix storable, and the pipeline that stages it before anyone is answered.
-export { DeviceDirectory, osmandToken, type Device, type OsmAndLookup } from './devices';
+export { DeviceDirectory, type Device, type OsmAndLookup } from './devices';
+export { BASIC_CHALLENGE, DeviceAuth, type SignedInUser, type UserVerifier } from './device-auth';
 export { FieldDrops } from './field-drops';
 export { headingOf, nonNegative, num, parseTimestamp, percent, speedKmh, validateFix, type RawFix } from './fix';
-export { readGpx, type GpxItem } from './gpx';
 export {
   IngestPipeline,
   InvalidPositionsError,
@@ -11,7 +11,14 @@ export {
   type IngestPipelineOptions,
   type RejectReason,
 } from './pipeline';
-export { decodeOsmAnd, decodeOverland, decodeOwnTracks, decodeTraccarJson, flattenParams } from './protocols';
+// The HTTP protocols, one module each (protocols/http.ts: what they share).
+export { flattenParams, Refusal, type FieldPolicy, type HttpIngest, type RefusalKind } from './protocols/http';
+export { acceptFleetJson } from './protocols/fleet-json';
+export { importGpx, readGpx, type GpxItem, type GpxUpload } from './protocols/gpx';
+export { acceptOsmAnd, decodeOsmAnd, osmandToken, type OsmAndRequest } from './protocols/osmand';
+export { acceptOverland, decodeOverland } from './protocols/overland';
+export { acceptOwnTracks, decodeOwnTracks, type OwnTracksMessage, type OwnTracksRequest } from './protocols/owntracks';
+export { acceptTraccarJson, decodeTraccarJson } from './protocols/traccar-json';
 export {
   identifierProblem,
   storableFix,

@@ -1,4 +1,5 @@
-import { ATTRIBUTE_LIMITS } from '@fleet/contracts';
+import { ATTRIBUTE_LIMITS, jsonProblems, storableAsReal } from '@fleet/contracts';
+import fc from 'fast-check';
 import { validateFix, type RawFix } from './fix';
 import { identifierProblem, measurementProblem, reasonOf, storableAttributes, storableFix } from './storable-fix';
 
@@ -148,5 +149,61 @@ describe('validateFix re-checks storability', () => {
   it('accepts what storableFix returned, without walking it again', () => {
     const { fix } = storableFix({ ...base, speedKmh: 1e-50, attributes: { note: 'a\u0000', ok: 1 } }, { path: '' });
     expect(validateFix(fix, '', options)).toEqual([]);
+  });
+});
+
+// The values PostgreSQL refuses, mixed with ordinary ones.
+const edgeNumber = fc.oneof(
+  fc.double(),
+  fc.constantFrom(1e-50, 1e300, -1e300, 1e39, -0, 5e-324, 3.5e38, Number.NaN, Number.POSITIVE_INFINITY),
+  fc.double({ min: -2000, max: 2000, noNaN: true }),
+);
+const edgeText = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('\u0000', 'a\ud800', '\udc00b', '😀', 'x'.repeat(5000)),
+);
+const edgeJson = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    edgeText,
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(edgeText, tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+describe('storableFix, whatever it is given', () => {
+  it('whatever it keeps, storage holds: reals within range, attributes within limits, and it is idempotent', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          speedKmh: fc.option(edgeNumber, { nil: undefined }),
+          heading: fc.option(edgeNumber, { nil: undefined }),
+          altitude: fc.option(edgeNumber, { nil: undefined }),
+          accuracy: fc.option(edgeNumber, { nil: undefined }),
+          battery: fc.option(edgeNumber, { nil: undefined }),
+          attributes: fc.option(fc.dictionary(edgeText, edgeJson, { maxKeys: 8 }), { nil: undefined }),
+        }),
+        (measurements) => {
+          const { fix, problems } = storableFix({ ts: base.ts, lat: 1, lon: 1, ...measurements }, { path: '' });
+          for (const key of ['speedKmh', 'heading', 'altitude', 'accuracy', 'battery'] as const) {
+            const value = fix[key];
+            if (value !== undefined) expect(storableAsReal(value)).toBe(true);
+          }
+          if (fix.attributes) expect(jsonProblems(fix.attributes, '', ATTRIBUTE_LIMITS)).toEqual([]);
+          expect(() => JSON.stringify(fix)).not.toThrow();
+          expect(storableFix(fix, { path: '' }).problems).toEqual([]);
+          // Nothing is dropped silently: every change is one problem.
+          const droppedMeasurements = (['speedKmh', 'heading', 'altitude', 'accuracy', 'battery'] as const).filter(
+            (key) => measurements[key] !== undefined && fix[key] === undefined,
+          ).length;
+          expect(problems.filter((p) => p.field !== 'attributes')).toHaveLength(droppedMeasurements);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -4,8 +4,8 @@ import { parse as parseQuery } from 'node:querystring';
 import { runWithRequestId, type Logger } from '@fleet/logging-json';
 import type { Metrics } from '@fleet/metrics';
 import { badRequest, errorResponse, payloadTooLarge, unavailable } from '../errors';
-import { acceptOsmAnd } from '../routes/ingest';
-import { FieldDrops, flattenParams, type DeviceDirectory, type IngestPipeline } from '@fleet/ingest';
+import { answer, httpIngest } from '../routes/ingest';
+import { acceptOsmAnd, FieldDrops, flattenParams, type DeviceDirectory, type IngestPipeline } from '@fleet/ingest';
 
 const MAX_BODY = 64 * 1024;
 
@@ -46,7 +46,7 @@ export function osmandListener(deps: {
   metrics: Metrics;
   isDraining: () => boolean;
 }): RequestListener {
-  const ingest = { ...deps, fieldDrops: new FieldDrops(deps.metrics.registry) };
+  const ingest = httpIngest({ ...deps, fieldDrops: new FieldDrops(deps.metrics.registry) });
   const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
     if (deps.isDraining()) {
       res.setHeader('Connection', 'close');
@@ -70,13 +70,15 @@ export function osmandListener(deps: {
     }
     const form = contentType === 'application/x-www-form-urlencoded' && body ? parseQuery(body) : undefined;
     const query = q < 0 ? {} : parseQuery(url.slice(q + 1));
-    await acceptOsmAnd(ingest, {
-      method: req.method ?? 'GET',
-      json,
-      params: json === undefined ? flattenParams(query, form) : {},
-      token: typeof query['token'] === 'string' ? query['token'] : undefined,
-      authorization: req.headers.authorization,
-    });
+    await answer(
+      acceptOsmAnd(ingest, {
+        method: req.method ?? 'GET',
+        json,
+        params: json === undefined ? flattenParams(query, form) : {},
+        token: typeof query['token'] === 'string' ? query['token'] : undefined,
+        authorization: req.headers.authorization,
+      }),
+    );
     res.writeHead(200, { 'X-Request-Id': requestId, 'Content-Length': '0' });
     res.end();
   };
