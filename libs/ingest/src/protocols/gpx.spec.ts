@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readGpx } from './gpx';
 
 describe('readGpx', () => {
@@ -25,5 +26,28 @@ describe('readGpx', () => {
 
   it('still refuses text before the declaration', async () => {
     expect((await read([`junk${doc}`]))[0]).toMatchObject({ kind: 'error' });
+  });
+
+  it('never throws, whatever the bytes: points, then at most one error, which ends the stream', async () => {
+    const trkpt = fc
+      .tuple(fc.string(), fc.string(), fc.string())
+      .map(([lat, lon, time]) => `<trkpt lat="${lat}" lon="${lon}"><time>${time}</time></trkpt>`);
+    const chunk = fc.oneof(
+      fc.string(),
+      fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+      fc.constantFrom('<?xml version="1.0"?>', '<gpx>', '</gpx>', '<trk><trkseg>', '</trkseg></trk>'),
+      trkpt,
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(chunk, { maxLength: 12 }), async (chunks) => {
+        const items = await read(chunks);
+        const errors = items.filter((item) => item.kind === 'error');
+        expect(errors.length).toBeLessThanOrEqual(1);
+        if (errors.length) expect(items[items.length - 1]).toBe(errors[0]);
+        for (const item of items)
+          if (item.kind === 'point' && item.fix.ts) expect(Number.isFinite(item.fix.ts.getTime())).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

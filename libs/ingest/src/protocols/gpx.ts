@@ -62,6 +62,7 @@ export async function* readGpx(source: AsyncIterable<Buffer | string>): AsyncGen
   });
   parser.on('closetag', (tag) => {
     const name = local(tag.name);
+    if (failed) return;
     if (point && (name === 'trkpt' || name === 'rtept')) {
       const f = point.fields;
       const attributes: Record<string, unknown> = {};
@@ -88,7 +89,10 @@ export async function* readGpx(source: AsyncIterable<Buffer | string>): AsyncGen
       field = undefined;
     }
   });
+  // The first error ends the stream: one chunk can raise several (`</a></b>` with nothing open), and
+  // nothing read after it is yielded.
   parser.on('error', (err) => {
+    if (failed) return;
     failed = true;
     queue.push({ kind: 'error', message: `not well-formed XML: ${err.message.split('\n')[0]}` });
   });
