@@ -74,7 +74,13 @@ describe('CommandsPanel', () => {
       [`GET ${PATH}`]: () => page([]),
       [`POST ${PATH}`]: () => ({
         status: 409,
-        body: { error: { code: 'conflict', message: 'device not connected: …' } },
+        body: {
+          error: {
+            code: 'conflict',
+            message: 'device not connected: …',
+            details: [{ path: 'id', message: 'device not connected' }],
+          },
+        },
       }),
     });
     await userEvent.click(screen.getByText('Commands'));
@@ -85,6 +91,28 @@ describe('CommandsPanel', () => {
     );
     // The text stays, to send again once the device is online.
     expect(screen.getByLabelText('Command')).toHaveValue('getinfo');
+  });
+
+  it('shows the server’s own reason for another refusal', async () => {
+    await renderSignedIn(<CommandsPanel vehicleId={VEHICLE} />, {
+      [`GET ${PATH}`]: () => page([]),
+      [`POST ${PATH}`]: () => ({
+        status: 409,
+        body: {
+          error: {
+            code: 'conflict',
+            message: '20 commands already wait to be sent to this device',
+            details: [{ path: 'text', message: 'at most 20 commands wait per device' }],
+          },
+        },
+      }),
+    });
+    await userEvent.click(screen.getByText('Commands'));
+    await userEvent.type(screen.getByLabelText('Command'), 'getinfo');
+    await userEvent.click(screen.getByRole('button', { name: 'Send' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('20 commands already wait to be sent to this device');
+    expect(alert).not.toHaveTextContent('not connected');
   });
 
   it('refuses a text a tracker cannot take before asking the server', async () => {

@@ -36,7 +36,9 @@ export function CommandsPanel({ vehicleId }: { vehicleId: string }) {
   );
   const send = useApiMutation('sendCommand', { invalidates: ['listCommands'], onSuccess: () => setText('') });
   const items = list.data?.items ?? [];
-  const notConnected = send.error instanceof ApiError && send.error.status === 409;
+  // The API's 409 names the vehicle (`id`) when its device is offline; other refusals say their own reason.
+  const notConnected =
+    send.error instanceof ApiError && send.error.status === 409 && send.error.details.some((d) => d.path === 'id');
 
   function submit(e: FormEvent) {
     e.preventDefault();
