@@ -1,21 +1,22 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort, repoRoot, run, runOk, tempDir, waitFor } from './testing';
 
-// No Docker engine here, so this builds what each image holds with the very script Dockerfile.server
+// No Docker engine here, so this builds what each image (api, worker, trackers) holds with the very script Dockerfile.server
 // runs for it (tools/ops/package-app.mjs), installs the production dependencies as the runtime stage does
 // (npm ci --omit=dev), and runs the result outside the repository (so nothing
 // resolves from the workspace's node_modules) through the images' entrypoint, with their HEALTHCHECK
 // commands. CI builds the real images (.github/workflows/ci.yml, job `images`).
 
-type App = 'api' | 'worker';
+type App = 'api' | 'worker' | 'trackers';
 let dir: string;
 const appDir = (app: App) => path.join(dir, app);
-// One Dockerfile for both server images: shared build and runtime stages, then a small stage per app
-// (`app-api`, `app-worker`: its port and HEALTHCHECK), the one the APP build argument picks.
+// One Dockerfile for the server images: shared build and runtime stages, then a small stage per app
+// (`app-api`, `app-worker`, `app-trackers`: its ports and HEALTHCHECK), the one the APP build argument picks.
 const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile.server'), 'utf8');
 /** The lines of `app`'s own stage (up to the next FROM). */
 function appStage(app: App): string {
@@ -76,7 +77,7 @@ function runImageToEnd(app: App, env: Record<string, string>, command: string[])
 
 beforeAll(() => {
   dir = tempDir('images');
-  for (const app of ['api', 'worker'] as const) {
+  for (const app of ['api', 'worker', 'trackers'] as const) {
     runOk(process.execPath, ['tools/ops/package-app.mjs', app], { timeoutMs: 240_000 });
     cpSync(path.join(repoRoot, 'dist/apps', app), appDir(app), { recursive: true });
     // The runtime stage: production dependencies from the pruned lockfile (from npm's cache when it has them).
@@ -101,7 +102,7 @@ describe('server images (contents built and run as the Dockerfiles do)', () => {
   jest.setTimeout(120_000);
 
   it('hold production dependencies only: no compiler, test runner or build tool', () => {
-    for (const app of ['api', 'worker'] as const) {
+    for (const app of ['api', 'worker', 'trackers'] as const) {
       const installed = readdirSync(path.join(appDir(app), 'node_modules'));
       expect(installed).toEqual(expect.arrayContaining(['express', 'pg', 'ioredis']));
       for (const dev of ['typescript', 'jest', 'nx', '@nx', 'esbuild', 'tsx', 'drizzle-kit', '@swc'])
@@ -124,6 +125,8 @@ describe('server images (contents built and run as the Dockerfiles do)', () => {
     expect(dockerfile.trimEnd().split('\n').at(-1)).toBe('FROM app-${APP}');
     expect(appStage('api')).toMatch(/^ENV PORT=3000$/m);
     expect(appStage('worker')).toMatch(/^ENV METRICS_PORT=9464$/m);
+    expect(appStage('trackers')).toMatch(/^ENV PORT=9465 TELTONIKA_PORT=5027 GT06_PORT=5023 H02_PORT=5013$/m);
+    expect(appStage('trackers')).toMatch(/^EXPOSE 9465 5027 5023 5013$/m);
   });
 
   it('migrate (the one-shot of compose and the Helm hook) creates the database and applies every migration, twice safely', async () => {
@@ -260,6 +263,52 @@ describe('server images (contents built and run as the Dockerfiles do)', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(healthcheck('worker', { METRICS_PORT: String(port) })).toBe(1);
+  });
+
+  it('trackers starts its listener processes, is healthy by its HEALTHCHECK, serves /metrics, accepts devices, and drains on SIGTERM', async () => {
+    const port = await freePort();
+    const teltonika = await freePort();
+    const trackers = startImage('trackers', {
+      APP_ENV: 'staging',
+      DATABASE_URL_FILE: path.join(dir, 'database_url'),
+      REDIS_KEY_PREFIX: `test:images:${process.pid}:`,
+      PORT: String(port),
+      TELTONIKA_PORT: String(teltonika),
+      GT06_PORT: 'off',
+      H02_PORT: 'off',
+      // Two processes, as the image runs by default on a machine with two cores: the bundle forks itself.
+      TRACKER_WORKERS: '2',
+      HOST: '127.0.0.1',
+    });
+    await waitFor(
+      async () => {
+        if (trackers.child.exitCode !== null) throw new Error(`trackers exited:\n${trackers.output()}`);
+        return (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200;
+      },
+      { timeoutMs: 30_000, what: 'trackers ready' },
+    );
+    expect(healthcheck('trackers', { PORT: String(port) })).toBe(0);
+    // A device connects to the Teltonika port. (The listener processes may still be starting when the
+    // primary first answers /ready: the device's reconnect is what waitFor stands for.)
+    const connect = () =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(teltonika, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    await waitFor(connect, { timeoutMs: 15_000, what: 'a connection to the Teltonika port' });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).status === 200, {
+      timeoutMs: 10_000,
+      what: 'trackers /metrics',
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^tracker_workers\{[^}]*\} 2$/m);
+    expect(metrics).toMatch(/^tracker_connections_opened_total\{[^}]*protocol="teltonika"[^}]*\} 1$/m);
+    trackers.child.kill('SIGTERM');
+    expect(await trackers.exited).toBe(0);
+    expect(healthcheck('trackers', { PORT: String(port) })).toBe(1);
   });
 
   it('the one-shot commands that compose and the chart run exist in the api image', () => {
