@@ -86,6 +86,8 @@ describe('tracker gateway as a cluster (main.ts, two workers)', () => {
     expect(metricValue(text, 'tracker_frames_total', { protocol: 'h02', type: 'positions' })).toBe(6);
     expect(metricValue(text, 'positions_accepted_total', { protocol: 'h02' })).toBe(6);
     expect(metricValue(text, 'tracker_workers')).toBe(2);
+    const ready = (await (await fetch(`${base}/ready`)).json()) as { checks: Record<string, { ok: boolean }> };
+    expect(Object.keys(ready.checks).sort()).toEqual(['postgres', 'redis', 'workers']);
 
     // kill -9 one worker: its devices are cut off, the primary starts another, new devices connect.
     const [victim] = [...pids];

@@ -161,7 +161,13 @@ async function startPrimary(config: TrackersConfig, options: StartOptions): Prom
       service: 'trackers',
       version: VERSION,
       isDraining: () => draining,
-      checks: storeChecks({ pool, redis }),
+      checks: {
+        ...storeChecks({ pool, redis }),
+        // Between a worker's death and its replacement the others serve; with none, nothing does.
+        workers: async () => {
+          if (workers.size === 0) throw new Error('no tracker worker is running');
+        },
+      },
     }),
   );
   app.get('/metrics', async (_req, res) => {
