@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
-import { repoRoot, startAppProcess, type Service } from './testing';
+import { freePort, repoRoot, startAppProcess, waitFor, type Service } from './testing';
 
 // The Fluent Bit examples (deployments/fluent-bit) parse our lines as JSON with a `time` key in a
-// given format and label them by `service` and `level`. Here the real api and worker run as in
-// staging (no LOG_FORMAT: the default must be JSON) and every line they print on stdout is checked
-// against those configs.
+// given format and label them by `service` and `level`. Here the real api, worker and tracker gateway
+// (its primary and two listener processes, which share its stdout) run as in staging (no LOG_FORMAT:
+// the default must be JSON) and every line they print on stdout is checked against those configs.
 const fluent = path.join(repoRoot, 'deployments/fluent-bit');
 
 /** A strptime format as Fluent Bit reads it, as a regular expression. */
@@ -67,10 +68,36 @@ describe('JSON logs in staging, as the Fluent Bit configs read them', () => {
       headers: { 'content-type': 'application/json' },
       body: '{',
     });
-    await Promise.all([api.stop(), worker.stop()]);
+    // A tracker whose IMEI no vehicle has: Teltonika's handshake, answered 00, logged and closed.
+    const teltonika = await freePort();
+    const trackers: Service = await startAppProcess('trackers', {
+      ...env,
+      TELTONIKA_PORT: String(teltonika),
+      TRACKER_WORKERS: '2',
+    });
+    const imei = '356307042441013';
+    const handshake = () =>
+      new Promise<Buffer | undefined>((resolve) => {
+        const socket = net.connect(teltonika, '127.0.0.1', () =>
+          socket.write(Buffer.concat([Buffer.from([0, imei.length]), Buffer.from(imei, 'ascii')])),
+        );
+        let got = Buffer.alloc(0);
+        socket.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+        socket.once('close', () => resolve(got.length ? got : undefined));
+        socket.once('error', () => resolve(undefined));
+      });
+    let answer: Buffer | undefined;
+    // The listener processes may still be starting when the primary first answers /ready.
+    await waitFor(async () => (answer = await handshake()) !== undefined, {
+      timeoutMs: 30_000,
+      what: "the gateway's answer to an unknown IMEI",
+    });
+    expect(answer).toEqual(Buffer.from([0x00]));
+    await Promise.all([api.stop(), worker.stop(), trackers.stop()]);
     for (const [service, s] of [
       ['api', api],
       ['worker', worker],
+      ['trackers', trackers],
     ] as const)
       for (const raw of s
         .stdout()
@@ -83,6 +110,11 @@ describe('JSON logs in staging, as the Fluent Bit configs read them', () => {
   it('every stdout line is one JSON object with time, level, service and msg', () => {
     expect(lines.filter((l) => l.service === 'api').length).toBeGreaterThanOrEqual(4);
     expect(lines.filter((l) => l.service === 'worker').length).toBeGreaterThanOrEqual(2);
+    // The primary's start and stop, each listener process's, and the refused device.
+    const trackers = lines.filter((l) => l.service === 'trackers').map((l) => JSON.parse(l.raw) as { msg: string });
+    expect(trackers.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['trackers started', 'unknown device refused', 'trackers stopped']),
+    );
     for (const { service, raw } of lines) {
       const record = JSON.parse(raw) as Record<string, unknown>;
       expect(record).toEqual(
