@@ -133,7 +133,15 @@ export class DeviceConnection {
     this.busy = true;
     try {
       for (let next = this.queue.shift(); next && !this.closing && !this.draining; next = this.queue.shift()) {
-        const pending = this.handle(next);
+        let pending: Promise<void> | undefined;
+        try {
+          pending = this.handle(next);
+        } catch (err) {
+          // A bug must cost this connection, never the process and its other devices.
+          this.d.logger.error('device message failed', { protocol: this.protocol, err });
+          this.finish('error');
+          break;
+        }
         if (pending) {
           this.socket.pause();
           await pending.catch((err: unknown) => {
