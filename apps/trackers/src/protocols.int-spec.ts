@@ -296,4 +296,41 @@ describe('tracker gateway with the real protocols', () => {
       expect(conn.received()).toBe('');
     });
   });
+
+  it('survives random, truncated and oversized bytes on every port, storing nothing from them', async () => {
+    const before = Number((await pool.query('SELECT count(*) AS n FROM ingest_staging')).rows[0].n);
+    // A seeded generator: the same bytes on every run.
+    let seed = 0x2f6b3a1d;
+    const random = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 0x100000000;
+    };
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
+    const valid = {
+      teltonika: new TeltonikaDevice('356307049990001').packet([{ ts: minutesAgo(1), lat: 1, lon: 1 }]),
+      gt06: new Gt06Device('868120149990001').position({ ts: minutesAgo(1), lat: 1, lon: 1 }),
+      h02: new H02Device('4209819990').position({ ts: minutesAgo(1), lat: 1, lon: 1 }),
+    };
+    for (const protocol of ['teltonika', 'gt06', 'h02'] as const) {
+      for (let i = 0; i < 30; i++) {
+        const conn = await connectDevice(gateway.ports[protocol]!);
+        const kind = i % 3;
+        if (kind === 0) conn.send(bytes(1 + Math.floor(random() * 4_000)));
+        else if (kind === 1) conn.send(valid[protocol].subarray(0, Math.floor(random() * valid[protocol].length)));
+        else conn.send(Buffer.concat([valid[protocol].subarray(0, 8), bytes(70_000)]));
+        await sleep(5);
+        conn.end();
+      }
+    }
+    // Still serving: a real device is acknowledged as before.
+    const device = new H02Device(fleet[4].imei);
+    const conn = await connectDevice(gateway.ports.h02!);
+    conn.send(device.position({ ts: minutesAgo(0.2), lat: 2, lon: 2 }));
+    await conn.waitFor(/V4,V1/);
+    conn.end();
+    const after = Number((await pool.query('SELECT count(*) AS n FROM ingest_staging')).rows[0].n);
+    expect(after - before).toBe(1);
+  });
 });
