@@ -708,7 +708,14 @@ async function main() {
       console.log(
         `  ACK latency         p50 ${p(50)} ms, p95 ${p(95)} ms, p99 ${p(99)} ms, max ${p(100)} ms (packet written → acknowledgement read, at the devices; target p99 < ${targets.p99} ms)`,
       );
-      console.log(`  generator timing    sends p99 ${fmt(percentile(r.sendLagMs, 99), 1)} ms late on their schedule`);
+      const lateP99 = percentile(r.sendLagMs, 99);
+      console.log(
+        `  generator timing    sends p99 ${fmt(lateP99, 1)} ms late on their schedule${
+          lateP99 > 10 && r.generator.elu < 0.9
+            ? ' (its event loop was not busy: the machine did not give it a core in time)'
+            : ''
+        }`,
+      );
       console.log(
         `  CPU                 gateway ${pct((r.gatewayCpu / r.wallSeconds) * 100)} of a core, worker ${pct((r.workerCpu / r.wallSeconds) * 100)}`,
       );
