@@ -45,7 +45,7 @@ import { TeltonikaDevice, type TeltonikaRecord } from '@fleet/ingest/testing';
 import { bundleService, freePort } from '@fleet/runtime/testing';
 import { crc16 } from 'crc';
 import pg from 'pg';
-import { fmt, percentile, rssMb, serviceEnv } from './stats';
+import { bucketQuantiles, fmt, percentile, rssMb, serviceEnv } from './stats';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -263,6 +263,23 @@ export function generatorMeter() {
     const elu = performance.eventLoopUtilization(elu0).utilization;
     return { cpuPct: ((cpu.user + cpu.system) / 1e6 / seconds) * 100, elu };
   };
+}
+
+/** Cumulative buckets of the gateway's `tracker_ack_latency_seconds` for Teltonika (all workers summed). */
+async function ackLatencyBuckets(metricsUrl: string): Promise<Map<number, number>> {
+  const text = await fetch(metricsUrl).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
+  const buckets = new Map<number, number>();
+  for (const [, labels, count] of text.matchAll(/^tracker_ack_latency_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
+    if (!labels.includes('protocol="teltonika"')) continue;
+    const le = /le="([^"]+)"/.exec(labels)?.[1];
+    if (!le) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(count));
+  }
+  return buckets;
 }
 
 // ---- the simulated devices ------------------------------------------------------------------------
@@ -691,7 +708,10 @@ async function main() {
       const before = await countPositions(pool);
       const seconds = Number(args['latency-seconds']);
       const rate = Number(args.rate);
+      const metricsUrl = `http://127.0.0.1:${ports.http}/metrics`;
+      const gatewayBefore = await ackLatencyBuckets(metricsUrl);
       const r = await latencyPhase(devices, seconds, rate, RECORDS, cpu);
+      const gatewayView = bucketQuantiles(gatewayBefore, await ackLatencyBuckets(metricsUrl));
       totalAcked += r.recordsAcked;
       await waitStored(pool, before + r.recordsAcked, 120_000);
       const stored = (await countPositions(pool)) - before;
@@ -708,6 +728,10 @@ async function main() {
       console.log(
         `  ACK latency         p50 ${p(50)} ms, p95 ${p(95)} ms, p99 ${p(99)} ms, max ${p(100)} ms (packet written → acknowledgement read, at the devices; target p99 < ${targets.p99} ms)`,
       );
+      if (gatewayView.batches)
+        console.log(
+          `  gateway's own view  p50 ${fmt(gatewayView.p50, 1)} ms, p99 ${fmt(gatewayView.p99, 1)} ms (tracker_ack_latency_seconds: frame decoded → acknowledgement written, interpolated in its buckets)`,
+        );
       const lateP99 = percentile(r.sendLagMs, 99);
       console.log(
         `  generator timing    sends p99 ${fmt(lateP99, 1)} ms late on their schedule${
