@@ -40,7 +40,8 @@ export async function loadClientConfig(
     let res: Response;
     try {
       res = await fetchImpl(`${baseUrl.replace(/\/+$/, '')}/config.json`, {
-        cache: 'no-store',
+        // Browsers and React Native have `cache`; Node's RequestInit types (the API's build) lack it.
+        ...({ cache: 'no-store' } as RequestInit),
         headers: { accept: 'application/json' },
         signal: abort.signal,
       });
