@@ -165,6 +165,8 @@ async function startPrimary(config: TrackersConfig, options: StartOptions): Prom
         ...storeChecks({ pool, redis }),
         // Between a worker's death and its replacement the others serve; with none, nothing does.
         workers: async () => {
+          // Ready once every worker listens (the HTTP port opens before they do), then while one runs.
+          if (!started) throw new Error('tracker workers are not listening yet');
           if (workers.size === 0) throw new Error('no tracker worker is running');
         },
       },
