@@ -288,8 +288,8 @@ describe('server images (contents built and run as the Dockerfiles do)', () => {
       { timeoutMs: 30_000, what: 'trackers ready' },
     );
     expect(healthcheck('trackers', { PORT: String(port) })).toBe(0);
-    // A device connects to the Teltonika port. (The listener processes may still be starting when the
-    // primary first answers /ready: the device's reconnect is what waitFor stands for.)
+    // A device connects to the Teltonika port (retried as a device would: /ready waits for every
+    // listener process, so the first attempt should already succeed).
     const connect = () =>
       new Promise<boolean>((resolve) => {
         const socket = net.connect(teltonika, '127.0.0.1', () => {

@@ -87,7 +87,7 @@ describe('JSON logs in staging, as the Fluent Bit configs read them', () => {
         socket.once('error', () => resolve(undefined));
       });
     let answer: Buffer | undefined;
-    // The listener processes may still be starting when the primary first answers /ready.
+    // Retried as a device would, should a listener process still be starting.
     await waitFor(async () => (answer = await handshake()) !== undefined, {
       timeoutMs: 30_000,
       what: "the gateway's answer to an unknown IMEI",
