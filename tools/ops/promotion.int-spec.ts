@@ -1,11 +1,11 @@
 // What CI publishes is what staging runs, and what a release tags: the image list of ci.yml's
 // `images` job against the images compose staging pulls (docker-compose config, both files resolved)
 // and the ones cd.yml tags `staging`; the release workflow promotes those digests, never rebuilding.
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { requireProgram } from './http-client';
-import { repoRoot, run } from './testing';
+import { repoRoot, run, tempDir } from './testing';
 
 interface Step {
   name?: string;
@@ -107,5 +107,135 @@ describe('compose staging pulls only images CI publishes', () => {
           /until Dockerfile\.frontend|placeholder image|frontend.{0,40}not (yet )?published/i,
         ),
       });
+  });
+});
+
+describe('a vX.Y.Z tag promotes the digests staging ran (release.yml), never rebuilding', () => {
+  const release = workflow('release.yml');
+  const steps = release.jobs['promote'].steps;
+  const SHA = 'c0ffee'.padEnd(40, '0');
+  const digestOf = (image: string) => `sha256:${Buffer.from(image).toString('hex').padEnd(64, '0')}`;
+
+  /**
+   * Runs the release job's shell steps as GitHub's runner does (bash -e, the step's env), with
+   * `docker`, `cosign` and `git` replaced by stubs that log their arguments: inspect answers a digest
+   * per image, `cosign verify` refuses what `refuse` matches.
+   */
+  function runRelease(options: { refuse?: RegExp } = {}) {
+    const dir = tempDir('release');
+    const log = path.join(dir, 'calls');
+    const output = path.join(dir, 'output');
+    writeFileSync(output, '');
+    const stub = (name: string, body: string) => {
+      writeFileSync(path.join(dir, name), `#!/bin/bash\necho "${name} $*" >> "${log}"\n${body}\n`);
+      chmodSync(path.join(dir, name), 0o755);
+    };
+    stub(
+      'docker',
+      `if [[ "$2 $3" == "imagetools inspect" ]]; then img=\${4##*/}; img=\${img%%:*}; ` +
+        `printf '{"digest":"sha256:%s"}' "$(printf '%s' "$img" | od -An -tx1 | tr -d ' \\n' | sed -e :a -e 's/^.\\{1,63\\}$/&0/;ta')"; fi`,
+    );
+    stub('cosign', options.refuse ? `[[ "$*" =~ ${options.refuse.source} ]] && exit 1; exit 0` : 'exit 0');
+    stub('git', 'exit 0');
+    const outputs: Record<string, string> = {};
+    const env = {
+      PATH: `${dir}:${process.env['PATH']}`,
+      GITHUB_REPOSITORY: 'Acme/Fleet',
+      GITHUB_SHA: SHA,
+      GITHUB_REF_NAME: 'v1.2.3',
+      GITHUB_OUTPUT: output,
+      ...(release as unknown as { env: Record<string, string> }).env,
+    };
+    let status: number | null = 0;
+    try {
+      for (const step of steps) {
+        if (!step.run) continue;
+        const stepEnv = Object.fromEntries(
+          Object.entries(step.env ?? {}).map(([k, v]) => [
+            k,
+            v.replace(/\$\{\{ steps\.digests\.outputs\.(\w+) \}\}/, (_, name: string) => outputs[name] ?? ''),
+          ]),
+        );
+        const res = run('bash', ['-e', '-c', step.run], { env: { ...env, ...stepEnv } });
+        status = res.status;
+        if (status !== 0) break;
+        for (const line of readFileSync(output, 'utf8').split('\n').filter(Boolean)) {
+          const [k, v] = line.split('=');
+          outputs[k] = v;
+        }
+      }
+      const calls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+      return { status, calls, outputs };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('runs on vX.Y.Z tags only, and ci.yml builds no image for a tag', () => {
+    expect(release.on).toEqual({ push: { tags: ['v*.*.*'] } });
+    const ci = workflow('ci.yml');
+    expect(ci.jobs['images'].if).toBe("github.ref_type != 'tag'");
+    expect(readFileSync(path.join(repoRoot, '.github/workflows/ci.yml'), 'utf8')).not.toContain('type=semver');
+  });
+
+  it('has no build step: no build action, no docker build or push', () => {
+    for (const step of steps) {
+      expect(step.uses ?? '').not.toMatch(/build-push-action|metadata-action/);
+      expect(step.run ?? '').not.toMatch(/docker (build|push)\b|buildx (build|bake)\b|\bbuild-args\b/);
+    }
+  });
+
+  it('tags and signs, by digest, the digests CI signed on main and staging ran', () => {
+    const { status, calls, outputs } = runRelease();
+    expect(status).toBe(0);
+    const registry = 'ghcr.io/acme/fleet';
+    const images = ['api', 'worker', 'trackers', 'frontend'];
+    for (const image of images) expect(outputs[image]).toBe(digestOf(image));
+    // The same identity rule as cd.yml's resolve job: CI's workflow on main.
+    const cd = script(workflow('cd.yml').jobs['resolve']);
+    const ciIdentity = /--certificate-identity "([^"]+)"/.exec(cd)![1].replace('${GITHUB_REPOSITORY}', 'Acme/Fleet');
+    for (const image of images) {
+      const ref = `${registry}/${image}@${digestOf(image)}`;
+      expect(calls).toContain(
+        `docker buildx imagetools inspect ${registry}/${image}:sha-${SHA} --format {{json .Manifest}}`,
+      );
+      expect(calls).toContainEqual(
+        expect.stringMatching(`^cosign verify ${ref} .*--certificate-identity ${ciIdentity}( |$)`),
+      );
+      expect(calls).toContainEqual(
+        expect.stringMatching(
+          `^cosign verify ${ref} .*--certificate-identity https://github.com/Acme/Fleet/.github/workflows/cd.yml@refs/heads/main -a deployed=staging -a commit=${SHA}`,
+        ),
+      );
+      expect(calls).toContain(`docker buildx imagetools create --tag ${registry}/${image}:v1.2.3 ${ref}`);
+      expect(calls).toContain(`cosign sign --yes -a release=v1.2.3 -a commit=${SHA} ${ref}`);
+    }
+    // docker only reads and retags manifests; nothing else is tagged or signed, and nothing by tag.
+    for (const c of calls.filter((c) => c.startsWith('docker ')))
+      expect(c).toMatch(/^docker buildx imagetools (inspect|create) /);
+    const writes = calls.filter((c) => /imagetools create|cosign sign/.test(c));
+    expect(writes).toHaveLength(2 * images.length);
+    for (const c of writes) expect(c).toMatch(/@sha256:[0-9a-f]{64}$/);
+  });
+
+  it('promotes nothing when a digest has no staging signature for this commit', () => {
+    const { status, calls } = runRelease({ refuse: /cd\.yml@refs\/heads\/main.*deployed=staging/ });
+    expect(status).not.toBe(0);
+    expect(calls.filter((c) => /imagetools create|cosign sign/.test(c))).toEqual([]);
+  });
+
+  it("cd.yml's staging job signs what it ran with the annotations release.yml requires", () => {
+    const staging = workflow('cd.yml').jobs['staging'];
+    expect(staging.permissions).toMatchObject({ 'id-token': 'write' });
+    const sign = staging.steps.find((s) => s.run?.includes('cosign sign'))!;
+    expect(sign.run).toContain('cosign sign --yes -a deployed=staging -a commit="$SHA" "$registry/$ref"');
+    expect(sign.env).toMatchObject({ SHA: '${{ needs.resolve.outputs.sha }}' });
+    for (const image of ['api', 'worker', 'trackers', 'frontend'])
+      expect(sign.run).toContain(`"${image}@$${image.toUpperCase()}"`);
+    // After the rollout and the `staging` tag, never before.
+    const order = staging.steps.map((s) => s.run ?? '');
+    expect(order.findIndex((r) => r.includes('cosign sign'))).toBeGreaterThan(
+      order.findIndex((r) => r.includes('helm upgrade')),
+    );
   });
 });
