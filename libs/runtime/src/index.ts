@@ -5,3 +5,15 @@ export { probeRoutes, storeChecks, withTimeout, type DependencyCheck } from './p
 export { lifecycleLog, onShutdownSignal, runService } from './signals';
 export { isPrivateAddress, SPECIAL_PURPOSE_RANGES, specialPurposeRange } from './addresses';
 export { answersQueries } from './postgres';
+export {
+  CLUSTER_ROLE_ENV,
+  clusterRole,
+  requestClusterMetrics,
+  runClusterWorker,
+  startCluster,
+  type ClusterHandle,
+  type ClusterMetrics,
+  type ClusterOptions,
+  type ClusterRole,
+  type ClusterWorker,
+} from './cluster';
