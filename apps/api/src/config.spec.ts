@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { ConfigError, DEV_JWT_SECRET } from '@fleet/runtime';
 import { loadApiConfig, secretBits } from './config';
 
@@ -68,6 +69,23 @@ describe('loadApiConfig', () => {
 
   it('limits live streams per user and organization by default', () => {
     expect(loadApiConfig({}).live).toMatchObject({ maxPerUser: 10, maxPerOrg: 200, maxClients: 5_000 });
+  });
+
+  it('runs a process per core for each port by default, one in tests; API_WORKERS and OSMAND_WORKERS set them', () => {
+    const cores = os.availableParallelism();
+    expect(loadApiConfig({}).workers).toEqual({ api: cores, osmand: cores });
+    expect(loadApiConfig({ APP_ENV: 'test' }).workers).toEqual({ api: 1, osmand: 1 });
+    expect(loadApiConfig({ API_WORKERS: '3', OSMAND_WORKERS: '1' }).workers).toEqual({ api: 3, osmand: 1 });
+    expect(loadApiConfig({ API_WORKERS: '', OSMAND_WORKERS: '' }).workers).toEqual({ api: cores, osmand: cores });
+    for (const bad of [{ API_WORKERS: '0' }, { OSMAND_WORKERS: 'many' }]) {
+      expect(() => loadApiConfig(bad)).toThrow(new RegExp(Object.keys(bad)[0]));
+    }
+  });
+
+  it('coalesces live streams over 200 ms by default; LIVE_COALESCE_MS=0 writes at once', () => {
+    expect(loadApiConfig({}).live.coalesceMs).toBe(200);
+    expect(loadApiConfig({ LIVE_COALESCE_MS: '0' }).live.coalesceMs).toBe(0);
+    expect(() => loadApiConfig({ LIVE_COALESCE_MS: '-5' })).toThrow(/LIVE_COALESCE_MS/);
   });
 
   it('uses JSON logs in production and parses the CORS allow-list', () => {

@@ -2,6 +2,9 @@ import { baseEnvSchema, DEV_JWT_SECRET, isWeakSecret, parseEnv, type BaseEnv } f
 import os from 'node:os';
 import { z } from 'zod';
 
+/** A process count; empty (compose's `${X:-}`) is unset, the core count. */
+const workers = z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(256).optional());
+
 const apiEnvSchema = baseEnvSchema
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -31,8 +34,8 @@ const apiEnvSchema = baseEnvSchema
      * OsmAnd port, so device ingestion never shares an event loop with the live fan-out. Both default
      * to the number of cores (1 under APP_ENV=test); with 1 and 1, one process serves both ports.
      */
-    API_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
-    OSMAND_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
+    API_WORKERS: workers,
+    OSMAND_WORKERS: workers,
     /** Traccar Client's OsmAnd listener (Traccar's own default port); `off` disables it. */
     OSMAND_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(5055),
     /** Fixes stamped further than this in the future are refused (device clock errors). */

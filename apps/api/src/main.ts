@@ -1,5 +1,13 @@
-import { runService } from '@fleet/runtime';
+import { clusterRole, lifecycleLog, runClusterWorker, runService } from '@fleet/runtime';
 import { loadApiConfig } from './config';
-import { start } from './server';
+import { clustered, start, startPrimary, startWorker } from './server';
 
-runService('api', () => loadApiConfig(), start);
+// One entry for every role: the single in-process API, the cluster primary, and its forked workers
+// (API_WORKERS serving the main port, OSMAND_WORKERS serving only the OsmAnd port).
+if (clusterRole() !== undefined) runClusterWorker(startWorker, lifecycleLog('api'));
+else
+  runService(
+    'api',
+    () => loadApiConfig(),
+    (config) => (clustered(config) ? startPrimary(config) : start(config)),
+  );

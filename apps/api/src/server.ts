@@ -1,7 +1,16 @@
 import { createDb, createPool, type Database, type Pool } from '@fleet/db';
 import { createLogger, type Logger } from '@fleet/logging-json';
-import { createMetrics } from '@fleet/metrics';
-import { createRedis, startHttpServer, type Redis } from '@fleet/runtime';
+import { createMetrics, type Metrics } from '@fleet/metrics';
+import client from 'prom-client';
+import {
+  createRedis,
+  startCluster,
+  startHttpServer,
+  type ClusterMetrics,
+  requestClusterMetrics,
+  type ClusterWorker,
+  type Redis,
+} from '@fleet/runtime';
 import { DEFAULT_STREAMS } from '@fleet/queue-replay';
 import { createApp, type AppDeps } from './app';
 import { osmandListener } from './ingest/osmand-listener';
@@ -28,15 +37,15 @@ export interface ApiHandle {
   stop(): Promise<void>;
 }
 
-export async function start(config: ApiConfig, options: { logger?: Logger } = {}): Promise<ApiHandle> {
-  const logger =
-    options.logger ??
-    createLogger({
-      service: 'api',
-      format: config.log.format,
-      level: config.log.level,
-      secrets: [config.jwt.secret, config.jwt.previousSecret ?? ''].filter(Boolean),
-    });
+const loggerFor = (config: ApiConfig) =>
+  createLogger({
+    service: 'api',
+    format: config.log.format,
+    level: config.log.level,
+    secrets: [config.jwt.secret, config.jwt.previousSecret ?? ''].filter(Boolean),
+  });
+
+function createStores(config: ApiConfig, logger: Logger): { pool: Pool; redis: Redis } {
   const pool = createPool({
     url: config.db.url,
     max: config.db.poolMax,
@@ -51,8 +60,54 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     autoPipelining: true,
     onError: (err) => logger.warn('redis connection problem', { err }),
   });
+  return { pool, redis };
+}
+
+function createPipeline(
+  config: ApiConfig,
+  deps: { pool: Pool; redis: Redis; logger: Logger; registry: client.Registry },
+) {
+  return new IngestPipeline({
+    ...deps,
+    names: DEFAULT_STREAMS,
+    streamMaxLen: config.ingest.streamMaxLen,
+    maxFutureMs: config.ingest.maxFutureSkewMs,
+    maxConcurrentCommits: 2,
+  });
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /**
+   * In a cluster worker: /metrics answers the whole cluster's sum (asked of the primary) instead of
+   * this process's own series.
+   */
+  clusterMetrics?: () => Promise<ClusterMetrics>;
+}
+
+/** The API in this process: the main port (REST, ingest, live streams) and the OsmAnd port when enabled. */
+export async function start(config: ApiConfig, options: StartOptions = {}): Promise<ApiHandle> {
+  const logger = options.logger ?? loggerFor(config);
+  const { pool, redis } = createStores(config, logger);
   let draining = false;
-  const metrics = createMetrics({ service: 'api' });
+  const ownMetrics = createMetrics({ service: 'api' });
+  const clusterMetrics = options.clusterMetrics;
+  const metrics: Metrics = clusterMetrics
+    ? {
+        ...ownMetrics,
+        handler: async (_req, res) => {
+          try {
+            const { contentType, text } = await clusterMetrics();
+            res.setHeader('Content-Type', contentType);
+            res.end(text);
+          } catch (err) {
+            // A worker starting or dying answers late: the next scrape has it.
+            logger.warn("could not collect the cluster's metrics", { err });
+            res.status(503).type('text/plain').send('metrics unavailable: a worker did not answer\n');
+          }
+        },
+      }
+    : ownMetrics;
   const versions = new SessionVersions({ pool, redis, logger });
   const tokens = new TokenService({
     secret: config.jwt.secret,
@@ -93,16 +148,7 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     }),
     limiter: new LoginLimiter(redis, config.login),
     liveHub,
-    pipeline: new IngestPipeline({
-      pool,
-      redis,
-      logger,
-      registry: metrics.registry,
-      names: DEFAULT_STREAMS,
-      streamMaxLen: config.ingest.streamMaxLen,
-      maxFutureMs: config.ingest.maxFutureSkewMs,
-      maxConcurrentCommits: 2,
-    }),
+    pipeline: createPipeline(config, { pool, redis, logger, registry: metrics.registry }),
   };
   const http = await startHttpServer(createApp(deps), { port: config.http.port, host: config.http.host });
   const osmand =
@@ -136,4 +182,97 @@ export async function start(config: ApiConfig, options: { logger?: Logger } = {}
     })());
 
   return { port: http.port, deps, osmandPort: osmand?.port, pool, db: createDb(pool), redis, stop };
+}
+
+/** A process serving only the OsmAnd port: its own pools and ingest pipeline, no Express app, no live streams. */
+export async function startOsmand(
+  config: ApiConfig,
+  options: { logger?: Logger } = {},
+): Promise<ClusterWorker & { port: number }> {
+  if (config.ingest.osmandPort === undefined) throw new Error('startOsmand: OSMAND_PORT is off');
+  const logger = options.logger ?? loggerFor(config);
+  const { pool, redis } = createStores(config, logger);
+  const metrics = createMetrics({ service: 'api' });
+  const pipeline = createPipeline(config, { pool, redis, logger, registry: metrics.registry });
+  let draining = false;
+  const osmand = await startHttpServer(
+    osmandListener({
+      pipeline,
+      devices: new DeviceDirectory(pool, { redis }),
+      logger,
+      metrics,
+      isDraining: () => draining,
+    }),
+    { port: config.ingest.osmandPort, host: config.http.host },
+  );
+  logger.info('osmand listening', { osmandPort: osmand.port, env: config.env, version: VERSION });
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      draining = true;
+      const { timedOut } = await osmand.close(config.shutdownGraceMs);
+      if (timedOut) logger.warn('grace period over: cut the requests still in flight');
+      const unpublished = await pipeline.flush(Math.min(config.shutdownGraceMs, 5_000));
+      if (unpublished) logger.warn('batches left unpublished for the replayer', { unpublished });
+      await Promise.allSettled([pool.end(), redis.quit()]);
+      redis.disconnect();
+      logger.info('osmand stopped');
+    })());
+  return { port: osmand.port, registry: metrics.registry, info: { osmandPort: osmand.port }, stop };
+}
+
+/** Worker roles of the cluster: the main port, and the OsmAnd port on its own. */
+export const API_ROLE = 'api';
+export const OSMAND_ROLE = 'osmand';
+/** The configuration a forked worker runs with (the primary's). */
+export const WORKER_CONFIG_ENV = 'API_WORKER_CONFIG';
+
+/** Whether the configuration asks for more than one process (main.ts then runs a cluster primary). */
+export const clustered = (config: ApiConfig) => config.workers.api > 1 || config.workers.osmand > 1;
+
+/**
+ * The node:cluster primary: API_WORKERS processes serve the main port (REST, REST ingest, live
+ * streams) and OSMAND_WORKERS processes only the OsmAnd port, so Traccar Client's fixes never wait
+ * behind the live fan-out. It restarts a worker that dies and drains them all on stop(); /metrics,
+ * answered by any api worker, is the sum over every worker.
+ */
+export async function startPrimary(
+  config: ApiConfig,
+  options: { logger?: Logger } = {},
+): Promise<{ port: number; osmandPort?: number; stop(): Promise<void> }> {
+  const logger = options.logger ?? loggerFor(config);
+  const workers = await startCluster({
+    service: 'api',
+    roles: [
+      { name: API_ROLE, count: config.workers.api },
+      { name: OSMAND_ROLE, count: config.ingest.osmandPort === undefined ? 0 : config.workers.osmand },
+    ],
+    env: { [WORKER_CONFIG_ENV]: JSON.stringify(config) },
+    logger,
+    // Past the workers' own grace period (plus the flush), a stuck worker is killed.
+    drainTimeoutMs: config.shutdownGraceMs + 10_000,
+  });
+  const port = (workers.ready[API_ROLE] as { port: number }).port;
+  const osmandPort = (workers.ready[OSMAND_ROLE] as { osmandPort: number } | undefined)?.osmandPort;
+  logger.info('api cluster started', { port, osmandPort, workers: workers.alive(), env: config.env, version: VERSION });
+  return {
+    port,
+    osmandPort,
+    stop: async () => {
+      await workers.stop();
+      logger.info('api stopped');
+    },
+  };
+}
+
+/** A forked worker of the primary above: its role, with the primary's configuration. */
+export async function startWorker(role: string): Promise<ClusterWorker> {
+  const config = JSON.parse(process.env[WORKER_CONFIG_ENV] ?? '') as ApiConfig;
+  if (role === OSMAND_ROLE) return startOsmand(config);
+  // The OsmAnd port is the osmand workers'.
+  const api = await start(
+    { ...config, ingest: { ...config.ingest, osmandPort: undefined } },
+    { clusterMetrics: () => requestClusterMetrics() },
+  );
+  return { registry: api.deps.metrics.registry, info: { port: api.port }, stop: api.stop };
 }
