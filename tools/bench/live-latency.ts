@@ -12,7 +12,10 @@
  * Options: --clients=N (200), --rate=N positions/s (1000), --seconds=N (20), --vehicles=N (1000),
  *          --measuring=N clients that parse and time every message (8), --target-p99=ms (250),
  *          --drain=N seconds to wait for positions still on their way after the load (10)
- * BENCH_WORKER_X=v passes X=v to the worker, BENCH_CPU_PROFILE=dir profiles both (as bench-ingest).
+ * BENCH_WORKER_X=v passes X=v to the worker, BENCH_CPU_PROFILE=dir profiles both (as bench-ingest);
+ * API_WORKERS (default: the core count) and LIVE_COALESCE_MS (200) reach the API as they are. A
+ * position coalesced away (a newer one of its vehicle sent in the same write) counts as arrived with
+ * that newer one.
  *
  * The queries benchmark reuses the parts: `createLiveFleet` (an organization of its own in any
  * database), `measureLiveLatency` (against an API and worker already running) and
@@ -195,13 +198,27 @@ export async function measureLiveLatency(
   // Arrivals per measuring client: key → ms (performance.now()).
   const measuringEvery = Math.max(1, Math.floor(options.clients / Math.max(1, options.measuring)));
   const arrivals: Array<Map<string, number>> = [];
+  // Per measuring client, each vehicle's arrivals in order ([fix ts, at]): a position superseded within a
+  // stream's coalescing window (LIVE_COALESCE_MS) is never sent, the vehicle's newer one stands for it.
+  const byVehicle: Array<Map<string, Array<[number, number]>>> = [];
   const clients: Array<{ bytes: () => number; close: () => void }> = [];
   for (let i = 0; i < options.clients; i++) {
     // Spread over the connection order, the last connected included (served last in each batch).
     const measures = (options.clients - 1 - i) % measuringEvery === 0 && arrivals.length < options.measuring;
     const seen = measures ? new Map<string, number>() : undefined;
-    if (seen) arrivals.push(seen);
-    clients.push(await connectClient(base, accessToken, seen && ((key, at) => seen.set(key, at))));
+    const vehicles = new Map<string, Array<[number, number]>>();
+    if (seen) {
+      arrivals.push(seen);
+      byVehicle.push(vehicles);
+    }
+    const record = (key: string, at: number) => {
+      seen?.set(key, at);
+      const [vehicle, ts] = key.split('|');
+      const list = vehicles.get(vehicle);
+      if (list) list.push([Number(ts), at]);
+      else vehicles.set(vehicle, [[Number(ts), at]]);
+    };
+    clients.push(await connectClient(base, accessToken, seen && record));
   }
 
   const workerBefore = extra.workerMetricsUrl ? await endToEndBuckets(extra.workerMetricsUrl) : undefined;
@@ -271,14 +288,21 @@ export async function measureLiveLatency(
 
   // Let the last positions arrive, then count what never did.
   const drainUntil = performance.now() + options.drainSeconds * 1000;
-  const allArrived = () => [...acks.keys()].every((key) => arrivals.every((seen) => seen.has(key)));
+  /** When client `i` had position `key` (or a newer one of its vehicle), or undefined. */
+  const arrivedAt = (i: number, key: string): number | undefined => {
+    const at = arrivals[i].get(key);
+    if (at !== undefined) return at;
+    const [vehicle, ts] = key.split('|');
+    return byVehicle[i].get(vehicle)?.find(([later]) => later > Number(ts))?.[1];
+  };
+  const allArrived = () => [...acks.keys()].every((key) => arrivals.every((_, i) => arrivedAt(i, key) !== undefined));
   while (performance.now() < drainUntil && !allArrived()) await new Promise((r) => setTimeout(r, 100));
 
   const latenciesMs: number[] = [];
   let missing = 0;
   for (const [key, ack] of acks) {
-    for (const seen of arrivals) {
-      const at = seen.get(key);
+    for (let i = 0; i < arrivals.length; i++) {
+      const at = arrivedAt(i, key);
       if (at === undefined) missing++;
       else latenciesMs.push(Math.max(0, at - ack));
     }
@@ -399,6 +423,9 @@ export async function runLiveLatencyBench(
     PORT: String(apiPort),
     HOST: '127.0.0.1',
     OSMAND_PORT: 'off',
+    // As in production (APP_ENV=test alone would mean one process): a process per core for the main
+    // port; API_WORKERS=1 measures the single process.
+    API_WORKERS: process.env['API_WORKERS'] ?? String(os.availableParallelism()),
     DB_POOL_MAX: '16',
     // The clients stand for many dashboards of one organization but share one user's token: lift the
     // per-user and per-organization stream limits (10 and 200 by default) to the number of clients.
