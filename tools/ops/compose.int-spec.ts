@@ -82,6 +82,7 @@ describe('docker-compose.yml (local stack)', () => {
   it('passes docker-compose config, with every service of the platform', () => {
     expect(Object.keys(stack.services).sort()).toEqual(
       [
+        'alertmanager',
         'api',
         'blackbox_exporter',
         'dev-certs',
@@ -118,7 +119,7 @@ describe('docker-compose.yml (local stack)', () => {
     });
     for (const name of ['migrate', 'seed', 'dev-certs']) expect(s[name].restart).toBe('no');
     // Every long-running service whose health others wait on has a check (api/worker/trackers: the image's HEALTHCHECK).
-    for (const name of ['postgres', 'redis', 'frontend', 'gateway', 'prometheus', 'grafana'])
+    for (const name of ['postgres', 'redis', 'frontend', 'gateway', 'prometheus', 'alertmanager', 'grafana'])
       expect(s[name].healthcheck?.test).toBeDefined();
     const serverImages = readFileSync(path.join(repoRoot, 'Dockerfile.server'), 'utf8');
     for (const app of ['api', 'worker', 'trackers'])
@@ -132,7 +133,13 @@ describe('docker-compose.yml (local stack)', () => {
     expect(mount('postgres')?.target).toBe('/var/lib/postgresql/data');
     expect(mount('redis')?.target).toBe('/data');
     expect(stack.services['redis'].command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
-    expect(Object.keys(stack.volumes ?? {}).sort()).toEqual(['grafanadata', 'pgdata', 'promdata', 'redisdata']);
+    expect(Object.keys(stack.volumes ?? {}).sort()).toEqual([
+      'alertdata',
+      'grafanadata',
+      'pgdata',
+      'promdata',
+      'redisdata',
+    ]);
     expect(stack.services['postgres'].image).toMatch(/^postgis\/postgis:15-/);
   });
 
