@@ -16,7 +16,15 @@
 #   BACKUP_S3_URI       optional, e.g. s3://acme-fleet-backups/production  (aws cli credentials from
 #                       the environment or the instance/pod role)
 #   BACKUP_S3_ENDPOINT  optional S3-compatible endpoint (MinIO, R2…)
+#   BACKUP_METRICS_FILE optional: after a successful backup, fleet_backup_last_success_timestamp_seconds
+#                       (and the dump's size and the run's duration) are written there in Prometheus'
+#                       text format, atomically: a node_exporter textfile-collector directory (compose's
+#                       `backup` profile). A failed run leaves the file as it was, so the
+#                       BackupTooOld alert sees the age of the last good one.
+#   BACKUP_METRICS_PUSH_URL optional: the same metrics PUT to a Pushgateway-compatible URL
+#                       (http://pushgateway:9091/metrics/job/fleet_backup), with curl.
 set -euo pipefail
+started="$(date +%s)"
 
 die() {
   echo "backup: $*" >&2
@@ -67,4 +75,28 @@ if [[ -n "${BACKUP_S3_URI:-}" ]]; then
   aws "${endpoint[@]}" s3 cp "$final.sha256" "s3://$bucket/$key.sha256" --sse AES256 --only-show-errors ||
     die "upload of the checksum failed"
   echo "backup: uploaded s3://$bucket/$key"
+fi
+
+# The success metrics, only now that the dump is written, read back and (when asked) uploaded.
+metrics="# HELP fleet_backup_last_success_timestamp_seconds When the last successful backup finished (Unix time).
+# TYPE fleet_backup_last_success_timestamp_seconds gauge
+fleet_backup_last_success_timestamp_seconds $(date +%s)
+# HELP fleet_backup_last_size_bytes Size of the last successful backup's dump.
+# TYPE fleet_backup_last_size_bytes gauge
+fleet_backup_last_size_bytes $(stat -c %s "$final")
+# HELP fleet_backup_last_duration_seconds How long the last successful backup took.
+# TYPE fleet_backup_last_duration_seconds gauge
+fleet_backup_last_duration_seconds $(($(date +%s) - started))"
+if [[ -n "${BACKUP_METRICS_FILE:-}" ]]; then
+  tmp_metrics="$(dirname "$BACKUP_METRICS_FILE")/.$(basename "$BACKUP_METRICS_FILE").$$"
+  printf '%s\n' "$metrics" >"$tmp_metrics" || die "cannot write $BACKUP_METRICS_FILE (the dump is kept)"
+  chmod 644 "$tmp_metrics"
+  mv -f "$tmp_metrics" "$BACKUP_METRICS_FILE"
+  echo "backup: metrics written to $BACKUP_METRICS_FILE"
+fi
+if [[ -n "${BACKUP_METRICS_PUSH_URL:-}" ]]; then
+  command -v curl >/dev/null || die "BACKUP_METRICS_PUSH_URL is set but curl is not installed"
+  printf '%s\n' "$metrics" | curl -fsS --max-time 30 -X PUT --data-binary @- "$BACKUP_METRICS_PUSH_URL" >/dev/null ||
+    die "pushing the metrics to $BACKUP_METRICS_PUSH_URL failed (the dump is kept)"
+  echo "backup: metrics pushed to $BACKUP_METRICS_PUSH_URL"
 fi

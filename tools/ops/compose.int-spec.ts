@@ -84,6 +84,7 @@ describe('docker-compose.yml (local stack)', () => {
       [
         'alertmanager',
         'api',
+        'backup',
         'blackbox_exporter',
         'dev-certs',
         'frontend',
@@ -135,10 +136,12 @@ describe('docker-compose.yml (local stack)', () => {
     expect(stack.services['redis'].command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
     expect(Object.keys(stack.volumes ?? {}).sort()).toEqual([
       'alertdata',
+      'backups',
       'grafanadata',
       'pgdata',
       'promdata',
       'redisdata',
+      'textfile',
     ]);
     expect(stack.services['postgres'].image).toMatch(/^postgis\/postgis:15-/);
   });

@@ -190,6 +190,8 @@ describe('tools/rotate-secret', () => {
       MAP_TILE_URL: 'https://tiles.example/{z}/{x}/{y}.png',
       MAP_TOKEN: 'pk.new-token',
       MAP_TOKEN_PREVIOUS: 'pk.old-token',
+      // When, for the scheduled age check (tools/check-secret-age.sh).
+      MAP_TOKEN_ROTATED_AT: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     const empty = rotateIn(dir, ['map-token', 'revoke', '--env-file', file]);
     expect(empty.status).toBe(0);

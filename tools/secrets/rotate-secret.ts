@@ -84,6 +84,16 @@ function updateEnvFile(file: string, changes: Record<string, string | undefined>
   stageFile(file, editEnv(readFileSync(file, 'utf8'), changes)).commit();
 }
 
+// --- rotation dates ------------------------------------------------------------------------------
+
+/**
+ * Each rotation records when it happened as `<KEY>_ROTATED_AT` (UTC, ISO 8601) in the same file, so the
+ * scheduled check (tools/check-secret-age.sh, the chart's secret-age CronJob) can compare it with the
+ * rotation policy. Not a secret: it travels with the others only to stay in one place.
+ */
+export const rotatedAtKey = (key: string) => `${key}_ROTATED_AT`;
+export const rotationStamp = (now = new Date()) => now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 // --- JWT_SECRET and MAP_TOKEN: double publication ----------------------------------------------
 
 /** Step 1: the new value signs (or is served), the old one is still accepted (kept as *_PREVIOUS). */
@@ -97,7 +107,7 @@ export function publish(file: string, key: string, next: string): { previous?: s
     );
   }
   if (current === next) throw new UsageError(`the new ${key} is the current one`);
-  updateEnvFile(file, { [key]: next, [previousKey]: current || undefined });
+  updateEnvFile(file, { [key]: next, [previousKey]: current || undefined, [rotatedAtKey(key)]: rotationStamp() });
   return { previous: current || undefined };
 }
 
@@ -140,7 +150,10 @@ export async function rotateDbPassword(file: string, options: { key?: string } =
   const password = generateSecret(32);
   const next = new URL(current);
   next.password = password;
-  const staged = stageFile(file, editEnv(readFileSync(file, 'utf8'), { [key]: next.toString() }));
+  const staged = stageFile(
+    file,
+    editEnv(readFileSync(file, 'utf8'), { [key]: next.toString(), [rotatedAtKey(key)]: rotationStamp() }),
+  );
   const client = new pg.Client({ connectionString: current, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect().catch((err: Error) => {

@@ -1,0 +1,1 @@
+../../../../tools/check-secret-age.sh
