@@ -93,8 +93,9 @@ if ! restore_into "$(url_of "$staging")"; then
   admin -v name="$staging" <<<'DROP DATABASE :"name"' || true
   die "pg_restore failed; $name is unchanged"
 fi
-# Swap: no new connections to the target, close the open ones, rename both.
-admin -v name="$name" -v old="$old" -v staging="$staging" <<'SQL' || die "could not swap $staging into place; $name is unchanged, the restored copy is $staging"
+# Swap: no new connections to the target, close the open ones, rename both. (The count of closed
+# sessions is psql's output, not ours: not printed.)
+admin -v name="$name" -v old="$old" -v staging="$staging" >/dev/null <<'SQL' || die "could not swap $staging into place; $name is unchanged, the restored copy is $staging"
 ALTER DATABASE :"name" WITH ALLOW_CONNECTIONS false;
 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :'name' AND pid <> pg_backend_pid();
 ALTER DATABASE :"name" RENAME TO :"old";

@@ -118,6 +118,11 @@ describe('backup and restore', () => {
     client.on('error', () => undefined);
     await client.connect();
     const res = runOk(restore, ['--force', dump, target]);
+    // Only its own messages (no stray count of closed sessions from psql).
+    expect(res.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^restore: restoring .* into \S+_restoring_\d{14} \(beside \S+\)$/),
+      expect.stringMatching(/^restore: done; the previous contents are in database /),
+    ]);
     expect(await summarize(target)).toEqual(await summarize(source.url));
     await expect(client.query('SELECT 1')).rejects.toThrow();
     await client.end().catch(() => undefined);
