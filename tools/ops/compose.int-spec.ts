@@ -305,4 +305,13 @@ describe('deployments/compose.staging.yml (on top of docker-compose.yml)', () =>
     expect(command.join(' ')).not.toMatch(/openssl|dev-certs /);
     expect(command.join(' ')).toMatch(/test -s \/certs\/local\.crt/);
   });
+
+  it("mounts the ACME webroot where the gateway's nginx.conf serves /.well-known/acme-challenge/ from", () => {
+    const conf = readFileSync(path.join(repoRoot, 'deployments/gateway/nginx.conf'), 'utf8');
+    const root = /location \/\.well-known\/acme-challenge\/ \{\s*root (\S+);/.exec(conf)?.[1];
+    expect(root).toBe('/var/www/acme');
+    const webroot = mounts(stack.services['gateway']).find((m) => m.target === root);
+    expect(webroot?.source).toBe(path.join(repoRoot, 'deployments/gateway/acme'));
+    expect(existsSync(webroot!.source)).toBe(true);
+  });
 });

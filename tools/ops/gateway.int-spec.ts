@@ -1,14 +1,14 @@
 import { generateDeviceToken, hashDeviceToken, hashPassword } from '@fleet/auth';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { request, requireProgram, type RequestOptions } from './http-client';
-import { freePort, repoRoot, runOk, startAppProcess, tempDir, waitFor, type Service } from './testing';
+import { freePort, repoRoot, run, runOk, startAppProcess, tempDir, waitFor, type Service } from './testing';
 
 // Debian's nginx runs deployments/gateway/nginx.conf in front of the real api and worker (from source)
 // and a static page standing in for the web app; everything below goes through it over HTTPS,
@@ -18,6 +18,7 @@ const PASSWORD = 'gateway test passphrase';
 const EMAIL = 'ops@gateway.example';
 const prefix = `test:gateway:${process.pid}:`;
 const WEB_PAGE = '<!doctype html><title>fleet web</title><p>fleet web placeholder</p>';
+const ACME_TOKEN = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
 
 // The live stream is built by another change; its check runs once the API documents the route (the
 // OpenAPI document lists every served route, a test of the API enforces it).
@@ -117,11 +118,10 @@ beforeAll(async () => {
   config = substitute(config, 'default api:5055;', `default 127.0.0.1:${ports.osmand};`);
   config = substitute(config, 'default frontend:8080;', `default 127.0.0.1:${ports.web};`);
   config = substitute(config, 'listen 80 default_server;', `listen 127.0.0.1:${ports.http} default_server;`);
-  config = substitute(
-    config,
-    'listen 443 ssl http2 default_server;',
-    `listen 127.0.0.1:${ports.https} ssl http2 default_server;`,
-  );
+  config = substitute(config, 'listen 443 ssl default_server;', `listen 127.0.0.1:${ports.https} ssl default_server;`);
+  config = substitute(config, 'root /var/www/acme;', `root ${path.join(dir, 'acme')};`);
+  mkdirSync(path.join(dir, 'acme/.well-known/acme-challenge'), { recursive: true });
+  writeFileSync(path.join(dir, 'acme/.well-known/acme-challenge', ACME_TOKEN), `${ACME_TOKEN}.thumbprint`);
   config = substitute(config, 'listen 5055;', `listen 127.0.0.1:${ports.ingest};`);
   // Temporary files inside the test's folder (Debian's compiled-in paths need root).
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
@@ -174,6 +174,33 @@ describe('gateway (nginx with deployments/gateway/nginx.conf)', () => {
     const res = await request(`http://127.0.0.1:${ports.http}/vehicles/42?tab=map`);
     expect(res.status).toBe(301);
     expect(res.headers.location).toBe('https://127.0.0.1/vehicles/42?tab=map');
+  });
+
+  it('serves ACME http-01 challenges from the webroot on plain HTTP (never redirected)', async () => {
+    const res = await request(`http://127.0.0.1:${ports.http}/.well-known/acme-challenge/${ACME_TOKEN}`);
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe(`${ACME_TOKEN}.thumbprint`);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect((await request(`http://127.0.0.1:${ports.http}/.well-known/acme-challenge/unknown`)).status).toBe(404);
+  });
+
+  it('is one config for nginx 1.22 and current releases: no deprecated `listen … http2`, nginx -t clean on 1.22', () => {
+    const conf = readFileSync(path.join(repoRoot, 'deployments/gateway/nginx.conf'), 'utf8');
+    const listens = [...conf.matchAll(/^\s*listen\s+([^;]+);/gm)].map((m) => m[1]);
+    expect(listens).toContain('443 ssl default_server');
+    expect(listens.filter((l) => /\bhttp2\b/.test(l))).toEqual([]);
+    // `http2 on;` would be the current form, unknown to 1.22: not there either.
+    expect(conf).not.toMatch(/^\s*http2\s+on;/m);
+    // Output to a file: nginx opens /dev/stdout by name, which a pipe refuses.
+    const out = path.join(dir, 'nginx-t.out');
+    const test = run('sh', [
+      '-c',
+      `nginx -t -p "${dir}" -c "${dir}/nginx.conf" -e stderr -g 'pid ${dir}/nginx-t.pid;' >"${out}" 2>&1`,
+    ]);
+    const output = readFileSync(out, 'utf8');
+    expect(output).toMatch(/syntax is ok/);
+    expect(output).not.toMatch(/\[(warn|emerg)\]/);
+    expect(test.status).toBe(0);
   });
 
   it('serves TLS 1.2 and 1.3 with the dev-certs certificate, and refuses TLS 1.1', async () => {
