@@ -13,6 +13,10 @@ const USAGE = `usage:
   tools/rotate-secret jwt publish --env-file FILE                JWT_SECRET := new, JWT_SECRET_PREVIOUS := old
   tools/rotate-secret jwt revoke --env-file FILE                 drop JWT_SECRET_PREVIOUS
   tools/rotate-secret db-password --env-file FILE                new password for DATABASE_URL's role (ALTER ROLE)
+  tools/rotate-secret db-login publish --env-file FILE           two login roles: DATABASE_URL := the standby role with a
+                                                                 new password, DATABASE_URL_PREVIOUS := the current one
+  tools/rotate-secret db-login revoke --env-file FILE            the previous role's password replaced by one only the file
+                                                                 knows (DATABASE_URL_STANDBY); DATABASE_URL_PREVIOUS dropped
   tools/rotate-secret map-token publish --env-file FILE < token  MAP_TOKEN := token from stdin, MAP_TOKEN_PREVIOUS := old
   tools/rotate-secret map-token revoke --env-file FILE           drop MAP_TOKEN_PREVIOUS
 
@@ -175,6 +179,98 @@ export async function rotateDbPassword(file: string, options: { key?: string } =
   return { role };
 }
 
+// --- database login roles: double publication -----------------------------------------------------
+
+/**
+ * Zero-error rotation of the database credentials with two login roles (say fleet_app_a and
+ * fleet_app_b, both members of the role owning the schema, each with `ALTER ROLE … SET role` to it):
+ * one serves (DATABASE_URL), the other waits (DATABASE_URL_STANDBY, its password known only to this
+ * file). Each role only ever changes its own password (no CREATEROLE, no admin connection).
+ */
+const DB = { current: 'DATABASE_URL', previous: 'DATABASE_URL_PREVIOUS', standby: 'DATABASE_URL_STANDBY' };
+
+/** A new password for the role `url` logs in as, set from a session of that role; the new URL. */
+async function setOwnPassword(url: string, what: string): Promise<string> {
+  const next = new URL(url);
+  next.password = generateSecret(32);
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect().catch((err: Error) => {
+      throw new UsageError(`cannot connect with ${what}: ${err.message}`);
+    });
+    // The login role itself, not the owner role its sessions switch to (ALTER ROLE … SET role; RESET
+    // ROLE would go back to that default): a role may change only its own password.
+    await client.query('SET ROLE NONE');
+    await client.query(`ALTER ROLE SESSION_USER WITH PASSWORD '${scramVerifier(next.password)}'`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return next.toString();
+}
+
+const roleOf = (url: string) => decodeURIComponent(new URL(url).username);
+
+/**
+ * Step 1: the standby role gets a new password and becomes DATABASE_URL; the serving one stays valid as
+ * DATABASE_URL_PREVIOUS. Replicas restarted with the file use the new role, the others keep working.
+ */
+export async function publishDbLogin(file: string): Promise<{ role: string; previousRole: string }> {
+  const env = readEnvFile(file);
+  const current = env.get(DB.current);
+  const standby = env.get(DB.standby);
+  if (env.get(DB.previous))
+    throw new UsageError(
+      `${DB.previous} is still set: a rotation of the database login is in progress. Finish it first (db-login revoke).`,
+    );
+  if (!current) throw new UsageError(`${file} has no ${DB.current}`);
+  if (!standby)
+    throw new UsageError(
+      `${file} has no ${DB.standby}: the second login role's URL (see docs/runbooks/secret-rotation.md, "Database password")`,
+    );
+  if (roleOf(current) === roleOf(standby))
+    throw new UsageError(
+      `${DB.current} and ${DB.standby} name the same role (${roleOf(current)}): two roles are needed`,
+    );
+  const next = await setOwnPassword(standby, DB.standby);
+  if (!(await answersQueries(next))) {
+    // The role has the new password: keep it, still as the standby.
+    updateEnvFile(file, { [DB.standby]: next });
+    throw new Error(`the new password of ${roleOf(next)} was set but a test connection with it failed; ${file} has it`);
+  }
+  updateEnvFile(file, {
+    [DB.current]: next,
+    [DB.previous]: current,
+    [DB.standby]: undefined,
+    [rotatedAtKey(DB.current)]: rotationStamp(),
+  });
+  return { role: roleOf(next), previousRole: roleOf(current) };
+}
+
+/**
+ * Step 2, once every replica runs with the new DATABASE_URL: the previous role's password is replaced
+ * by a new one that only the file knows (it becomes the standby for the next rotation), so the
+ * credential the services had stops working.
+ */
+export async function revokeDbLogin(file: string): Promise<{ role: string; stillOpen: number } | undefined> {
+  const previous = readEnvFile(file).get(DB.previous);
+  if (!previous) return undefined;
+  const standby = await setOwnPassword(previous, DB.previous);
+  updateEnvFile(file, { [DB.standby]: standby, [DB.previous]: undefined });
+  // Sessions opened before keep working until they close: say so, a replica may not have restarted.
+  const client = new pg.Client({ connectionString: standby, connectionTimeoutMillis: 5_000 });
+  let stillOpen = 0;
+  try {
+    await client.connect();
+    const res = await client.query<{ n: string }>(
+      'SELECT count(*) AS n FROM pg_stat_activity WHERE usename = session_user AND pid <> pg_backend_pid()',
+    );
+    stillOpen = Number(res.rows[0].n);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return { role: roleOf(previous), stillOpen };
+}
+
 // --- command line --------------------------------------------------------------------------------
 
 function envFile(values: { 'env-file'?: string }): string {
@@ -229,6 +325,24 @@ export async function main(argv: string[]): Promise<void> {
       const { role } = await rotateDbPassword(file);
       console.log(
         `rotate-secret: password of role ${role} changed (verified), DATABASE_URL in ${file} updated. Open connections keep working; ${restart}`,
+      );
+      return;
+    }
+    case 'db-login publish': {
+      const file = envFile(values);
+      const { role, previousRole } = await publishDbLogin(file);
+      console.log(
+        `rotate-secret: ${file}: DATABASE_URL now logs in as ${role} (new password, verified); ${previousRole} still accepted as DATABASE_URL_PREVIOUS. ${restart} Then: tools/rotate-secret db-login revoke --env-file ${file}`,
+      );
+      return;
+    }
+    case 'db-login revoke': {
+      const file = envFile(values);
+      const done = await revokeDbLogin(file);
+      console.log(
+        done
+          ? `rotate-secret: ${file}: the password ${done.role} had is no longer accepted; ${done.role} is now the standby (DATABASE_URL_STANDBY).${done.stillOpen ? ` ${done.stillOpen} session(s) of ${done.role} are still open: a replica not restarted yet?` : ''}`
+          : `rotate-secret: ${file}: no DATABASE_URL_PREVIOUS, nothing to revoke`,
       );
       return;
     }
