@@ -113,8 +113,7 @@ export function createCommandChannel(deps: CommandChannelDeps): CommandChannel {
   /** Sends the vehicle's queued, unexpired commands, oldest first, through its newest connection. */
   async function deliver(vehicleId: string): Promise<void> {
     for (;;) {
-      const connection = attached.get(vehicleId)?.at(-1);
-      if (!connection || closed) return;
+      if (!attached.get(vehicleId)?.length || closed) return;
       const [command] = await db
         .select({ id: deviceCommands.id, text: deviceCommands.text, serial: deviceCommands.serial })
         .from(deviceCommands)
@@ -128,9 +127,12 @@ export function createCommandChannel(deps: CommandChannelDeps): CommandChannel {
         .orderBy(asc(deviceCommands.createdAt), asc(deviceCommands.id))
         .limit(1);
       if (!command) return;
+      // The newest connection now: the device may have reconnected while the query ran.
+      const newest = attached.get(vehicleId)?.at(-1);
+      if (!newest || closed) return;
       let failure: string | undefined;
       try {
-        await connection.send(command);
+        await newest.send(command);
       } catch (err) {
         failure = `not written to the device: ${err instanceof Error ? err.message : String(err)}`;
       }
