@@ -21,7 +21,16 @@ import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
 import { bundleService } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { bucketQuantiles, endToEndBuckets, fmt, percentile, rssMb, serviceEnv } from './stats';
+import {
+  bucketQuantiles,
+  endToEndBuckets,
+  fmt,
+  percentile,
+  rawPostgresBaseline,
+  rssMb,
+  serviceEnv,
+  workerEnv,
+} from './stats';
 
 const root = path.resolve(__dirname, '../..');
 const { values: args } = parseArgs({
@@ -309,36 +318,6 @@ async function lagFromWorker(port: number, before: Map<number, number>) {
   return { p50, p99, source: `worker histogram, ${batches.toLocaleString('en-US')} batches` };
 }
 
-async function baseline(pool: pg.Pool, rows: number): Promise<number> {
-  await pool.query('DROP TABLE IF EXISTS bench_baseline');
-  // Same columns, primary key and GiST index as positions.
-  await pool.query('CREATE TABLE bench_baseline (LIKE positions INCLUDING ALL)');
-  const client = await pool.connect();
-  try {
-    const vehicle = (await client.query<{ id: string }>('SELECT id FROM vehicles LIMIT 1')).rows[0].id;
-    const started = performance.now();
-    for (let done = 0; done < rows; done += 1000) {
-      const n = Math.min(1000, rows - done);
-      const ts: string[] = [];
-      const lat: number[] = [];
-      for (let k = 0; k < n; k++) {
-        ts.push(new Date(tsOf(done + k)).toISOString());
-        lat.push(latOf(done + k));
-      }
-      await client.query(
-        `INSERT INTO bench_baseline (vehicle_id, ts, point, speed_kmh, heading, protocol)
-         SELECT $1::uuid, t.ts, ST_SetSRID(ST_MakePoint(-3.7, t.lat), 4326), 42, 90, 'json'
-           FROM unnest($2::timestamptz[], $3::float8[]) AS t(ts, lat)`,
-        [vehicle, ts, lat],
-      );
-    }
-    return rows / ((performance.now() - started) / 1000);
-  } finally {
-    client.release();
-    await pool.query('DROP TABLE IF EXISTS bench_baseline');
-  }
-}
-
 async function main() {
   const modes = args.mode === 'both' ? (['batch', 'single'] as const) : ([args.mode] as Array<'batch' | 'single'>);
   await dropDatabase(dbUrl);
@@ -421,7 +400,7 @@ async function main() {
       say(`  peak RSS            api ${fmt(peak.api, 0)} MB, worker ${fmt(peak.worker, 0)} MB`);
       if (mode === 'batch') {
         // The baseline is measured twice and the better figure kept: a conservative ratio.
-        const base = Math.max(await baseline(pool, run.accepted), await baseline(pool, run.accepted));
+        const base = await rawPostgresBaseline(pool, run.accepted);
         ratio = throughput / base;
         say(
           `  raw PostgreSQL      ${fmt(base, 0)} rows/s (bare pg unnest insert, 1,000 rows a statement, one connection, same rows)`,
@@ -444,12 +423,3 @@ main().catch((err: unknown) => {
   console.error(`bench-ingest failed: ${err instanceof Error ? err.stack : String(err)}`);
   process.exit(1);
 });
-
-/** Worker settings under test, from BENCH_WORKER_* variables (e.g. BENCH_WORKER_INGEST_CONCURRENCY=1). */
-function workerEnv(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(process.env)
-      .filter(([k, v]) => k.startsWith('BENCH_WORKER_') && v !== undefined)
-      .map(([k, v]) => [k.slice('BENCH_WORKER_'.length), v as string]),
-  );
-}

@@ -33,7 +33,7 @@ import { LIVE_EVENT } from '@fleet/contracts';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
 import pg from 'pg';
 import { freePort } from '@fleet/runtime/testing';
-import { bucketQuantiles, endToEndBuckets, fmt, percentile } from './stats';
+import { bucketQuantiles, endToEndBuckets, fmt, percentile, workerEnv } from './stats';
 
 export interface LiveLatencyOptions {
   /** SSE clients connected (all of the organization, unfiltered). */
@@ -392,15 +392,6 @@ async function waitReady(url: string, child: ChildProcess) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`not ready: ${url}`);
-}
-
-/** BENCH_WORKER_X=v variables, as X=v for the worker. */
-function workerEnv(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(process.env)
-      .filter(([k, v]) => k.startsWith('BENCH_WORKER_') && v !== undefined)
-      .map(([k, v]) => [k.slice('BENCH_WORKER_'.length), v as string]),
-  );
 }
 
 /** The whole benchmark: database, API and worker processes, fleet, measurement; cleans up after. */

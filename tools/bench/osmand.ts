@@ -33,21 +33,18 @@ import { parseArgs } from 'node:util';
 import { dropDatabase } from '@fleet/db';
 import { bundleService, freePort } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { fmt } from './stats';
+import { BASELINE_LABEL, fmt, rawPostgresBaseline, workerEnv } from './stats';
 import {
-  BASELINE_LABEL,
   cpuSeconds,
   countPositions,
   freshDatabase,
   processTree,
-  rawPostgresBaseline,
   RssPeaks,
   startBundled,
   stopAll,
   waitListening,
   waitReady,
   waitStored,
-  workerEnv,
   type BenchRun,
 } from './trackers';
 

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
 
 /** Nearest-rank percentile of an ascending array (NaN when empty). */
 export const percentile = (sorted: number[], p: number) =>
@@ -66,4 +68,53 @@ export function serviceEnv(
     LOG_LEVEL: 'warn',
     ...env,
   };
+}
+
+/**
+ * The raw-PostgreSQL baseline every ingestion benchmark compares with: `rows` rows inserted with a bare `pg` unnest insert,
+ * 1,000 rows a statement, one connection, into a table like `positions` (same columns, primary key and
+ * GiST index), rows/s. Measured twice and the better figure kept, for a conservative ratio.
+ */
+export async function rawPostgresBaseline(pool: pg.Pool, rows: number): Promise<number> {
+  const once = async () => {
+    await pool.query('DROP TABLE IF EXISTS bench_baseline');
+    await pool.query('CREATE TABLE bench_baseline (LIKE positions INCLUDING ALL)');
+    const client = await pool.connect();
+    try {
+      const vehicle = (await client.query<{ id: string }>('SELECT id FROM vehicles LIMIT 1')).rows[0].id;
+      const base = Date.now() - 12 * 3_600_000;
+      const started = performance.now();
+      for (let done = 0; done < rows; done += 1000) {
+        const n = Math.min(1000, rows - done);
+        const ts: string[] = [];
+        const lat: number[] = [];
+        for (let k = 0; k < n; k++) {
+          ts.push(new Date(base + (done + k) * 1000).toISOString());
+          lat.push(40.3 + ((done + k) % 5000) / 50_000);
+        }
+        await client.query(
+          `INSERT INTO bench_baseline (vehicle_id, ts, point, speed_kmh, heading, protocol)
+           SELECT $1::uuid, t.ts, ST_SetSRID(ST_MakePoint(-3.7, t.lat), 4326), 42, 90, 'json'
+             FROM unnest($2::timestamptz[], $3::float8[]) AS t(ts, lat)`,
+          [vehicle, ts, lat],
+        );
+      }
+      return rows / ((performance.now() - started) / 1000);
+    } finally {
+      client.release();
+      await pool.query('DROP TABLE IF EXISTS bench_baseline');
+    }
+  };
+  return Math.max(await once(), await once());
+}
+
+export const BASELINE_LABEL = "bench-ingest's: bare pg unnest insert, 1,000 rows a statement, one connection";
+
+/** BENCH_WORKER_X=v variables, as X=v for the worker under test (e.g. BENCH_WORKER_INGEST_CONCURRENCY=1). */
+export function workerEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env)
+      .filter(([k, v]) => k.startsWith('BENCH_WORKER_') && v !== undefined)
+      .map(([k, v]) => [k.slice('BENCH_WORKER_'.length), v as string]),
+  );
 }

@@ -45,7 +45,16 @@ import { TeltonikaDevice, type TeltonikaRecord } from '@fleet/ingest/testing';
 import { bundleService, freePort } from '@fleet/runtime/testing';
 import { crc16 } from 'crc';
 import pg from 'pg';
-import { bucketQuantiles, fmt, percentile, rssMb, serviceEnv } from './stats';
+import {
+  BASELINE_LABEL,
+  bucketQuantiles,
+  fmt,
+  percentile,
+  rawPostgresBaseline,
+  rssMb,
+  serviceEnv,
+  workerEnv,
+} from './stats';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -184,46 +193,6 @@ export class RssPeaks {
   }
 }
 
-/**
- * The raw-PostgreSQL baseline of bench-ingest: `rows` rows inserted with a bare `pg` unnest insert,
- * 1,000 rows a statement, one connection, into a table like `positions` (same columns, primary key and
- * GiST index), rows/s. Measured twice and the better figure kept, for a conservative ratio.
- */
-export async function rawPostgresBaseline(pool: pg.Pool, rows: number): Promise<number> {
-  const once = async () => {
-    await pool.query('DROP TABLE IF EXISTS bench_baseline');
-    await pool.query('CREATE TABLE bench_baseline (LIKE positions INCLUDING ALL)');
-    const client = await pool.connect();
-    try {
-      const vehicle = (await client.query<{ id: string }>('SELECT id FROM vehicles LIMIT 1')).rows[0].id;
-      const base = Date.now() - 12 * 3_600_000;
-      const started = performance.now();
-      for (let done = 0; done < rows; done += 1000) {
-        const n = Math.min(1000, rows - done);
-        const ts: string[] = [];
-        const lat: number[] = [];
-        for (let k = 0; k < n; k++) {
-          ts.push(new Date(base + (done + k) * 1000).toISOString());
-          lat.push(40.3 + ((done + k) % 5000) / 50_000);
-        }
-        await client.query(
-          `INSERT INTO bench_baseline (vehicle_id, ts, point, speed_kmh, heading, protocol)
-           SELECT $1::uuid, t.ts, ST_SetSRID(ST_MakePoint(-3.7, t.lat), 4326), 42, 90, 'json'
-             FROM unnest($2::timestamptz[], $3::float8[]) AS t(ts, lat)`,
-          [vehicle, ts, lat],
-        );
-      }
-      return rows / ((performance.now() - started) / 1000);
-    } finally {
-      client.release();
-      await pool.query('DROP TABLE IF EXISTS bench_baseline');
-    }
-  };
-  return Math.max(await once(), await once());
-}
-
-export const BASELINE_LABEL = "bench-ingest's: bare pg unnest insert, 1,000 rows a statement, one connection";
-
 /** Rows in `positions`. */
 export async function countPositions(pool: pg.Pool): Promise<number> {
   return Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM positions')).rows[0].n);
@@ -241,15 +210,6 @@ export async function waitStored(pool: pg.Pool, expected: number, timeoutMs: num
   }
   const res = await pool.query<{ at: Date | null }>('SELECT max(received_at) AS at FROM positions');
   return res.rows[0].at?.getTime() ?? Date.now();
-}
-
-/** BENCH_WORKER_X=v variables, as X=v for the worker (as bench-ingest and bench-live). */
-export function workerEnv(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(process.env)
-      .filter(([k, v]) => k.startsWith('BENCH_WORKER_') && v !== undefined)
-      .map(([k, v]) => [k.slice('BENCH_WORKER_'.length), v as string]),
-  );
 }
 
 /** The load generator's CPU (% of one core) and event-loop use over a phase. */
