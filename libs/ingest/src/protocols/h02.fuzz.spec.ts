@@ -1,18 +1,10 @@
+import { seededRandom } from '@fleet/geo';
 import { h02 } from './h02';
 import { FrameError, type DeviceMessage } from './tcp';
 import { H02Device } from './testing/h02-device';
 
-/** mulberry32: a small seeded PRNG, so a failure replays exactly. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (@fleet/geo's mulberry32), so a failure replays exactly. */
+const prng = seededRandom;
 
 const SEED = 0x48023;
 /** A fixed number of rounds (not a time budget), so a run replays exactly on a busy machine too. */

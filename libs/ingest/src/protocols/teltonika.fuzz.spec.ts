@@ -1,3 +1,4 @@
+import { seededRandom } from '@fleet/geo';
 import { TeltonikaDevice, type TeltonikaCodec, type TeltonikaRecord } from '../testing';
 import { FrameError, type DeviceMessage, type ProtocolSession } from './tcp';
 import { crc16Ibm, decodeTeltonikaDatagram, teltonika, teltonikaFrame } from './teltonika';
@@ -9,16 +10,9 @@ import { crc16Ibm, decodeTeltonikaDatagram, teltonika, teltonikaFrame } from './
  * acknowledges a packet whose CRC does not match.
  */
 
-/** mulberry32: small, fast, and the same sequence on every machine for a seed. */
+/** @fleet/geo's seeded mulberry32 (the same sequence on every machine for a seed), with helpers. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (max: number) => Math.floor(next() * max);
   return {
     next,
