@@ -4,9 +4,10 @@
 // upload must be exactly those of real-time delivery (type, geofence and the fix they are stamped at).
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { destination, seededRandom } from '@fleet/geo';
-import { freePort, spawnSource, waitFor, type SourceProcess } from '@fleet/runtime/testing';
+import { waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { DRIVERS, imeiOf, SimulatedTracker, type SimProtocol, type SimRecord } from './sim';
+import { imeiOf, SimulatedTracker, type SimProtocol, type SimRecord } from './sim';
+import { createTrackers, listenerPorts, PROTOCOLS as protocols, startService, type Service } from './testing';
 
 const CENTER = { lat: 40.4, lon: -3.7 };
 const FIXES = 240;
@@ -35,41 +36,28 @@ function day(seed: number, t0: number): SimRecord[] {
 describe('a day buffered on the tracker gives the events of real-time delivery', () => {
   jest.setTimeout(240_000);
   const prefix = `test:tracker-buffered:${process.pid}:`;
-  const protocols = (Object.keys(DRIVERS) as SimProtocol[]).filter((p) => DRIVERS[p]);
   let testDb: TestDatabase;
   let pool: pg.Pool;
-  const services: SourceProcess[] = [];
-  const ports = {} as Record<SimProtocol, number>;
-
-  async function start(file: string, env: Record<string, string>, portVar: string): Promise<void> {
-    const port = await freePort();
-    const child = spawnSource(file, {
-      APP_ENV: 'test',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'error',
-      [portVar]: String(port),
-      DATABASE_URL: testDb.url,
-      REDIS_KEY_PREFIX: prefix,
-      ...env,
-    });
-    services.push(child);
-    await waitFor(
-      async () => {
-        if (child.child.exitCode !== null) throw new Error(`${file} exited early:\n${child.output()}`);
-        return (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status === 200;
-      },
-      { timeoutMs: 60_000, what: `${file} ready` },
+  const services: Service[] = [];
+  let ports: Record<SimProtocol, number>;
+  const start = async (file: string, env: Record<string, string>, portVar: string) =>
+    services.push(
+      await startService(
+        file,
+        { LOG_LEVEL: 'error', DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: prefix, ...env },
+        portVar,
+      ),
     );
-  }
 
   beforeAll(async () => {
     testDb = await createTestDatabase('tracker-buffered');
     pool = new pg.Pool({ connectionString: testDb.url, max: 2 });
-    const org = (
-      await pool.query<{ id: string }>(
-        "INSERT INTO organizations (name, slug) VALUES ('Buffered', 'buffered') RETURNING id",
-      )
-    ).rows[0].id;
+    const { organizationId: org } = await createTrackers(testDb.url, {
+      slug: 'buffered',
+      count: protocols.length * 3 * 2,
+      imeiPrefix: '35500000',
+      speedLimitKmh: 90,
+    });
     for (const wkt of [
       'POLYGON((-3.712 40.392, -3.700 40.392, -3.700 40.401, -3.712 40.401, -3.712 40.392))',
       'POLYGON((-3.698 40.402, -3.684 40.402, -3.684 40.412, -3.690 40.412, -3.690 40.406, -3.698 40.406, -3.698 40.402))',
@@ -84,19 +72,9 @@ describe('a day buffered on the tracker gives the events of real-time delivery',
                ST_SetSRID(ST_MakePoint(-3.7, 40.4), 4326), 450)`,
       [org],
     );
-    const imeis = Array.from({ length: protocols.length * 3 * 2 }, (_, i) => imeiOf('35500000', i + 1));
-    await pool.query(
-      `INSERT INTO vehicles (organization_id, name, device_identifier, speed_limit_kmh)
-       SELECT $1, imei, imei, 90 FROM unnest($2::text[]) AS imei`,
-      [org, imeis],
-    );
-    for (const p of ['teltonika', 'gt06', 'h02'] as SimProtocol[]) ports[p] = await freePort();
-    const port = (p: SimProtocol) => (protocols.includes(p) ? String(ports[p]) : 'off');
-    await start(
-      'apps/trackers/src/main.ts',
-      { TRACKER_WORKERS: '1', TELTONIKA_PORT: port('teltonika'), GT06_PORT: port('gt06'), H02_PORT: port('h02') },
-      'PORT',
-    );
+    const listeners = await listenerPorts();
+    ports = listeners.ports;
+    await start('apps/trackers/src/main.ts', { TRACKER_WORKERS: '1', ...listeners.env }, 'PORT');
     await start(
       'apps/worker/src/main.ts',
       {
@@ -110,10 +88,7 @@ describe('a day buffered on the tracker gives the events of real-time delivery',
   });
 
   afterAll(async () => {
-    for (const s of services) {
-      s.child.kill('SIGTERM');
-      await s.exited;
-    }
+    for (const s of services) await s.stop();
     await pool?.end();
     await testDb?.drop();
   });

@@ -5,77 +5,11 @@
 // buffers until it is back.
 import { ensureDatabase, runMigrations } from '@fleet/db';
 import { createTestDatabase } from '@fleet/db/testing';
-import {
-  freePort,
-  runSource,
-  spawnSource,
-  startOwnPostgres,
-  startOwnRedis,
-  waitFor,
-  type SourceProcess,
-} from '@fleet/runtime/testing';
+import { runSource, startOwnPostgres, startOwnRedis, waitFor } from '@fleet/runtime/testing';
 import IORedis from 'ioredis';
 import pg from 'pg';
-import { DRIVERS, imeiOf, SimulatedTracker, track, type SimProtocol } from './sim';
-
-const protocols = (Object.keys(DRIVERS) as SimProtocol[]).filter((p) => DRIVERS[p]);
-
-interface Service {
-  process: SourceProcess;
-  port: number;
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-}
-
-async function startService(
-  file: string,
-  env: Record<string, string>,
-  portVar: string,
-  ready = true,
-): Promise<Service> {
-  const port = await freePort();
-  const process = spawnSource(file, {
-    APP_ENV: 'test',
-    HOST: '127.0.0.1',
-    LOG_FORMAT: 'json',
-    [portVar]: String(port),
-    ...env,
-  });
-  await waitFor(
-    async () => {
-      if (process.child.exitCode !== null) throw new Error(`${file} exited early:\n${process.output()}`);
-      const res = await fetch(`http://127.0.0.1:${port}/${ready ? 'ready' : 'health'}`).catch(() => undefined);
-      return res?.status === 200;
-    },
-    { timeoutMs: 60_000, what: `${file} up` },
-  );
-  const signal = async (s: NodeJS.Signals) => {
-    if (process.child.exitCode !== null || process.child.signalCode !== null) return;
-    process.child.kill(s);
-    await process.exited;
-  };
-  return { process, port, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
-}
-
-/** An organization with `count` trackers (device identifier = IMEI). */
-async function createTrackers(url: string, count: number, imeiPrefix: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const org = await client.query<{ id: string }>(
-      "INSERT INTO organizations (name, slug) VALUES ('Faults', 'faults') RETURNING id",
-    );
-    const imeis = Array.from({ length: count }, (_, i) => imeiOf(imeiPrefix, i + 1));
-    await client.query(
-      `INSERT INTO vehicles (organization_id, name, device_identifier)
-       SELECT $1, imei, imei FROM unnest($2::text[]) AS imei`,
-      [org.rows[0].id, imeis],
-    );
-    return imeis;
-  } finally {
-    await client.end();
-  }
-}
+import { SimulatedTracker, track, type SimProtocol } from './sim';
+import { createTrackers, listenerPorts, PROTOCOLS as protocols, startService, type Service } from './testing';
 
 async function one(url: string, sql: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -112,25 +46,13 @@ async function upload(devices: SimulatedTracker[], total: number, at: number, fa
   await runs;
 }
 
-async function listenerPorts(): Promise<{ ports: Record<SimProtocol, number>; env: Record<string, string> }> {
-  const ports = {} as Record<SimProtocol, number>;
-  for (const p of ['teltonika', 'gt06', 'h02'] as SimProtocol[]) ports[p] = await freePort();
-  const env = {
-    TELTONIKA_PORT: protocols.includes('teltonika') ? String(ports.teltonika) : 'off',
-    GT06_PORT: protocols.includes('gt06') ? String(ports.gt06) : 'off',
-    H02_PORT: protocols.includes('h02') ? String(ports.h02) : 'off',
-    TRACKER_WORKERS: '1',
-  };
-  return { ports, env };
-}
-
 describe('tracker gateway under faults: every acknowledged record stored exactly once', () => {
   jest.setTimeout(240_000);
 
   it('(a) survives kill -9 of the worker mid-upload', async () => {
     const testDb = await createTestDatabase('tracker-fault-kill');
     const prefix = `test:tracker-fault-kill:${process.pid}:`;
-    const imeis = await createTrackers(testDb.url, 60, '35200000');
+    const imeis = (await createTrackers(testDb.url, { slug: 'faults', count: 60, imeiPrefix: '35200000' })).imeis;
     const { ports, env } = await listenerPorts();
     const workerEnv = {
       DATABASE_URL: testDb.url,
@@ -140,7 +62,7 @@ describe('tracker gateway under faults: every acknowledged record stored exactly
     };
     const gateway = await startService(
       'apps/trackers/src/main.ts',
-      { DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: prefix, ...env },
+      { DATABASE_URL: testDb.url, REDIS_KEY_PREFIX: prefix, TRACKER_WORKERS: '1', ...env },
       'PORT',
     );
     let worker = await startService('apps/worker/src/main.ts', workerEnv, 'METRICS_PORT');
@@ -168,10 +90,14 @@ describe('tracker gateway under faults: every acknowledged record stored exactly
   it('(b) survives FLUSHALL of Redis mid-upload, then a replay from staging', async () => {
     const testDb = await createTestDatabase('tracker-fault-flush');
     const redis = await startOwnRedis();
-    const imeis = await createTrackers(testDb.url, 60, '35300000');
+    const imeis = (await createTrackers(testDb.url, { slug: 'faults', count: 60, imeiPrefix: '35300000' })).imeis;
     const { ports, env } = await listenerPorts();
     const common = { DATABASE_URL: testDb.url, REDIS_URL: redis.url };
-    const gateway = await startService('apps/trackers/src/main.ts', { ...common, ...env }, 'PORT');
+    const gateway = await startService(
+      'apps/trackers/src/main.ts',
+      { ...common, TRACKER_WORKERS: '1', ...env },
+      'PORT',
+    );
     const worker = await startService('apps/worker/src/main.ts', { ...common, INGEST_BLOCK_MS: '200' }, 'METRICS_PORT');
     const admin = new IORedis(redis.url);
     const runStarted = new Date();
@@ -207,11 +133,11 @@ describe('tracker gateway under faults: every acknowledged record stored exactly
     try {
       await ensureDatabase(url);
       await runMigrations(url);
-      const imeis = await createTrackers(url, 40, '35400000');
+      const imeis = (await createTrackers(url, { slug: 'faults', count: 40, imeiPrefix: '35400000' })).imeis;
       const { ports, env } = await listenerPorts();
       gateway = await startService(
         'apps/trackers/src/main.ts',
-        { DATABASE_URL: url, REDIS_KEY_PREFIX: prefix, ...env },
+        { DATABASE_URL: url, REDIS_KEY_PREFIX: prefix, TRACKER_WORKERS: '1', ...env },
         'PORT',
       );
       worker = await startService(

@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
 const protocols = args.protocols
   .split(',')
   .map((p) => p.trim())
-  .filter((p): p is SimProtocol => p in DRIVERS && DRIVERS[p as SimProtocol] !== undefined);
+  .filter((p): p is SimProtocol => p in DRIVERS);
 if (!protocols.length) throw new Error(`no simulated device for --protocols=${args.protocols}`);
 const count = Number(args.devices);
 const ports: Record<SimProtocol, number> = {

@@ -3,43 +3,14 @@
 // connection mid-stream, twice, right after writing a frame. Every record must end acknowledged and
 // stored exactly once, and the records sent again after a drop must not be stored twice.
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
-import { freePort, spawnSource, waitFor, type SourceProcess } from '@fleet/runtime/testing';
+import { waitFor } from '@fleet/runtime/testing';
 import pg from 'pg';
-import { DRIVERS, imeiOf, SimulatedTracker, track, type SimProtocol } from './sim';
+import { imeiOf, SimulatedTracker, track, type SimProtocol } from './sim';
+import { createTrackers, listenerPorts, PROTOCOLS as protocols, startService, type Service } from './testing';
 
 const DEVICES = 1_000;
 const BUFFERED = 20;
 const REALTIME = 6;
-
-interface Service {
-  process: SourceProcess;
-  port: number;
-}
-
-async function startService(file: string, env: Record<string, string>, portVar: string): Promise<Service> {
-  const port = await freePort();
-  const process = spawnSource(file, {
-    APP_ENV: 'test',
-    HOST: '127.0.0.1',
-    LOG_FORMAT: 'json',
-    [portVar]: String(port),
-    ...env,
-  });
-  await waitFor(
-    async () => {
-      if (process.child.exitCode !== null) throw new Error(`${file} exited early:\n${process.output()}`);
-      return (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status === 200;
-    },
-    { timeoutMs: 60_000, what: `${file} ready` },
-  );
-  return { process, port };
-}
-
-const stop = async (service: Service | undefined) => {
-  if (!service) return;
-  service.process.child.kill('SIGTERM');
-  await service.process.exited;
-};
 
 describe('tracker simulator → gateway → worker', () => {
   jest.setTimeout(240_000);
@@ -48,32 +19,21 @@ describe('tracker simulator → gateway → worker', () => {
   let db: pg.Pool;
   let gateway: Service | undefined;
   let worker: Service | undefined;
-  const ports = {} as Record<SimProtocol, number>;
-  const protocols = (Object.keys(DRIVERS) as SimProtocol[]).filter((p) => DRIVERS[p]);
+  let ports: Record<SimProtocol, number>;
 
   beforeAll(async () => {
     testDb = await createTestDatabase('tracker-sim');
     db = new pg.Pool({ connectionString: testDb.url, max: 2 });
-    const org = await db.query<{ id: string }>(
-      "INSERT INTO organizations (name, slug) VALUES ('Sim', 'sim') RETURNING id",
-    );
-    const imeis = Array.from({ length: DEVICES }, (_, i) => imeiOf('35100000', i + 1));
-    await db.query(
-      `INSERT INTO vehicles (organization_id, name, device_identifier)
-       SELECT $1, imei, imei FROM unnest($2::text[]) AS imei`,
-      [org.rows[0].id, imeis],
-    );
-    for (const p of ['teltonika', 'gt06', 'h02'] as SimProtocol[]) ports[p] = await freePort();
-    const portEnv = (p: SimProtocol) => (protocols.includes(p) ? String(ports[p]) : 'off');
+    await createTrackers(testDb.url, { slug: 'sim', count: DEVICES, imeiPrefix: '35100000' });
+    const listeners = await listenerPorts();
+    ports = listeners.ports;
     gateway = await startService(
       'apps/trackers/src/main.ts',
       {
         DATABASE_URL: testDb.url,
         REDIS_KEY_PREFIX: prefix,
         TRACKER_WORKERS: '2',
-        TELTONIKA_PORT: portEnv('teltonika'),
-        GT06_PORT: portEnv('gt06'),
-        H02_PORT: portEnv('h02'),
+        ...listeners.env,
       },
       'PORT',
     );
@@ -85,8 +45,8 @@ describe('tracker simulator → gateway → worker', () => {
   });
 
   afterAll(async () => {
-    await stop(gateway);
-    await stop(worker);
+    await gateway?.stop();
+    await worker?.stop();
     await db?.end();
     await testDb?.drop();
   });

@@ -194,9 +194,7 @@ export class SimulatedTracker {
   private wake: (() => void) | undefined;
 
   constructor(readonly options: TrackerOptions) {
-    const factory = DRIVERS[options.protocol];
-    if (!factory) throw new Error(`no simulated ${options.protocol} device yet`);
-    this.driver = factory(options.imei);
+    this.driver = DRIVERS[options.protocol](options.imei);
   }
 
   add(records: SimRecord[]): void {
