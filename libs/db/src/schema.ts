@@ -503,3 +503,30 @@ export const deviceCommands = pgTable(
     check('device_commands_text_check', sql`char_length(${t.text}) BETWEEN 1 AND 200 AND ${t.text} ~ '^[ -~]+$'`),
   ],
 );
+
+/**
+ * The reverse geocoder's answers (@fleet/places), one row per grid cell of about 100 m (latitude and
+ * longitude rounded to 0.001°), shared by every organization: what the online service said for the
+ * cell's centre, so it is asked about each cell once. A row with `fetched_at` null is a claim: one
+ * process is asking now (others use the offline fallback), and an old claim may be taken over.
+ */
+export const placeCache = pgTable(
+  'place_cache',
+  {
+    /** round(lat × 1000). */
+    latCell: integer('lat_cell').notNull(),
+    /** round(lon × 1000), in [-180000, 180000). */
+    lonCell: integer('lon_cell').notNull(),
+    /** The service's name for the place; null when it had none (sea, desert) or not answered yet. */
+    place: text('place'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.latCell, t.lonCell] }),
+    check(
+      'place_cache_cell_check',
+      sql`${t.latCell} BETWEEN -90000 AND 90000 AND ${t.lonCell} BETWEEN -180000 AND 179999`,
+    ),
+  ],
+);
