@@ -147,4 +147,6 @@ export const DEBIAN_TOOLS = [
   ['docker-compose', 'docker-compose'],
   // The web app's browser suite (apps/web-e2e) and its performance script drive Debian's chromium.
   ['chromium', 'chromium'],
+  // The report suites render PDFs to PNG (pdftoppm) and read their text back (pdftotext, same package).
+  ['pdftoppm', 'poppler-utils'],
 ];

@@ -10,6 +10,7 @@ export * from './events';
 export * from './webhooks';
 export * from './organization';
 export * from './tracking';
+export * from './reports';
 export * from './map-config';
 export * from './share-links';
 export * from './commands';

@@ -8,6 +8,7 @@ import { MOBILE_ENDPOINTS } from './mobile';
 import { OPERATIONS_ENDPOINTS } from './operations';
 import { ORGANIZATION_ENDPOINTS } from './organization';
 import { PLATFORM_ENDPOINTS } from './platform';
+import { REPORTS_ENDPOINTS } from './reports';
 import { SHARE_LINKS_ENDPOINTS } from './share-links';
 import { TRACKING_ENDPOINTS } from './tracking';
 import { USERS_ENDPOINTS } from './users';
@@ -26,6 +27,7 @@ export const ENDPOINTS = {
   ...USERS_ENDPOINTS,
   ...VEHICLES_ENDPOINTS,
   ...TRACKING_ENDPOINTS,
+  ...REPORTS_ENDPOINTS,
   ...LIVE_ENDPOINTS,
   ...SHARE_LINKS_ENDPOINTS,
   ...COMMANDS_ENDPOINTS,
@@ -49,6 +51,7 @@ export {
   OPERATIONS_ENDPOINTS,
   ORGANIZATION_ENDPOINTS,
   PLATFORM_ENDPOINTS,
+  REPORTS_ENDPOINTS,
   SHARE_LINKS_ENDPOINTS,
   TRACKING_ENDPOINTS,
   USERS_ENDPOINTS,

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'reports',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/reports',
+};

@@ -1,0 +1,271 @@
+import type { EventDetail } from '@fleet/contracts';
+import type { ReportData, RenderOptions } from './model';
+import { duration, Formatter, strings, type Strings } from './text';
+
+/** A CSV cell: numbers are written as numbers, text is quoted and guarded as needed. */
+export type CsvCell = string | number | null;
+
+/** A column of the PDF table: its heading, relative width and alignment. */
+export interface PdfColumn {
+  title: string;
+  width: number;
+  align?: 'left' | 'right';
+}
+
+/** One report as rows, once for CSV (machine-readable values) and once for the PDF (for people). */
+export interface ReportTables {
+  csv: { header: string[]; rows: CsvCell[][] };
+  pdf: { columns: PdfColumn[]; rows: string[][] };
+  /** Key figures of the whole report (label, value), printed above the PDF table. */
+  totals: Array<[string, string]>;
+  /** Remarks on how the report was made (sampling, truncation). */
+  notes: string[];
+}
+
+const fixed = (value: number, digits: number) => Number(value.toFixed(digits));
+const km = (metres: number) => fixed(metres / 1000, 3);
+const whole = (seconds: number) => Math.round(seconds);
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+function sampledNotes(t: Strings, vehicles: Array<{ vehicleName: string; report: { sampledEvery: number } }>) {
+  return vehicles.filter((v) => v.report.sampledEvery > 1).map((v) => t.sampled(v.vehicleName, v.report.sampledEvery));
+}
+
+/** The rows of a report file in a language and a time zone. */
+export function tablesOf(data: ReportData, options: RenderOptions): ReportTables {
+  const t = strings(options.lang);
+  const f = new Formatter(options.lang, options.timeZone);
+  switch (data.kind) {
+    case 'trips': {
+      const trips = data.vehicles.flatMap((v) => v.report.items.map((trip) => ({ name: v.vehicleName, trip })));
+      return {
+        csv: {
+          header: [
+            t.vehicle,
+            t.start,
+            t.end,
+            `${t.duration} (s)`,
+            `${t.distance} (km)`,
+            `${t.maxSpeed} (km/h)`,
+            `${t.avgSpeed} (km/h)`,
+            `${t.idle} (s)`,
+            t.startLat,
+            t.startLon,
+            t.endLat,
+            t.endLon,
+          ],
+          rows: trips.map(({ name, trip }) => [
+            name,
+            f.isoLocal(trip.startTime),
+            f.isoLocal(trip.endTime),
+            whole(trip.durationS),
+            km(trip.distanceM),
+            fixed(trip.maxSpeedKmh, 1),
+            fixed(trip.avgSpeedKmh, 1),
+            whole(trip.idleS),
+            fixed(trip.start.lat, 6),
+            fixed(trip.start.lon, 6),
+            fixed(trip.end.lat, 6),
+            fixed(trip.end.lon, 6),
+          ]),
+        },
+        pdf: {
+          columns: [
+            { title: t.vehicle, width: 16 },
+            { title: t.start, width: 15 },
+            { title: t.end, width: 15 },
+            { title: t.duration, width: 10, align: 'right' },
+            { title: t.distance, width: 11, align: 'right' },
+            { title: t.maxSpeed, width: 11, align: 'right' },
+            { title: t.avgSpeed, width: 11, align: 'right' },
+            { title: t.idle, width: 10, align: 'right' },
+          ],
+          rows: trips.map(({ name, trip }) => [
+            name,
+            f.dateTime(trip.startTime),
+            f.dateTime(trip.endTime),
+            duration(trip.durationS),
+            f.km(trip.distanceM),
+            f.speed(trip.maxSpeedKmh),
+            f.speed(trip.avgSpeedKmh),
+            duration(trip.idleS),
+          ]),
+        },
+        totals: [
+          [t.trips, f.number(trips.length, 0)],
+          [t.distance, f.km(sum(trips.map((x) => x.trip.distanceM)))],
+          [t.duration, duration(sum(trips.map((x) => x.trip.durationS)))],
+          [t.idle, duration(sum(trips.map((x) => x.trip.idleS)))],
+          [t.maxSpeed, f.speed(Math.max(0, ...trips.map((x) => x.trip.maxSpeedKmh)))],
+        ],
+        notes: sampledNotes(t, data.vehicles),
+      };
+    }
+    case 'stops': {
+      const stops = data.vehicles.flatMap((v) => v.report.items.map((stop) => ({ name: v.vehicleName, stop })));
+      const gap = (b: boolean) => (b ? t.yes : t.no);
+      return {
+        csv: {
+          header: [t.vehicle, t.start, t.end, `${t.duration} (s)`, t.lat, t.lon, t.dataGap],
+          rows: stops.map(({ name, stop }) => [
+            name,
+            f.isoLocal(stop.startTime),
+            f.isoLocal(stop.endTime),
+            whole(stop.durationS),
+            fixed(stop.lat, 6),
+            fixed(stop.lon, 6),
+            gap(stop.spansDataGap),
+          ]),
+        },
+        pdf: {
+          columns: [
+            { title: t.vehicle, width: 18 },
+            { title: t.start, width: 16 },
+            { title: t.end, width: 16 },
+            { title: t.duration, width: 11, align: 'right' },
+            { title: t.position, width: 25 },
+            { title: t.dataGap, width: 9 },
+          ],
+          rows: stops.map(({ name, stop }) => [
+            name,
+            f.dateTime(stop.startTime),
+            f.dateTime(stop.endTime),
+            duration(stop.durationS),
+            `${f.coord(stop.lat)}  ${f.coord(stop.lon)}`,
+            gap(stop.spansDataGap),
+          ]),
+        },
+        totals: [
+          [t.stops, f.number(stops.length, 0)],
+          [t.duration, duration(sum(stops.map((x) => x.stop.durationS)))],
+        ],
+        notes: sampledNotes(t, data.vehicles),
+      };
+    }
+    case 'summary': {
+      const v = data.vehicles;
+      const distance = sum(v.map((x) => x.report.distanceM));
+      const moving = sum(v.map((x) => x.report.drivingS + x.report.idleS));
+      return {
+        csv: {
+          header: [
+            t.vehicle,
+            `${t.distance} (km)`,
+            `${t.driving} (s)`,
+            `${t.idle} (s)`,
+            `${t.stopped} (s)`,
+            `${t.maxSpeed} (km/h)`,
+            `${t.avgSpeed} (km/h)`,
+            t.trips,
+            t.stops,
+            t.fixes,
+          ],
+          rows: v.map(({ vehicleName, report: r }) => [
+            vehicleName,
+            km(r.distanceM),
+            whole(r.drivingS),
+            whole(r.idleS),
+            whole(r.stoppedS),
+            fixed(r.maxSpeedKmh, 1),
+            fixed(r.avgSpeedKmh, 1),
+            r.trips,
+            r.stops,
+            r.fixes,
+          ]),
+        },
+        pdf: {
+          columns: [
+            { title: t.vehicle, width: 18 },
+            { title: t.distance, width: 11, align: 'right' },
+            { title: t.driving, width: 10, align: 'right' },
+            { title: t.idle, width: 10, align: 'right' },
+            { title: t.stopped, width: 10, align: 'right' },
+            { title: t.maxSpeed, width: 10, align: 'right' },
+            { title: t.avgSpeed, width: 10, align: 'right' },
+            { title: t.trips, width: 9, align: 'right' },
+            { title: t.stops, width: 9, align: 'right' },
+          ],
+          rows: v.map(({ vehicleName, report: r }) => [
+            vehicleName,
+            f.km(r.distanceM),
+            duration(r.drivingS),
+            duration(r.idleS),
+            duration(r.stoppedS),
+            f.speed(r.maxSpeedKmh),
+            f.speed(r.avgSpeedKmh),
+            f.number(r.trips, 0),
+            f.number(r.stops, 0),
+          ]),
+        },
+        totals: [
+          [t.vehicles, f.number(v.length, 0)],
+          [t.distance, f.km(distance)],
+          [t.driving, duration(sum(v.map((x) => x.report.drivingS)))],
+          [t.idle, duration(sum(v.map((x) => x.report.idleS)))],
+          [t.stopped, duration(sum(v.map((x) => x.report.stoppedS)))],
+          [t.maxSpeed, f.speed(Math.max(0, ...v.map((x) => x.report.maxSpeedKmh)))],
+          // Over all trip time, like each vehicle's own average.
+          [t.avgSpeed, f.speed(moving > 0 ? distance / 1000 / (moving / 3600) : 0)],
+          [t.trips, f.number(sum(v.map((x) => x.report.trips)), 0)],
+          [t.stops, f.number(sum(v.map((x) => x.report.stops)), 0)],
+        ],
+        notes: sampledNotes(t, v),
+      };
+    }
+    case 'events': {
+      const events = data.events;
+      const byType = new Map<string, number>();
+      for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+      return {
+        csv: {
+          header: [t.time, t.vehicle, t.type, t.geofence, `${t.speed} (km/h)`, `${t.limit} (km/h)`, t.lat, t.lon],
+          rows: events.map((e) => [
+            f.isoLocal(e.ts),
+            e.vehicleName ?? '',
+            t.eventType[e.type],
+            e.geofenceName ?? '',
+            numberAttribute(e, 'speedKmh'),
+            numberAttribute(e, 'limitKmh'),
+            e.lat === null ? null : fixed(e.lat, 6),
+            e.lon === null ? null : fixed(e.lon, 6),
+          ]),
+        },
+        pdf: {
+          columns: [
+            { title: t.time, width: 16 },
+            { title: t.vehicle, width: 18 },
+            { title: t.type, width: 19 },
+            { title: t.geofence, width: 17 },
+            { title: t.speed, width: 10, align: 'right' },
+            { title: t.position, width: 20 },
+          ],
+          rows: events.map((e) => {
+            const speed = numberAttribute(e, 'speedKmh');
+            const limit = numberAttribute(e, 'limitKmh');
+            return [
+              f.dateTime(e.ts),
+              e.vehicleName ?? '',
+              t.eventType[e.type],
+              e.geofenceName ?? '',
+              speed === null ? '' : limit === null ? f.speed(speed) : `${f.speed(speed)} / ${f.number(limit, 0)}`,
+              e.lat === null || e.lon === null ? '' : `${f.coord(e.lat)}  ${f.coord(e.lon)}`,
+            ];
+          }),
+        },
+        totals: [
+          [t.count, f.number(events.length, 0)],
+          ...[...byType].map(([type, n]): [string, string] => [
+            t.eventType[type as EventDetail['type']],
+            f.number(n, 0),
+          ]),
+        ],
+        notes: data.truncatedAt === undefined ? [] : [t.truncated(data.truncatedAt)],
+      };
+    }
+  }
+}
+
+function numberAttribute(e: EventDetail, key: string): number | null {
+  const value = e.attributes[key];
+  return typeof value === 'number' && Number.isFinite(value) ? fixed(value, 1) : null;
+}
