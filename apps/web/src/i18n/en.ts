@@ -147,6 +147,17 @@ export const en = {
     atCursor: 'At the cursor',
     time: 'Time',
   },
+  chart: {
+    title: 'Chart of the period',
+    speed: 'Speed (km/h)',
+    altitude: 'Altitude (m)',
+    battery: 'Battery (%)',
+    summarySpeed: 'Speed: maximum {{max}}, average {{avg}}.',
+    summaryAltitude: 'Altitude from {{min}} to {{max}}.',
+    summaryBattery: 'Battery from {{first}} to {{last}}, lowest {{min}}.',
+    noData: 'No speed, altitude or battery in this period.',
+    hint: 'Click or drag to move the replay',
+  },
   geofences: {
     title: 'Geofences',
     map: 'Map of the geofences',

@@ -149,6 +149,17 @@ export const es: Messages = {
     atCursor: 'En el cursor',
     time: 'Hora',
   },
+  chart: {
+    title: 'Gráfica del periodo',
+    speed: 'Velocidad (km/h)',
+    altitude: 'Altitud (m)',
+    battery: 'Batería (%)',
+    summarySpeed: 'Velocidad: máxima {{max}}, media {{avg}}.',
+    summaryAltitude: 'Altitud de {{min}} a {{max}}.',
+    summaryBattery: 'Batería de {{first}} a {{last}}, mínima {{min}}.',
+    noData: 'No hay velocidad, altitud ni batería en este periodo.',
+    hint: 'Haz clic o arrastra para mover la reproducción',
+  },
   geofences: {
     title: 'Geocercas',
     map: 'Mapa de las geocercas',

@@ -5,6 +5,7 @@ import L from 'leaflet';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearch } from 'wouter';
+import { HistoryChart } from '../charts/HistoryChart';
 import { PeriodForm, type PeriodChoice } from '../components/PeriodForm';
 import { keyOf } from '../data/api';
 import { ErrorBanner } from '../data/ErrorBanner';
@@ -151,6 +152,7 @@ export default function HistoryPage() {
   }, [cursor, follow, map]);
 
   const seekTo = useCallback((iso: string) => dispatch({ type: 'seek', ms: Date.parse(iso) }), []);
+  const seekMs = useCallback((ms: number) => dispatch({ type: 'seek', ms }), []);
   const initial = useMemo(() => ({ vehicleId: new URLSearchParams(search).get('vehicle') ?? undefined }), [search]);
   const submit = useCallback(
     (c: PeriodChoice) => {
@@ -198,6 +200,7 @@ export default function HistoryPage() {
         {loaded && (
           <div className="replay-panel card">
             <Timeline state={replay} dispatch={dispatch} follow={follow} onFollow={setFollow} />
+            <HistoryChart track={loaded.track} cursorMs={replay.cursorMs} onSeek={seekMs} />
             {cursor && <CursorFacts cursor={cursor} />}
           </div>
         )}

@@ -40,7 +40,13 @@ describe('readTrack', () => {
     expect(track.lat[1]).toBeCloseTo(40.1);
     expect(track.lon[1]).toBeCloseTo(-3.1);
     expect(track.t[1] - track.t[0]).toBe(60_000);
+    expect(Array.from(track.altitude)).toEqual([650, 655]);
     expect(track.extra).toEqual([null, null]);
+  });
+
+  it('marks the altitude unknown where the point has two coordinates', () => {
+    const track = readTrack(collection([pointFeature(0, 40, -3)]));
+    expect(Number.isNaN(track.altitude[0])).toBe(true);
   });
 });
 

@@ -15,6 +15,8 @@ export interface Track {
   heading: Float32Array;
   accuracy: Float32Array;
   battery: Float32Array;
+  /** Metres, from the GeoJSON point's third coordinate (raw exports carry it; simplified tracks do not). */
+  altitude: Float32Array;
   /** The attributes of each fix, null when it had none. */
   extra: (Record<string, unknown> | null)[];
 }
@@ -42,6 +44,7 @@ export function readTrack(history: HistoryFeatureCollection): Track {
     heading: new Float32Array(n),
     accuracy: new Float32Array(n),
     battery: new Float32Array(n),
+    altitude: new Float32Array(n),
     extra: new Array(n),
   };
   points.forEach(({ t, feature }, i) => {
@@ -53,6 +56,8 @@ export function readTrack(history: HistoryFeatureCollection): Track {
     track.heading[i] = orNaN(p.heading);
     track.accuracy[i] = orNaN(p.accuracy);
     track.battery[i] = orNaN(p.battery);
+    const altitude = feature.geometry.coordinates[2];
+    track.altitude[i] = Number.isFinite(altitude) ? altitude : NaN;
     track.extra[i] = p.attributes && Object.keys(p.attributes).length ? p.attributes : null;
   });
   return track;
