@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'notify',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/notify',
+};
