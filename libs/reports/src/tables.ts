@@ -233,10 +233,10 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
         pdf: {
           columns: [
             { title: t.time, width: 16 },
-            { title: t.vehicle, width: 18 },
+            { title: t.vehicle, width: 16 },
             { title: t.type, width: 19 },
-            { title: t.geofence, width: 17 },
-            { title: t.speed, width: 10, align: 'right' },
+            { title: t.geofence, width: 16 },
+            { title: t.speed, width: 13, align: 'right' },
             { title: t.position, width: 20 },
           ],
           rows: events.map((e) => {
@@ -247,7 +247,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
               e.vehicleName ?? '',
               t.eventType[e.type],
               e.geofenceName ?? '',
-              speed === null ? '' : limit === null ? f.speed(speed) : `${f.speed(speed)} / ${f.number(limit, 0)}`,
+              speed === null ? '' : limit === null ? f.speed(speed) : `${f.number(speed, 0)} / ${f.speed(limit)}`,
               e.lat === null || e.lon === null ? '' : `${f.coord(e.lat)}  ${f.coord(e.lon)}`,
             ];
           }),
