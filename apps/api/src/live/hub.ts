@@ -5,6 +5,7 @@ import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
 import client from 'prom-client';
 import { invalid, rateLimited, unavailable } from '../errors';
+import { OrgFanout } from './fanout';
 import { sseFrame, type SseStream } from './sse';
 
 export type StreamKind = 'user' | 'shared';
@@ -33,8 +34,12 @@ export interface StreamOwner {
 
 export interface FeedOptions {
   org: string;
-  /** What this client gets of a message (event name and data), or undefined to skip it. */
-  select(message: LiveMessage): { event: LiveEventName; data: unknown } | undefined;
+  /**
+   * What this client gets of a message (event name and data), or undefined to skip it. Without it the
+   * client gets every message as published, and once live it is served from the organization's shared
+   * batches (`OrgFanout`: framed and encoded once for all such streams of this process).
+   */
+  select?(message: LiveMessage): { event: LiveEventName; data: unknown } | undefined;
   /** Resume point (`Last-Event-ID`): the log after it is replayed before live messages. */
   lastEventId?: string;
   /** Runs once the stream is open and caught up, before live messages flow (a first snapshot). */
@@ -93,6 +98,8 @@ export class LiveHub {
   private readonly renewal: NodeJS.Timeout;
   /** This process's signed-in streams with their id in the shared per-user/per-organization sets. */
   private readonly claims = new Map<SseStream, { id: string; owner: StreamOwner }>();
+  /** Per organization, the shared batches of its unfiltered live streams (while it has some). */
+  private readonly fanouts = new Map<string, OrgFanout>();
   private draining = false;
 
   constructor(private readonly options: LiveHubOptions) {
@@ -255,7 +262,7 @@ export class LiveHub {
         if (compareLiveIds(e.id, cursor) <= 0) return;
         cursor = held === undefined ? undefined : e.id;
       }
-      const out = options.select(e.message);
+      const out = options.select ? options.select(e.message) : { event: e.message.type, data: e.message.data };
       if (!out) return;
       // Live, a vehicle's newer position replaces its older one still waiting for the stream's next
       // write; a replay (and what was held during it) goes out whole.
@@ -286,6 +293,35 @@ export class LiveHub {
     const pending = held;
     for (const e of pending) forward(e);
     held = undefined;
+    // Everything as published: from the next message on, the organization's shared batches serve it
+    // (they get each message from their own listener; this stream's is no longer needed).
+    if (!options.select && !stream.closed) {
+      this.fanoutOf(options.org, stream.coalesceMs).add(stream);
+      void unsubscribe();
+    }
+  }
+
+  /**
+   * The organization's fan-out, created with its own subscriber listener. Only called for an
+   * organization this process is already subscribed to, so the listener is in place at once: it hears
+   * every message from this call on. Its window is the streams' own (LIVE_COALESCE_MS, one per process).
+   */
+  private fanoutOf(org: string, coalesceMs: number): OrgFanout {
+    let fanout = this.fanouts.get(org);
+    if (fanout) return fanout;
+    const subscription: { removal?: Promise<(() => Promise<void>) | undefined> } = {};
+    const created = new OrgFanout(coalesceMs, () => {
+      if (this.fanouts.get(org) === created) this.fanouts.delete(org);
+      void subscription.removal?.then((unsubscribe) => unsubscribe?.());
+    });
+    subscription.removal = this.subscriber
+      .subscribe(org, (e) => created.push(e))
+      .catch((err: unknown) => {
+        this.options.logger.warn('live: subscribe failed', { err });
+        return undefined;
+      });
+    this.fanouts.set(org, (fanout = created));
+    return fanout;
   }
 
   private async replay(stream: SseStream, org: string, after: string, forward: (e: LiveEnvelope) => void) {
@@ -331,6 +367,8 @@ export class LiveHub {
     clearInterval(this.sweep);
     clearInterval(this.renewal);
     this.closeAll();
+    for (const fanout of this.fanouts.values()) fanout.close();
+    this.fanouts.clear();
     await this.subscriber.close();
   }
 }

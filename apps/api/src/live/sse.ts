@@ -35,7 +35,8 @@ export class SseStream {
   private keys = new Map<string, number>();
   private flushTimer?: { timeout: NodeJS.Timeout } | { immediate: NodeJS.Immediate };
   private lastFlush = 0;
-  private readonly coalesceMs: number;
+  /** The window in which this stream's writes are coalesced (`SseOptions.coalesceMs`). */
+  readonly coalesceMs: number;
 
   constructor(
     private readonly req: Request,
@@ -111,6 +112,18 @@ export class SseStream {
       wait > 0 ? { timeout: setTimeout(() => this.flush(), wait) } : { immediate: setImmediate(() => this.flush()) };
   }
 
+  /**
+   * Frames encoded once for many streams (an organization's fan-out, one write per window): written
+   * now, after what this stream still holds of its own, so the order is kept.
+   */
+  writeShared(chunk: Buffer): void {
+    if (this.done) return;
+    const own = this.take();
+    if (own) this.res.write(own);
+    this.res.write(chunk);
+    this.cutIfNotReading();
+  }
+
   private flush(): void {
     this.flushTimer = undefined;
     if (this.done) return;
@@ -118,6 +131,10 @@ export class SseStream {
     if (!text) return;
     this.lastFlush = Date.now();
     this.res.write(text);
+    this.cutIfNotReading();
+  }
+
+  private cutIfNotReading(): void {
     if (this.res.writableLength > this.maxBufferedBytes) {
       this.cleanup();
       this.res.destroy();

@@ -52,7 +52,10 @@ export function liveRoutes(app: {
     await hub.feed(sse, {
       org: caller.org,
       lastEventId,
-      select: (m: LiveMessage) => (only && !only.has(m.data.vehicleId) ? undefined : { event: m.type, data: m.data }),
+      // Without a vehicle filter, every message as published: served from the organization's shared batches.
+      select: only
+        ? (m: LiveMessage) => (only.has(m.data.vehicleId) ? { event: m.type, data: m.data } : undefined)
+        : undefined,
     });
     return STREAMED;
   });
