@@ -20,9 +20,9 @@ describe('HistoryChart', () => {
 
   it('says so, as a figure with its text summary, when the fixes carry no speed, altitude or battery', () => {
     render(<HistoryChart track={fixes(3)} cursorMs={0} onSeek={() => undefined} />);
-    const figure = screen.getByRole('figure', { name: /Chart of the period/ });
-    expect(figure).toHaveAccessibleName('Chart of the period. No speed, altitude or battery in this period.');
-    expect(screen.getByText('No speed, altitude or battery in this period.', { selector: 'p' })).toBeVisible();
+    const figure = screen.getByRole('figure', { name: 'Chart of the period' });
+    expect(figure).toHaveAccessibleDescription('No speed, altitude or battery in this period.');
+    expect(screen.getByText('No speed, altitude or battery in this period.', { selector: 'p.muted' })).toBeVisible();
     expect(screen.queryByTestId('history-chart-plot')).toBeNull();
   });
 });

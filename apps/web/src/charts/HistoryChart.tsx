@@ -22,15 +22,22 @@ export function HistoryChart({
   onSeek: (ms: number) => void;
 }) {
   const { t } = useTranslation();
-  const captionId = useId();
+  const summaryId = useId();
   const data = useMemo(() => chartData(track), [track]);
   const sentences = useMemo(() => summarySentences(chartSummary(track), t), [track, t]);
   if (track.length === 0) return null;
   return (
-    <figure className="history-chart" aria-labelledby={captionId} data-testid="history-chart">
-      <figcaption id={captionId} className="visually-hidden" data-testid="chart-summary">
-        {t('chart.title')}. {sentences.join(' ')}
-      </figcaption>
+    // The figures are the description, not the name: a name holding "Speed: …" would also answer to
+    // the replay's "Speed" control when looked up by label.
+    <figure
+      className="history-chart"
+      aria-label={t('chart.title')}
+      aria-describedby={summaryId}
+      data-testid="history-chart"
+    >
+      <p id={summaryId} className="visually-hidden" data-testid="chart-summary">
+        {sentences.join(' ')}
+      </p>
       {data.series.length === 0 ? (
         <p className="muted">{t('chart.noData')}</p>
       ) : (

@@ -18,7 +18,7 @@ const LOOK: Record<ChartSeriesKey, { scale: string; stroke: string; fill?: strin
 function timeTicks(incrementS: number) {
   const f = new Intl.DateTimeFormat(
     currentLanguage(),
-    incrementS >= 86_400 ? { day: 'numeric', month: 'short' } : { hour: '2-digit', minute: '2-digit' },
+    incrementS >= 86_400 ? { day: 'numeric', month: 'short' } : { hour: 'numeric', minute: '2-digit' },
   );
   return (splits: number[]) => splits.map((s) => f.format(s * 1000));
 }
