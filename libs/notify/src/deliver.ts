@@ -1,7 +1,7 @@
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './backoff';
 import type { EmailChannel } from './channels/email';
 import type { TelegramChannel } from './channels/telegram';
-import { DeliveryError, type FailureKind } from './errors';
+import { DeliveryError, messageOf, type FailureKind } from './errors';
 import type { Attachment, ChannelKind, IdempotencyParts, RenderedNotification } from './types';
 
 /** One event's notification under one rule, for one recipient, ready for any channel. */
@@ -103,7 +103,7 @@ const asDeliveryError = (e: unknown): DeliveryError =>
   e instanceof DeliveryError
     ? e
     : // A bug or an unexpected throw: retried (capped), so a fix deployed in between still delivers.
-      new DeliveryError(e instanceof Error ? e.message : String(e), {
+      new DeliveryError(messageOf(e), {
         kind: 'transient',
         code: 'unexpected',
         cause: e,

@@ -44,15 +44,25 @@ const errorCode = (e: unknown): string | undefined => {
   return typeof code === 'string' ? code : undefined;
 };
 
-/** Whether an error (or the error it wraps, as fetch does) is about the connection. */
+/**
+ * Whether an error (or the error it wraps, as fetch does) is about the connection. Duck-typed, not
+ * `instanceof Error`: fetch's errors may come from another realm (a test runner's sandbox).
+ */
 export function isNetworkError(e: unknown): boolean {
-  for (let cur: unknown = e, depth = 0; cur && depth < 5; depth++) {
+  for (let cur: unknown = e, depth = 0; typeof cur === 'object' && cur !== null && depth < 5; depth++) {
     const code = errorCode(cur);
     if (code && NETWORK_CODES.has(code)) return true;
-    if (cur instanceof Error && (cur.name === 'TimeoutError' || cur.name === 'AbortError')) return true;
-    cur = cur instanceof Error ? cur.cause : undefined;
+    const name = (cur as { name?: unknown }).name;
+    if (name === 'TimeoutError' || name === 'AbortError') return true;
+    cur = (cur as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** An error's message, also for errors of another realm and for non-errors. */
+export function messageOf(e: unknown): string {
+  const message = typeof e === 'object' && e !== null ? (e as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(e);
 }
 
 /**
@@ -62,7 +72,7 @@ export function isNetworkError(e: unknown): boolean {
  */
 export function classifySmtpError(e: unknown): DeliveryError {
   if (e instanceof DeliveryError) return e;
-  const message = e instanceof Error ? e.message : String(e);
+  const message = messageOf(e);
   const responseCode = (e as { responseCode?: unknown } | null)?.responseCode;
   if (typeof responseCode === 'number' && responseCode >= 400 && responseCode < 600) {
     return new DeliveryError(message, {

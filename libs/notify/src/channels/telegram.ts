@@ -1,4 +1,4 @@
-import { DeliveryError, isNetworkError } from '../errors';
+import { DeliveryError, isNetworkError, messageOf } from '../errors';
 import type { Attachment } from '../types';
 
 export const TELEGRAM_API_BASE_URL = 'https://api.telegram.org';
@@ -83,8 +83,9 @@ export function createTelegramChannel(config: TelegramConfig): TelegramChannel {
     } catch (e) {
       const kind = isNetworkError(e) ? 'network' : 'request';
       // fetch's own message ("fetch failed") says nothing; its cause says what happened.
-      const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
-      const message = `Telegram ${method}: ${e instanceof Error ? e.message : String(e)}${cause}`;
+      const inner = typeof e === 'object' && e !== null ? (e as { cause?: unknown }).cause : undefined;
+      const cause = inner ? `: ${messageOf(inner)}` : '';
+      const message = `Telegram ${method}: ${messageOf(e)}${cause}`;
       throw new DeliveryError(message.split(config.botToken).join('<token>'), {
         kind: 'transient',
         code: kind,
