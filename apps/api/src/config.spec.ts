@@ -82,8 +82,8 @@ describe('loadApiConfig', () => {
     }
   });
 
-  it('coalesces live streams over 200 ms by default; LIVE_COALESCE_MS=0 writes at once', () => {
-    expect(loadApiConfig({}).live.coalesceMs).toBe(200);
+  it('coalesces live streams over 100 ms by default; LIVE_COALESCE_MS=0 writes at once', () => {
+    expect(loadApiConfig({}).live.coalesceMs).toBe(100);
     expect(loadApiConfig({ LIVE_COALESCE_MS: '0' }).live.coalesceMs).toBe(0);
     expect(() => loadApiConfig({ LIVE_COALESCE_MS: '-5' })).toThrow(/LIVE_COALESCE_MS/);
   });
