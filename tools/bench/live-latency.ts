@@ -97,6 +97,8 @@ export interface LiveLatencyResult {
   accepted: number;
   /** Requests not answered 202 (or failed, or never answered) during the whole run. */
   failed: number;
+  /** Those failures by HTTP status or error code. */
+  failures: Record<string, number>;
   achievedRate: number;
   /** Per (measured position × measuring client), 202 → SSE arrival, ms, sorted. */
   latenciesMs: number[];
@@ -341,6 +343,7 @@ export async function measureLiveLatency(
       vehicles: fleet.vehicles.length,
       accepted: loaded.accepted,
       failed: loaded.failed,
+      failures: loaded.failures,
       achievedRate: loaded.accepted / options.seconds,
       latenciesMs,
       split: { toPublishedMs, publishedToArrivalMs },
@@ -367,7 +370,12 @@ export function formatLiveLatency(r: LiveLatencyResult): string[] {
       `(${r.options.measuring} timing every message), ${fmt(r.options.rate, 0)} positions/s open loop from ` +
       `${r.vehicles} vehicles in a process of its own, ${r.options.seconds} s measured after ` +
       `${r.options.warmupSeconds} s warm-up, machine: ${os.cpus().length} cores`,
-    `  ingested            ${r.accepted.toLocaleString('en-US')} positions answered 202 (${fmt(r.achievedRate, 0)}/s), ${r.failed} failed`,
+    `  ingested            ${r.accepted.toLocaleString('en-US')} positions answered 202 (${fmt(r.achievedRate, 0)}/s), ${r.failed} failed` +
+      (r.failed
+        ? ` (${Object.entries(r.failures)
+            .map(([why, n]) => `${why}: ${n}`)
+            .join(', ')})`
+        : ''),
     `  ingest 202          ${q(r.ingestMs, 2)}, max ${fmt(r.ingestMs[r.ingestMs.length - 1] ?? NaN)} ms ` +
       `(from each request's due time; target p99 < ${r.options.targetIngestP99Ms} ms)`,
     `  of which generator  late sending p99 ${fmt(r.generatorLate.p99, 2)} ms, max ${fmt(r.generatorLate.max)} ms`,

@@ -36,6 +36,8 @@ export type FromLoad =
       /** How late this process sent requests behind their due time: p99 and max, ms. */
       lateP99Ms: number;
       lateMaxMs: number;
+      /** Why requests failed: HTTP status or error code → count. */
+      failures: Record<string, number>;
     };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -52,6 +54,11 @@ async function run(o: ToLoad) {
   const total = Math.round(((end - o.startAt) / 1000) * o.rate);
   let batch: Ack[] = [];
   let failed = 0;
+  const failures: Record<string, number> = {};
+  const fail = (why: string) => {
+    failed++;
+    failures[why] = (failures[why] ?? 0) + 1;
+  };
   let accepted = 0;
   let outstanding = 0;
   const late: number[] = [];
@@ -80,7 +87,7 @@ async function run(o: ToLoad) {
         res.resume();
         outstanding--;
         if (res.statusCode !== 202) {
-          failed++;
+          fail(`HTTP ${res.statusCode}`);
           return;
         }
         if (!measured) return;
@@ -88,9 +95,9 @@ async function run(o: ToLoad) {
         batch.push([vehicle.id, ts, due, left, at]);
       },
     );
-    req.on('error', () => {
+    req.on('error', (err: NodeJS.ErrnoException) => {
       outstanding--;
-      failed++;
+      fail(err.code ?? err.message);
     });
     req.end(body);
   };
@@ -134,6 +141,7 @@ async function run(o: ToLoad) {
     sent,
     accepted,
     failed: failed + outstanding,
+    failures: outstanding ? { ...failures, unanswered: outstanding } : failures,
     lateP99Ms: late[Math.max(0, Math.ceil(0.99 * late.length) - 1)] ?? 0,
     lateMaxMs: late[late.length - 1] ?? 0,
   });
