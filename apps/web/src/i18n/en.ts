@@ -221,6 +221,12 @@ export const en = {
     downloadGpx: 'Download GPX',
     downloadCsv: 'Download CSV',
   },
+  reportFile: {
+    kind: 'Report file',
+    kinds: { trips: 'Trips', stops: 'Stops', summary: 'Summary', events: 'Events' },
+    pdf: 'Download PDF',
+    csv: 'Download report CSV',
+  },
   role: { admin: 'Administrator', operator: 'Operator', viewer: 'Viewer' },
   admin: {
     tracker: 'Tracker app',

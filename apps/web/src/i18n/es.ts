@@ -223,6 +223,12 @@ export const es: Messages = {
     downloadGpx: 'Descargar GPX',
     downloadCsv: 'Descargar CSV',
   },
+  reportFile: {
+    kind: 'Informe en archivo',
+    kinds: { trips: 'Trayectos', stops: 'Paradas', summary: 'Resumen', events: 'Eventos' },
+    pdf: 'Descargar PDF',
+    csv: 'Descargar CSV del informe',
+  },
   role: { admin: 'Administrador', operator: 'Operador', viewer: 'Lector' },
   admin: {
     tracker: 'App de seguimiento',

@@ -10,6 +10,7 @@ import { fmt } from '../i18n';
 import { useLive } from '../live/context';
 import { useApi } from '../session/context';
 import { toIso } from './period';
+import { ReportFiles } from './ReportFiles';
 
 const REPORT_ENDPOINTS: readonly unknown[] = ['vehicleTrips', 'vehicleStops', 'vehicleSummary'];
 
@@ -69,6 +70,7 @@ function Report({ choice }: { choice: PeriodChoice }) {
               {t('report.downloadCsv')}
             </button>
           </div>
+          <ReportFiles vehicleId={choice.vehicleId} from={input.query.from} to={input.query.to} />
           <h2>{t('report.summary')}</h2>
           <Table<SummaryReport>
             testId="summary-table"
