@@ -26,6 +26,7 @@ import { commandRoutes } from './routes/commands';
 import { DeviceCommands } from './commands/commands';
 import { liveRoutes } from './routes/live';
 import type { LiveHub } from './live/hub';
+import type { Places } from '@fleet/places';
 import { trackingRoutes } from './routes/tracking';
 import { geofenceRoutes } from './routes/geofences';
 import { eventRoutes } from './routes/events';
@@ -61,6 +62,8 @@ export interface AppDeps {
   versions: SessionVersions;
   /** Live streams of this process (one Redis subscriber connection; closed on drain). */
   liveHub: LiveHub;
+  /** Places of stops, trips and events (online geocoder when configured; stopped on drain). */
+  places: Places;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -125,7 +128,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(geofenceRoutes({ geofences: new Geofences(deps.pool), auth }));
-  v1.use(eventRoutes({ events: new Events(deps.pool), auth }));
+  v1.use(eventRoutes({ events: new Events(deps.pool, deps.places), auth }));
   v1.use(webhookRoutes({ webhooks: new Webhooks(deps.pool, config.webhooks), auth }));
   v1.use(trackingRoutes({ ...deps, auth, maxHeavyRequests: Math.max(2, Math.floor(config.db.poolMax / 2)) }));
   v1.use(liveRoutes({ ...deps, auth }));

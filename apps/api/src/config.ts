@@ -1,3 +1,4 @@
+import type { GeocoderConfig } from '@fleet/places';
 import { baseEnvSchema, DEV_JWT_SECRET, isWeakSecret, parseEnv, type BaseEnv } from '@fleet/runtime';
 import os from 'node:os';
 import { z } from 'zod';
@@ -99,6 +100,24 @@ const apiEnvSchema = baseEnvSchema
       .default(10),
     /** Guards /api/v1/platform (creating organizations); unset, those routes answer 404. */
     PLATFORM_ADMIN_TOKEN: z.string().optional(),
+    /**
+     * A Nominatim-compatible reverse-geocoding API (base URL, `/reverse` is appended) for the places of
+     * stops, trips and events; unset or empty: offline places only (geofence, nearest town).
+     */
+    GEOCODER_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.url({ protocol: /^https?$/, error: 'an http(s) URL, e.g. http://nominatim:8080' }).optional(),
+    ),
+    /** Calls per second at most, over every API process (shared through Redis). */
+    GEOCODER_RATE_PER_SEC: z.coerce.number().positive().max(1_000).default(1),
+    /** One call gives up after this long. */
+    GEOCODER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /** A request waits this long at most for online places, then answers with the offline ones. */
+    GEOCODER_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(500),
+    /** A cached place is asked again after this many days. */
+    GEOCODER_CACHE_DAYS: z.coerce.number().positive().max(3_650).default(90),
+    /** Accept-Language of the calls (e.g. `es,en`); the service's default when unset. */
+    GEOCODER_LANGUAGE: z.string().max(100).optional(),
   })
   .superRefine((env, ctx) => {
     const strict = env.APP_ENV === 'production' || env.APP_ENV === 'staging';
@@ -243,6 +262,8 @@ export interface ApiConfig {
   commands: { ttlMs: number };
   /** The platform administrator's token; undefined disables /api/v1/platform. */
   platform: { adminToken?: string };
+  /** GEOCODER_*: the online reverse geocoder of places; undefined: offline places only. */
+  geocoder?: GeocoderConfig;
   log: { format: 'json' | 'plain'; level: string };
   shutdownGraceMs: number;
 }
@@ -298,6 +319,16 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     tracker: { offlineMinutes: e.DEVICE_OFFLINE_MINUTES },
     commands: { ttlMs: e.COMMAND_TTL_MINUTES * 60_000 },
     platform: { adminToken: e.PLATFORM_ADMIN_TOKEN },
+    geocoder: e.GEOCODER_URL
+      ? {
+          url: e.GEOCODER_URL,
+          ratePerSec: e.GEOCODER_RATE_PER_SEC,
+          timeoutMs: e.GEOCODER_TIMEOUT_MS,
+          waitMs: e.GEOCODER_WAIT_MS,
+          cacheTtlMs: e.GEOCODER_CACHE_DAYS * 86_400_000,
+          language: e.GEOCODER_LANGUAGE,
+        }
+      : undefined,
     log: { format: e.LOG_FORMAT ?? (strict ? 'json' : 'plain'), level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

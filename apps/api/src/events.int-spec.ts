@@ -123,6 +123,8 @@ describe('events API', () => {
       vehicleName: enter.vehicle === ids['v1'] ? 'Van 1' : 'Van 2',
       geofenceName: 'Depot',
       retractedAt: null,
+      // The event's point lies in the Depot geofence: its place (no geocoder configured here).
+      place: 'Depot',
     });
   });
 

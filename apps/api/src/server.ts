@@ -23,6 +23,7 @@ import { IngestPipeline } from '@fleet/ingest';
 import type { ApiConfig } from './config';
 import { VERSION } from './version';
 import { LiveHub } from './live/hub';
+import { Places } from '@fleet/places';
 
 export interface ApiHandle {
   port: number;
@@ -149,6 +150,7 @@ export async function start(config: ApiConfig, options: StartOptions = {}): Prom
     limiter: new LoginLimiter(redis, config.login),
     liveHub,
     pipeline: createPipeline(config, { pool, redis, logger, registry: metrics.registry }),
+    places: new Places({ pool, redis, geocoder: config.geocoder, logger }),
   };
   const http = await startHttpServer(createApp(deps), { port: config.http.port, host: config.http.host });
   const osmand =
@@ -175,6 +177,7 @@ export async function start(config: ApiConfig, options: StartOptions = {}): Prom
       const unpublished = await deps.pipeline.flush(Math.min(config.shutdownGraceMs, 5_000));
       if (unpublished) logger.warn('batches left unpublished for the replayer', { unpublished });
       await liveHub.close();
+      await deps.places.stop();
       versions.close();
       await Promise.allSettled([pool.end(), redis.quit()]);
       redis.disconnect();

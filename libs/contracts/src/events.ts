@@ -11,6 +11,12 @@ export const EventDetail = TrackingEvent.extend({
    * longer implies it: docs/events.md); null otherwise. Absent in webhook payloads.
    */
   retractedAt: z.string().nullable().optional(),
+  /**
+   * Where the event happened, for people: the geocoder's address, the organization's geofence around
+   * the point, or "2.3 km NE of Alcobendas". In the events API when the event has a position; absent
+   * in webhook payloads.
+   */
+  place: z.string().optional(),
 });
 export type EventDetail = z.infer<typeof EventDetail>;
 

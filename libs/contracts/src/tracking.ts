@@ -197,7 +197,14 @@ export const ReportQuery = z
   .strict();
 export type ReportQuery = z.infer<typeof ReportQuery>;
 
-const LatLonSchema = z.object({ lat: z.number(), lon: z.number() });
+/**
+ * A human-readable place: the reverse geocoder's address when one is configured and answered in time,
+ * else the organization's geofence around the point, else "2.3 km NE of Alcobendas" (the nearest
+ * populated place). Absent from older servers' answers.
+ */
+const place = z.string().optional();
+
+const LatLonSchema = z.object({ lat: z.number(), lon: z.number(), place });
 
 export const TripItem = z.object({
   startTime: z.string(),
@@ -226,6 +233,8 @@ export const StopItem = z.object({
   lon: z.number(),
   /** The tracker was silent during part of the stop (asleep while parked). */
   spansDataGap: z.boolean(),
+  /** Where the stop was (see `place` of a trip's start). */
+  place,
   /** Attributes of the first fix of the stop. */
   startAttributes: answeredAttributes,
   /** Attributes of the last fix of the stop. */

@@ -1,5 +1,6 @@
 import type { EventDetail, EventList, EventListQuery } from '@fleet/contracts';
 import { createDb, schema, selectEventDetails, toEventDetail, type Database, type Pool } from '@fleet/db';
+import type { Places } from '@fleet/places';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { invalid, notFound } from '../errors';
 import { isUuid } from '../sql';
@@ -37,8 +38,20 @@ function decodeCursor(cursor: string): { tsUs: string; id: string } {
 export class Events {
   private readonly db: Database;
 
-  constructor(pool: Pool) {
+  constructor(
+    pool: Pool,
+    private readonly places: Places,
+  ) {
     this.db = createDb(pool);
+  }
+
+  /** Each event with a position gets its place, the whole page in one batch. */
+  private async withPlaces(org: string, items: EventDetail[]): Promise<EventDetail[]> {
+    const places = await this.places.describe(
+      org,
+      items.map((e) => (e.lat === null || e.lon === null ? null : { lat: e.lat, lon: e.lon })),
+    );
+    return items.map((e, i) => (places[i] === undefined ? e : { ...e, place: places[i] }));
   }
 
   /**
@@ -69,7 +82,7 @@ export class Events {
       .limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
     return {
-      items: page.map(toEventDetail),
+      items: await this.withPlaces(org, page.map(toEventDetail)),
       nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]) : null,
     };
   }
@@ -78,6 +91,7 @@ export class Events {
     if (!isUuid(id)) throw notFound('event');
     const [row] = await selectEventDetails(this.db).where(and(eq(events.id, id), eq(events.organizationId, org)));
     if (!row) throw notFound('event');
-    return toEventDetail(row);
+    const [event] = await this.withPlaces(org, [toEventDetail(row)]);
+    return event;
   }
 }

@@ -12,6 +12,7 @@ import type {
 import { schema, type Database, type Pool } from '@fleet/db';
 import { VehicleStates } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
+import type { Places } from '@fleet/places';
 import type { Redis } from '@fleet/runtime';
 import { and, eq } from 'drizzle-orm';
 import type { Response } from 'express';
@@ -30,6 +31,8 @@ export interface TrackingDeps {
   logger: Logger;
   /** History exports and reports running at once in this process (each holds a connection). */
   maxHeavyRequests: number;
+  /** Places of stops and of trips' ends. */
+  places: Places;
 }
 
 /**
@@ -73,11 +76,24 @@ export class Tracking {
   }
 
   async trips(org: string, vehicleId: string, q: ReportQuery): Promise<TripList> {
-    return tripList(await this.detect(org, vehicleId, q));
+    const list = tripList(await this.detect(org, vehicleId, q));
+    // One batch for every start and end (outside the heavy gate: it holds no connection meanwhile).
+    const places = await this.deps.places.describe(
+      org,
+      list.items.flatMap((t) => [t.start, t.end]),
+    );
+    list.items.forEach((t, i) => {
+      t.start.place = places[2 * i];
+      t.end.place = places[2 * i + 1];
+    });
+    return list;
   }
 
   async stops(org: string, vehicleId: string, q: ReportQuery): Promise<StopList> {
-    return stopList(await this.detect(org, vehicleId, q));
+    const list = stopList(await this.detect(org, vehicleId, q));
+    const places = await this.deps.places.describe(org, list.items);
+    list.items.forEach((s, i) => (s.place = places[i]));
+    return list;
   }
 
   async summary(org: string, vehicleId: string, q: ReportQuery): Promise<SummaryReport> {
