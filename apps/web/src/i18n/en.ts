@@ -187,6 +187,7 @@ export const en = {
     title: 'Events',
     when: 'When',
     what: 'What happened',
+    place: 'Place',
     none: 'No events match.',
     unknownGeofence: 'a geofence',
     type: {
@@ -217,6 +218,9 @@ export const en = {
     avgSpeed: 'Avg. speed',
     start: 'Start',
     end: 'End',
+    from: 'From',
+    to: 'To',
+    place: 'Place',
     duration: 'Duration',
     downloadGpx: 'Download GPX',
     downloadCsv: 'Download CSV',

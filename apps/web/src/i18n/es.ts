@@ -189,6 +189,7 @@ export const es: Messages = {
     title: 'Eventos',
     when: 'Cuándo',
     what: 'Qué pasó',
+    place: 'Lugar',
     none: 'Ningún evento coincide.',
     unknownGeofence: 'una geocerca',
     type: {
@@ -222,6 +223,9 @@ export const es: Messages = {
     duration: 'Duración',
     downloadGpx: 'Descargar GPX',
     downloadCsv: 'Descargar CSV',
+    from: 'Desde',
+    to: 'Hasta',
+    place: 'Lugar',
   },
   reportFile: {
     kind: 'Informe en archivo',

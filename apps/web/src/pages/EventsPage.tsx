@@ -150,6 +150,8 @@ export default function EventsPage() {
           },
           { header: t('period.vehicle'), cell: (e) => e.vehicleName ?? store.name(e.vehicleId) },
           { header: t('events.what'), cell: (e) => describeEvent(t, e, e.vehicleName ?? store.name(e.vehicleId)) },
+          // Live events arrive without a place; the next fetch of the list brings it.
+          { header: t('events.place'), cell: (e) => e.place ?? '' },
         ]}
       />
       {items.length === 0 && !events.isFetching && <p className="muted">{t('events.none')}</p>}

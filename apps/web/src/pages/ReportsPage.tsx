@@ -95,6 +95,8 @@ function Report({ choice }: { choice: PeriodChoice }) {
             columns={[
               { header: t('report.start'), cell: (trip) => fmt.dateTime(trip.startTime) },
               { header: t('report.end'), cell: (trip) => fmt.dateTime(trip.endTime) },
+              { header: t('report.from'), cell: (trip) => trip.start.place ?? '' },
+              { header: t('report.to'), cell: (trip) => trip.end.place ?? '' },
               { header: t('report.distance'), cell: (trip) => fmt.km(trip.distanceM) },
               { header: t('report.duration'), cell: (trip) => fmt.duration(trip.durationS) },
               { header: t('report.idle'), cell: (trip) => fmt.duration(trip.idleS) },
@@ -111,6 +113,7 @@ function Report({ choice }: { choice: PeriodChoice }) {
               { header: t('report.start'), cell: (stop) => fmt.dateTime(stop.startTime) },
               { header: t('report.end'), cell: (stop) => fmt.dateTime(stop.endTime) },
               { header: t('report.duration'), cell: (stop) => fmt.duration(stop.durationS) },
+              { header: t('report.place'), cell: (stop) => stop.place ?? '' },
               {
                 header: t('vehicle.coordinates'),
                 cell: (stop) => `${fmt.coord(stop.lat)}, ${fmt.coord(stop.lon)}`,
