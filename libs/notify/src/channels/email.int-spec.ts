@@ -4,7 +4,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import { deliver, deliverWithRetries, memoryLedger, type Notification } from '../deliver';
 import { DeliveryError } from '../errors';
 import { renderEvent } from '../templates';
-import { fakeClock } from '../testing/fake-telegram';
+import { fakeClock } from '../testing/clock';
 import { createEmailChannel, type SmtpConfig } from './email';
 
 interface Received {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { deliver, deliverWithRetries, memoryLedger, type Notification } from '../deliver';
 import { DeliveryError } from '../errors';
 import { renderEvent } from '../templates';
-import { fakeClock, startFakeTelegram } from '../testing/fake-telegram';
+import { fakeClock } from '../testing/clock';
+import { startFakeTelegram } from '../testing/fake-telegram';
 import { createTelegramChannel } from './telegram';
 
 const TOKEN = '123456:ABC-secret-token';
