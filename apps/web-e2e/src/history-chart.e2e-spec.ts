@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium } from './browser';
-import { repoRoot } from './build-web';
+import { buildWeb, initialScripts, repoRoot } from './build-web';
 import { startStack, type Stack } from './stack';
 
 const ARTIFACTS = path.join(repoRoot, 'tmp/e2e-artifacts');
@@ -171,5 +172,22 @@ describe('the history chart', () => {
     );
     await expect(plot().locator('.u-legend').innerText()).resolves.toContain('Velocidad (km/h)');
     await page.getByTestId('language-switch').selectOption('en');
+  });
+
+  it('leaves uPlot out of the JavaScript the app loads first, which stays within 300 KB gzip', () => {
+    const out = path.join(repoRoot, 'tmp', `e2e-chart-size-${process.pid}`);
+    try {
+      buildWeb(out);
+      const gzKb = (file: string) => gzipSync(readFileSync(path.join(out, file)), { level: 9 }).length / 1024;
+      const initial = initialScripts(out);
+      const withUplot = readdirSync(path.join(out, 'assets')).filter(
+        (f) => f.endsWith('.js') && readFileSync(path.join(out, 'assets', f), 'utf8').includes('u-over'),
+      );
+      expect(withUplot).toHaveLength(1); // the chart's own chunk
+      expect(initial.map((f) => path.basename(f))).not.toContain(withUplot[0]);
+      expect(initial.reduce((kb, f) => kb + gzKb(f), 0)).toBeLessThanOrEqual(300);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
