@@ -46,15 +46,30 @@ export interface PlacePoint {
 }
 
 let sharedIndex: CityIndex | undefined;
+let loadError: unknown;
 
-/** The bundled populated places, indexed on first use (about 140,000, a fraction of a second). */
+/** The bundled populated places, indexed on first use (about 135,000, a second or so). */
 export function cityIndex(): CityIndex {
   return (sharedIndex ??= new CityIndex(loadCities()));
 }
 
+/** The index, or undefined (once, and logged by the caller) when the data set cannot be read. */
+function cityIndexOrNone(): CityIndex | undefined {
+  if (loadError !== undefined) return undefined;
+  try {
+    return cityIndex();
+  } catch (err) {
+    loadError = err;
+    return undefined;
+  }
+}
+
+/** Why the bundled places could not be loaded, if they could not (places are then coordinates). */
+export const cityLoadError = () => loadError;
+
 /** The offline description of a point with no geofence around it: "2.3 km NE of Alcobendas". */
 export function nearestPlace(point: PlacePoint): string {
-  const city = cityIndex().nearest(point.lat, point.lon);
+  const city = cityIndexOrNone()?.nearest(point.lat, point.lon);
   if (!city) return formatCoordinates(point.lat, point.lon);
   const { distanceM, initialBearingDeg } = inverse(city, point);
   return formatNear(city.name, distanceM, initialBearingDeg);
@@ -75,6 +90,7 @@ export class Places {
   private readonly queue = new Map<string, Cell>();
   private pausedUntil = 0;
   private noSlotUntil = 0;
+  private loadErrorLogged = false;
   private draining = false;
   private stopped = false;
   private wake?: () => void;
@@ -94,6 +110,12 @@ export class Places {
   async describe(org: string, points: readonly (PlacePoint | null | undefined)[]): Promise<(string | undefined)[]> {
     const valid = points.map((p) => (validPoint(p) ? p : undefined));
     const [online, fences] = await Promise.all([this.onlineAnswers(valid), this.geofenceNames(org, valid)]);
+    if (!this.loadErrorLogged && valid.some(Boolean) && !cityIndexOrNone()) {
+      this.loadErrorLogged = true;
+      this.options.logger?.warn('places: the bundled towns could not be loaded; offline places are coordinates', {
+        err: loadError,
+      });
+    }
     return valid.map((p, i) => {
       if (!p) return undefined;
       return online[i] ?? fences[i] ?? nearestPlace(p);
