@@ -45,6 +45,10 @@ export interface PlacePoint {
   lon: number;
 }
 
+/** A call that found no rate slot free (and gave its claim back). */
+const NO_SLOT = Symbol('no rate slot');
+type Fetched = string | null | undefined | typeof NO_SLOT;
+
 let sharedIndex: CityIndex | undefined;
 let loadError: unknown;
 
@@ -86,8 +90,12 @@ const validPoint = (p: PlacePoint | null | undefined): p is PlacePoint =>
  */
 export class Places {
   private readonly limiter?: RateLimiter;
-  private readonly inFlight = new Map<string, Promise<string | null | undefined>>();
-  private readonly queue = new Map<string, Cell>();
+  /** Lookups under way, which parallel lookups of the same cell join. */
+  private readonly lookups = new Map<string, Promise<string | null | undefined>>();
+  /** Calls under way (claim, slot, service). */
+  private readonly calls = new Map<string, Promise<Fetched>>();
+  /** Cells waiting for a rate slot, with the lookups waiting for them. */
+  private readonly queue = new Map<string, { cell: Cell; waiters: ((place: string | null | undefined) => void)[] }>();
   private pausedUntil = 0;
   private noSlotUntil = 0;
   private loadErrorLogged = false;
@@ -125,9 +133,10 @@ export class Places {
   /** Ends the background lookups; the calls under way finish (each bounded by its timeout). */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const { waiters } of this.queue.values()) waiters.forEach((w) => w(undefined));
     this.queue.clear();
     this.wake?.();
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.calls.values(), ...this.lookups.values()]);
   }
 
   private async geofenceNames(org: string, points: (PlacePoint | undefined)[]): Promise<(string | undefined)[]> {
@@ -227,20 +236,24 @@ export class Places {
    */
   private lookup(cell: Cell): Promise<string | null | undefined> {
     const key = cellKey(cell);
-    const running = this.inFlight.get(key);
-    if (running) return running;
-    // No slot before this (paused, or the last slot asked for was taken): straight to the queue.
-    if (Date.now() < Math.max(this.pausedUntil, this.noSlotUntil)) {
-      this.enqueue(key, cell);
-      return Promise.resolve(undefined);
-    }
-    return this.track(key, () => this.fetchCell(cell, { waitForSlot: false }));
+    const joined = this.lookups.get(key);
+    if (joined) return joined;
+    const lookup = (async () => {
+      // No slot before this (paused, or the last slot asked for was taken): straight to the queue.
+      if (Date.now() >= Math.max(this.pausedUntil, this.noSlotUntil)) {
+        const fetched = await this.call(key, cell, { waitForSlot: false });
+        if (fetched !== NO_SLOT) return fetched;
+      }
+      return this.enqueue(key, cell);
+    })().finally(() => this.lookups.delete(key));
+    this.lookups.set(key, lookup);
+    return lookup;
   }
 
-  private track(key: string, run: () => Promise<string | null | undefined>): Promise<string | null | undefined> {
-    const p = run().finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, p);
-    return p;
+  private call(key: string, cell: Cell, options: { waitForSlot: boolean }): Promise<Fetched> {
+    const call = this.fetchCell(cell, options).finally(() => this.calls.delete(key));
+    this.calls.set(key, call);
+    return call;
   }
 
   /**
@@ -248,7 +261,7 @@ export class Places {
    * cell), calls the service and stores its answer. The slot is taken last, right before the call,
    * so calls reach the service spaced as the slots are.
    */
-  private async fetchCell(cell: Cell, options: { waitForSlot: boolean }): Promise<string | null | undefined> {
+  private async fetchCell(cell: Cell, options: { waitForSlot: boolean }): Promise<Fetched> {
     const { pool, geocoder } = this.options;
     const limiter = this.limiter;
     if (!geocoder || !limiter) return undefined;
@@ -262,7 +275,14 @@ export class Places {
          RETURNING 1`,
         [...where, this.options.claimTimeoutMs ?? 60_000, geocoder.cacheTtlMs],
       );
-      if (!claim.rowCount) return undefined;
+      if (!claim.rowCount) {
+        // Answered meanwhile (another lookup, another process), or being asked about elsewhere.
+        const { rows } = await pool.query<{ place: string | null; fetched: boolean }>(
+          'SELECT place, fetched_at IS NOT NULL AS fetched FROM place_cache WHERE lat_cell = $1 AND lon_cell = $2',
+          where,
+        );
+        return rows[0]?.fetched ? rows[0].place : undefined;
+      }
       for (;;) {
         const pause = this.pausedUntil - Date.now();
         const wait = pause > 0 ? pause : await limiter.tryTake();
@@ -273,8 +293,7 @@ export class Places {
             "UPDATE place_cache SET claimed_at = '-infinity' WHERE lat_cell = $1 AND lon_cell = $2",
             where,
           );
-          if (!options.waitForSlot) this.enqueue(cellKey(cell), cell);
-          return undefined;
+          return options.waitForSlot ? undefined : NO_SLOT;
         }
         await this.sleep(wait);
       }
@@ -298,10 +317,14 @@ export class Places {
     }
   }
 
-  private enqueue(key: string, cell: Cell) {
-    if (this.stopped || this.queue.has(key) || this.queue.size >= (this.options.maxQueued ?? 1_000)) return;
-    this.queue.set(key, cell);
-    if (!this.draining) void this.drain();
+  private enqueue(key: string, cell: Cell): Promise<string | null | undefined> {
+    return new Promise((resolve) => {
+      const queued = this.queue.get(key);
+      if (queued) return void queued.waiters.push(resolve);
+      if (this.stopped || this.queue.size >= (this.options.maxQueued ?? 1_000)) return resolve(undefined);
+      this.queue.set(key, { cell, waiters: [resolve] });
+      if (!this.draining) void this.drain();
+    });
   }
 
   /** Asks about the queued cells one at a time, as rate slots come, so the next report finds them cached. */
@@ -309,12 +332,15 @@ export class Places {
     this.draining = true;
     try {
       while (!this.stopped && this.queue.size) {
-        const [key, cell] = this.queue.entries().next().value as [string, Cell];
+        const [key, { cell, waiters }] = this.queue.entries().next().value as [
+          string,
+          { cell: Cell; waiters: ((place: string | null | undefined) => void)[] },
+        ];
         this.queue.delete(key);
-        // The lookup that queued the cell may still be finishing (giving its claim back).
-        await this.inFlight.get(key);
-        if (this.inFlight.has(key)) continue;
-        await this.track(key, () => this.fetchCell(cell, { waitForSlot: true }));
+        await this.calls.get(key);
+        const fetched = await this.call(key, cell, { waitForSlot: true });
+        const place = fetched === NO_SLOT ? undefined : fetched;
+        waiters.forEach((w) => w(place));
       }
     } finally {
       this.draining = false;
