@@ -66,6 +66,13 @@ describe('tracker gateway as a cluster (main.ts, two workers)', () => {
       throw new Error(`${String(err)}\n${proc.output()}`);
     });
     await waitFor(() => /"workers":2/.test(proc.output()), { timeoutMs: 30_000, what: 'both workers listening' });
+    // The primary gave its workers the bounded V8 heap (heap.ts): 512 MB of old space plus the young generation.
+    const heapLimits = [...proc.output().matchAll(/tracker listeners open.*"heapLimitMb":(\d+)/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(heapLimits).toHaveLength(2);
+    for (const limit of heapLimits) expect(limit).toBeGreaterThanOrEqual(512);
+    for (const limit of heapLimits) expect(limit).toBeLessThan(600);
 
     const ts0 = Math.floor(Date.now() / 1000) * 1000 - 30 * 60_000;
     const report = async (vehicle: TrackerVehicle, i: number) => {

@@ -25,6 +25,13 @@ const trackersEnvSchema = baseEnvSchema.extend({
   /** Fixes stamped further than this in the future are refused (device clock errors), as on the API. */
   INGEST_MAX_FUTURE_SKEW_MS: int(0, 10 * 60 * 1000),
   INGEST_STREAM_MAXLEN: int(1_000, 1_000_000),
+  /**
+   * V8 heap of each forked worker (see heap.ts for the measurements): the old space's limit, which
+   * also keeps full collections close to the live size, and the young generation's semi-space, in MB;
+   * 0 leaves V8's default. A flag already in NODE_OPTIONS wins. Not applied with TRACKER_WORKERS=1.
+   */
+  TRACKER_WORKER_MAX_OLD_SPACE_MB: int(0, 512, 65_536),
+  TRACKER_WORKER_SEMI_SPACE_MB: int(0, 8, 1_024),
 });
 
 /** The environment shaped into the gateway's configuration (the one type of it: TrackersConfig). */
@@ -41,6 +48,7 @@ const trackersConfigSchema = trackersEnvSchema.transform((e) => {
       ports: { teltonika: port(e.TELTONIKA_PORT), gt06: port(e.GT06_PORT), h02: port(e.H02_PORT) },
     },
     workers: e.TRACKER_WORKERS,
+    workerHeap: { maxOldSpaceMb: e.TRACKER_WORKER_MAX_OLD_SPACE_MB, maxSemiSpaceMb: e.TRACKER_WORKER_SEMI_SPACE_MB },
     connections: { idleTimeoutMs: e.TRACKER_IDLE_TIMEOUT_S * 1000, maxPerProcess: e.TRACKER_MAX_CONNECTIONS },
     db: { url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX, statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import v8 from 'node:v8';
 import { createPool, type Pool } from '@fleet/db';
 import { DeviceDirectory, FieldDrops, IngestPipeline, type TcpProtocol } from '@fleet/ingest';
 import type { Logger } from '@fleet/logging-json';
@@ -116,7 +117,9 @@ export async function startGateway(config: TrackersConfig, options: GatewayOptio
     await Promise.allSettled([pool.end(), redis.quit()]);
     throw err;
   }
-  logger.info('tracker listeners open', { ports, pid: process.pid });
+  // The heap limit shows the worker heap settings (heap.ts) in effect.
+  const heapLimitMb = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+  logger.info('tracker listeners open', { ports, pid: process.pid, heapLimitMb });
 
   let stopped: Promise<void> | undefined;
   const stop = () =>

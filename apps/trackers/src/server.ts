@@ -8,6 +8,7 @@ import express from 'express';
 import client from 'prom-client';
 import type { ProtocolName, TrackersConfig } from './config';
 import { startGateway } from './gateway';
+import { workerHeapArgs } from './heap';
 import { TRACKER_PROTOCOLS } from './protocols';
 
 export const VERSION = process.env['APP_VERSION'] ?? 'dev';
@@ -116,6 +117,12 @@ async function startPrimary(config: TrackersConfig, options: StartOptions): Prom
   let draining = false;
   const workers = new Set<Worker>();
   const env = { [WORKER_CONFIG_ENV]: JSON.stringify(config) };
+  // The workers' V8 heap (heap.ts): node arguments of the forks, after the primary's own (tsx, inspector…).
+  const heapArgs = workerHeapArgs(config.workerHeap, {
+    execArgv: process.execArgv,
+    nodeOptions: process.env['NODE_OPTIONS'],
+  });
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...heapArgs] });
   let ports: Partial<Record<ProtocolName, number>> = {};
   let listening = 0;
   let started = false;
@@ -199,6 +206,7 @@ async function startPrimary(config: TrackersConfig, options: StartOptions): Prom
     port: http.port,
     ports,
     workers: config.workers,
+    workerNodeArgs: heapArgs,
     env: config.env,
     version: VERSION,
   });
