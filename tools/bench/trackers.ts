@@ -20,7 +20,8 @@
  *    Target p99 < 50 ms.
  *
  * Throughout, the RSS of every gateway process (the cluster primary and each worker: /proc VmRSS) is
- * sampled; target < 250 MB each. Every acknowledged record must be stored exactly once. The load
+ * sampled every 250 ms; target < 250 MB each. Each process's peak is printed on a line of its own, with
+ * its peak in each phase (connect, throughput, catch-up while the worker stores the rest, latency). Every acknowledged record must be stored exactly once. The load
  * generator's own CPU and event-loop use are printed with each phase: a generator whose event loop is
  * busy ≥ 90% of the time is the bottleneck, and the figures are then a floor, not the gateway's.
  * Exits non-zero when a target is missed or a record is lost.
@@ -29,7 +30,9 @@
  *          --rate=N records/s in the latency phase (2000), --latency-seconds=N (30),
  *          --phase=both|throughput|latency (both), --target-ratio=x (0.5), --target-p99=ms (50),
  *          --target-rss=MB (250)
- * TRACKER_WORKERS=n sets the gateway's processes; BENCH_WORKER_X=v passes X=v to the worker.
+ * TRACKER_WORKERS=n sets the gateway's processes; the gateway reads the rest of its settings from the
+ * environment too (TRACKER_WORKER_MAX_OLD_SPACE_MB=0 TRACKER_WORKER_SEMI_SPACE_MB=0: V8's default heap
+ * sizing, for comparison); BENCH_WORKER_X=v passes X=v to the worker.
  *
  * The OsmAnd benchmark (osmand.ts) reuses the process and baseline helpers exported here.
  */
@@ -166,9 +169,13 @@ export function processTree(pid: number | undefined): number[] {
 /** CPU seconds used so far by processes (those gone count 0). */
 export const cpuSeconds = (pids: number[]) => pids.reduce((sum, pid) => sum + (procStat(pid)?.cpu ?? 0), 0);
 
-/** The highest RSS seen per process of a tree, sampled on demand. */
+/** The highest RSS seen per process of a tree, sampled on demand; also per phase of the run (`phase`). */
 export class RssPeaks {
   readonly peaks = new Map<number, number>();
+  /** Peaks per phase name, per process. */
+  readonly phasePeaks = new Map<string, Map<number, number>>();
+  /** The phase the next samples belong to. */
+  phase = 'start';
   private pids: number[] = [];
   private sinceScan = Infinity;
 
@@ -180,9 +187,13 @@ export class RssPeaks {
       this.pids = processTree(this.rootPid);
       this.sinceScan = 0;
     }
+    let phase = this.phasePeaks.get(this.phase);
+    if (!phase) this.phasePeaks.set(this.phase, (phase = new Map()));
     for (const pid of this.pids) {
       const mb = rssMb(pid);
-      if (!Number.isNaN(mb)) this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, mb));
+      if (Number.isNaN(mb)) continue;
+      this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, mb));
+      phase.set(pid, Math.max(phase.get(pid) ?? 0, mb));
     }
   }
 
@@ -624,6 +635,7 @@ async function main() {
         ` (TRACKER_WORKERS=${process.env['TRACKER_WORKERS'] ?? 'default'}), machine: ${os.cpus().length} cores`,
     );
     const c0 = Date.now();
+    rss.phase = 'connect';
     await connectAll(devices, ports.teltonika, 100);
     console.log(
       `  connected           ${CONNECTIONS.toLocaleString('en-US')} handshakes answered 01 in ${fmt((Date.now() - c0) / 1000, 2)} s`,
@@ -631,7 +643,9 @@ async function main() {
 
     if (phases.throughput) {
       const before = await countPositions(pool);
+      rss.phase = 'throughput';
       const r = await throughputPhase(devices, Number(args.seconds), cpu);
+      rss.phase = 'catch-up';
       totalAcked += r.recordsAcked;
       const lastCommit = await waitStored(pool, before + r.recordsAcked, 180_000);
       const stored = (await countPositions(pool)) - before;
@@ -670,7 +684,9 @@ async function main() {
       const rate = Number(args.rate);
       const metricsUrl = `http://127.0.0.1:${ports.http}/metrics`;
       const gatewayBefore = await ackLatencyBuckets(metricsUrl);
+      rss.phase = 'latency';
       const r = await latencyPhase(devices, seconds, rate, RECORDS, cpu);
+      rss.phase = 'catch-up';
       const gatewayView = bucketQuantiles(gatewayBefore, await ackLatencyBuckets(metricsUrl));
       totalAcked += r.recordsAcked;
       await waitStored(pool, before + r.recordsAcked, 120_000);
@@ -716,10 +732,22 @@ async function main() {
     rss.sample();
     const [primary] = rss.current();
     const peaks = [...rss.peaks.entries()];
-    const label = (pid: number) => (pid === primary ? 'primary' : `worker ${pid}`);
+    const label = (pid: number) => (pid === primary ? `primary ${pid}` : `worker ${pid}`);
+    const byPhase = (pid: number) =>
+      [...rss.phasePeaks]
+        .filter(([, phase]) => phase.has(pid))
+        .map(([name, phase]) => `${name} ${fmt(phase.get(pid) ?? 0, 0)}`)
+        .join(', ');
     console.log();
     console.log(
-      `peak RSS              gateway ${peaks.map(([pid, mb]) => `${label(pid)} ${fmt(mb, 0)} MB`).join(', ')} (target < ${targets.rss} MB each); worker ${fmt(Math.max(0, ...workerRss.peaks.values()), 0)} MB`,
+      `peak RSS              each gateway process (VmRSS sampled every 250 ms; target < ${targets.rss} MB each):`,
+    );
+    for (const [pid, mb] of peaks)
+      console.log(
+        `    gateway ${label(pid).padEnd(15)} ${fmt(mb, 0).padStart(5)} MB ${mb < targets.rss ? 'ok  ' : 'OVER'} (per phase, MB: ${byPhase(pid)})`,
+      );
+    console.log(
+      `    worker (apps/worker)    ${fmt(Math.max(0, ...workerRss.peaks.values()), 0).padStart(5)} MB      (no target)`,
     );
     for (const [pid, mb] of peaks)
       if (!(mb < targets.rss)) failures.push(`gateway ${label(pid)} RSS ${fmt(mb, 0)} MB ≥ ${targets.rss} MB`);
