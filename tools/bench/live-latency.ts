@@ -110,6 +110,10 @@ export interface LiveLatencyResult {
   ingestMs: number[];
   /** Of which the load generator's own lateness (due → sent): p99 and max, ms, whole run. */
   generatorLate: { p99: number; max: number };
+  /** The measured requests' wait for a connection (sent → on a connected socket), and the rest (→ 202), ms, sorted. */
+  ingestSplit: { connectionMs: number[]; serverMs: number[] };
+  /** TCP connections the load generator opened. */
+  connections: number;
   /** Bytes received by the least- and most-served client (every client should get the same). */
   bytesPerClient: { min: number; max: number };
   /**
@@ -117,6 +121,12 @@ export interface LiveLatencyResult {
    * published and acknowledged), over the whole run; when the worker's metrics URL was given.
    */
   worker?: { p50: number; p99: number; batches: number };
+  /**
+   * The API's own time for the ingest requests answered 202, from its http_request_duration_seconds
+   * histogram (router to answer: device lookup, staging commit, stream), whole run; the rest of the
+   * ingest latency is waiting (connection, event loop) before the handler runs.
+   */
+  apiHandler?: { p50: number; p99: number; batches: number };
   /** Cores used on average during the load (warm-up included), per part; when their pids were given. */
   cpu?: Record<string, number>;
   /** The same-run raw-PostgreSQL baseline (stats.ts), rows/s; the stand-alone run measures it after the load. */
@@ -165,6 +175,24 @@ async function signIn(base: URL, email: string, password: string): Promise<strin
   });
   if (res.status !== 200) throw new Error(`sign-in answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+/** Cumulative buckets of the API's request histogram for POST /api/v1/positions answered 202 (summed over its processes). */
+async function ingestHandlerBuckets(metricsUrl: string): Promise<Map<number, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const buckets = new Map<number, number>();
+  for (const [, labels, count] of text.matchAll(/^http_request_duration_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
+    if (
+      !/method="POST"/.test(labels) ||
+      !/route="\/api\/v1\/positions"/.test(labels) ||
+      !/status_code="202"/.test(labels)
+    )
+      continue;
+    const le = /le="([^"]+)"/.exec(labels)?.[1] ?? '+Inf';
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(count));
+  }
+  return buckets;
 }
 
 /** A child process of this benchmark (readers or load), run with tsx like this script. */
@@ -260,17 +288,25 @@ export async function measureLiveLatency(
     await Promise.race([Promise.all(readers.map((r) => r.connected)), failure]);
 
     const workerBefore = extra.workerMetricsUrl ? await endToEndBuckets(extra.workerMetricsUrl) : undefined;
+    const apiMetricsUrl = new URL('/metrics', base).toString();
+    const apiBefore = await ingestHandlerBuckets(apiMetricsUrl).catch(() => undefined);
     const load = forkPart('live-load.ts');
     children.push(load);
     watch(load, 'load generator');
     const acks = new Map<string, number>();
     const ingestMs: number[] = [];
+    const connectionMs: number[] = [];
+    const serverMs: number[] = [];
     const loadDone = new Promise<Extract<FromLoad, { type: 'done' }>>((resolve) => {
       load.on('message', (m: FromLoad) => {
         if (m.type === 'acks') {
-          for (const [vehicle, ts, due, , at] of m.items as Ack[]) {
+          for (const [vehicle, ts, due, left, at, onSocket] of m.items as Ack[]) {
             acks.set(`${vehicle}|${ts}`, at);
             ingestMs.push(at - due);
+            if (Number.isFinite(onSocket)) {
+              connectionMs.push(onSocket - left);
+              serverMs.push(at - onSocket);
+            }
           }
         } else if (m.type === 'done') resolve(m);
       });
@@ -333,11 +369,14 @@ export async function measureLiveLatency(
         }
       }
     }
-    for (const list of [latenciesMs, toPublishedMs, publishedToArrivalMs, ingestMs]) list.sort((a, b) => a - b);
+    for (const list of [latenciesMs, toPublishedMs, publishedToArrivalMs, ingestMs, connectionMs, serverMs])
+      list.sort((a, b) => a - b);
     const worker =
       extra.workerMetricsUrl && workerBefore
         ? bucketQuantiles(workerBefore, await endToEndBuckets(extra.workerMetricsUrl))
         : undefined;
+    const apiAfter = apiBefore && (await ingestHandlerBuckets(apiMetricsUrl).catch(() => undefined));
+    const apiHandler = apiBefore && apiAfter?.size ? bucketQuantiles(apiBefore, apiAfter) : undefined;
     return {
       options,
       vehicles: fleet.vehicles.length,
@@ -350,8 +389,11 @@ export async function measureLiveLatency(
       missing,
       ingestMs,
       generatorLate: { p99: loaded.lateP99Ms, max: loaded.lateMaxMs },
+      ingestSplit: { connectionMs, serverMs },
+      connections: loaded.connections,
       bytesPerClient: { min: Math.min(...bytes), max: Math.max(...bytes) },
       worker,
+      apiHandler,
       cpu: Object.fromEntries(parts.map(([name], k) => [name, (cpuAfter[k] - cpuBefore[k]) / loadSeconds])),
     };
   } finally {
@@ -378,7 +420,17 @@ export function formatLiveLatency(r: LiveLatencyResult): string[] {
         : ''),
     `  ingest 202          ${q(r.ingestMs, 2)}, max ${fmt(r.ingestMs[r.ingestMs.length - 1] ?? NaN)} ms ` +
       `(from each request's due time; target p99 < ${r.options.targetIngestP99Ms} ms)`,
-    `  of which generator  late sending p99 ${fmt(r.generatorLate.p99, 2)} ms, max ${fmt(r.generatorLate.max)} ms`,
+    `    generator late    p99 ${fmt(r.generatorLate.p99, 2)} ms, max ${fmt(r.generatorLate.max)} ms (due → sent, whole run)`,
+    `    to a connection   ${q(r.ingestSplit.connectionMs, 2)} (sent → on a connected socket; ` +
+      `${r.connections.toLocaleString('en-US')} connections opened)`,
+    `    server            ${q(r.ingestSplit.serverMs, 2)} (on the socket → 202)`,
+    ...(r.apiHandler
+      ? [
+          `    API handler       p50 ${fmt(r.apiHandler.p50)} ms, p99 ${fmt(r.apiHandler.p99)} ms of it in the handler ` +
+            `(its http_request_duration_seconds, coarse buckets, whole run: device lookup, staging commit, stream; ` +
+            `the rest is waiting for the event loop)`,
+        ]
+      : []),
     `  202 → SSE message   ${q(l)}, max ${fmt(l[l.length - 1] ?? NaN)} ms ` +
       `(${l.length.toLocaleString('en-US')} arrivals; target p99 < ${r.options.targetP99Ms} ms)`,
     `    202 → published   ${q(r.split.toPublishedMs)} (worker: read, commit, publish; the live-log id's Redis ms)`,

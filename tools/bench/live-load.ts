@@ -22,8 +22,12 @@ export interface ToLoad {
   startAt: number;
 }
 
-/** One measured position: [vehicle id, fix ts ms, due at, left at, answered 202 at] (epoch ms). */
-export type Ack = [string, number, number, number, number];
+/**
+ * One measured position: [vehicle id, fix ts ms, due at, left at, answered 202 at, on a connected socket
+ * at] (epoch ms): due → left is this process's lateness, left → on a socket the wait for a connection
+ * (the agent's queue, or a new one's TCP connect), then the server's time to its answer.
+ */
+export type Ack = [string, number, number, number, number, number];
 
 export type FromLoad =
   | { type: 'acks'; items: Ack[] }
@@ -38,6 +42,8 @@ export type FromLoad =
       lateMaxMs: number;
       /** Why requests failed: HTTP status or error code → count. */
       failures: Record<string, number>;
+      /** TCP connections opened (keep-alive: a few, unless the server closes them). */
+      connections: number;
     };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -47,8 +53,9 @@ const send = (message: FromLoad) =>
 
 async function run(o: ToLoad) {
   const base = new URL(o.apiUrl);
-  // Enough sockets that a slow server queues requests on its side, not in this agent.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  // A socket per vehicle at most, as devices each have their own connection: a slow server makes
+  // requests wait on its side, not in this agent's queue behind other vehicles' requests.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: o.vehicles.length });
   const warmupEnd = o.startAt + o.warmupSeconds * 1000;
   const end = warmupEnd + o.seconds * 1000;
   const total = Math.round(((end - o.startAt) / 1000) * o.rate);
@@ -61,6 +68,7 @@ async function run(o: ToLoad) {
   };
   let accepted = 0;
   let outstanding = 0;
+  let connections = 0;
   const late: number[] = [];
   const lastTs = new Map<string, number>();
 
@@ -92,9 +100,18 @@ async function run(o: ToLoad) {
         }
         if (!measured) return;
         accepted++;
-        batch.push([vehicle.id, ts, due, left, at]);
+        batch.push([vehicle.id, ts, due, left, at, onSocket]);
       },
     );
+    let onSocket = NaN;
+    req.on('socket', (socket) => {
+      if (!socket.connecting) {
+        onSocket = now();
+        return;
+      }
+      connections++;
+      socket.once('connect', () => (onSocket = now()));
+    });
     req.on('error', (err: NodeJS.ErrnoException) => {
       outstanding--;
       fail(err.code ?? err.message);
@@ -142,6 +159,7 @@ async function run(o: ToLoad) {
     accepted,
     failed: failed + outstanding,
     failures: outstanding ? { ...failures, unanswered: outstanding } : failures,
+    connections,
     lateP99Ms: late[Math.max(0, Math.ceil(0.99 * late.length) - 1)] ?? 0,
     lateMaxMs: late[late.length - 1] ?? 0,
   });
