@@ -1,6 +1,6 @@
 import { ErrorBody, TripList } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
-import { readPdf } from '@fleet/reports/testing';
+import { pngSize, readPdf } from '@fleet/reports/testing';
 import pg from 'pg';
 import { startTestApi, type StartedApi } from './testing/harness';
 import { addVehicle, createOrganization, insertPositions, login, type PositionRow } from './testing/tracking-fixtures';
@@ -99,12 +99,12 @@ describe('GET /reports/:kind.csv', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="trips_2026-03-02_2026-03-03.csv"');
     // The known truth of the day: 12 km from 09:10 and 18 km from 10:10 Madrid time, at 36 km/h (the
-    // detection trims the seconds spent within the stops' radius).
+    // detection trims the seconds spent within the stops' radius), with the offline places of the ends.
     expect(await res.text()).toBe(
       [
-        'Vehicle,Start,End,Duration (s),Distance (km),Max speed (km/h),Avg speed (km/h),Idle (s),Start latitude,Start longitude,End latitude,End longitude',
-        'Camión Ñandú,2026-03-02T09:10:07+01:00,2026-03-02T09:29:47+01:00,1180,11.804,36,36,0,40.4,-3.699175,40.4,-3.560126',
-        'Camión Ñandú,2026-03-02T10:10:07+01:00,2026-03-02T10:39:46+01:00,1779,17.792,36,36,0,40.40063,-3.558594,40.560852,-3.558594',
+        'Vehicle,Start,End,Duration (s),Distance (km),Max speed (km/h),Avg speed (km/h),Idle (s),Start latitude,Start longitude,End latitude,End longitude,Start place,End place',
+        'Camión Ñandú,2026-03-02T09:10:07+01:00,2026-03-02T09:29:47+01:00,1180,11.804,36,36,0,40.4,-3.699175,40.4,-3.560126,0.3 km W of Arganzuela,2.6 km S of Coslada',
+        'Camión Ñandú,2026-03-02T10:10:07+01:00,2026-03-02T10:39:46+01:00,1779,17.792,36,36,0,40.40063,-3.558594,40.560852,-3.558594,2.6 km S of Coslada,5.0 km W of Cobeña',
         '',
       ].join('\r\n'),
     );
@@ -122,10 +122,10 @@ describe('GET /reports/:kind.csv', () => {
     const text = await csv(`/reports/stops.csv?vehicleIds=${v['truck']}&${PERIOD}&lang=es&bom=true`);
     expect(text).toBe(
       [
-        '\uFEFFVehículo,Inicio,Fin,Duración (s),Latitud,Longitud,Sin datos',
-        'Camión Ñandú,2026-03-02T09:00:00+01:00,2026-03-02T09:10:07+01:00,607,40.4,-3.699995,no',
-        'Camión Ñandú,2026-03-02T09:29:47+01:00,2026-03-02T10:10:07+01:00,2420,40.400001,-3.558598,no',
-        'Camión Ñandú,2026-03-02T10:39:46+01:00,2026-03-02T11:09:59+01:00,1813,40.562107,-3.558594,no',
+        '\uFEFFVehículo,Inicio,Fin,Duración (s),Latitud,Longitud,Sin datos,Lugar',
+        'Camión Ñandú,2026-03-02T09:00:00+01:00,2026-03-02T09:10:07+01:00,607,40.4,-3.699995,no,0.3 km W of Arganzuela',
+        'Camión Ñandú,2026-03-02T09:29:47+01:00,2026-03-02T10:10:07+01:00,2420,40.400001,-3.558598,no,2.7 km S of Coslada',
+        'Camión Ñandú,2026-03-02T10:39:46+01:00,2026-03-02T11:09:59+01:00,1813,40.562107,-3.558594,no,5.0 km W of Cobeña',
         '',
       ].join('\r\n'),
     );
@@ -149,15 +149,15 @@ describe('GET /reports/:kind.csv', () => {
   it("lists the organization's events of the period, oldest first, retracted ones left out", async () => {
     expect(await csv(`/reports/events.csv?${PERIOD}`)).toBe(
       [
-        'Time,Vehicle,Type,Geofence,Speed (km/h),Limit (km/h),Latitude,Longitude',
-        '2026-03-02T09:20:00+01:00,Camión Ñandú,Overspeed,,92.4,80,40.4,-3.65',
-        `2026-03-02T13:00:00+01:00,"'=Furgón ""Norte"", 2",Device offline,,,,,`,
+        'Time,Vehicle,Type,Geofence,Speed (km/h),Limit (km/h),Latitude,Longitude,Place',
+        '2026-03-02T09:20:00+01:00,Camión Ñandú,Overspeed,,92.4,80,40.4,-3.65,0.8 km S of Moratalaz',
+        `2026-03-02T13:00:00+01:00,"'=Furgón ""Norte"", 2",Device offline,,,,,,`,
         '',
       ].join('\r\n'),
     );
     const only = await csv(`/reports/events.csv?${PERIOD}&vehicleIds=${v['van']}&lang=es`);
     expect(only.split('\r\n').slice(1, -1)).toEqual([
-      `2026-03-02T13:00:00+01:00,"'=Furgón ""Norte"", 2",Dispositivo sin señal,,,,,`,
+      `2026-03-02T13:00:00+01:00,"'=Furgón ""Norte"", 2",Dispositivo sin señal,,,,,,`,
     ]);
   });
 });
@@ -170,6 +170,8 @@ describe('GET /reports/:kind.pdf', () => {
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="trips_2026-03-02_2026-03-03.pdf"');
     const { pages, pngs } = readPdf(Buffer.from(await res.arrayBuffer()));
     expect(pngs).toHaveLength(1);
+    // Landscape, to make room for the places of the trips' ends.
+    expect(pngSize(pngs[0]).width).toBeGreaterThan(pngSize(pngs[0]).height);
     const text = pages[0].replace(/[ \t]+/g, ' ');
     for (const line of [
       'Trayectos',
@@ -182,8 +184,12 @@ describe('GET /reports/:kind.pdf', () => {
     ])
       expect(text).toContain(line);
     expect(text).toContain('Distancia: 29,6 km');
-    expect(text).toContain('Camión Ñandú 02/03/2026 09:10 02/03/2026 09:29 0:19:40 11,8 km 36 km/h 36 km/h 0:00:00');
-    expect(text).toContain('Camión Ñandú 02/03/2026 10:10 02/03/2026 10:39 0:29:39 17,8 km 36 km/h 36 km/h 0:00:00');
+    expect(text).toContain(
+      'Camión Ñandú 02/03/2026 09:10 02/03/2026 09:29 0:19:40 11,8 km 36 km/h 36 km/h 0:00:00 0.3 km W of Arganzuela → 2.6 km S of Coslada',
+    );
+    expect(text).toContain(
+      'Camión Ñandú 02/03/2026 10:10 02/03/2026 10:39 0:29:39 17,8 km 36 km/h 36 km/h 0:00:00 2.6 km S of Coslada → 5.0 km W of Cobeña',
+    );
   });
 
   it('renders the summary and the events in English', async () => {

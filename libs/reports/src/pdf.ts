@@ -39,6 +39,7 @@ export function renderPdf(data: ReportData, options: RenderOptions): Promise<Buf
   const generatedAt = data.header.generatedAt ?? new Date().toISOString();
   const doc: Doc = new PDFDocument({
     size: 'A4',
+    layout: tables.pdf.landscape ? 'landscape' : 'portrait',
     margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER_GAP },
     bufferPages: true,
     lang: options.lang,

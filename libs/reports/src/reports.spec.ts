@@ -51,8 +51,8 @@ describe('CSV', () => {
   it('writes trips with times in the time zone, km and km/h, a header in the language, CRLF', () => {
     const data = trips([trip(Date.parse('2026-03-02T08:10:00Z'))], '=Camión, "Ñandú"');
     expect(renderCsv(data, { lang: 'en', timeZone: 'Europe/Madrid' })).toBe(
-      'Vehicle,Start,End,Duration (s),Distance (km),Max speed (km/h),Avg speed (km/h),Idle (s),Start latitude,Start longitude,End latitude,End longitude\r\n' +
-        `"'=Camión, ""Ñandú""",2026-03-02T09:10:00+01:00,2026-03-02T09:30:00+01:00,1200,12.003,36,36,0,40.4,-3.7,40.4,-3.558596\r\n`,
+      'Vehicle,Start,End,Duration (s),Distance (km),Max speed (km/h),Avg speed (km/h),Idle (s),Start latitude,Start longitude,End latitude,End longitude,Start place,End place\r\n' +
+        `"'=Camión, ""Ñandú""",2026-03-02T09:10:00+01:00,2026-03-02T09:30:00+01:00,1200,12.003,36,36,0,40.4,-3.7,40.4,-3.558596,,\r\n`,
     );
     const es = renderCsv(data, { lang: 'es', timeZone: 'America/Mexico_City', bom: true });
     expect(es.startsWith('\uFEFFVehículo,Inicio,Fin,Duración (s),Distancia (km),Velocidad máx. (km/h)')).toBe(true);
@@ -137,7 +137,7 @@ describe('PDF (rendered by pdftoppm, read by pdftotext)', () => {
       '02/03/2026 10:00 Camión Ñandú Exceso de velocidad 92 / 80 km/h 40,41000 -3,69000',
     );
     expect(renderCsv(events, { lang: 'en', timeZone: 'UTC' }).split('\r\n')[1]).toBe(
-      '2026-03-02T09:00:00+00:00,Camión Ñandú,Overspeed,,92.4,80,40.41,-3.69',
+      '2026-03-02T09:00:00+00:00,Camión Ñandú,Overspeed,,92.4,80,40.41,-3.69,',
     );
     const empty = readPdf(await renderPdf({ ...events, events: [] }, { lang: 'en', timeZone: 'UTC' })).pages[0];
     expect(empty).toContain('Nothing in this period.');

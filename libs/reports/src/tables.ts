@@ -15,7 +15,7 @@ export interface PdfColumn {
 /** One report as rows, once for CSV (machine-readable values) and once for the PDF (for people). */
 export interface ReportTables {
   csv: { header: string[]; rows: CsvCell[][] };
-  pdf: { columns: PdfColumn[]; rows: string[][] };
+  pdf: { columns: PdfColumn[]; rows: string[][]; landscape?: boolean };
   /** Key figures of the whole report (label, value), printed above the PDF table. */
   totals: Array<[string, string]>;
   /** Remarks on how the report was made (sampling, truncation). */
@@ -38,6 +38,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
   switch (data.kind) {
     case 'trips': {
       const trips = data.vehicles.flatMap((v) => v.report.items.map((trip) => ({ name: v.vehicleName, trip })));
+      const routes = trips.some(({ trip }) => trip.start.place !== undefined || trip.end.place !== undefined);
       return {
         csv: {
           header: [
@@ -53,6 +54,8 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             t.startLon,
             t.endLat,
             t.endLon,
+            t.startPlace,
+            t.endPlace,
           ],
           rows: trips.map(({ name, trip }) => [
             name,
@@ -67,6 +70,8 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             fixed(trip.start.lon, 6),
             fixed(trip.end.lat, 6),
             fixed(trip.end.lon, 6),
+            trip.start.place ?? '',
+            trip.end.place ?? '',
           ]),
         },
         pdf: {
@@ -79,6 +84,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             { title: t.maxSpeed, width: 11, align: 'right' },
             { title: t.avgSpeed, width: 11, align: 'right' },
             { title: t.idle, width: 10, align: 'right' },
+            ...(routes ? [{ title: t.route, width: 34 }] : []),
           ],
           rows: trips.map(({ name, trip }) => [
             name,
@@ -89,7 +95,10 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             f.speed(trip.maxSpeedKmh),
             f.speed(trip.avgSpeedKmh),
             duration(trip.idleS),
+            ...(routes ? [`${trip.start.place ?? ''} → ${trip.end.place ?? ''}`] : []),
           ]),
+          // With the places, a trip's row is too wide for a portrait page.
+          landscape: routes,
         },
         totals: [
           [t.trips, f.number(trips.length, 0)],
@@ -104,9 +113,10 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
     case 'stops': {
       const stops = data.vehicles.flatMap((v) => v.report.items.map((stop) => ({ name: v.vehicleName, stop })));
       const gap = (b: boolean) => (b ? t.yes : t.no);
+      const places = stops.some(({ stop }) => stop.place !== undefined);
       return {
         csv: {
-          header: [t.vehicle, t.start, t.end, `${t.duration} (s)`, t.lat, t.lon, t.dataGap],
+          header: [t.vehicle, t.start, t.end, `${t.duration} (s)`, t.lat, t.lon, t.dataGap, t.place],
           rows: stops.map(({ name, stop }) => [
             name,
             f.isoLocal(stop.startTime),
@@ -115,6 +125,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             fixed(stop.lat, 6),
             fixed(stop.lon, 6),
             gap(stop.spansDataGap),
+            stop.place ?? '',
           ]),
         },
         pdf: {
@@ -123,7 +134,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             { title: t.start, width: 16 },
             { title: t.end, width: 16 },
             { title: t.duration, width: 11, align: 'right' },
-            { title: t.position, width: 25 },
+            { title: places ? t.place : t.position, width: 25 },
             { title: t.dataGap, width: 9 },
           ],
           rows: stops.map(({ name, stop }) => [
@@ -131,7 +142,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             f.dateTime(stop.startTime),
             f.dateTime(stop.endTime),
             duration(stop.durationS),
-            `${f.coord(stop.lat)}  ${f.coord(stop.lon)}`,
+            stop.place ?? `${f.coord(stop.lat)}  ${f.coord(stop.lon)}`,
             gap(stop.spansDataGap),
           ]),
         },
@@ -215,10 +226,21 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
     case 'events': {
       const events = data.events;
       const byType = new Map<string, number>();
+      const places = events.some((e) => e.place !== undefined);
       for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
       return {
         csv: {
-          header: [t.time, t.vehicle, t.type, t.geofence, `${t.speed} (km/h)`, `${t.limit} (km/h)`, t.lat, t.lon],
+          header: [
+            t.time,
+            t.vehicle,
+            t.type,
+            t.geofence,
+            `${t.speed} (km/h)`,
+            `${t.limit} (km/h)`,
+            t.lat,
+            t.lon,
+            t.place,
+          ],
           rows: events.map((e) => [
             f.isoLocal(e.ts),
             e.vehicleName ?? '',
@@ -228,6 +250,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             numberAttribute(e, 'limitKmh'),
             e.lat === null ? null : fixed(e.lat, 6),
             e.lon === null ? null : fixed(e.lon, 6),
+            e.place ?? '',
           ]),
         },
         pdf: {
@@ -237,7 +260,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             { title: t.type, width: 19 },
             { title: t.geofence, width: 16 },
             { title: t.speed, width: 13, align: 'right' },
-            { title: t.position, width: 20 },
+            { title: places ? t.place : t.position, width: 20 },
           ],
           rows: events.map((e) => {
             const speed = numberAttribute(e, 'speedKmh');
@@ -248,7 +271,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
               t.eventType[e.type],
               e.geofenceName ?? '',
               speed === null ? '' : limit === null ? f.speed(speed) : `${f.number(speed, 0)} / ${f.speed(limit)}`,
-              e.lat === null || e.lon === null ? '' : `${f.coord(e.lat)}  ${f.coord(e.lon)}`,
+              e.place ?? (e.lat === null || e.lon === null ? '' : `${f.coord(e.lat)}  ${f.coord(e.lon)}`),
             ];
           }),
         },

@@ -8,6 +8,7 @@ import {
   type TripList,
 } from '@fleet/contracts';
 import { createDb, schema, selectEventDetails, toEventDetail, type Database, type Pool } from '@fleet/db';
+import type { Places } from '@fleet/places';
 import { renderCsv, renderPdf, reportFileName, type ReportData, type ReportHeader } from '@fleet/reports';
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { invalid, notFound } from '../errors';
@@ -31,6 +32,7 @@ export class ReportFiles {
   constructor(
     pool: Pool,
     private readonly tracking: Tracking,
+    private readonly places: Places,
   ) {
     this.db = createDb(pool);
   }
@@ -102,7 +104,13 @@ export class ReportFiles {
       .orderBy(desc(events.ts), desc(events.id))
       .limit(MAX_REPORT_EVENTS + 1);
     const truncated = rows.length > MAX_REPORT_EVENTS;
-    return { events: rows.slice(0, MAX_REPORT_EVENTS).reverse().map(toEventDetail), truncated };
+    const list = rows.slice(0, MAX_REPORT_EVENTS).reverse().map(toEventDetail);
+    // Each event with a position gets its place, like the events list, in one batch.
+    const places = await this.places.describe(
+      org,
+      list.map((e) => (e.lat === null || e.lon === null ? null : { lat: e.lat, lon: e.lon })),
+    );
+    return { events: list.map((e, i) => (places[i] === undefined ? e : { ...e, place: places[i] })), truncated };
   }
 
   /** Names of the organization's vehicles by id; 404 when one is not there (another organization's). */
