@@ -1,4 +1,4 @@
-import { ErrorBody, StopList, SummaryReport, TripList } from '@fleet/contracts';
+import { ErrorBody, HistoryFeatureCollection, StopList, SummaryReport, TripList } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { decodeGpx, distanceM, distanceToSegmentM, gpxTrackPoints } from '@fleet/geo';
 import pg from 'pg';
@@ -74,6 +74,14 @@ function driverDay(): PositionRow[] {
   return rows;
 }
 
+// Climb: an hour at 1 Hz of a phone that reports altitude and battery for the first 20 minutes,
+// then altitude only for 20 minutes, then neither (values exact in float4).
+const CLIMB_N = 3_600;
+const CLIMB_BOTH = 1_200;
+const CLIMB_ALTITUDE = 2_400;
+const climbAltitude = (k: number) => (k < CLIMB_ALTITUDE ? 600 + (k % 400) * 0.25 : undefined);
+const climbBattery = (k: number) => (k < CLIMB_BOTH ? 100 - Math.floor(k / 60) : undefined);
+
 // Big: 200,000 fixes at 1 Hz (55.6 hours), for streaming and windowed simplification.
 const BIG_N = 200_000;
 const BIG0 = T0 - 60 * HOUR;
@@ -88,6 +96,7 @@ beforeAll(async () => {
   v['driver'] = await addVehicle(db, a.id, 'Driver');
   v['big'] = await addVehicle(db, a.id, 'Big');
   v['empty'] = await addVehicle(db, a.id, 'Empty');
+  v['climb'] = await addVehicle(db, a.id, 'Climb');
   v['b'] = await addVehicle(db, b.id, 'B only');
   await insertPositions(
     db,
@@ -101,6 +110,15 @@ beforeAll(async () => {
             ST_SetSRID(ST_MakePoint(-3.7 + 0.02 * sin(k / 900.0), 40.4 + 0.02 * cos(k / 1300.0)), 4326), 30, 45, 4, 70
        FROM generate_series(0, $3::int - 1) k`,
     [v['big'], new Date(BIG0), BIG_N],
+  );
+  await db.query(
+    `INSERT INTO positions (vehicle_id, ts, point, speed_kmh, heading, accuracy, altitude, battery)
+     SELECT $1, $2::timestamptz + make_interval(secs => k),
+            ST_SetSRID(ST_MakePoint(-3.7 + 0.00003 * k, 40.4 + 0.005 * sin(k / 300.0)), 4326), 40, 90, 5,
+            CASE WHEN k < $4 THEN 600 + (k % 400) * 0.25 END,
+            CASE WHEN k < $3 THEN 100 - k / 60 END
+       FROM generate_series(0, $5::int - 1) k`,
+    [v['climb'], new Date(T0), CLIMB_BOTH, CLIMB_ALTITUDE, CLIMB_N],
   );
   // A short statement timeout: an export must outlive it (a cursor is one long statement).
   t = await startTestApi({ DATABASE_URL: testDb.url, DB_STATEMENT_TIMEOUT_MS: '2000' }, { keyPrefix: prefix });
@@ -231,6 +249,9 @@ describe('GET /vehicles/:id/history', () => {
     expect(big[big.length - 1]!.properties.ts).toBe(iso(BIG0 + (BIG_N - 1) * 1000));
     const times = big.map((f) => Date.parse(f.properties.ts));
     expect(times.every((x, i) => i === 0 || x > times[i - 1]!)).toBe(true);
+    // Battery where the fixes have it; no altitude (a third coordinate) where they have none.
+    expect(big.every((f) => f.properties.battery === 70 && f.geometry.coordinates.length === 2)).toBe(true);
+    expect(kept.every((f) => f.properties.battery === undefined && f.geometry.coordinates.length === 2)).toBe(true);
 
     const gpx = gpxTrackPoints(
       decodeGpx(await (await history('tracker', `${trackerPeriod}&maxPoints=100&format=gpx`)).text()),
@@ -238,6 +259,51 @@ describe('GET /vehicles/:id/history', () => {
     expect(gpx.map((p) => p.ts?.toISOString())).toEqual(kept.map((f) => f.properties.ts));
     const csv = (await (await history('tracker', `${trackerPeriod}&simplify=10&format=csv`)).text()).trimEnd();
     expect(csv.split('\n').length - 1).toBe((await geojson('tracker', `${trackerPeriod}&simplify=10`)).length);
+  });
+
+  it('carries altitude and battery in the simplified track where the fixes have them, as the raw export does', async () => {
+    const period = `?from=${iso(T0)}&to=${iso(T0 + CLIMB_N * 1000)}`;
+    const raw = await geojson('climb', period);
+    expect(raw).toHaveLength(CLIMB_N);
+    for (const k of [0, CLIMB_BOTH - 1, CLIMB_BOTH, CLIMB_ALTITUDE - 1, CLIMB_ALTITUDE, CLIMB_N - 1]) {
+      const f = raw[k]!;
+      expect(f.geometry.coordinates.slice(2)).toEqual(climbAltitude(k) === undefined ? [] : [climbAltitude(k)]);
+      expect(f.properties.battery).toBe(climbBattery(k));
+    }
+
+    // What the web's history page asks for: a day or less fits, so every fix, exactly as raw.
+    expect(await geojson('climb', `${period}&maxPoints=5000`)).toEqual(raw);
+
+    const byTs = new Map(raw.map((f) => [f.properties.ts, f]));
+    for (const query of ['maxPoints=200', 'simplify=5']) {
+      const kept = await geojson('climb', `${period}&${query}`);
+      expect(kept.length).toBeLessThan(CLIMB_N / 5);
+      // Each kept fix is the raw export's feature for the same time: coordinates (altitude third) and properties.
+      for (const f of kept) expect(f).toEqual(byTs.get(f.properties.ts));
+      // And it is what the web's client accepts (it checks answers against the contract), nothing dropped.
+      expect(HistoryFeatureCollection.parse({ type: 'FeatureCollection', features: kept }).features).toEqual(kept);
+      const k = (f: Feature) => (Date.parse(f.properties.ts) - T0) / 1000;
+      // Every part of the hour is represented: altitude and battery, altitude only, neither.
+      const both = kept.filter((f) => k(f) < CLIMB_BOTH);
+      const altitudeOnly = kept.filter((f) => k(f) >= CLIMB_BOTH && k(f) < CLIMB_ALTITUDE);
+      const neither = kept.filter((f) => k(f) >= CLIMB_ALTITUDE);
+      for (const part of [both, altitudeOnly, neither]) expect(part.length).toBeGreaterThan(2);
+      expect(both.every((f) => f.geometry.coordinates.length === 3 && f.properties.battery !== undefined)).toBe(true);
+      expect(altitudeOnly.every((f) => f.geometry.coordinates.length === 3 && f.properties.battery === undefined)).toBe(
+        true,
+      );
+      expect(neither.every((f) => f.geometry.coordinates.length === 2 && f.properties.battery === undefined)).toBe(
+        true,
+      );
+    }
+
+    const csv = (await (await history('climb', `${period}&maxPoints=200&format=csv`)).text()).trimEnd().split('\n');
+    expect(csv[0]).toBe('ts,lat,lon,speed_kmh,heading,altitude,accuracy,battery');
+    expect(csv[1]!.split(',').slice(3)).toEqual(['40', '90', '600', '5', '100']);
+    expect(csv[csv.length - 1]!.split(',').slice(3)).toEqual(['40', '90', '', '5', '']);
+    const gpx = gpxTrackPoints(decodeGpx(await (await history('climb', `${period}&maxPoints=200&format=gpx`)).text()));
+    expect(gpx[0]!.altitude).toBe(600);
+    expect(gpx[gpx.length - 1]!.altitude).toBeUndefined();
   });
 
   it('answers an empty but valid document for a period without fixes', async () => {

@@ -15,6 +15,10 @@ export interface CompactTrack {
   speedKmh: Float32Array;
   heading: Float32Array;
   accuracy: Float32Array;
+  /** Metres. */
+  altitude: Float32Array;
+  /** Percent. */
+  battery: Float32Array;
 }
 
 /**
@@ -22,12 +26,13 @@ export interface CompactTrack {
  * and turning each into a row object (text or binary protocol) costs node-postgres ~100 ms, while
  * the same bytes decoded straight into typed arrays take a few. (Simplifying in PostGIS instead
  * would first build the line with ST_MakeLine: 120–230 ms for those 86,400 points alone, measured.)
- * The point goes out as its EWKB, cheaper for the server than ST_X and ST_Y; altitude is left out,
- * the simplified track and the reports do without it. COPY takes no bind parameters, so the
- * literals are built here from values that cannot carry SQL: a checked UUID and ISO timestamps.
+ * The point goes out as its EWKB, cheaper for the server than ST_X and ST_Y; altitude and battery
+ * are two more float4 columns (4 bytes when NULL, 8 otherwise) for the simplified track's charts.
+ * COPY takes no bind parameters, so the literals are built here from values that cannot carry SQL:
+ * a checked UUID and ISO timestamps.
  */
 const copySql = (client: PoolClient, vehicleId: string, period: Period) => `
-COPY (SELECT ts, point, speed_kmh, heading, accuracy
+COPY (SELECT ts, point, speed_kmh, heading, accuracy, altitude, battery
         FROM positions
        WHERE vehicle_id = ${client.escapeLiteral(vehicleId)}::uuid
          AND ts >= ${client.escapeLiteral(period.from.toISOString())}::timestamptz
@@ -37,7 +42,7 @@ COPY (SELECT ts, point, speed_kmh, heading, accuracy
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** PostgreSQL timestamps count microseconds from 2000-01-01T00:00:00Z. */
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
-const FIELDS = 5;
+const FIELDS = 7;
 const EWKB_SRID_FLAG = 0x20000000;
 
 /** The fixes of one vehicle in [from, to), ascending time. The caller keeps the window small (≤ 36 hours). */
@@ -53,9 +58,11 @@ export function decodeBinaryCopy(buf: Buffer): CompactTrack {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let o = 15;
   o += 4 + view.getUint32(o); // header extension
-  // A row takes at least 47 bytes (count, 5 lengths, ts, a 21-byte WKB point): an upper bound, trimmed at the end.
+  // A row takes at least 59 bytes (count, 7 lengths, ts, a 21-byte WKB point): an upper bound, trimmed at the end.
   const cap = Math.floor((buf.length - o) / (2 + FIELDS * 4 + 8 + 21));
   const track = allocate(cap);
+  // The float4 columns after the point, in the SELECT's order.
+  const reals = [track.speedKmh, track.heading, track.accuracy, track.altitude, track.battery];
   let n = 0;
   for (;;) {
     const fields = view.getInt16(o);
@@ -75,7 +82,7 @@ export function decodeBinaryCopy(buf: Buffer): CompactTrack {
     track.lon[n] = view.getFloat64(xy, le);
     track.lat[n] = view.getFloat64(xy + 8, le);
     o += len;
-    for (const column of [track.speedKmh, track.heading, track.accuracy]) {
+    for (const column of reals) {
       const size = view.getInt32(o);
       o += 4;
       if (size < 0) column[n] = NaN;
@@ -98,6 +105,8 @@ function allocate(n: number): CompactTrack {
     speedKmh: new Float32Array(n),
     heading: new Float32Array(n),
     accuracy: new Float32Array(n),
+    altitude: new Float32Array(n),
+    battery: new Float32Array(n),
   };
 }
 
@@ -110,6 +119,8 @@ function trim(c: CompactTrack, n: number): CompactTrack {
     speedKmh: c.speedKmh.subarray(0, n),
     heading: c.heading.subarray(0, n),
     accuracy: c.accuracy.subarray(0, n),
+    altitude: c.altitude.subarray(0, n),
+    battery: c.battery.subarray(0, n),
   };
 }
 

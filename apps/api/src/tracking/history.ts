@@ -92,7 +92,9 @@ const compactPoint = (c: CompactTrack, k: number, attributes: FixAttributes): Ex
   lon: c.lon[k],
   speedKmh: real(c.speedKmh[k]),
   heading: real(c.heading[k]),
+  altitude: real(c.altitude[k]),
   accuracy: real(c.accuracy[k]),
+  battery: real(c.battery[k]),
   attributes,
 });
 

@@ -99,12 +99,29 @@ describe('searchBox (prefilter of the nearest query)', () => {
 });
 
 describe('decodeBinaryCopy', () => {
-  // What PostgreSQL sends for COPY (SELECT ts, point, speed_kmh, heading, accuracy) TO STDOUT (FORMAT binary).
-  function copyStream(rows: Array<{ ts: number; lon: number; lat: number; speed: number | null }>): Buffer {
+  interface Row {
+    ts: number;
+    lon: number;
+    lat: number;
+    speed: number | null;
+    altitude?: number;
+    battery?: number;
+  }
+  /** A float4 field: its length and big-endian value, or length -1 for NULL. */
+  function real(v: number | null | undefined): Buffer {
+    if (v === null || v === undefined) return Buffer.from([0xff, 0xff, 0xff, 0xff]);
+    const b = Buffer.alloc(8);
+    b.writeInt32BE(4, 0);
+    b.writeFloatBE(v, 4);
+    return b;
+  }
+  // What PostgreSQL sends for
+  // COPY (SELECT ts, point, speed_kmh, heading, accuracy, altitude, battery) TO STDOUT (FORMAT binary).
+  function copyStream(rows: Row[]): Buffer {
     const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)];
     for (const r of rows) {
       const head = Buffer.alloc(2 + 4 + 8 + 4);
-      head.writeInt16BE(5, 0);
+      head.writeInt16BE(7, 0);
       head.writeInt32BE(8, 2);
       head.writeBigInt64BE(BigInt(r.ts - Date.UTC(2000, 0, 1)) * 1000n, 6);
       head.writeInt32BE(25, 14);
@@ -114,17 +131,8 @@ describe('decodeBinaryCopy', () => {
       wkb.writeUInt32LE(4326, 5);
       wkb.writeDoubleLE(r.lon, 9);
       wkb.writeDoubleLE(r.lat, 17);
-      const speed = Buffer.alloc(r.speed === null ? 4 : 8);
-      if (r.speed === null) speed.writeInt32BE(-1, 0);
-      else {
-        speed.writeInt32BE(4, 0);
-        speed.writeFloatBE(r.speed, 4);
-      }
-      const rest = Buffer.alloc(12); // heading 270, accuracy NULL
-      rest.writeInt32BE(4, 0);
-      rest.writeFloatBE(270, 4);
-      rest.writeInt32BE(-1, 8);
-      parts.push(head, wkb, speed, rest);
+      // heading 270, accuracy NULL
+      parts.push(head, wkb, real(r.speed), real(270), real(null), real(r.altitude), real(r.battery));
     }
     const trailer = Buffer.alloc(2);
     trailer.writeInt16BE(-1, 0);
@@ -133,23 +141,29 @@ describe('decodeBinaryCopy', () => {
   }
 
   it('reads times to the millisecond, EWKB points and missing values as NaN', () => {
-    const rows = [
-      { ts: Date.parse('2026-11-28T10:00:00.123Z'), lon: -3.7038, lat: 40.4168, speed: 42.5 },
-      { ts: Date.parse('1999-12-31T23:59:59.001Z'), lon: 179.9999999, lat: -89.5, speed: null },
+    const rows: Row[] = [
+      { ts: Date.parse('2026-11-28T10:00:00.123Z'), lon: -3.7038, lat: 40.4168, speed: 42.5, altitude: 657.5 },
+      { ts: Date.parse('1999-12-31T23:59:59.001Z'), lon: 179.9999999, lat: -89.5, speed: null, battery: 81 },
+      { ts: Date.parse('2026-11-28T10:00:01Z'), lon: 0, lat: 0, speed: 0, altitude: -12.25, battery: 3.5 },
     ];
     const track = decodeBinaryCopy(copyStream(rows));
-    expect(track.n).toBe(2);
+    expect(track.n).toBe(3);
     expect(Array.from(track.t)).toEqual(rows.map((r) => r.ts));
-    expect(Array.from(track.lon)).toEqual([-3.7038, 179.9999999]);
-    expect(Array.from(track.lat)).toEqual([40.4168, -89.5]);
-    expect(track.speedKmh[0]).toBe(42.5);
-    expect(track.speedKmh[1]).toBeNaN();
-    expect(Array.from(track.heading)).toEqual([270, 270]);
-    expect(Number.isNaN(track.accuracy[0])).toBe(true);
+    expect(Array.from(track.lon)).toEqual([-3.7038, 179.9999999, 0]);
+    expect(Array.from(track.lat)).toEqual([40.4168, -89.5, 0]);
+    expect(Array.from(track.speedKmh)).toEqual([42.5, NaN, 0]);
+    expect(Array.from(track.heading)).toEqual([270, 270, 270]);
+    expect(Array.from(track.accuracy)).toEqual([NaN, NaN, NaN]);
+    // The columns after accuracy: each read where the row has it, NaN where it is NULL.
+    expect(Array.from(track.altitude)).toEqual([657.5, NaN, -12.25]);
+    expect(Array.from(track.battery)).toEqual([NaN, 81, 3.5]);
   });
 
   it('reads an empty result, and refuses what is not a binary COPY stream', () => {
-    expect(decodeBinaryCopy(copyStream([])).n).toBe(0);
+    const empty = decodeBinaryCopy(copyStream([]));
+    expect(empty.n).toBe(0);
+    expect(empty.altitude).toHaveLength(0);
+    expect(empty.battery).toHaveLength(0);
     expect(() => decodeBinaryCopy(Buffer.from('ts,lat,lon\n'))).toThrow('not a binary COPY stream');
   });
 });
