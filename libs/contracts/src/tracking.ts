@@ -162,7 +162,7 @@ export type HistoryQuery = z.infer<typeof HistoryQuery>;
 /** One fix of a GeoJSON history export (`format=geojson`). */
 export const HistoryFeature = z.object({
   type: z.literal('Feature'),
-  /** `[lon, lat]`, or `[lon, lat, altitude]` when the fix has one (raw export). */
+  /** `[lon, lat]`, or `[lon, lat, altitude]` when the fix has one (raw and simplified tracks alike). */
   geometry: z.object({ type: z.literal('Point'), coordinates: z.array(z.number()).min(2).max(3) }),
   properties: z.object({
     /** ISO-8601, UTC. */
