@@ -29,11 +29,21 @@ interface ClusterLogger {
 }
 
 export interface ClusterOptions {
-  /** The service label of the primary's own series, and their prefix (`<service>_workers`). */
+  /** The service label of the primary's own series, and their prefix unless `metricsPrefix` is given. */
   service: string;
+  /**
+   * The prefix of the primary's own series (`<prefix>_workers{role}`, `<prefix>_worker_restarts_total{role}`);
+   * default `service`. For names that dashboards and alerts already read (the gateway's `tracker_workers`).
+   */
+  metricsPrefix?: string;
   roles: readonly ClusterRole[];
   /** Extra environment of every worker (the configuration, typically). */
   env?: Record<string, string>;
+  /**
+   * Node arguments of every worker, after the primary's own (which the workers always inherit: tsx's
+   * loader, an inspector…): V8 heap bounds, typically.
+   */
+  execArgv?: readonly string[];
   logger: ClusterLogger;
   /** A draining worker still alive after this long is killed. */
   drainTimeoutMs: number;
@@ -69,20 +79,23 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   const aggregator = new client.AggregatorRegistry();
   const own = new client.Registry();
   own.setDefaultLabels({ service: options.service });
+  const prefix = options.metricsPrefix ?? options.service;
   const aliveGauge = new client.Gauge({
-    name: `${options.service}_workers`,
+    name: `${prefix}_workers`,
     help: 'Worker processes running, by role',
     labelNames: ['role'] as const,
     registers: [own],
   });
   const restarts = new client.Counter({
-    name: `${options.service}_worker_restarts_total`,
+    name: `${prefix}_worker_restarts_total`,
     help: 'Worker processes that died and were replaced, by role',
     labelNames: ['role'] as const,
     registers: [own],
   });
 
   const roles = options.roles.filter((r) => r.count > 0);
+  // Each role's restart series from 0, so the first restart is an increase (alerts use increase()).
+  for (const role of roles) restarts.inc({ role: role.name }, 0);
   const workers = new Map<Worker, string>();
   const readyWorkers = new WeakSet<Worker>();
   const ready: Record<string, unknown> = {};
@@ -164,6 +177,8 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
     );
   };
 
+  // Settings of every later fork too (a replaced worker runs with the same arguments).
+  if (options.execArgv?.length) cluster.setupPrimary({ execArgv: [...process.execArgv, ...options.execArgv] });
   for (const role of roles) for (let i = 0; i < role.count; i++) fork(role.name, 0);
   try {
     await allReady;

@@ -1,0 +1,15 @@
+// A forked worker for cluster.spec.ts (run with tsx): reports its role, pid and V8 heap limit, and
+// serves one gauge so the primary's sum of the workers' metrics can be checked.
+import v8 from 'node:v8';
+import client from 'prom-client';
+import { runClusterWorker } from '../cluster';
+
+runClusterWorker(
+  async (role) => {
+    const registry = new client.Registry();
+    new client.Gauge({ name: 'fixture_up', help: 'Fixture workers up', registers: [registry] }).set(1);
+    const heapLimitMb = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+    return { registry, info: { role, pid: process.pid, heapLimitMb }, stop: async () => undefined };
+  },
+  () => undefined,
+);
