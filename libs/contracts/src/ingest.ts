@@ -57,7 +57,7 @@ export type IngestRequest = z.infer<typeof IngestRequest>;
 
 export const IngestAccepted = z.object({
   accepted: z.number().int(),
-  /** The staging id: quote it when asking what happened to a batch. */
+  /** The staging id (small requests committed together share one): quote it when asking what happened to a batch. */
   batchId: z.string(),
 });
 export type IngestAccepted = z.infer<typeof IngestAccepted>;

@@ -5,6 +5,7 @@ import {
   StagingWriter,
   type NormalizedPosition,
   type Staged,
+  type StageResult,
   type StreamNames,
 } from '@fleet/queue-replay';
 import type { Redis } from '@fleet/runtime';
@@ -51,7 +52,8 @@ export type RejectReason =
 
 /**
  * The story of accepting positions, whatever the protocol: validate every fix, stage the request
- * as one row (committed before we answer), announce it on the stream, count everything.
+ * (committed before we answer; small requests committed together share a row), announce each row on
+ * the stream once, count everything.
  */
 export class IngestPipeline {
   private readonly received: client.Counter<'protocol'>;
@@ -63,7 +65,7 @@ export class IngestPipeline {
 
   constructor(private readonly o: IngestPipelineOptions) {
     const registers = [o.registry];
-    this.staging = new StagingWriter(o.pool, { maxConcurrentCommits: o.maxConcurrentCommits, maxRowsPerCommit: 500 });
+    this.staging = new StagingWriter(o.pool, { maxConcurrentCommits: o.maxConcurrentCommits });
     this.received = new client.Counter({
       name: 'positions_received_total',
       help: 'Positions received, by protocol',
@@ -137,7 +139,7 @@ export class IngestPipeline {
       ...(fix.battery !== undefined && { battery: fix.battery }),
       ...(fix.attributes && Object.keys(fix.attributes).length > 0 && { attributes: fix.attributes }),
     }));
-    let staged: Staged;
+    let staged: StageResult;
     try {
       staged = await this.staging.stage({ protocol, positions });
     } catch (err) {
@@ -145,8 +147,8 @@ export class IngestPipeline {
       throw err;
     }
     this.accepted.inc({ protocol }, items.length);
-    this.announce(staged);
-    return { accepted: positions.length, batchId: staged.id, rejected: errors };
+    if (staged.lead) this.announce(staged.staged);
+    return { accepted: positions.length, batchId: staged.staged.id, rejected: errors };
   }
 
   /**

@@ -1,5 +1,5 @@
 export { DEFAULT_STREAMS, type NormalizedPosition, type StagedBatch, type StreamNames } from './types';
-export { stageBatch, StagingWriter, type Staged } from './staging';
+export { stageBatch, StagingWriter, type Staged, type StageResult, type StagingWriterOptions } from './staging';
 export { columnsToPositions, decodeBatch } from './codec';
 export {
   ack,

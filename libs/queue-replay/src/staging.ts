@@ -12,13 +12,39 @@ export interface Staged {
   count: number;
 }
 
+/** What staging one request gave: the row it went into, and whether this request announces that row. */
+export interface StageResult {
+  staged: Staged;
+  /**
+   * True for exactly one of the requests that share a row: that one publishes it on the stream, so
+   * each row is announced once however many requests it holds.
+   */
+  lead: boolean;
+}
+
 interface Pending {
-  protocol: string;
-  count: number;
-  payload: string;
-  resolve: (staged: Staged) => void;
+  batch: StagedBatch;
+  resolve: (result: StageResult) => void;
   reject: (err: unknown) => void;
 }
+
+export interface StagingWriterOptions {
+  /** Commits in flight at once; requests arriving meanwhile wait for the next one. */
+  maxConcurrentCommits: number;
+  /** Requests taken into one commit at most. */
+  maxRequestsPerCommit: number;
+  /**
+   * Positions per staging row at most: small requests of one protocol that share a commit are merged
+   * into rows of up to this many positions; a request this large or larger keeps a row of its own.
+   */
+  maxPositionsPerRow: number;
+}
+
+const DEFAULTS: StagingWriterOptions = {
+  maxConcurrentCommits: 4,
+  maxRequestsPerCommit: 2000,
+  maxPositionsPerRow: 1000,
+};
 
 // A VALUES list rather than unnest arrays: each payload travels as its own parameter, so the driver
 // does not have to escape every quote of every JSON payload into an array literal.
@@ -28,35 +54,61 @@ function insertMany(n: number): string {
   return `INSERT INTO ingest_staging (protocol, position_count, payload) VALUES ${rows.join(', ')} RETURNING id::text AS id`;
 }
 
+interface Row {
+  protocol: string;
+  members: Pending[];
+  count: number;
+}
+
+/** Packs the requests of one commit into rows: same protocol, in arrival order, up to `max` positions each. */
+function pack(group: Pending[], max: number): Row[] {
+  const rows: Row[] = [];
+  const open = new Map<string, Row>();
+  for (const p of group) {
+    const n = p.batch.positions.length;
+    const current = open.get(p.batch.protocol);
+    if (current && current.count + n <= max) {
+      current.members.push(p);
+      current.count += n;
+      continue;
+    }
+    const row = { protocol: p.batch.protocol, members: [p], count: n };
+    rows.push(row);
+    open.set(p.batch.protocol, row);
+  }
+  return rows;
+}
+
 /**
  * Step (1) of the ingestion contract, with group commit: requests that arrive while a commit is in
- * flight wait for the next one and share it (one multi-row INSERT, one WAL flush). Each request still
- * gets its own staging row, and its promise resolves only after that row is committed.
- * One commit per request would cap ingestion at the disk's flush rate (a few thousand a second).
+ * flight wait for the next one and share it (one multi-row INSERT, one WAL flush). Small requests of
+ * one protocol in the same commit share a staging row too (up to maxPositionsPerRow positions): at
+ * thousands of single-fix requests a second, the cost of a row (its insert, its stream entry, its
+ * processed mark and purge) and not of a position is what PostgreSQL and the writers spend their time
+ * on. Every request's promise resolves only after the commit holding its positions.
  */
 export class StagingWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
+  private readonly options: StagingWriterOptions;
 
   constructor(
     private readonly pool: Pool,
-    private readonly options: { maxConcurrentCommits: number; maxRowsPerCommit: number } = {
-      maxConcurrentCommits: 4,
-      maxRowsPerCommit: 500,
-    },
-  ) {}
+    options: Partial<StagingWriterOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
 
-  stage(batch: StagedBatch): Promise<Staged> {
-    const payload = encodeBatch(batch);
-    return new Promise<Staged>((resolve, reject) => {
-      this.queue.push({ protocol: batch.protocol, count: batch.positions.length, payload, resolve, reject });
+  stage(batch: StagedBatch): Promise<StageResult> {
+    return new Promise<StageResult>((resolve, reject) => {
+      this.queue.push({ batch, resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
     while (this.inFlight < this.options.maxConcurrentCommits && this.queue.length) {
-      const group = this.queue.splice(0, this.options.maxRowsPerCommit);
+      const group = this.queue.splice(0, this.options.maxRequestsPerCommit);
       this.inFlight += 1;
       void this.commit(group).finally(() => {
         this.inFlight -= 1;
@@ -67,15 +119,26 @@ export class StagingWriter {
 
   private async commit(group: Pending[]): Promise<void> {
     try {
+      const rows = pack(group, this.options.maxPositionsPerRow).map((row) => ({
+        ...row,
+        payload: encodeBatch({
+          protocol: row.protocol,
+          positions:
+            row.members.length === 1 ? row.members[0].batch.positions : row.members.flatMap((m) => m.batch.positions),
+        }),
+      }));
       const res = await this.pool.query<{ id: string }>(
-        insertMany(group.length),
-        group.flatMap((g) => [g.protocol, g.count, g.payload]),
+        insertMany(rows.length),
+        rows.flatMap((r) => [r.protocol, r.count, r.payload]),
       );
       // Ids come from one sequence in VALUES order, so ascending ids follow the input order.
       const ids = res.rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      if (ids.length !== group.length)
-        throw new Error(`staging insert returned ${ids.length} ids for ${group.length} rows`);
-      group.forEach((g, i) => g.resolve({ id: ids[i].toString(), payload: g.payload, count: g.count }));
+      if (ids.length !== rows.length)
+        throw new Error(`staging insert returned ${ids.length} ids for ${rows.length} rows`);
+      rows.forEach((row, i) => {
+        const staged = { id: ids[i].toString(), payload: row.payload, count: row.count };
+        row.members.forEach((m, j) => m.resolve({ staged, lead: j === 0 }));
+      });
     } catch (err) {
       for (const g of group) g.reject(err);
     }

@@ -17,7 +17,7 @@ export interface NormalizedPosition {
   attributes?: Record<string, unknown>;
 }
 
-/** What one accepted request becomes: one staging row, one stream entry. */
+/** What one accepted request stages (small requests committed together are merged into one staging row). */
 export interface StagedBatch {
   protocol: string;
   positions: NormalizedPosition[];
