@@ -92,10 +92,10 @@ afterAll(async () => {
   await new Promise((resolve) => geocoder?.close(resolve));
 });
 
-const get = async (api: StartedApi, token: string, path: string) => {
+const get = async (api: StartedApi, token: string, path: string): Promise<Record<string, unknown>> => {
   const res = await fetch(`${api.base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
   expect(res.status).toBe(200);
-  return res.json();
+  return (await res.json()) as Record<string, unknown>;
 };
 
 describe('places in reports and events, offline (no geocoder configured)', () => {
