@@ -530,3 +530,93 @@ export const placeCache = pgTable(
     ),
   ],
 );
+
+/**
+ * A user's notification rule (issue #16): events of the listed types on the listed vehicles (none
+ * listed: all of the organization's) sent by e-mail and/or Telegram, each channel on when its target
+ * is set; texts in `language`, times and quiet hours in `time_zone`. Deleted with its owner.
+ */
+export const notificationRules = pgTable(
+  'notification_rules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    eventTypes: text('event_types')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Empty: every vehicle of the organization. */
+    vehicleIds: uuid('vehicle_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    /** The e-mail channel's address; null: no e-mail. */
+    email: text('email'),
+    /** The Telegram channel's chat id; null: no Telegram. */
+    telegramChatId: text('telegram_chat_id'),
+    language: text('language').notNull().default('en'),
+    timeZone: text('time_zone').notNull().default('UTC'),
+    /** Local "HH:MM"; both null: no quiet hours. */
+    quietStart: text('quiet_start'),
+    quietEnd: text('quiet_end'),
+    /** `skip` or `defer` (to the end of the quiet hours). */
+    quietMode: text('quiet_mode').notNull().default('defer'),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('notification_rules_org_idx').on(t.organizationId),
+    index('notification_rules_user_idx').on(t.userId),
+    check('notification_rules_language_check', sql`${t.language} IN ('en', 'es')`),
+    check('notification_rules_quiet_mode_check', sql`${t.quietMode} IN ('skip', 'defer')`),
+  ],
+);
+
+/**
+ * The notification delivery log: one event under one rule through one channel, created with the event
+ * (same transaction), then sent by the worker. The unique key is "at most one notification per event
+ * per rule per channel" across workers and redeliveries. A test send has no event.
+ */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ruleId: uuid('rule_id')
+      .notNull()
+      .references(() => notificationRules.id, { onDelete: 'cascade' }),
+    /** Null for a test send (`POST /api/v1/notification-rules/:id/test`). */
+    eventId: uuid('event_id').references(() => events.id, { onDelete: 'cascade' }),
+    /** `email` or `telegram`. */
+    channel: text('channel').notNull(),
+    /** pending → sent; failed (given up); skipped (quiet hours in skip mode, rule disabled). */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Parts the receiver already accepted, so a retry does not send them again. */
+    partsSent: integer('parts_sent').notNull().default(0),
+    providerIds: text('provider_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    lastError: text('last_error'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('notification_deliveries_key').on(t.eventId, t.ruleId, t.channel),
+    index('notification_deliveries_rule_idx').on(t.ruleId, t.id),
+    index('notification_deliveries_event_idx').on(t.eventId),
+    index('notification_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    check('notification_deliveries_channel_check', sql`${t.channel} IN ('email', 'telegram')`),
+    check('notification_deliveries_status_check', sql`${t.status} IN ('pending', 'sent', 'failed', 'skipped')`),
+  ],
+);
