@@ -197,6 +197,12 @@ export class RssPeaks {
     }
   }
 
+  /** Scans the process tree now (the workers a primary has just forked), then samples. */
+  rescan(): void {
+    this.sinceScan = Infinity;
+    this.sample();
+  }
+
   /** The tree's processes as last scanned (root first). */
   current(): number[] {
     if (!this.pids.length) this.pids = processTree(this.rootPid);
@@ -627,7 +633,7 @@ async function main() {
     await waitReady(`http://127.0.0.1:${ports.http}/ready`, gateway);
     await waitListening(ports.teltonika, gateway);
     await waitReady(`http://127.0.0.1:${ports.worker}/ready`, worker);
-    rss.sample();
+    rss.rescan();
     const gatewayProcesses = rss.current().length;
     console.log(
       `bench-trackers: ${CONNECTIONS.toLocaleString('en-US')} Teltonika connections, Codec 8 packets of ${RECORDS} records, ` +
