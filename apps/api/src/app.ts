@@ -31,6 +31,8 @@ import { trackingRoutes } from './routes/tracking';
 import { geofenceRoutes } from './routes/geofences';
 import { eventRoutes } from './routes/events';
 import { webhookRoutes } from './routes/webhooks';
+import { notificationRoutes } from './routes/notifications';
+import { NotificationRules } from './notifications/notification-rules';
 import { Geofences } from './geofences/geofences';
 import { Events } from './events/events';
 import { Webhooks } from './webhooks/webhooks';
@@ -130,6 +132,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(geofenceRoutes({ geofences: new Geofences(deps.pool), auth }));
   v1.use(eventRoutes({ events: new Events(deps.pool, deps.places), auth }));
   v1.use(webhookRoutes({ webhooks: new Webhooks(deps.pool, config.webhooks), auth }));
+  v1.use(notificationRoutes({ rules: new NotificationRules(deps.pool), auth }));
   v1.use(trackingRoutes({ ...deps, auth, maxHeavyRequests: Math.max(2, Math.floor(config.db.poolMax / 2)) }));
   v1.use(liveRoutes({ ...deps, auth }));
   v1.use(

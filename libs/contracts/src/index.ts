@@ -8,6 +8,7 @@ export * from './live';
 export * from './geofences';
 export * from './events';
 export * from './webhooks';
+export * from './notifications';
 export * from './organization';
 export * from './tracking';
 export * from './reports';

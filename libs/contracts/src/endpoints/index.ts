@@ -5,6 +5,7 @@ import { GEOFENCES_ENDPOINTS } from './geofences';
 import { INGEST_ENDPOINTS } from './ingest';
 import { LIVE_ENDPOINTS } from './live';
 import { MOBILE_ENDPOINTS } from './mobile';
+import { NOTIFICATIONS_ENDPOINTS } from './notifications';
 import { OPERATIONS_ENDPOINTS } from './operations';
 import { ORGANIZATION_ENDPOINTS } from './organization';
 import { PLATFORM_ENDPOINTS } from './platform';
@@ -34,6 +35,7 @@ export const ENDPOINTS = {
   ...GEOFENCES_ENDPOINTS,
   ...EVENTS_ENDPOINTS,
   ...WEBHOOKS_ENDPOINTS,
+  ...NOTIFICATIONS_ENDPOINTS,
   ...ORGANIZATION_ENDPOINTS,
   ...MOBILE_ENDPOINTS,
   ...PLATFORM_ENDPOINTS,
@@ -48,6 +50,7 @@ export {
   INGEST_ENDPOINTS,
   LIVE_ENDPOINTS,
   MOBILE_ENDPOINTS,
+  NOTIFICATIONS_ENDPOINTS,
   OPERATIONS_ENDPOINTS,
   ORGANIZATION_ENDPOINTS,
   PLATFORM_ENDPOINTS,
