@@ -12,10 +12,32 @@ export interface ReportHeader {
   generatedAt?: string;
 }
 
+/**
+ * A vehicle's measurements over the period, thinned for a chart: columns of equal length, one entry
+ * per point kept. A column of a measurement no fix of the period has is left out.
+ */
+export interface ChartSeries {
+  /** Epoch milliseconds, ascending. */
+  t: number[];
+  /** km/h; null where the fix did not say. */
+  speedKmh: Array<number | null>;
+  /** Metres above sea level. */
+  altitudeM?: Array<number | null>;
+  /** Percent. */
+  batteryPct?: Array<number | null>;
+  /**
+   * Indexes of the points a new line starts at: the fixes between the point before and this one were
+   * more than a gap apart somewhere (5 minutes: parked, or out of coverage), so no line joins them.
+   */
+  breaks: number[];
+}
+
 /** One vehicle's report, as the JSON endpoints answer it. */
 export interface VehicleReport<T> {
   vehicleName: string;
   report: T;
+  /** The speed chart's data (trips and summary reports); no chart without it. */
+  series?: ChartSeries;
 }
 
 /** The data of one report file: what the API computed, with names for people. */

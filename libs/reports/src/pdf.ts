@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
+import { chartHeight, drawSpeedChart } from './chart';
 import type { ReportData, RenderOptions } from './model';
 import { tablesOf, type PdfColumn } from './tables';
 import { Formatter, strings, titleOf } from './text';
@@ -22,13 +23,14 @@ const CELL_PAD = 3;
 const BODY_SIZE = 8;
 const GREY = '#e6e6e6';
 const ZEBRA = '#f5f5f5';
+const CHART_GAP = 18;
 
 type Doc = PDFKit.PDFDocument;
 
 /**
  * A report as a PDF (A4): a header with the organization, vehicles, period and time zone, the key
- * figures, then the table over as many pages as it takes (its heading repeated on each page), and
- * "page n of m" at the foot of every page.
+ * figures, then the table over as many pages as it takes (its heading repeated on each page), the
+ * speed chart of each vehicle whose series the data has, and "page n of m" at the foot of every page.
  */
 export function renderPdf(data: ReportData, options: RenderOptions): Promise<Buffer> {
   const { regular, bold } = loadFonts();
@@ -89,6 +91,26 @@ export function renderPdf(data: ReportData, options: RenderOptions): Promise<Buf
   doc.moveDown(0.8);
   if (tables.pdf.rows.length === 0) doc.font('regular').fontSize(10).text(t.none, left, doc.y, { width });
   else table(doc, tables.pdf.columns, tables.pdf.rows, { left, width });
+
+  // A speed chart per vehicle that has its series (trips, summary), each kept whole on a page.
+  const charts = data.kind === 'events' ? [] : data.vehicles;
+  for (const { vehicleName, series } of charts) {
+    if (!series) continue;
+    const height = chartHeight(series, t);
+    let top = doc.y + CHART_GAP;
+    if (top + height > doc.page.height - doc.page.margins.bottom) {
+      doc.addPage();
+      top = doc.page.margins.top;
+    }
+    drawSpeedChart(
+      doc,
+      { left, top, width },
+      { vehicleName, series, from: data.header.from, to: data.header.to },
+      { t, f },
+    );
+    doc.x = left;
+    doc.y = top + height;
+  }
 
   // Footers, once the page count is known.
   const range = doc.bufferedPageRange();

@@ -1,6 +1,15 @@
 import type { EventDetail, TripItem } from '@fleet/contracts';
-import { csvField, renderCsv, renderPdf, reportFileName, type ReportData } from './index';
-import { pngSize, readPdf } from './testing';
+import {
+  CHART_MAX_POINTS,
+  ChartSeriesBuilder,
+  csvField,
+  renderCsv,
+  renderPdf,
+  reportFileName,
+  type ChartSeries,
+  type ReportData,
+} from './index';
+import { countPixels, pagePixels, pngSize, readPdf, wordBoxes } from './testing';
 
 const header = {
   organization: 'Transportes Peñalara',
@@ -141,5 +150,169 @@ describe('PDF (rendered by pdftoppm, read by pdftotext)', () => {
     );
     const empty = readPdf(await renderPdf({ ...events, events: [] }, { lang: 'en', timeZone: 'UTC' })).pages[0];
     expect(empty).toContain('Nothing in this period.');
+  });
+});
+
+/** Fixes as the API's compact track has them: columns, NaN where a fix did not say. */
+function fixes(points: Array<{ ts: number; speed: number; altitude?: number; battery?: number }>) {
+  return {
+    n: points.length,
+    t: Float64Array.from(points, (p) => p.ts),
+    speedKmh: Float32Array.from(points, (p) => p.speed),
+    altitude: Float32Array.from(points, (p) => p.altitude ?? NaN),
+    battery: Float32Array.from(points, (p) => p.battery ?? NaN),
+  };
+}
+const every = (fromMs: number, toMs: number, stepMs: number) =>
+  Array.from({ length: Math.floor((toMs - fromMs) / stepMs) }, (_, i) => fromMs + i * stepMs);
+
+describe('chart series (thinned for the PDF chart)', () => {
+  const day = { from: new Date(header.from), to: new Date(header.to) };
+  const t0 = day.from.getTime();
+
+  it('keeps at most CHART_MAX_POINTS of a day at 1 Hz, the fastest and slowest fixes among them', () => {
+    const ts = every(t0, day.to.getTime(), 1000);
+    const speed = (i: number) => (i === 40_000 ? 131.4 : i === 50_000 ? 0 : 50 + 10 * Math.sin(i / 100));
+    const series = new ChartSeriesBuilder(day).add(fixes(ts.map((ts, i) => ({ ts, speed: speed(i) })))).build();
+    expect(series.t.length).toBeLessThanOrEqual(CHART_MAX_POINTS);
+    expect(series.t.length).toBeGreaterThan(CHART_MAX_POINTS / 2);
+    expect(Math.max(...(series.speedKmh as number[]))).toBe(131.4);
+    expect(Math.min(...(series.speedKmh as number[]))).toBe(0);
+    expect(series.t).toEqual([...series.t].sort((a, b) => a - b));
+    expect(series.breaks).toEqual([]);
+    // No altitude or battery in the fixes: no such columns.
+    expect(series.altitudeM).toBeUndefined();
+    expect(series.batteryPct).toBeUndefined();
+  });
+
+  it('breaks the line where fixes are more than 5 minutes apart, judged on every fix, not the points kept', () => {
+    // Every 10 s, a gap of 5 min exactly (no break), then one of 5 min 10 s (a break).
+    const ts = [
+      ...every(t0, t0 + 600_000, 10_000),
+      ...every(t0 + 890_000, t0 + 1_200_000, 10_000),
+      ...every(t0 + 1_500_000, t0 + 1_800_000, 10_000),
+    ];
+    const series = new ChartSeriesBuilder(day, { maxPoints: 100_000 })
+      .add(fixes(ts.map((ts) => ({ ts, speed: 30, altitude: 650 }))))
+      .build();
+    expect(series.t).toEqual(ts);
+    expect(series.breaks).toEqual([ts.indexOf(t0 + 1_500_000)]);
+    expect(series.altitudeM?.every((a) => a === 650)).toBe(true);
+
+    // A month, a fix a minute: kept points end up far more than 5 min apart, yet the line is unbroken,
+    // except across the one real gap of an hour.
+    const month = { from: new Date(t0), to: new Date(t0 + 31 * 86_400_000) };
+    const gapAt = t0 + 10 * 86_400_000 + 1234;
+    const minutes = every(t0, month.to.getTime(), 60_000).filter((ts) => ts < gapAt || ts > gapAt + 3_600_000);
+    const builder = new ChartSeriesBuilder(month);
+    // Fed a window at a time, as the API reads it.
+    const split = Math.floor(minutes.length / 3);
+    for (const part of [minutes.slice(0, split), minutes.slice(split, 2 * split), minutes.slice(2 * split)])
+      builder.add(fixes(part.map((ts) => ({ ts, speed: 40, battery: 80 }))));
+    const thinned = builder.build();
+    expect(thinned.t.length).toBeLessThanOrEqual(CHART_MAX_POINTS);
+    expect(thinned.breaks).toHaveLength(1);
+    const [b] = thinned.breaks;
+    expect(thinned.t[b - 1]).toBeLessThan(gapAt);
+    expect(thinned.t[b]).toBeGreaterThan(gapAt + 3_600_000);
+    expect(thinned.batteryPct?.[0]).toBe(80);
+  });
+});
+
+describe('speed chart in the PDF', () => {
+  // 07:00–11:00 and 13:00–19:00 in Madrid (UTC+1), a fix every 10 s with altitude, no battery.
+  const H = 3_600_000;
+  const day0 = Date.parse('2026-03-02T00:00:00Z');
+  const ts = [...every(day0 + 6 * H, day0 + 10 * H, 10_000), ...every(day0 + 12 * H, day0 + 18 * H, 10_000)];
+  const series: ChartSeries = new ChartSeriesBuilder({ from: new Date(header.from), to: new Date(header.to) })
+    .add(fixes(ts.map((ts, i) => ({ ts, speed: 45 + 35 * Math.sin(i / 40), altitude: 600 + (i % 500) / 10 }))))
+    .build();
+  const withChart = (s: ChartSeries): ReportData => {
+    const data = trips([trip(Date.parse('2026-03-02T08:10:00Z'))]);
+    if (data.kind === 'trips') data.vehicles[0].series = s;
+    return data;
+  };
+  /** Pixels of the speed line's blue. */
+  const blue = (r: number, g: number, b: number) => b > 150 && r < 120 && b - g > 50;
+
+  /** The page at 100 dpi, and the pixel column of an instant, from where the 09:00 and 15:00 ticks were written. */
+  function layout(pdf: Buffer) {
+    const words = wordBoxes(pdf);
+    const at = (text: string) => {
+      const w = words.find((x) => x.text === text);
+      if (!w) throw new Error(`no "${text}" on the page`);
+      return w;
+    };
+    const px = 100 / 72;
+    const nine = at('09:00');
+    const three = at('15:00');
+    const x9 = ((nine.xMin + nine.xMax) / 2) * px;
+    const x15 = ((three.xMin + three.xMax) / 2) * px;
+    const xOf = (ms: number) => x9 + ((ms - (day0 + 8 * H)) / (6 * H)) * (x15 - x9);
+    // From under the chart's title to above the time ticks.
+    const title = words.filter((w) => w.text === 'Speed' || w.text === 'Velocidad').pop();
+    return { image: pagePixels(pdf, { dpi: 100 }), xOf, y0: (title?.yMax ?? 0) * px, y1: nine.yMin * px };
+  }
+
+  it('draws the speed and altitude over the day with axes in the language and the time zone', async () => {
+    const en = readPdf(await renderPdf(withChart(series), { lang: 'en', timeZone: 'Europe/Madrid' })).pages;
+    const es = readPdf(await renderPdf(withChart(series), { lang: 'es', timeZone: 'Europe/Madrid' })).pages;
+    const flat = (pages: string[]) => pages.join('\n').replace(/[ \t]+/g, ' ');
+    for (const line of [
+      'Speed over time — Camión Ñandú',
+      'Speed (km/h)',
+      'Altitude (m)',
+      'Time (Europe/Madrid)',
+      '00:00 03:00 06:00 09:00 12:00 15:00 18:00 21:00 00:00',
+      'Mar 2',
+      'Mar 3',
+    ])
+      expect(flat(en)).toContain(line);
+    for (const line of [
+      'Velocidad a lo largo del tiempo — Camión Ñandú',
+      'Velocidad (km/h)',
+      'Altitud (m)',
+      'Hora (Europe/Madrid)',
+      '2 mar',
+    ])
+      expect(flat(es)).toContain(line);
+    // Speed ticks up to the fastest fix (80 km/h) in round steps; no battery in the fixes, no battery panel.
+    expect(flat(en)).toMatch(/\b80\b/);
+    expect(flat(en)).not.toContain('Battery');
+    // In New York the same fixes start at 01:00 and the day's ticks are that zone's.
+    const ny = readPdf(await renderPdf(withChart(series), { lang: 'en', timeZone: 'America/New_York' })).pages;
+    expect(flat(ny)).toContain('Time (America/New_York)');
+    expect(flat(ny)).toContain('18:00 21:00 00:00');
+  });
+
+  it('draws a line where the fixes are, none across the two hours without fixes', async () => {
+    const pdf = await renderPdf(withChart(series), { lang: 'en', timeZone: 'Europe/Madrid' });
+    const { image, xOf, y0, y1 } = layout(pdf);
+    expect(y1 - y0).toBeGreaterThan(100);
+    const region = (fromMs: number, toMs: number) => ({ x0: xOf(fromMs), x1: xOf(toMs), y0, y1 });
+    // The chart is not blank where the vehicle drove, and its line is the speed's blue.
+    expect(countPixels(image, region(day0 + 7 * H, day0 + 9 * H))).toBeGreaterThan(500);
+    expect(countPixels(image, region(day0 + 7 * H, day0 + 9 * H), blue)).toBeGreaterThan(100);
+    expect(countPixels(image, region(day0 + 13 * H, day0 + 17 * H), blue)).toBeGreaterThan(100);
+    // Nothing blue in the gap (10:20–11:40 UTC), nor before the first fix.
+    expect(countPixels(image, region(day0 + 10 * H + 1_200_000, day0 + 11 * H + 2_400_000), blue)).toBe(0);
+    expect(countPixels(image, region(day0 + 2 * H, day0 + 5 * H + 2_400_000), blue)).toBe(0);
+    // The same points without their break: a line crosses the gap (so the check above can fail).
+    const joined = layout(
+      await renderPdf(withChart({ ...series, breaks: [] }), { lang: 'en', timeZone: 'Europe/Madrid' }),
+    );
+    expect(
+      countPixels(joined.image, region(day0 + 10 * H + 1_200_000, day0 + 11 * H + 2_400_000), blue),
+    ).toBeGreaterThan(0);
+  });
+
+  it('says so when a vehicle had no fixes, and draws no chart without a series', async () => {
+    const empty = readPdf(
+      await renderPdf(withChart({ t: [], speedKmh: [], breaks: [] }), { lang: 'es', timeZone: 'Europe/Madrid' }),
+    ).pages.join('\n');
+    expect(empty).toContain('Velocidad a lo largo del tiempo — Camión Ñandú');
+    expect(empty).toContain('Sin posiciones en este periodo.');
+    const none = readPdf(await renderPdf(trips([]), { lang: 'en', timeZone: 'UTC' })).pages.join('\n');
+    expect(none).not.toContain('Speed over time');
   });
 });

@@ -48,6 +48,12 @@ const STRINGS = {
     page: (n: number, of: number) => `Page ${n} of ${of}`,
     sampled: (vehicle: string, every: number) => `${vehicle}: the period holds many fixes, one in ${every} was used.`,
     truncated: (max: number) => `Only the newest ${max} events of the period are listed.`,
+    chartTitle: 'Speed over time',
+    speedAxis: 'Speed (km/h)',
+    altitudeAxis: 'Altitude (m)',
+    batteryAxis: 'Battery (%)',
+    timeAxis: (timeZone: string) => `Time (${timeZone})`,
+    noPositions: 'No positions in this period.',
     eventType: {
       geofence_enter: 'Geofence entered',
       geofence_exit: 'Geofence left',
@@ -103,6 +109,12 @@ const STRINGS = {
     sampled: (vehicle: string, every: number) =>
       `${vehicle}: el periodo tiene muchas posiciones, se usó una de cada ${every}.`,
     truncated: (max: number) => `Solo se listan los ${max} eventos más recientes del periodo.`,
+    chartTitle: 'Velocidad a lo largo del tiempo',
+    speedAxis: 'Velocidad (km/h)',
+    altitudeAxis: 'Altitud (m)',
+    batteryAxis: 'Batería (%)',
+    timeAxis: (timeZone: string) => `Hora (${timeZone})`,
+    noPositions: 'Sin posiciones en este periodo.',
     eventType: {
       geofence_enter: 'Entrada en geocerca',
       geofence_exit: 'Salida de geocerca',
@@ -124,6 +136,7 @@ const NUMBER_LOCALE: Record<ReportLanguage, string> = { en: 'en-US', es: 'es-ES'
  */
 export class Formatter {
   private readonly parts: Intl.DateTimeFormat;
+  private readonly dayMonth: Intl.DateTimeFormat;
   private readonly numbers = new Map<number, Intl.NumberFormat>();
 
   constructor(
@@ -140,11 +153,16 @@ export class Formatter {
       minute: '2-digit',
       second: '2-digit',
     });
+    this.dayMonth = new Intl.DateTimeFormat(NUMBER_LOCALE[lang], {
+      timeZone,
+      day: 'numeric',
+      month: 'short',
+    });
   }
 
   /** The wall clock of an instant in the time zone, and its offset from UTC in minutes. */
-  private wall(iso: string) {
-    const ms = Date.parse(iso);
+  private wall(iso: string | number) {
+    const ms = typeof iso === 'number' ? iso : Date.parse(iso);
     const p: Record<string, string> = {};
     for (const { type, value } of this.parts.formatToParts(ms)) p[type] = value;
     const asUtc = Date.UTC(+p['year'], +p['month'] - 1, +p['day'], +p['hour'], +p['minute'], +p['second']);
@@ -165,6 +183,22 @@ export class Formatter {
   dateTime(iso: string): string {
     const w = this.wall(iso);
     return this.lang === 'es' ? `${w.d}/${w.mo}/${w.y} ${w.h}:${w.mi}` : `${w.y}-${w.mo}-${w.d} ${w.h}:${w.mi}`;
+  }
+
+  /** How far the time zone's wall clock is ahead of UTC at an instant (epoch ms), in milliseconds. */
+  offsetMs(ms: number): number {
+    return this.wall(ms).offsetMin * 60_000;
+  }
+
+  /** `HH:MM` on the time zone's wall clock (chart ticks). */
+  hourMinute(ms: number): string {
+    const w = this.wall(ms);
+    return `${w.h}:${w.mi}`;
+  }
+
+  /** Day and short month in the language (`2 Mar`, `2 mar`): chart ticks. */
+  dayAndMonth(ms: number): string {
+    return this.dayMonth.format(ms);
   }
 
   /** A number with `digits` decimals in the language's notation. */
