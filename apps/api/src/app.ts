@@ -24,7 +24,7 @@ import { authRoutes } from './routes/auth';
 import { vehicleRoutes } from './routes/vehicles';
 import { commandRoutes } from './routes/commands';
 import { DeviceCommands } from './commands/commands';
-import { liveRoutes } from './routes/live';
+import { liveRoutes, liveStreamsOnly } from './routes/live';
 import type { LiveHub } from './live/hub';
 import type { Places } from '@fleet/places';
 import { trackingRoutes } from './routes/tracking';
@@ -69,35 +69,11 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): express.Express {
-  const { config, metrics } = deps;
-  const app = express();
-  commonMiddleware(app, deps);
-  app.use(helmet());
-  const allowed = new Set(config.http.corsOrigins);
-  app.use(
-    cors({
-      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
-      credentials: true,
-      maxAge: 600,
-    }),
-  );
-
-  app.use(
-    probeRoutes({
-      service: 'api',
-      version: deps.version,
-      isDraining: deps.isDraining,
-      checks: storeChecks(deps),
-    }),
-  );
-  app.get('/metrics', metrics.handler);
+  const { config } = deps;
+  const app = baseApp(deps);
   app.use(docsRoutes());
 
-  // The credential check of each security kind that declared endpoints name (see http/serve.ts).
-  const auth: Authenticators = {
-    user: (endpoint) => [authenticate(deps.tokens, endpoint.accessTokenIn)],
-    platform: () => [platformAdmin(config.platform.adminToken)],
-  };
+  const auth = authenticators(deps);
   const v1 = express.Router();
   v1.use(express.json({ limit: config.http.bodyLimit, type: ['application/json', 'application/*+json'] }));
   v1.use(inputGuard({ mountPath: '/api/v1' }));
@@ -158,6 +134,61 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/** What the live port's processes need: no ingest pipeline, no other route's services. */
+export type LiveAppDeps = Pick<
+  AppDeps,
+  'config' | 'logger' | 'metrics' | 'pool' | 'redis' | 'isDraining' | 'version' | 'tokens' | 'liveHub'
+>;
+
+/**
+ * The app of LIVE_PORT: the organization's and the share links' live streams (the same declared
+ * endpoints, authentication, limits and errors as on the main port), the probes and /metrics; any
+ * other path answers 404.
+ */
+export function createLiveApp(deps: LiveAppDeps): express.Express {
+  const app = baseApp(deps);
+  const v1 = express.Router();
+  v1.use(inputGuard({ mountPath: '/api/v1' }));
+  v1.use(liveStreamsOnly());
+  v1.use(liveRoutes({ ...deps, auth: authenticators(deps) }));
+  app.use('/api/v1', v1);
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+/** Common middleware, security headers, CORS, the probes and /metrics: the same on both ports. */
+function baseApp(deps: LiveAppDeps): express.Express {
+  const { config, metrics } = deps;
+  const app = express();
+  commonMiddleware(app, deps);
+  app.use(helmet());
+  const allowed = new Set(config.http.corsOrigins);
+  app.use(
+    cors({
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+      credentials: true,
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    probeRoutes({
+      service: 'api',
+      version: deps.version,
+      isDraining: deps.isDraining,
+      checks: storeChecks(deps),
+    }),
+  );
+  app.get('/metrics', metrics.handler);
+  return app;
+}
+
+/** The credential check of each security kind that declared endpoints name (see http/serve.ts). */
+const authenticators = (deps: Pick<AppDeps, 'tokens' | 'config'>): Authenticators => ({
+  user: (endpoint) => [authenticate(deps.tokens, endpoint.accessTokenIn)],
+  platform: () => [platformAdmin(deps.config.platform.adminToken)],
+});
+
 const ingestDeps = (deps: AppDeps) => ({
   pipeline: deps.pipeline,
   devices: deps.devices,
@@ -169,7 +200,7 @@ const ingestDeps = (deps: AppDeps) => ({
 });
 
 /** Request id, metrics, access log and the drain gate: the same on every listener. */
-function commonMiddleware(app: express.Express, deps: AppDeps) {
+function commonMiddleware(app: express.Express, deps: LiveAppDeps) {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.http.trustProxy);
   app.set('etag', false);

@@ -57,6 +57,18 @@ const apiEnvSchema = baseEnvSchema
     LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
     LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    /**
+     * A port of its own for the live streams (GET /api/v1/live and /api/v1/shared/:token/live), served by
+     * LIVE_WORKERS processes that do nothing else, so the SSE fan-out never runs in the event loop of the
+     * processes answering ingestion; `off` or unset (the default): the main port serves them, as always.
+     * The main port keeps serving those paths either way (clients not yet routed to the live port).
+     */
+    LIVE_PORT: z.preprocess(
+      (v) => (v === '' || v === 'off' ? undefined : v),
+      z.coerce.number().int().min(0).max(65535).optional(),
+    ),
+    /** Processes serving LIVE_PORT (default 1: one event loop holds thousands of streams). */
+    LIVE_WORKERS: workers,
     /** Live stream (SSE): a comment line this often keeps proxies from closing an idle stream. */
     LIVE_HEARTBEAT_SECONDS: z.coerce.number().min(0.05).max(300).default(15),
     /** What clients are told to wait before reconnecting (SSE `retry:`). */
@@ -243,6 +255,10 @@ export interface ApiConfig {
   jwt: { secret: string; previousSecret?: string; accessTtlSeconds: number; refreshTtlDays: number };
   login: { maxAttemptsPerIp: number; maxFailuresPerAccount: number; windowSeconds: number };
   live: {
+    /** LIVE_PORT: the live streams' own port (served by `workers` processes); undefined: the main port only. */
+    port: number | undefined;
+    /** LIVE_WORKERS: processes serving `port`. */
+    workers: number;
     heartbeatMs: number;
     retryMs: number;
     /** LIVE_COALESCE_MS: at most one write per stream in this window (0: at once). */
@@ -304,6 +320,8 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       windowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
     live: {
+      port: e.LIVE_PORT,
+      workers: e.LIVE_WORKERS ?? 1,
       heartbeatMs: Math.round(e.LIVE_HEARTBEAT_SECONDS * 1000),
       retryMs: e.LIVE_RETRY_MS,
       coalesceMs: e.LIVE_COALESCE_MS,

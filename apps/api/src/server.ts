@@ -12,7 +12,7 @@ import {
   type Redis,
 } from '@fleet/runtime';
 import { DEFAULT_STREAMS } from '@fleet/queue-replay';
-import { createApp, type AppDeps } from './app';
+import { createApp, createLiveApp, type AppDeps } from './app';
 import { osmandListener } from './ingest/osmand-listener';
 import { TokenService } from '@fleet/auth';
 import { LoginLimiter } from './auth/rate-limit';
@@ -31,6 +31,8 @@ export interface ApiHandle {
   deps: AppDeps;
   /** The OsmAnd listener's port, when enabled. */
   osmandPort?: number;
+  /** LIVE_PORT's listener (live streams only), when set. */
+  livePort?: number;
   pool: Pool;
   db: Database;
   redis: Redis;
@@ -77,38 +79,29 @@ function createPipeline(
   });
 }
 
-export interface StartOptions {
-  logger?: Logger;
-  /**
-   * In a cluster worker: /metrics answers the whole cluster's sum (asked of the primary) instead of
-   * this process's own series.
-   */
-  clusterMetrics?: () => Promise<ClusterMetrics>;
+/** This process's metrics; in a cluster worker, /metrics answers the whole cluster's sum instead. */
+function metricsOf(logger: Logger, clusterMetrics?: () => Promise<ClusterMetrics>): Metrics {
+  const ownMetrics = createMetrics({ service: 'api' });
+  if (!clusterMetrics) return ownMetrics;
+  return {
+    ...ownMetrics,
+    handler: async (_req, res) => {
+      try {
+        const { contentType, text } = await clusterMetrics();
+        res.setHeader('Content-Type', contentType);
+        res.end(text);
+      } catch (err) {
+        // A worker starting or dying answers late: the next scrape has it.
+        logger.warn("could not collect the cluster's metrics", { err });
+        res.status(503).type('text/plain').send('metrics unavailable: a worker did not answer\n');
+      }
+    },
+  };
 }
 
-/** The API in this process: the main port (REST, ingest, live streams) and the OsmAnd port when enabled. */
-export async function start(config: ApiConfig, options: StartOptions = {}): Promise<ApiHandle> {
-  const logger = options.logger ?? loggerFor(config);
-  const { pool, redis } = createStores(config, logger);
-  let draining = false;
-  const ownMetrics = createMetrics({ service: 'api' });
-  const clusterMetrics = options.clusterMetrics;
-  const metrics: Metrics = clusterMetrics
-    ? {
-        ...ownMetrics,
-        handler: async (_req, res) => {
-          try {
-            const { contentType, text } = await clusterMetrics();
-            res.setHeader('Content-Type', contentType);
-            res.end(text);
-          } catch (err) {
-            // A worker starting or dying answers late: the next scrape has it.
-            logger.warn("could not collect the cluster's metrics", { err });
-            res.status(503).type('text/plain').send('metrics unavailable: a worker did not answer\n');
-          }
-        },
-      }
-    : ownMetrics;
+/** Session versions, access tokens and the live hub: what serving live streams takes. */
+function liveParts(config: ApiConfig, deps: { pool: Pool; redis: Redis; logger: Logger; metrics: Metrics }) {
+  const { pool, redis, logger, metrics } = deps;
   const versions = new SessionVersions({ pool, redis, logger });
   const tokens = new TokenService({
     secret: config.jwt.secret,
@@ -131,6 +124,25 @@ export async function start(config: ApiConfig, options: StartOptions = {}): Prom
   versions
     .listen((user) => void liveHub.recheck(user))
     .catch((err: unknown) => logger.warn('session versions: cannot listen for revocations', { err }));
+  return { versions, tokens, liveHub };
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /**
+   * In a cluster worker: /metrics answers the whole cluster's sum (asked of the primary) instead of
+   * this process's own series.
+   */
+  clusterMetrics?: () => Promise<ClusterMetrics>;
+}
+
+/** The API in this process: the main port (REST, ingest, live streams) and the OsmAnd port when enabled. */
+export async function start(config: ApiConfig, options: StartOptions = {}): Promise<ApiHandle> {
+  const logger = options.logger ?? loggerFor(config);
+  const { pool, redis } = createStores(config, logger);
+  let draining = false;
+  const metrics = metricsOf(logger, options.clusterMetrics);
+  const { versions, tokens, liveHub } = liveParts(config, { pool, redis, logger, metrics });
   const deps: AppDeps = {
     config,
     logger,
@@ -157,7 +169,18 @@ export async function start(config: ApiConfig, options: StartOptions = {}): Prom
     config.ingest.osmandPort === undefined
       ? undefined
       : await startHttpServer(osmandListener(deps), { port: config.ingest.osmandPort, host: config.http.host });
-  logger.info('api listening', { port: http.port, osmandPort: osmand?.port, env: config.env, version: VERSION });
+  // LIVE_PORT in this same process (no cluster): its own listener, the same hub.
+  const live =
+    config.live.port === undefined
+      ? undefined
+      : await startHttpServer(createLiveApp(deps), { port: config.live.port, host: config.http.host });
+  logger.info('api listening', {
+    port: http.port,
+    osmandPort: osmand?.port,
+    livePort: live?.port,
+    env: config.env,
+    version: VERSION,
+  });
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -170,6 +193,7 @@ export async function start(config: ApiConfig, options: StartOptions = {}): Prom
       const [{ timedOut }] = await Promise.all([
         http.close(config.shutdownGraceMs),
         osmand?.close(config.shutdownGraceMs),
+        live?.close(config.shutdownGraceMs),
       ]);
       if (timedOut) logger.warn('grace period over: cut the requests still in flight');
       // Every request answered 2xx is on the stream before Redis closes (not left to the replayer);
@@ -184,7 +208,16 @@ export async function start(config: ApiConfig, options: StartOptions = {}): Prom
       logger.info('api stopped');
     })());
 
-  return { port: http.port, deps, osmandPort: osmand?.port, pool, db: createDb(pool), redis, stop };
+  return {
+    port: http.port,
+    deps,
+    osmandPort: osmand?.port,
+    livePort: live?.port,
+    pool,
+    db: createDb(pool),
+    redis,
+    stop,
+  };
 }
 
 /** A process serving only the OsmAnd port: its own pools and ingest pipeline, no Express app, no live streams. */
@@ -224,31 +257,85 @@ export async function startOsmand(
   return { port: osmand.port, registry: metrics.registry, info: { osmandPort: osmand.port }, stop };
 }
 
+/**
+ * A process serving only LIVE_PORT: the live streams (organization and share links), the probes and
+ * /metrics; its own pools, session versions and live hub, no ingest pipeline.
+ */
+export async function startLive(
+  config: ApiConfig,
+  options: StartOptions = {},
+): Promise<ClusterWorker & { port: number }> {
+  if (config.live.port === undefined) throw new Error('startLive: LIVE_PORT is off');
+  const logger = options.logger ?? loggerFor(config);
+  const { pool, redis } = createStores(config, logger);
+  const metrics = metricsOf(logger, options.clusterMetrics);
+  const { versions, tokens, liveHub } = liveParts(config, { pool, redis, logger, metrics });
+  let draining = false;
+  const live = await startHttpServer(
+    createLiveApp({
+      config,
+      logger,
+      metrics,
+      pool,
+      redis,
+      isDraining: () => draining,
+      version: VERSION,
+      tokens,
+      liveHub,
+    }),
+    { port: config.live.port, host: config.http.host },
+  );
+  logger.info('live listening', { livePort: live.port, env: config.env, version: VERSION });
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      draining = true;
+      // Clients reconnect (to another worker or replica) with their Last-Event-ID: nothing is lost.
+      liveHub.closeAll();
+      const { timedOut } = await live.close(config.shutdownGraceMs);
+      if (timedOut) logger.warn('grace period over: cut the requests still in flight');
+      await liveHub.close();
+      versions.close();
+      await Promise.allSettled([pool.end(), redis.quit()]);
+      redis.disconnect();
+      logger.info('live stopped');
+    })());
+  return { port: live.port, registry: metrics.registry, info: { livePort: live.port }, stop };
+}
+
 /** Worker roles of the cluster: the main port, and the OsmAnd port on its own. */
 export const API_ROLE = 'api';
 export const OSMAND_ROLE = 'osmand';
+/** LIVE_PORT's workers: the live streams on their own. */
+export const LIVE_ROLE = 'live';
 /** The configuration a forked worker runs with (the primary's). */
 export const WORKER_CONFIG_ENV = 'API_WORKER_CONFIG';
 
-/** Whether the configuration asks for more than one process (main.ts then runs a cluster primary). */
-export const clustered = (config: ApiConfig) => config.workers.api > 1 || config.workers.osmand > 1;
+/**
+ * Whether the configuration asks for more than one process (main.ts then runs a cluster primary):
+ * LIVE_PORT always does, the point of it being processes of their own.
+ */
+export const clustered = (config: ApiConfig) =>
+  config.workers.api > 1 || config.workers.osmand > 1 || config.live.port !== undefined;
 
 /**
  * The node:cluster primary: API_WORKERS processes serve the main port (REST, REST ingest, live
  * streams) and OSMAND_WORKERS processes only the OsmAnd port, so Traccar Client's fixes never wait
- * behind the live fan-out. It restarts a worker that dies and drains them all on stop(); /metrics,
- * answered by any api worker, is the sum over every worker.
+ * behind the live fan-out; with LIVE_PORT, LIVE_WORKERS processes serve only the live streams there, so
+ * the fan-out leaves the api workers (REST ingest) too. It restarts a worker that dies and drains them
+ * all on stop(); /metrics, answered by any api or live worker, is the sum over every worker.
  */
 export async function startPrimary(
   config: ApiConfig,
   options: { logger?: Logger } = {},
-): Promise<{ port: number; osmandPort?: number; stop(): Promise<void> }> {
+): Promise<{ port: number; osmandPort?: number; livePort?: number; stop(): Promise<void> }> {
   const logger = options.logger ?? loggerFor(config);
   const workers = await startCluster({
     service: 'api',
     roles: [
       { name: API_ROLE, count: config.workers.api },
       { name: OSMAND_ROLE, count: config.ingest.osmandPort === undefined ? 0 : config.workers.osmand },
+      { name: LIVE_ROLE, count: config.live.port === undefined ? 0 : config.live.workers },
     ],
     env: { [WORKER_CONFIG_ENV]: JSON.stringify(config) },
     logger,
@@ -257,10 +344,19 @@ export async function startPrimary(
   });
   const port = (workers.ready[API_ROLE] as { port: number }).port;
   const osmandPort = (workers.ready[OSMAND_ROLE] as { osmandPort: number } | undefined)?.osmandPort;
-  logger.info('api cluster started', { port, osmandPort, workers: workers.alive(), env: config.env, version: VERSION });
+  const livePort = (workers.ready[LIVE_ROLE] as { livePort: number } | undefined)?.livePort;
+  logger.info('api cluster started', {
+    port,
+    osmandPort,
+    livePort,
+    workers: workers.alive(),
+    env: config.env,
+    version: VERSION,
+  });
   return {
     port,
     osmandPort,
+    livePort,
     stop: async () => {
       await workers.stop();
       logger.info('api stopped');
@@ -272,9 +368,10 @@ export async function startPrimary(
 export async function startWorker(role: string): Promise<ClusterWorker> {
   const config = JSON.parse(process.env[WORKER_CONFIG_ENV] ?? '') as ApiConfig;
   if (role === OSMAND_ROLE) return startOsmand(config);
-  // The OsmAnd port is the osmand workers'.
+  if (role === LIVE_ROLE) return startLive(config, { clusterMetrics: () => requestClusterMetrics() });
+  // The OsmAnd port is the osmand workers', LIVE_PORT the live workers'.
   const api = await start(
-    { ...config, ingest: { ...config.ingest, osmandPort: undefined } },
+    { ...config, ingest: { ...config.ingest, osmandPort: undefined }, live: { ...config.live, port: undefined } },
     { clusterMetrics: () => requestClusterMetrics() },
   );
   return { registry: api.deps.metrics.registry, info: { port: api.port }, stop: api.stop };

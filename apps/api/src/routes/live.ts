@@ -1,13 +1,41 @@
-import { LIVE_ENDPOINTS as E, LIVE_EVENT, type LiveMessage } from '@fleet/contracts';
+import {
+  LIVE_ENDPOINTS as E,
+  LIVE_EVENT,
+  SHARE_LINKS_ENDPOINTS,
+  type Endpoint,
+  type LiveMessage,
+} from '@fleet/contracts';
 import type { Pool } from '@fleet/db';
 import type { Redis } from '@fleet/runtime';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { ApiConfig } from '../config';
 import { EndpointRouter, STREAMED, type Authenticators } from '../http/serve';
 import { resumePoint, type LiveHub } from '../live/hub';
 import { ShareLinks } from '../live/share-links';
 import { SseStream } from '../live/sse';
 import { shareLinkRoutes, SharedLimiter } from './share-links';
+
+/** The live streams: what LIVE_PORT serves (with the probes and /metrics), and nothing else. */
+export const LIVE_STREAM_ENDPOINTS: readonly Endpoint[] = [E.liveStream, SHARE_LINKS_ENDPOINTS.sharedLiveStream];
+
+/** `/api/v1/shared/:token/live` → a pattern matching one path segment per parameter. */
+const pathPattern = (path: string) =>
+  new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
+
+/**
+ * On the live port: anything but a live stream (as declared: its method and path) goes on to the 404
+ * handler, so the port answers no other route even though the share-link router it mounts has more.
+ */
+export function liveStreamsOnly(endpoints: readonly Endpoint[] = LIVE_STREAM_ENDPOINTS): RequestHandler {
+  const allowed = endpoints.map((e) => ({ method: e.method.toUpperCase(), pattern: pathPattern(e.path) }));
+  return (req, _res, next) => {
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const path = req.originalUrl.split('?')[0];
+    if (allowed.some((a) => a.method === method && a.pattern.test(path))) return next();
+    // Skip the rest of the router this is mounted on: on to the app's 404.
+    next('router');
+  };
+}
 
 /** Longest timer Node.js keeps (about 24.8 days); a later expiry is beyond any access token anyway. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
