@@ -8,6 +8,9 @@ const root = path.resolve(import.meta.dirname, '../..');
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/fleet';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const API_PORT = Number(process.env.PORT ?? 3000);
+// The live streams (SSE) on a port of their own, served by processes that do nothing else (LIVE_PORT=off:
+// the main port serves them, as in tests); the web dev server proxies the live paths there.
+const LIVE_PORT = process.env.LIVE_PORT === 'off' ? undefined : Number(process.env.LIVE_PORT || 3001);
 const WORKER_PORT = Number(process.env.METRICS_PORT ?? 9464);
 const TRACKERS_PORT = Number(process.env.TRACKERS_METRICS_PORT ?? 9465);
 const trackerPort = (name, fallback) => process.env[name] ?? String(fallback);
@@ -86,7 +89,7 @@ process.on('exit', () => {
 });
 process.on('SIGTERM', () => shutdown(0));
 
-startService('api', 'apps/api/src/main.ts', { PORT: String(API_PORT) }, '1;32');
+startService('api', 'apps/api/src/main.ts', { PORT: String(API_PORT), LIVE_PORT: String(LIVE_PORT ?? 'off') }, '1;32');
 startService('worker', 'apps/worker/src/main.ts', { METRICS_PORT: String(WORKER_PORT) }, '1;35');
 // The tracker gateway: one worker by default here (each would load tsx); production runs one per core.
 startService(
@@ -95,11 +98,17 @@ startService(
   { PORT: String(TRACKERS_PORT), TRACKER_WORKERS: process.env.TRACKER_WORKERS ?? '1' },
   '1;33',
 );
-// The web app through Vite's dev server (reloads on edit), /api proxied to the API above.
+// The web app through Vite's dev server (reloads on edit), /api proxied to the API above (the live
+// streams to LIVE_PORT).
 startService(
   'web',
   'node_modules/vite/bin/vite.js',
-  { API_PORT: String(API_PORT), WEB_PORT: String(WEB_PORT), WEB_HOST: process.env.WEB_HOST ?? '0.0.0.0' },
+  {
+    API_PORT: String(API_PORT),
+    LIVE_PORT: String(LIVE_PORT ?? API_PORT),
+    WEB_PORT: String(WEB_PORT),
+    WEB_HOST: process.env.WEB_HOST ?? '0.0.0.0',
+  },
   '1;34',
   ['--config', 'apps/web/vite.config.mts', '--strictPort', '--clearScreen', 'false'],
 );
@@ -108,6 +117,7 @@ const ready = await waitUntil(async () => {
   try {
     return (
       (await fetch(`http://127.0.0.1:${API_PORT}/ready`)).status === 200 &&
+      (LIVE_PORT === undefined || (await fetch(`http://127.0.0.1:${LIVE_PORT}/ready`)).status === 200) &&
       (await fetch(`http://127.0.0.1:${WEB_PORT}/`)).status === 200
     );
   } catch {
@@ -122,6 +132,7 @@ if (!ready) {
 ${color('1;32', '✔ Fleet is running')}
   Web app        http://localhost:${WEB_PORT}   (sign in with the demo login below)
   API            http://localhost:${API_PORT}/api/v1   (health: /health, readiness: /ready, metrics: /metrics)
+  Live streams   ${LIVE_PORT === undefined ? 'on the API port (LIVE_PORT=off)' : `http://localhost:${LIVE_PORT}/api/v1/live   (SSE only; the web app's proxy sends them there)`}
   Worker         http://localhost:${WORKER_PORT}/metrics
   Gateway        Teltonika TCP :${trackerPort('TELTONIKA_PORT', 5027)}, GT06 :${trackerPort('GT06_PORT', 5023)}, H02 :${trackerPort('H02_PORT', 5013)}   (metrics: http://localhost:${TRACKERS_PORT}/metrics)
   Demo login     demo@example.com / demo-fleet-2026
