@@ -1,6 +1,6 @@
 import { ErrorBody, TripList } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
-import { pngSize, readPdf } from '@fleet/reports/testing';
+import { countPixels, pagePixels, pngSize, readPdf, wordBoxes } from '@fleet/reports/testing';
 import pg from 'pg';
 import { startTestApi, type StartedApi } from './testing/harness';
 import { addVehicle, createOrganization, insertPositions, login, type PositionRow } from './testing/tracking-fixtures';
@@ -168,11 +168,11 @@ describe('GET /reports/:kind.pdf', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="trips_2026-03-02_2026-03-03.pdf"');
-    const { pages, pngs } = readPdf(Buffer.from(await res.arrayBuffer()));
-    expect(pngs).toHaveLength(1);
+    const pdf = Buffer.from(await res.arrayBuffer());
+    const { pages, pngs } = readPdf(pdf);
     // Landscape, to make room for the places of the trips' ends.
     expect(pngSize(pngs[0]).width).toBeGreaterThan(pngSize(pngs[0]).height);
-    const text = pages[0].replace(/[ \t]+/g, ' ');
+    const text = pages.join('\n').replace(/[ \t]+/g, ' ');
     for (const line of [
       'Trayectos',
       'Organización: Transportes Peñalara',
@@ -180,10 +180,31 @@ describe('GET /reports/:kind.pdf', () => {
       'Periodo: 02/03/2026 00:00 – 03/03/2026 00:00',
       'Zona horaria: Europe/Madrid',
       'Trayectos: 2',
-      'Página 1 de 1',
+      `Página 1 de ${pages.length}`,
     ])
       expect(text).toContain(line);
     expect(text).toContain('Distancia: 29,6 km');
+    // The speed chart of the day, its time axis in Madrid (fixes from 09:00 to 11:10): the fixes had
+    // no altitude or battery, so no such panels.
+    for (const line of ['Velocidad a lo largo del tiempo — Camión Ñandú', 'Velocidad (km/h)', 'Hora (Europe/Madrid)'])
+      expect(text).toContain(line);
+    expect(text).not.toContain('Altitud (m)');
+    const chartPage = pages.findIndex((p) => p.includes('Velocidad a lo largo del tiempo')) + 1;
+    const words = wordBoxes(pdf, chartPage);
+    const tick = (label: string) => {
+      const w = words.find((x) => x.text === label);
+      if (!w) throw new Error(`no tick ${label}`);
+      return ((w.xMin + w.xMax) / 2) * (100 / 72);
+    };
+    // Hours of the day to pixel columns, from where the 06:00 and 12:00 ticks were written.
+    const [x6, x12] = [tick('06:00'), tick('12:00')];
+    const xOf = (hour: number) => x6 + ((hour - 6) / 6) * (x12 - x6);
+    const image = pagePixels(pdf, { page: chartPage, dpi: 100 });
+    const band = { y0: 0, y1: (words.find((x) => x.text === '12:00')?.yMin ?? 0) * (100 / 72) };
+    const blue = (r: number, g: number, b: number) => b > 150 && r < 120 && b - g > 50;
+    // The truck's 36 km/h and its stops between 09:00 and 11:10 are drawn; nothing after the last fix.
+    expect(countPixels(image, { ...band, x0: xOf(9.2), x1: xOf(11) }, blue)).toBeGreaterThan(50);
+    expect(countPixels(image, { ...band, x0: xOf(11.5), x1: xOf(20) }, blue)).toBe(0);
     expect(text).toContain(
       'Camión Ñandú 02/03/2026 09:10 02/03/2026 09:29 0:19:40 11,8 km 36 km/h 36 km/h 0:00:00 0.3 km W of Arganzuela → 2.6 km S of Coslada',
     );
@@ -197,6 +218,7 @@ describe('GET /reports/:kind.pdf', () => {
       Buffer.from(await (await get('a', `/reports/summary.pdf?vehicleIds=${v['truck']}&${PERIOD}`)).arrayBuffer()),
     ).pages[0];
     expect(summary).toMatch(/Summary/);
+    expect(summary).toContain('Speed over time — Camión Ñandú');
     expect(summary.replace(/[ \t]+/g, ' ')).toContain(
       'Camión Ñandú 29.6 km 0:49:19 0:00:00 1:20:40 36 km/h 36 km/h 2 3',
     );

@@ -9,11 +9,19 @@ import {
 } from '@fleet/contracts';
 import { createDb, schema, selectEventDetails, toEventDetail, type Database, type Pool } from '@fleet/db';
 import type { Places } from '@fleet/places';
-import { renderCsv, renderPdf, reportFileName, type ReportData, type ReportHeader } from '@fleet/reports';
+import {
+  renderCsv,
+  renderPdf,
+  reportFileName,
+  type ChartSeries,
+  type ReportData,
+  type ReportHeader,
+} from '@fleet/reports';
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { invalid, notFound } from '../errors';
 import { resolvePeriod } from '../tracking/period';
 import type { Tracking } from '../tracking/tracking';
+import { readChartSeries } from './chart-series';
 
 export interface ReportFile {
   body: Buffer | string;
@@ -38,7 +46,7 @@ export class ReportFiles {
   }
 
   async file(org: string, kind: ReportKind, q: ReportFileQuery, format: 'pdf' | 'csv'): Promise<ReportFile> {
-    const data = await this.data(org, kind, q);
+    const data = await this.data(org, kind, q, { charts: format === 'pdf' });
     const options = { lang: q.lang, timeZone: q.timeZone };
     const fileName = reportFileName(kind, data.header, { timeZone: q.timeZone, extension: format });
     return format === 'pdf'
@@ -50,8 +58,16 @@ export class ReportFiles {
         };
   }
 
-  /** What a report file shows: the report of each vehicle, or the events, with the header. */
-  async data(org: string, kind: ReportKind, q: ReportFileQuery): Promise<ReportData> {
+  /**
+   * What a report file shows: the report of each vehicle, or the events, with the header; with
+   * `charts`, the trips and summary reports also carry each vehicle's speed series (the PDF's chart).
+   */
+  async data(
+    org: string,
+    kind: ReportKind,
+    q: ReportFileQuery,
+    { charts = false }: { charts?: boolean } = {},
+  ): Promise<ReportData> {
     const period = resolvePeriod(q);
     const ids = q.vehicleIds ? [...new Set(q.vehicleIds.toLowerCase().split(','))] : [];
     if (ids.length === 0 && kind !== 'events')
@@ -68,9 +84,15 @@ export class ReportFiles {
     };
     const query = { ...q, from: header.from, to: header.to };
     // One vehicle after another: each detection holds a connection, and the gate bounds them per process.
+    const withSeries = charts && (kind === 'trips' || kind === 'summary');
     const each = async <T>(report: (id: string) => Promise<T>) => {
-      const out: Array<{ vehicleName: string; report: T }> = [];
-      for (const id of ids) out.push({ vehicleName: names.get(id) ?? id, report: await report(id) });
+      const out: Array<{ vehicleName: string; report: T; series?: ChartSeries }> = [];
+      for (const id of ids) {
+        const item: (typeof out)[number] = { vehicleName: names.get(id) ?? id, report: await report(id) };
+        // A second read of the period, through the same limit as the detection: one COPY per window.
+        if (withSeries) item.series = await this.tracking.runHeavy((pool) => readChartSeries(pool, id, period));
+        out.push(item);
+      }
       return out;
     };
     switch (kind) {

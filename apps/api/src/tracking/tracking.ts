@@ -100,6 +100,11 @@ export class Tracking {
     return summaryReport(await this.detect(org, vehicleId, q));
   }
 
+  /** Runs a read that holds a connection a while (a report file's chart series) under the same limit. */
+  runHeavy<T>(read: (pool: Pool) => Promise<T>): Promise<T> {
+    return this.heavy.run(() => read(this.deps.pool));
+  }
+
   private async detect(org: string, vehicleId: string, q: ReportQuery): Promise<Detection> {
     const period = resolvePeriod(q);
     await this.vehicleName(org, vehicleId);
