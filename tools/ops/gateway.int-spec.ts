@@ -39,7 +39,7 @@ let nginx: ChildProcess;
 const nginxOutput = () => readFileSync(path.join(dir, 'nginx.out'), 'utf8');
 let ca: Buffer;
 let vehicle: { id: string; identifier: string; token: string };
-const ports = { api: 0, osmand: 0, web: 0, http: 0, https: 0, ingest: 0 };
+const ports = { api: 0, live: 0, osmand: 0, web: 0, http: 0, https: 0, ingest: 0 };
 
 /** Replaces one exact line fragment of the config; the test fails if the config no longer has it. */
 function substitute(config: string, from: string, to: string): string {
@@ -92,13 +92,20 @@ beforeAll(async () => {
   testDb = await createTestDatabase('gateway');
   vehicle = await seedAccount(testDb.url);
   ports.osmand = await freePort();
+  ports.live = await freePort();
   api = await startAppProcess('api', {
     DATABASE_URL: testDb.url,
     LOG_LEVEL: 'http', // a line per request, successful ones included
     REDIS_KEY_PREFIX: prefix,
     OSMAND_PORT: String(ports.osmand),
+    // The live streams on their own port (the api's 'live' workers), where the gateway sends them.
+    LIVE_PORT: String(ports.live),
   });
   ports.api = api.port;
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${ports.live}/ready`)).status === 200, {
+    timeoutMs: 40_000,
+    what: "the api's live port ready",
+  });
   worker = await startAppProcess('worker', {
     DATABASE_URL: testDb.url,
     REDIS_KEY_PREFIX: prefix,
@@ -116,6 +123,7 @@ beforeAll(async () => {
   let config = readFileSync(path.join(repoRoot, 'deployments/gateway/nginx.conf'), 'utf8');
   config = substitute(config, 'default api:3000;', `default 127.0.0.1:${ports.api};`);
   config = substitute(config, 'default api:5055;', `default 127.0.0.1:${ports.osmand};`);
+  config = substitute(config, 'default api:3001;', `default 127.0.0.1:${ports.live};`);
   config = substitute(config, 'default frontend:8080;', `default 127.0.0.1:${ports.web};`);
   config = substitute(config, 'listen 80 default_server;', `listen 127.0.0.1:${ports.http} default_server;`);
   config = substitute(config, 'listen 443 ssl default_server;', `listen 127.0.0.1:${ports.https} ssl default_server;`);
