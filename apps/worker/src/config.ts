@@ -1,3 +1,4 @@
+import { notifyConfig, notifyEnvSchema } from '@fleet/notify';
 import { baseEnvSchema, parseEnv } from '@fleet/runtime';
 import { z } from 'zod';
 
@@ -57,6 +58,13 @@ const workerEnvSchema = baseEnvSchema.extend({
   PUSH_RECEIPT_DELAY_MS: int(1, 15 * 60_000),
   /** A ticket without a receipt after this long is given up on (Expo keeps receipts for a day). */
   PUSH_RECEIPT_MAX_AGE_MS: int(1, 24 * 3_600_000),
+  /** Notifications by e-mail and Telegram (SMTP_*, TELEGRAM_*, WEB_BASE_URL: @fleet/notify). */
+  ...notifyEnvSchema.shape,
+  NOTIFY_CONCURRENCY: int(1, 4, 64),
+  NOTIFY_POLL_MS: int(10, 1_000, 60_000),
+  NOTIFY_MAX_ATTEMPTS: int(1, 8, 50),
+  NOTIFY_BACKOFF_BASE_MS: int(1, 5_000),
+  NOTIFY_BACKOFF_MAX_MS: int(1, 30 * 60_000),
   /**
    * Expiry dates of the mobile app's push credentials and signing certificates, `name=YYYY-MM-DD`
    * pairs separated by commas (`apns_key=2027-03-01,ios_distribution=2027-01-15`): exported as
@@ -141,6 +149,13 @@ const workerConfigSchema = workerEnvSchema.transform((e) => {
       backoffMaxMs: e.PUSH_BACKOFF_MAX_MS,
       receiptDelayMs: e.PUSH_RECEIPT_DELAY_MS,
       receiptMaxAgeMs: e.PUSH_RECEIPT_MAX_AGE_MS,
+    },
+    notifications: {
+      ...notifyConfig(e),
+      concurrency: e.NOTIFY_CONCURRENCY,
+      pollMs: e.NOTIFY_POLL_MS,
+      sendTimeoutMs: Math.max(e.SMTP_TIMEOUT_MS, 2 * e.TELEGRAM_TIMEOUT_MS),
+      policy: { maxAttempts: e.NOTIFY_MAX_ATTEMPTS, baseMs: e.NOTIFY_BACKOFF_BASE_MS, maxMs: e.NOTIFY_BACKOFF_MAX_MS },
     },
     mobileCredentialExpiry: e.MOBILE_CREDENTIAL_EXPIRY,
     retention: {

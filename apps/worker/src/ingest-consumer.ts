@@ -21,6 +21,7 @@ import type { IngestMetrics } from './ingest-metrics';
 import { detectEvents, type Detection, type DetectorOptions } from './events/detector';
 import { enqueueWebhookDeliveries } from './webhooks/enqueue';
 import { enqueuePushDeliveries } from './push/enqueue';
+import { enqueueNotificationDeliveries } from './notifications/enqueue';
 import { publishCommitted } from './live-publish';
 
 export interface ConsumerOptions {
@@ -76,7 +77,8 @@ function chunkByPositions(messages: StreamMessage[], max: number): StreamMessage
 
 /**
  * The event hook of every write (consumer and dead-letter replay): event rules applied to the fixes
- * inserted or replaced, and their webhook and push deliveries queued, inside the write transaction.
+ * inserted or replaced, and their webhook, push and notification deliveries queued, inside the write
+ * transaction.
  */
 export function eventHook(
   events: DetectorOptions,
@@ -86,6 +88,7 @@ export function eventHook(
     const detection = await detectEvents(client, inserted, { ...events, onLateFixes });
     await enqueueWebhookDeliveries(client, detection.events);
     await enqueuePushDeliveries(client, detection.events);
+    await enqueueNotificationDeliveries(client, detection.events);
     return detection;
   };
 }

@@ -15,6 +15,7 @@ import { publishCommitted } from './live-publish';
 import { applyRetention } from './retention/retention';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
 import { startPushSender } from './push/sender';
+import { startNotifications } from './notifications/start';
 import { registerCredentialExpiry } from './mobile-credentials';
 
 export const VERSION = process.env['APP_VERSION'] ?? 'dev';
@@ -171,6 +172,11 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
       // Push notifications to the mobile app: a loop of its own too.
       name: 'push',
       start: () => startPushSender({ pool, logger, registry: metrics.registry, ...config.push }),
+    },
+    {
+      // Notifications by e-mail and Telegram: a loop of its own too.
+      name: 'notifications',
+      start: () => startNotifications({ pool, logger, registry: metrics.registry, config: config.notifications }),
     },
   ];
   const running = jobs.map((job) => ({ name: job.name, handle: job.start() }));

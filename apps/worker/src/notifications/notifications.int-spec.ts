@@ -1,0 +1,450 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import { withTransaction } from '@fleet/db';
+import { createLogger } from '@fleet/logging-json';
+import { publishStaged, stageBatch, type NormalizedPosition, type Staged } from '@fleet/queue-replay';
+import { createRedis, type Redis } from '@fleet/runtime';
+import { waitFor } from '@fleet/runtime/testing';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import pg from 'pg';
+import client from 'prom-client';
+import { SMTPServer } from 'smtp-server';
+import { loadWorkerConfig } from '../config';
+import { start, type WorkerHandle } from '../server';
+import { enqueueNotificationDeliveries } from './enqueue';
+import { startNotifications } from './start';
+
+const quiet = createLogger({ service: 'worker', format: 'json', level: 'error', stream: new PassThrough() });
+const prefix = `test:worker-notifications:${process.pid}:`;
+
+/** A real SMTP server on a free port: keeps what it receives; RCPT TO of an address answered with its scripted codes first. */
+async function startSmtp() {
+  const received: { mail: ParsedMail; to: string[] }[] = [];
+  const rcptReplies = new Map<string, number[]>();
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const code = rcptReplies.get(address.address)?.shift();
+      if (code) return callback(Object.assign(new Error(`Try again later (${code})`), { responseCode: code }));
+      return callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        void simpleParser(Buffer.concat(chunks)).then((mail) => {
+          received.push({ mail, to: session.envelope.rcptTo.map((r) => r.address) });
+          callback();
+        }, callback);
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    received,
+    rejectNextRcpt: (address: string, ...codes: number[]) => rcptReplies.set(address, codes),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A local stand-in for the Telegram Bot API: accepts every sendMessage and keeps it. */
+async function startFakeTelegram() {
+  const messages: { token: string; chat_id: string; text: string; parse_mode: string }[] = [];
+  let nextId = 1;
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+  const server: Server = createServer((req, res) => {
+    void read(req).then((body) => {
+      const m = /^\/bot([^/]+)\/sendMessage$/.exec(req.url ?? '');
+      if (!m) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error_code":404}');
+        return;
+      }
+      messages.push({ token: m[1], ...JSON.parse(body) });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, result: { message_id: nextId++ } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    messages,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+interface LogRow {
+  channel: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date;
+  sent_at: Date | null;
+}
+const logOf = async (pool: pg.Pool, ruleId: string) =>
+  (
+    await pool.query<LogRow>(
+      'SELECT channel, status, attempts, last_error, next_attempt_at, sent_at FROM notification_deliveries WHERE rule_id = $1 ORDER BY channel',
+      [ruleId],
+    )
+  ).rows;
+
+async function seed(pool: pg.Pool, slug: string) {
+  const org = (await pool.query('INSERT INTO organizations (name, slug) VALUES ($1, $1) RETURNING id', [slug])).rows[0]
+    .id as string;
+  const user = (
+    await pool.query("INSERT INTO users (organization_id, email, password_hash) VALUES ($1, $2, 'x') RETURNING id", [
+      org,
+      `owner@${slug}.example`,
+    ])
+  ).rows[0].id as string;
+  return { org, user };
+}
+
+async function rule(
+  pool: pg.Pool,
+  owner: { org: string; user: string },
+  r: {
+    email?: string | null;
+    telegram?: string | null;
+    eventTypes?: string[];
+    vehicleIds?: string[];
+    quiet?: [string, string, 'skip' | 'defer'];
+    language?: string;
+    timeZone?: string;
+  },
+) {
+  return (
+    await pool.query(
+      `INSERT INTO notification_rules (organization_id, user_id, name, event_types, vehicle_ids, email, telegram_chat_id,
+                                       language, time_zone, quiet_start, quiet_end, quiet_mode)
+       VALUES ($1, $2, 'Depot', $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      [
+        owner.org,
+        owner.user,
+        r.eventTypes ?? ['geofence_enter'],
+        r.vehicleIds ?? [],
+        r.email ?? null,
+        r.telegram ?? null,
+        r.language ?? 'en',
+        r.timeZone ?? 'Europe/Madrid',
+        r.quiet?.[0] ?? null,
+        r.quiet?.[1] ?? null,
+        r.quiet?.[2] ?? 'defer',
+      ],
+    )
+  ).rows[0].id as string;
+}
+
+describe('notifications sent by the worker', () => {
+  jest.setTimeout(60_000);
+  let testDb: TestDatabase;
+  let pool: pg.Pool;
+  let worker: WorkerHandle;
+  let redis: Redis;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let telegram: Awaited<ReturnType<typeof startFakeTelegram>>;
+  let owner: { org: string; user: string };
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase('worker-notifications');
+    pool = new pg.Pool({ connectionString: testDb.url, max: 3 });
+    pool.on('error', () => undefined);
+    owner = await seed(pool, 'n');
+    await pool.query(
+      `INSERT INTO geofences (organization_id, name, kind, area)
+         VALUES ($1, 'Depot Norte', 'polygon', ST_GeomFromText('POLYGON((-3.01 40, -3 40, -3 40.01, -3.01 40.01, -3.01 40))', 4326))
+         RETURNING id`,
+      [owner.org],
+    );
+    smtp = await startSmtp();
+    telegram = await startFakeTelegram();
+    redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
+    worker = await start(
+      loadWorkerConfig({
+        APP_ENV: 'test',
+        METRICS_PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: testDb.url,
+        REDIS_KEY_PREFIX: prefix,
+        INGEST_CONCURRENCY: '1',
+        INGEST_BLOCK_MS: '100',
+        REPLAY_INTERVAL_MS: '200',
+        REPLAY_GRACE_MS: '300',
+        SMTP_HOST: '127.0.0.1',
+        SMTP_PORT: String(smtp.port),
+        SMTP_FROM: 'Fleet <fleet@test.example>',
+        TELEGRAM_BOT_TOKEN: '123456:test-token',
+        TELEGRAM_API_BASE_URL: telegram.url,
+        WEB_BASE_URL: 'https://fleet.test.example',
+        NOTIFY_POLL_MS: '50',
+        NOTIFY_BACKOFF_BASE_MS: '100',
+        NOTIFY_BACKOFF_MAX_MS: '200',
+      }),
+      { logger: quiet },
+    );
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    redis?.disconnect();
+    await smtp?.close();
+    await telegram?.close();
+    await pool?.end();
+    await testDb?.drop();
+  });
+
+  const vehicle = async (name: string) =>
+    (
+      await pool.query(
+        'INSERT INTO vehicles (organization_id, name, device_identifier) VALUES ($1, $2, $3) RETURNING id',
+        [owner.org, name, `${name}-${process.pid}`],
+      )
+    ).rows[0].id as string;
+  const at = (vehicleId: string, base: number, s: number, lon: number): NormalizedPosition => ({
+    vehicleId,
+    organizationId: owner.org,
+    ts: base + s * 1000,
+    lat: 40.005,
+    lon,
+    speedKmh: 30,
+  });
+  const send = async (positions: NormalizedPosition[]): Promise<Staged> => {
+    const staged = await stageBatch(pool, { protocol: 'test', positions });
+    await publishStaged(redis, staged, { names: worker.names, maxLen: 10_000 });
+    return staged;
+  };
+  const processed = async (id: string) =>
+    (await pool.query('SELECT processed_at FROM ingest_staging WHERE id = $1', [id])).rows[0]?.processed_at != null;
+  const mailsTo = (address: string) => smtp.received.filter((r) => r.to.includes(address));
+  const telegramsTo = (chat: string) => telegram.messages.filter((m) => String(m.chat_id) === chat);
+
+  it('an event committed by the worker sends one e-mail and one Telegram message, logged as sent; a redelivered batch sends nothing twice', async () => {
+    const r = await rule(pool, owner, { email: 'ops@n.example', telegram: '-1001', language: 'es' });
+    const v = await vehicle('Furgoneta 7');
+    const base = Date.now() - 60_000;
+    const batch = await send([at(v, base, 0, -3.02), at(v, base, 10, -3.005)]);
+
+    await waitFor(
+      async () => (await logOf(pool, r)).every((d) => d.status === 'sent') && (await logOf(pool, r)).length === 2,
+      {
+        timeoutMs: 15_000,
+        what: 'both deliveries sent',
+      },
+    );
+    const log = await logOf(pool, r);
+    expect(log.map((d) => [d.channel, d.status, d.attempts, d.last_error])).toEqual([
+      ['email', 'sent', 1, null],
+      ['telegram', 'sent', 1, null],
+    ]);
+    expect(log.every((d) => d.sent_at instanceof Date)).toBe(true);
+    const [mail] = mailsTo('ops@n.example');
+    expect(mailsTo('ops@n.example')).toHaveLength(1);
+    expect(mail.mail.subject).toContain('Furgoneta 7');
+    expect(mail.mail.text).toContain('Depot Norte');
+    expect(mail.mail.text).toContain('https://fleet.test.example/events?');
+    expect(telegramsTo('-1001')).toHaveLength(1);
+    expect(telegramsTo('-1001')[0]).toMatchObject({ token: '123456:test-token', parse_mode: 'HTML' });
+    expect(telegramsTo('-1001')[0].text).toContain('Furgoneta 7');
+
+    // The same batch redelivered through the stream and through the replayer: nothing new to send.
+    await publishStaged(redis, batch, { names: worker.names, maxLen: 10_000 });
+    await pool.query('UPDATE ingest_staging SET processed_at = NULL WHERE id = $1', [batch.id]);
+    await waitFor(async () => processed(batch.id), { timeoutMs: 15_000, what: 'redelivered batch processed' });
+    await waitFor(async () => (await redis.xpending(worker.names.stream, worker.names.group))[0] === 0, {
+      timeoutMs: 10_000,
+      what: 'stream drained',
+    });
+    // And the events enqueued once more by hand, as a hook run twice would: the unique key holds.
+    const events = (
+      await pool.query(
+        'SELECT id, organization_id AS "organizationId", vehicle_id AS "vehicleId", type FROM events WHERE vehicle_id = $1',
+        [v],
+      )
+    ).rows;
+    expect(events).toHaveLength(1);
+    expect(await withTransaction(pool, (c) => enqueueNotificationDeliveries(c, events))).toBe(0);
+    // A later event of another vehicle goes through the same loop: by the time it is sent, a duplicate would have been too.
+    const later = await vehicle('Furgoneta 8');
+    await send([at(later, base, 0, -3.02), at(later, base, 10, -3.005)]);
+    await waitFor(async () => telegramsTo('-1001').length === 2 && mailsTo('ops@n.example').length === 2, {
+      timeoutMs: 15_000,
+      what: 'the later event notified',
+    });
+    expect(mailsTo('ops@n.example').filter((m) => m.mail.subject?.includes('Furgoneta 7'))).toHaveLength(1);
+    expect(telegramsTo('-1001').filter((m) => m.text.includes('Furgoneta 7'))).toHaveLength(1);
+    expect((await logOf(pool, r)).filter((d) => d.status === 'sent')).toHaveLength(4);
+  });
+
+  it('retries a transient SMTP failure (451) with backoff, then sends once', async () => {
+    const r = await rule(pool, owner, { email: 'retry@n.example' });
+    const v = await vehicle('Van retry');
+    smtp.rejectNextRcpt('retry@n.example', 451);
+    await send([at(v, Date.now() - 60_000, 0, -3.02), at(v, Date.now() - 60_000, 10, -3.005)]);
+    await waitFor(async () => (await logOf(pool, r))[0]?.status === 'sent', {
+      timeoutMs: 15_000,
+      what: 'sent after a retry',
+    });
+    expect((await logOf(pool, r)).map((d) => [d.channel, d.status, d.attempts])).toEqual([['email', 'sent', 2]]);
+    expect(mailsTo('retry@n.example')).toHaveLength(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    expect(metrics).toMatch(/notifications_sent_total\{channel="email",status="retry",[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/notifications_sent_total\{channel="email",status="sent",[^}]*\} [1-9]/);
+  });
+
+  it('sends a test (no event) through each channel of the rule, in its language', async () => {
+    const r = await rule(pool, owner, {
+      email: 'test@n.example',
+      telegram: '-1009',
+      language: 'es',
+      eventTypes: ['overspeed'],
+    });
+    await pool.query(
+      "INSERT INTO notification_deliveries (rule_id, event_id, channel) VALUES ($1, NULL, 'email'), ($1, NULL, 'telegram')",
+      [r],
+    );
+    await waitFor(async () => (await logOf(pool, r)).filter((d) => d.status === 'sent').length === 2, {
+      timeoutMs: 15_000,
+      what: 'test sends sent',
+    });
+    expect(mailsTo('test@n.example').map((m) => m.mail.subject)).toEqual(['Fleet: notificación de prueba']);
+    expect(telegramsTo('-1009').map((m) => m.text)).toEqual([expect.stringContaining('«Depot»')]);
+  });
+
+  it('marks a permanent failure failed at once (SMTP 550), with the server’s reason', async () => {
+    const r = await rule(pool, owner, { email: 'gone@n.example' });
+    const v = await vehicle('Van gone');
+    smtp.rejectNextRcpt('gone@n.example', 550);
+    await send([at(v, Date.now() - 60_000, 0, -3.02), at(v, Date.now() - 60_000, 10, -3.005)]);
+    await waitFor(async () => (await logOf(pool, r))[0]?.status === 'failed', { timeoutMs: 15_000, what: 'failed' });
+    const [d] = await logOf(pool, r);
+    expect(d.attempts).toBe(1);
+    expect(d.last_error).toMatch(/^smtp_550: /);
+    expect(mailsTo('gone@n.example')).toHaveLength(0);
+  });
+});
+
+describe('quiet hours (injected clock)', () => {
+  jest.setTimeout(60_000);
+  let testDb: TestDatabase;
+  let pool: pg.Pool;
+  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let owner: { org: string; user: string };
+  let v: string;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase('worker-notifications-quiet');
+    pool = new pg.Pool({ connectionString: testDb.url, max: 3 });
+    pool.on('error', () => undefined);
+    owner = await seed(pool, 'q');
+    v = (
+      await pool.query(
+        "INSERT INTO vehicles (organization_id, name, device_identifier) VALUES ($1, 'Night van', 'night-van') RETURNING id",
+        [owner.org],
+      )
+    ).rows[0].id;
+    smtp = await startSmtp();
+  });
+
+  afterAll(async () => {
+    await smtp?.close();
+    await pool?.end();
+    await testDb?.drop();
+  });
+
+  /** An event stored and its deliveries queued in one transaction, as the worker's hook does. */
+  const commitEvent = (ts: string) =>
+    withTransaction(pool, async (c) => {
+      const id = (
+        await c.query(
+          "INSERT INTO events (organization_id, vehicle_id, type, ts) VALUES ($1, $2, 'device_offline', $3) RETURNING id",
+          [owner.org, v, ts],
+        )
+      ).rows[0].id as string;
+      return enqueueNotificationDeliveries(c, [
+        { id, organizationId: owner.org, vehicleId: v, type: 'device_offline' },
+      ]);
+    });
+
+  it('defers a notification to the end of the quiet hours in the rule’s zone, skips one in skip mode', async () => {
+    const deferred = await rule(pool, owner, {
+      email: 'night@q.example',
+      eventTypes: ['device_offline'],
+      quiet: ['22:00', '07:00', 'defer'],
+    });
+    const skipped = await rule(pool, owner, {
+      email: 'skip@q.example',
+      eventTypes: ['device_offline'],
+      quiet: ['22:00', '07:00', 'skip'],
+    });
+    // 00:30 in Madrid (UTC+1 in January): quiet until 07:00 local, 06:00 UTC. The clock is ahead of the
+    // real one: rows are created due at the database's now(), which must not be in the clock's future.
+    let now = new Date('2027-01-15T23:30:00Z');
+    const registry = new client.Registry();
+    const sender = startNotifications({
+      pool,
+      logger: quiet,
+      registry,
+      now: () => now,
+      config: {
+        smtp: {
+          host: '127.0.0.1',
+          port: smtp.port,
+          secure: false,
+          requireTls: false,
+          from: 'fleet@q.example',
+          timeoutMs: 5_000,
+        },
+        telegram: null,
+        webBaseUrl: 'https://fleet.test.example',
+        concurrency: 2,
+        pollMs: 20,
+        sendTimeoutMs: 5_000,
+        policy: { maxAttempts: 3, baseMs: 50, maxMs: 100 },
+      },
+    });
+    try {
+      expect(await commitEvent('2027-01-15T23:29:00Z')).toBe(2);
+      await waitFor(
+        async () =>
+          (await logOf(pool, deferred))[0]?.next_attempt_at.toISOString() === '2027-01-16T06:00:00.000Z' &&
+          (await logOf(pool, skipped))[0]?.status === 'skipped',
+        { timeoutMs: 10_000, what: 'deferred and skipped' },
+      );
+      expect((await logOf(pool, deferred)).map((d) => [d.status, d.attempts])).toEqual([['pending', 0]]);
+      expect((await logOf(pool, skipped)).map((d) => [d.status, d.attempts, d.last_error])).toEqual([
+        ['skipped', 0, 'quiet hours'],
+      ]);
+      expect(smtp.received).toHaveLength(0);
+
+      // Still quiet a minute before the end: not due yet, nothing sent.
+      now = new Date('2027-01-16T05:59:00Z');
+      await waitFor(
+        async () => (await registry.getSingleMetricAsString('notifications_sent_total')).includes('deferred'),
+        {
+          timeoutMs: 5_000,
+          what: 'deferral counted',
+        },
+      );
+      expect(smtp.received).toHaveLength(0);
+
+      now = new Date('2027-01-16T06:00:01Z');
+      await waitFor(async () => (await logOf(pool, deferred))[0]?.status === 'sent', {
+        timeoutMs: 10_000,
+        what: 'sent after quiet hours',
+      });
+      expect(smtp.received.map((r) => r.to)).toEqual([['night@q.example']]);
+      expect((await logOf(pool, deferred))[0].sent_at?.toISOString()).toBe('2027-01-16T06:00:01.000Z');
+    } finally {
+      await sender.stop();
+    }
+  });
+});
