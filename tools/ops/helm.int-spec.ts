@@ -246,7 +246,18 @@ describe('the chart, rendered by helm', () => {
     const objects = render('values-production.yaml');
     const ingress = find(objects, 'Ingress', 'fleet')!;
     const paths = (ingress.spec['rules'] as { http: { paths: { path: string }[] } }[])[0].http.paths.map((p) => p.path);
-    expect(paths).toEqual(['/api', '/']);
+    expect(paths).toEqual(['/api/v1/live', '/api', '/']);
+    // The organization's live stream goes to the API's live workers (LIVE_PORT), on the API Service.
+    const live = (ingress.spec['rules'] as { http: { paths: Record<string, unknown>[] } }[])[0].http.paths[0];
+    expect(live).toMatchObject({
+      pathType: 'Exact',
+      backend: { service: { name: 'fleet-api', port: { name: 'live' } } },
+    });
+    const api = find(objects, 'Service', 'fleet-api')!;
+    expect(api.spec['ports']).toContainEqual({ name: 'live', port: 3001, targetPort: 'live', protocol: 'TCP' });
+    const [c] = podSpec(find(objects, 'Deployment', 'fleet-api')!).containers;
+    expect(c.ports).toContainEqual({ name: 'live', containerPort: 3001, protocol: 'TCP' });
+    expect(c.env?.find((e) => e.name === 'LIVE_PORT')?.value).toBe('3001');
     const osmand = find(objects, 'Service', 'fleet-api-osmand')!;
     expect(osmand.spec['ports']).toEqual([{ name: 'osmand', port: 5055, targetPort: 'osmand', protocol: 'TCP' }]);
   });
