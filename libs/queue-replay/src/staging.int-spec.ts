@@ -76,6 +76,18 @@ describe('StagingWriter against PostgreSQL', () => {
     expect(columns.speedKmh).toEqual(expected.map((p) => p.speedKmh ?? null));
   });
 
+  it('lets requests arriving during a commit gather for the next one rather than start a commit each', async () => {
+    const writer = new StagingWriter(pool); // four commits may be in flight
+    const first = writer.stage({ protocol: 'osmand', positions: fixes(0, 1) });
+    const next = [fixes(1, 1), fixes(2, 1), fixes(0, 1)].map((positions) =>
+      writer.stage({ protocol: 'osmand', positions }),
+    );
+    const [alone, ...gathered] = await Promise.all([first, ...next]);
+    expect(new Set(gathered.map((r) => r.staged.id)).size).toBe(1);
+    expect(gathered[0].staged.id).not.toBe(alone.staged.id);
+    expect(gathered[0].staged.count).toBe(3);
+  });
+
   it('keeps protocols apart and caps a row at maxPositionsPerRow positions', async () => {
     const writer = new StagingWriter(pool, { maxConcurrentCommits: 1, maxPositionsPerRow: 5 });
     const blocker = writer.stage({ protocol: 'osmand', positions: fixes(0, 1) });

@@ -89,6 +89,7 @@ function pack(group: Pending[], max: number): Row[] {
  */
 export class StagingWriter {
   private queue: Pending[] = [];
+  private queuedPositions = 0;
   private inFlight = 0;
   private readonly options: StagingWriterOptions;
 
@@ -102,19 +103,33 @@ export class StagingWriter {
   stage(batch: StagedBatch): Promise<StageResult> {
     return new Promise<StageResult>((resolve, reject) => {
       this.queue.push({ batch, resolve, reject });
+      this.queuedPositions += batch.positions.length;
       this.pump();
     });
   }
 
+  /**
+   * Starts a commit when none is in flight, or when a full row (or a full commit) is waiting: a second
+   * commit started for the one request that arrived just after the first would take it alone, and the
+   * requests behind it would again wait for a slot. Waiting for the commit in flight lets them gather.
+   */
   private pump(): void {
     while (this.inFlight < this.options.maxConcurrentCommits && this.queue.length) {
+      if (this.inFlight > 0 && !this.fullGroupWaiting()) return;
       const group = this.queue.splice(0, this.options.maxRequestsPerCommit);
+      this.queuedPositions -= group.reduce((sum, p) => sum + p.batch.positions.length, 0);
       this.inFlight += 1;
       void this.commit(group).finally(() => {
         this.inFlight -= 1;
         this.pump();
       });
     }
+  }
+
+  private fullGroupWaiting(): boolean {
+    return (
+      this.queuedPositions >= this.options.maxPositionsPerRow || this.queue.length >= this.options.maxRequestsPerCommit
+    );
   }
 
   private async commit(group: Pending[]): Promise<void> {
