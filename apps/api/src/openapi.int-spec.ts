@@ -4,6 +4,7 @@ import { FleetApi } from '@fleet/api-client';
 import {
   ENDPOINTS,
   Geofence,
+  NotificationRule,
   ShareLinkCreated,
   TokenResponse,
   VehicleWithToken,
@@ -164,6 +165,13 @@ describe('organization isolation over the whole route table', () => {
       await asB('/geofences', { name: 'B only', kind: 'circle', center: { lat: 1, lon: 1 }, radiusM: 100 }),
     );
     const webhook = WebhookWithSecret.parse(await asB('/webhooks', { url: 'https://b.example/hook' })).webhook;
+    const notificationRule = NotificationRule.parse(
+      await asB('/notification-rules', {
+        name: 'B only',
+        eventTypes: ['overspeed'],
+        targets: { email: 'b@b.example' },
+      }),
+    );
     const eventClient = new pg.Client({ connectionString: testDb.url });
     await eventClient.connect();
     const event = await eventClient.query<{ id: string }>(
@@ -174,6 +182,7 @@ describe('organization isolation over the whole route table', () => {
     const resourceOf = (path: string) => {
       if (path.startsWith('/api/v1/geofences/')) return geofence.id;
       if (path.startsWith('/api/v1/webhooks/')) return webhook.id;
+      if (path.startsWith('/api/v1/notification-rules/')) return notificationRule.id;
       if (path.startsWith('/api/v1/events/')) return event.rows[0].id;
       if (path.startsWith('/api/v1/vehicles/')) return created.vehicle.id;
       if (path.startsWith('/api/v1/share-links/')) return shareLink.id;
