@@ -22,7 +22,9 @@
  *          --target-ingest-p99=ms (50), --reader-processes=N (2),
  *          --drain=N seconds to wait for positions still on their way after the load (10)
  * BENCH_WORKER_X=v passes X=v to the worker, BENCH_CPU_PROFILE=dir profiles both (as bench-ingest);
- * API_WORKERS (default: the core count) and LIVE_COALESCE_MS reach the API as they are. A position
+ * API_WORKERS (default: the core count), LIVE_WORKERS (1) and LIVE_COALESCE_MS reach the API as they
+ * are. The clients read the API's LIVE_PORT (the live streams on processes of their own, as deployed);
+ * LIVE_PORT=off reads them from the main port, in the ingest processes' event loop. A position
  * coalesced away (a newer one of its vehicle sent in the same write) counts as arrived with that
  * newer one.
  *
@@ -215,7 +217,12 @@ export async function measureLiveLatency(
   apiUrl: string,
   fleet: LiveFleet,
   partial: Partial<LiveLatencyOptions> = {},
-  extra: { workerMetricsUrl?: string; pids?: Record<string, number | undefined> } = {},
+  extra: {
+    workerMetricsUrl?: string;
+    pids?: Record<string, number | undefined>;
+    /** Where the SSE clients connect (the API's LIVE_PORT); default `apiUrl`. */
+    liveUrl?: string;
+  } = {},
 ): Promise<LiveLatencyResult> {
   const options = { ...DEFAULT_LIVE_OPTIONS, ...partial };
   const base = new URL(apiUrl);
@@ -282,7 +289,7 @@ export async function measureLiveLatency(
           }
         });
       });
-      child.send({ type: 'connect', apiUrl, accessToken, clients } satisfies ToReaders);
+      child.send({ type: 'connect', apiUrl: extra.liveUrl ?? apiUrl, accessToken, clients } satisfies ToReaders);
       return { child, connected, done };
     });
     await Promise.race([Promise.all(readers.map((r) => r.connected)), failure]);
@@ -521,12 +528,16 @@ export async function runLiveLatencyBench(
   const fleet = await createLiveFleet(dbUrl, { vehicles: partial.vehicles ?? 1_000, slug: 'bench-live' });
   const clients = partial.clients ?? DEFAULT_LIVE_OPTIONS.clients;
   const [apiPort, workerPort] = [await freePort(), await freePort()];
+  // The live streams on the API's LIVE_PORT (processes of their own, as deployed); LIVE_PORT=off
+  // measures them on the main port, in the ingest processes' event loop.
+  const livePort = process.env['LIVE_PORT'] === 'off' ? undefined : await freePort();
   const common = { DATABASE_URL: dbUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const api = startService('apps/api/src/main.ts', {
     ...common,
     PORT: String(apiPort),
     HOST: '127.0.0.1',
     OSMAND_PORT: 'off',
+    LIVE_PORT: livePort === undefined ? 'off' : String(livePort),
     // As in production (APP_ENV=test alone would mean one process): a process per core for the main
     // port; API_WORKERS=1 measures the single process.
     API_WORKERS: process.env['API_WORKERS'] ?? String(os.availableParallelism()),
@@ -550,10 +561,12 @@ export async function runLiveLatencyBench(
   };
   try {
     await waitReady(`http://127.0.0.1:${apiPort}/ready`, api);
+    if (livePort !== undefined) await waitReady(`http://127.0.0.1:${livePort}/ready`, api);
     await waitReady(`http://127.0.0.1:${workerPort}/ready`, worker);
     const result = await measureLiveLatency(`http://127.0.0.1:${apiPort}`, fleet, partial, {
       workerMetricsUrl: `http://127.0.0.1:${workerPort}/metrics`,
       pids: { API: api.pid, worker: worker.pid },
+      liveUrl: livePort === undefined ? undefined : `http://127.0.0.1:${livePort}`,
     });
     // The baseline once the services are gone, in the same database: the same machine, minutes apart.
     await stopServices();
