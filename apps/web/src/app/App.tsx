@@ -14,6 +14,7 @@ const HistoryPage = lazy(() => import('../pages/HistoryPage'));
 const GeofencesPage = lazy(() => import('../pages/GeofencesPage'));
 const EventsPage = lazy(() => import('../pages/EventsPage'));
 const ReportsPage = lazy(() => import('../pages/ReportsPage'));
+const NotificationsPage = lazy(() => import('../pages/NotificationsPage'));
 const AdminPage = lazy(() => import('../pages/admin/AdminPage'));
 const SharedPage = lazy(() => import('../pages/SharedPage'));
 const AcceptInvitationPage = lazy(() => import('../pages/AcceptInvitationPage'));
@@ -62,6 +63,7 @@ const NAV = [
   { href: '/geofences', key: 'nav.geofences' },
   { href: '/events', key: 'nav.events' },
   { href: '/reports', key: 'nav.reports' },
+  { href: '/notifications', key: 'nav.notifications' },
 ] as const;
 
 function Shell() {
@@ -119,6 +121,7 @@ function Shell() {
           <Route path="/geofences" component={GeofencesPage} />
           <Route path="/events" component={EventsPage} />
           <Route path="/reports" component={ReportsPage} />
+          <Route path="/notifications" component={NotificationsPage} />
           <Route path="/admin" nest>
             {me.role === 'admin' ? <AdminPage /> : <Redirect to="/" />}
           </Route>
