@@ -65,7 +65,12 @@ const apiEnvSchema = baseEnvSchema
      */
     LIVE_PORT: z.preprocess(
       (v) => (v === '' || v === 'off' ? undefined : v),
-      z.coerce.number().int().min(0).max(65535).optional(),
+      z.coerce
+        .number({ error: 'a port number (0-65535) or off' })
+        .int()
+        .min(0, 'a port number (0-65535) or off')
+        .max(65535, 'a port number (0-65535) or off')
+        .optional(),
     ),
     /** Processes serving LIVE_PORT (default 1: one event loop holds thousands of streams). */
     LIVE_WORKERS: workers,
