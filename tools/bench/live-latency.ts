@@ -33,12 +33,14 @@
  * `formatLiveLatency`/`liveLatencyFailures` are its parts.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { generateDeviceToken, hashDeviceToken, hashPassword } from '@fleet/auth';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
+import { CLUSTER_ROLE_ENV } from '@fleet/runtime';
 import { freePort } from '@fleet/runtime/testing';
 import pg from 'pg';
 import type { Ack, FromLoad, ToLoad } from './live-load';
@@ -209,6 +211,16 @@ function forkPart(file: string): ChildProcess {
 
 const nowMs = () => performance.timeOrigin + performance.now();
 
+const LIVE_WORKERS_PART = 'API live workers';
+/** Whether a process is one of the API's 'live' cluster workers (its role is in its environment). */
+function isLiveWorker(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`${CLUSTER_ROLE_ENV}=live`);
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
 /**
  * Runs the measurement against an API (and a worker publishing live) already running, with a fleet
  * from `createLiveFleet` in its database.
@@ -329,13 +341,22 @@ export async function measureLiveLatency(
       seconds: options.seconds,
       startAt,
     } satisfies ToLoad);
+    // With a live port, the API's live workers apart from the rest of its processes.
+    const liveApart = extra.liveUrl !== undefined && extra.pids?.['API'] !== undefined;
     const parts = Object.entries({
       ...extra.pids,
+      ...(liveApart ? { [LIVE_WORKERS_PART]: extra.pids?.['API'] } : {}),
       'SSE readers': undefined,
       'load generator': load.pid,
     });
     const pidsOf = (name: string, pid: number | undefined) =>
-      name === 'SSE readers' ? readers.map((r) => r.child.pid ?? 0) : processTree(pid);
+      name === 'SSE readers'
+        ? readers.map((r) => r.child.pid ?? 0)
+        : name === LIVE_WORKERS_PART
+          ? processTree(pid).filter(isLiveWorker)
+          : name === 'API' && liveApart
+            ? processTree(pid).filter((p) => !isLiveWorker(p))
+            : processTree(pid);
     await new Promise((r) => setTimeout(r, Math.max(0, startAt - nowMs())));
     const cpuBefore = parts.map(([name, pid]) => cpuSeconds(pidsOf(name, pid)));
     const loaded = await Promise.race([loadDone, failure]);
