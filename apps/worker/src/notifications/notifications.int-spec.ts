@@ -281,7 +281,12 @@ describe('notifications sent by the worker', () => {
     });
     expect(mailsTo('ops@n.example').filter((m) => m.mail.subject?.includes('Furgoneta 7'))).toHaveLength(1);
     expect(telegramsTo('-1001').filter((m) => m.text.includes('Furgoneta 7'))).toHaveLength(1);
-    expect((await logOf(pool, r)).filter((d) => d.status === 'sent')).toHaveLength(4);
+    // The server has the message a moment before the log row says so.
+    await waitFor(async () => (await logOf(pool, r)).filter((d) => d.status === 'sent').length === 4, {
+      timeoutMs: 10_000,
+      what: 'the later event logged as sent',
+    });
+    expect(await logOf(pool, r)).toHaveLength(4);
   });
 
   it('retries a transient SMTP failure (451) with backoff, then sends once', async () => {
@@ -360,6 +365,30 @@ describe('quiet hours (injected clock)', () => {
     await testDb?.drop();
   });
 
+  const startSender = (registry: client.Registry, now: () => Date) =>
+    startNotifications({
+      pool,
+      logger: quiet,
+      registry,
+      now,
+      config: {
+        smtp: {
+          host: '127.0.0.1',
+          port: smtp.port,
+          secure: false,
+          requireTls: false,
+          from: 'fleet@q.example',
+          timeoutMs: 5_000,
+        },
+        telegram: null,
+        webBaseUrl: 'https://fleet.test.example',
+        concurrency: 2,
+        pollMs: 20,
+        sendTimeoutMs: 5_000,
+        policy: { maxAttempts: 3, baseMs: 50, maxMs: 100 },
+      },
+    });
+
   /** An event stored and its deliveries queued in one transaction, as the worker's hook does. */
   const commitEvent = (ts: string) =>
     withTransaction(pool, async (c) => {
@@ -389,28 +418,7 @@ describe('quiet hours (injected clock)', () => {
     // real one: rows are created due at the database's now(), which must not be in the clock's future.
     let now = new Date('2027-01-15T23:30:00Z');
     const registry = new client.Registry();
-    const sender = startNotifications({
-      pool,
-      logger: quiet,
-      registry,
-      now: () => now,
-      config: {
-        smtp: {
-          host: '127.0.0.1',
-          port: smtp.port,
-          secure: false,
-          requireTls: false,
-          from: 'fleet@q.example',
-          timeoutMs: 5_000,
-        },
-        telegram: null,
-        webBaseUrl: 'https://fleet.test.example',
-        concurrency: 2,
-        pollMs: 20,
-        sendTimeoutMs: 5_000,
-        policy: { maxAttempts: 3, baseMs: 50, maxMs: 100 },
-      },
-    });
+    const sender = startSender(registry, () => now);
     try {
       expect(await commitEvent('2027-01-15T23:29:00Z')).toBe(2);
       await waitFor(
@@ -443,6 +451,25 @@ describe('quiet hours (injected clock)', () => {
       });
       expect(smtp.received.map((r) => r.to)).toEqual([['night@q.example']]);
       expect((await logOf(pool, deferred))[0].sent_at?.toISOString()).toBe('2027-01-16T06:00:01.000Z');
+    } finally {
+      await sender.stop();
+    }
+  });
+  it('gives up on a delivery whose sends kept dying with their worker (attempts counted at the claim)', async () => {
+    const r = await rule(pool, owner, { email: 'crash@q.example', eventTypes: ['device_offline'] });
+    // Claimed three times, each lease expired without an outcome: what a send crashing its worker leaves.
+    await pool.query(
+      "INSERT INTO notification_deliveries (rule_id, event_id, channel, attempts) VALUES ($1, NULL, 'email', 3)",
+      [r],
+    );
+    const sender = startSender(new client.Registry(), () => new Date(Date.now() + 1_000));
+    try {
+      await waitFor(async () => (await logOf(pool, r))[0]?.status === 'failed', { timeoutMs: 10_000, what: 'failed' });
+      expect((await logOf(pool, r))[0]).toMatchObject({
+        attempts: 3,
+        last_error: 'gave up after 3 attempts without an answer',
+      });
+      expect(smtp.received.filter((m) => m.to.includes('crash@q.example'))).toHaveLength(0);
     } finally {
       await sender.stop();
     }

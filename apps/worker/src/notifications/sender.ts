@@ -69,9 +69,10 @@ interface Claimed {
 
 /**
  * Claims due deliveries as a lease (SKIP LOCKED, so workers share them; the next attempt moved past
- * the send's timeout, so no row lock is held while the server answers). The attempt is counted when
- * made, not at the claim, so a quiet-hours deferral costs none. Due and lease are on the sender's
- * clock ($3). Hand-written: lock, lease and read in one statement.
+ * the send's timeout, so no row lock is held while the server answers). The attempt is counted at the
+ * claim, so a worker dying mid-send still spends one; a deferral or skip writes the count back
+ * (`attempts` below is the count before the claim). Due and lease are on the sender's clock ($3).
+ * Hand-written: lock, lease and read in one statement.
  */
 const CLAIM = `
 WITH due AS (
@@ -82,11 +83,11 @@ WITH due AS (
   FOR UPDATE SKIP LOCKED
 ), claimed AS (
   UPDATE notification_deliveries d
-  SET next_attempt_at = $3::timestamptz + $2::integer * interval '1 millisecond'
+  SET attempts = d.attempts + 1, next_attempt_at = $3::timestamptz + $2::integer * interval '1 millisecond'
   FROM due WHERE d.id = due.id
   RETURNING d.id, d.rule_id, d.event_id, d.channel, d.attempts, d.parts_sent, d.provider_ids, d.next_attempt_at
 )
-SELECT c.id::text AS id, c.rule_id, c.event_id, c.channel, c.attempts, c.parts_sent, c.provider_ids,
+SELECT c.id::text AS id, c.rule_id, c.event_id, c.channel, c.attempts - 1 AS attempts, c.parts_sent, c.provider_ids,
        c.next_attempt_at AS lease, r.name, r.event_types, r.vehicle_ids::text[] AS vehicle_ids, r.email,
        r.telegram_chat_id, r.language, r.time_zone, r.quiet_start, r.quiet_end, r.quiet_mode, r.enabled,
        u.disabled_at IS NOT NULL AS user_disabled
@@ -210,6 +211,11 @@ export function startNotificationSender(o: NotificationSenderOptions): Notificat
       return 'skipped';
     }
     const at = now();
+    // Claimed this often without an outcome recorded: the sends died with their worker.
+    if (c.attempts >= o.policy.maxAttempts) {
+      await finish(c, 'failed', { error: `gave up after ${c.attempts} attempts without an answer` });
+      return 'failed';
+    }
     if (event) {
       const decision = decide(toRule(c), event, { now: at });
       if (!decision.send) {
