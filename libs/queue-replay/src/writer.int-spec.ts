@@ -165,6 +165,24 @@ describe('writeBatch against PostgreSQL', () => {
       expect(await stored(v)).toBe(3);
     });
 
+    it('commits without waiting for the WAL flush (its staging rows are the durable record), and only itself', async () => {
+      const v = await newVehicle();
+      const s = await stage([fix(v, 1)]);
+      const result = await writeBatch(pool, [item(s)], {
+        onInserted: async (client) =>
+          (await client.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0].synchronous_commit,
+      });
+      expect(result.hook).toBe('off');
+      // SET LOCAL: the pooled connection is back to the durable default afterwards.
+      const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+      try {
+        for (const c of clients)
+          expect((await c.query('SHOW synchronous_commit')).rows[0].synchronous_commit).toBe('on');
+      } finally {
+        for (const c of clients) c.release();
+      }
+    });
+
     it('fails the whole write, storing nothing, when the failure is not the data’s (the hook failing)', async () => {
       const v = await newVehicle();
       const s = await stage([fix(v, 1), fix(v, 2)]);
