@@ -15,7 +15,7 @@ export interface Track {
   heading: Float32Array;
   accuracy: Float32Array;
   battery: Float32Array;
-  /** Metres, from the GeoJSON point's third coordinate (raw exports carry it; simplified tracks do not). */
+  /** Metres, from the GeoJSON point's third coordinate (raw exports and simplified tracks carry it when the fixes have it). */
   altitude: Float32Array;
   /** The attributes of each fix, null when it had none. */
   extra: (Record<string, unknown> | null)[];
