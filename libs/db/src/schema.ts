@@ -620,3 +620,94 @@ export const notificationDeliveries = pgTable(
     check('notification_deliveries_status_check', sql`${t.status} IN ('pending', 'sent', 'failed', 'skipped')`),
   ],
 );
+
+/**
+ * Scheduled reports (issue #16): a user's report (trips, stops, summary, events) of some vehicles,
+ * e-mailed as PDF and CSV every day, week or month at an hour of their time zone. The worker finds
+ * schedules whose `next_run_at` has passed, queues a run of the previous complete period and moves
+ * `next_run_at` on.
+ */
+export const reportSchedules = pgTable(
+  'report_schedules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** `trips`, `stops`, `summary` or `events`. */
+    kind: text('kind').notNull(),
+    /** Empty: every vehicle (events only). */
+    vehicleIds: uuid('vehicle_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    recipients: text('recipients').array().notNull(),
+    /** `daily`, `weekly` (on `weekday`, 1 Monday … 7 Sunday) or `monthly` (on `day_of_month`). */
+    frequency: text('frequency').notNull(),
+    weekday: integer('weekday'),
+    /** 1–31; a month shorter than that runs on its last day. */
+    dayOfMonth: integer('day_of_month'),
+    /** Local hour (0–23) the report is sent at. */
+    hour: integer('hour').notNull(),
+    timeZone: text('time_zone').notNull().default('UTC'),
+    language: text('language').notNull().default('en'),
+    enabled: boolean('enabled').notNull().default(true),
+    /** The next instant a run is due; null while disabled. */
+    nextRunAt: timestamp('next_run_at', { withTimezone: true }),
+    lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+    /** `sent` or `failed`: the outcome of the last run finished. */
+    lastStatus: text('last_status'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('report_schedules_org_idx').on(t.organizationId),
+    index('report_schedules_due_idx')
+      .on(t.nextRunAt)
+      .where(sql`${t.enabled}`),
+    check('report_schedules_kind_check', sql`${t.kind} IN ('trips', 'stops', 'summary', 'events')`),
+    check('report_schedules_frequency_check', sql`${t.frequency} IN ('daily', 'weekly', 'monthly')`),
+    check('report_schedules_weekday_check', sql`${t.weekday} IS NULL OR ${t.weekday} BETWEEN 1 AND 7`),
+    check('report_schedules_day_of_month_check', sql`${t.dayOfMonth} IS NULL OR ${t.dayOfMonth} BETWEEN 1 AND 31`),
+    check('report_schedules_hour_check', sql`${t.hour} BETWEEN 0 AND 23`),
+    check('report_schedules_language_check', sql`${t.language} IN ('en', 'es')`),
+  ],
+);
+
+/**
+ * The run log of scheduled reports, and the worker's queue of sends: one period of one schedule.
+ * The unique key makes a period sent at most once, however many workers find the schedule due.
+ */
+export const reportRuns = pgTable(
+  'report_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    scheduleId: uuid('schedule_id')
+      .notNull()
+      .references(() => reportSchedules.id, { onDelete: 'cascade' }),
+    periodFrom: timestamp('period_from', { withTimezone: true }).notNull(),
+    periodTo: timestamp('period_to', { withTimezone: true }).notNull(),
+    /** pending → sent; failed (given up). */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** Due time of the next attempt, and the lease of a claimed one. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    error: text('error'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('report_runs_period_key').on(t.scheduleId, t.periodFrom),
+    index('report_runs_schedule_idx').on(t.scheduleId, t.id),
+    index('report_runs_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    check('report_runs_status_check', sql`${t.status} IN ('pending', 'sent', 'failed')`),
+    check('report_runs_period_check', sql`${t.periodFrom} < ${t.periodTo}`),
+  ],
+);
