@@ -12,6 +12,7 @@ export * from './notifications';
 export * from './organization';
 export * from './tracking';
 export * from './reports';
+export * from './report-schedules';
 export * from './map-config';
 export * from './share-links';
 export * from './commands';

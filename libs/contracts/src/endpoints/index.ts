@@ -10,6 +10,7 @@ import { OPERATIONS_ENDPOINTS } from './operations';
 import { ORGANIZATION_ENDPOINTS } from './organization';
 import { PLATFORM_ENDPOINTS } from './platform';
 import { REPORTS_ENDPOINTS } from './reports';
+import { REPORT_SCHEDULES_ENDPOINTS } from './report-schedules';
 import { SHARE_LINKS_ENDPOINTS } from './share-links';
 import { TRACKING_ENDPOINTS } from './tracking';
 import { USERS_ENDPOINTS } from './users';
@@ -29,6 +30,7 @@ export const ENDPOINTS = {
   ...VEHICLES_ENDPOINTS,
   ...TRACKING_ENDPOINTS,
   ...REPORTS_ENDPOINTS,
+  ...REPORT_SCHEDULES_ENDPOINTS,
   ...LIVE_ENDPOINTS,
   ...SHARE_LINKS_ENDPOINTS,
   ...COMMANDS_ENDPOINTS,
@@ -55,6 +57,7 @@ export {
   ORGANIZATION_ENDPOINTS,
   PLATFORM_ENDPOINTS,
   REPORTS_ENDPOINTS,
+  REPORT_SCHEDULES_ENDPOINTS,
   SHARE_LINKS_ENDPOINTS,
   TRACKING_ENDPOINTS,
   USERS_ENDPOINTS,
