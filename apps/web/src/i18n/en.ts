@@ -291,6 +291,10 @@ export const en = {
     confirmRegenerate:
       'Generate a new token for {{name}}? The phone using the old one stops reporting until it gets the new one.',
     confirmDeleteVehicle: 'Delete {{name}} and all its history?',
+    confirmDeleteUser:
+      'Delete the user {{email}}? They are signed out at once and cannot sign in again; their account cannot be restored.',
+    userDeleted: '{{email}} deleted',
+    deleteUserX: 'Delete the user {{email}}',
     deleted: '{{name}} deleted',
     deleteX: 'Delete {{name}}',
     enabled: 'Enabled',

@@ -293,6 +293,10 @@ export const es: Messages = {
     confirmRegenerate:
       '¿Generar un token nuevo para {{name}}? El móvil que usa el anterior dejará de enviar posiciones hasta recibir el nuevo.',
     confirmDeleteVehicle: '¿Eliminar {{name}} y todo su histórico?',
+    confirmDeleteUser:
+      '¿Eliminar al usuario {{email}}? Su sesión se cierra en el acto y no podrá volver a entrar; su cuenta no se puede recuperar.',
+    userDeleted: '{{email}} eliminado',
+    deleteUserX: 'Eliminar al usuario {{email}}',
     deleted: '{{name}} eliminado',
     deleteX: 'Eliminar {{name}}',
     enabled: 'Activo',

@@ -32,7 +32,8 @@ describe('UsersAdmin', () => {
       String(USERS_PAGE),
       String(2 * USERS_PAGE),
     ]);
-  });
+    // getByRole over 50 rows of buttons is slow in jsdom on a loaded machine: more than the 5 s default.
+  }, 30_000);
 
   it('changes a role and shows the list as the server now has it', async () => {
     const all = [{ ...user(1), id: demoUser.id, role: 'admin' as const }, user(2)];
@@ -68,5 +69,55 @@ describe('UsersAdmin', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent(
       'Something went wrong: the last admin cannot be demoted',
     );
+  });
+
+  it('deletes a user once the admin confirms, and lists the users as the server now has them', async () => {
+    let all = [{ ...user(1), id: demoUser.id, role: 'admin' as const }, user(2), user(3)];
+    const { api } = await renderSignedIn(<UsersAdmin />, {
+      'GET /api/v1/users': (req) => pageOf(all, req.url),
+      [`DELETE /api/v1/users/${user(2).id}`]: () => {
+        all = all.filter((u) => u.id !== user(2).id);
+        return { status: 204 };
+      },
+    });
+    const confirm = jest.spyOn(window, 'confirm');
+    try {
+      // Declined: nothing is sent.
+      confirm.mockReturnValueOnce(false);
+      await userEvent.click(await screen.findByRole('button', { name: 'Delete the user user2@example.com' }));
+      expect(confirm).toHaveBeenLastCalledWith(expect.stringContaining('Delete the user user2@example.com?'));
+      expect(api.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+      // Agreed: deleted, and gone from the list.
+      confirm.mockReturnValueOnce(true);
+      await userEvent.click(screen.getByRole('button', { name: 'Delete the user user2@example.com' }));
+      await waitFor(() => expect(screen.queryByText('user2@example.com')).not.toBeInTheDocument());
+      expect(screen.getByText('user3@example.com')).toBeInTheDocument();
+      expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.url)).toEqual([
+        `/api/v1/users/${user(2).id}`,
+      ]);
+    } finally {
+      confirm.mockRestore();
+    }
+    // Your own row offers no delete.
+    expect(screen.queryByRole('button', { name: 'Delete the user user1@example.com' })).not.toBeInTheDocument();
+  });
+
+  it('shows why the server refused a deletion (the last admin)', async () => {
+    const admin = { ...user(2), role: 'admin' as const };
+    await renderSignedIn(<UsersAdmin />, {
+      'GET /api/v1/users': (req) => pageOf([user(1), admin], req.url),
+      [`DELETE /api/v1/users/${admin.id}`]: () => ({
+        status: 409,
+        body: { error: { code: 'conflict', message: 'cannot delete the last admin' } },
+      }),
+    });
+    const confirm = jest.spyOn(window, 'confirm').mockReturnValue(true);
+    try {
+      await userEvent.click(await screen.findByRole('button', { name: 'Delete the user user2@example.com' }));
+      expect(await screen.findByRole('alert')).toHaveTextContent('Something went wrong: cannot delete the last admin');
+      expect(screen.getByText('user2@example.com')).toBeInTheDocument();
+    } finally {
+      confirm.mockRestore();
+    }
   });
 });

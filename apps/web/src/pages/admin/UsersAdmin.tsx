@@ -8,6 +8,7 @@ import { OneTimeSecret } from '../../components/OneTimeSecret';
 import { Pager } from '../../components/Pager';
 import { SecretCard } from '../../components/SecretCard';
 import { Table } from '../../components/Table';
+import { useToast } from '../../components/toasts';
 import { useApiMutation, useApiQuery } from '../../data/api';
 import { ErrorBanner } from '../../data/ErrorBanner';
 import { useMe } from '../../session/context';
@@ -19,6 +20,7 @@ export const USERS_PAGE = 50;
 export function UsersAdmin() {
   const { t } = useTranslation();
   const me = useMe();
+  const notify = useToast();
   const [offset, setOffset] = useState(0);
   const [invitation, setInvitation] = useState<Invitation>();
   const users = useApiQuery(
@@ -27,6 +29,8 @@ export function UsersAdmin() {
     { placeholderData: keepPreviousData },
   );
   const update = useApiMutation('updateUser', { invalidates: ['listUsers'] });
+  // The server refuses yourself and the last admin (409), and says so in the banner below.
+  const remove = useApiMutation('deleteUser', { invalidates: ['listUsers'] });
   const change = (u: User, body: { role?: User['role']; disabled?: boolean }) =>
     update.mutate({ params: { id: u.id }, body });
 
@@ -42,7 +46,7 @@ export function UsersAdmin() {
           />
         </SecretCard>
       )}
-      <ErrorBanner error={users.error ?? update.error} />
+      <ErrorBanner error={users.error ?? update.error ?? remove.error} />
       <Table
         rows={users.data?.items ?? []}
         rowKey={(u) => u.id}
@@ -83,6 +87,27 @@ export function UsersAdmin() {
                 )}
               </>
             ),
+          },
+          {
+            header: null,
+            className: 'actions',
+            // Deleting yourself is refused: the button is not offered on your own row.
+            cell: (u) =>
+              u.id !== me.id && (
+                <ActionButton
+                  className="danger"
+                  confirm={t('admin.confirmDeleteUser', { email: u.email })}
+                  onAct={() =>
+                    remove.mutate(
+                      { params: { id: u.id } },
+                      { onSuccess: () => notify({ title: t('admin.userDeleted', { email: u.email }) }) },
+                    )
+                  }
+                  aria-label={t('admin.deleteUserX', { email: u.email })}
+                >
+                  {t('common.delete')}
+                </ActionButton>
+              ),
           },
         ]}
       />
