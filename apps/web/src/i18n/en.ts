@@ -338,6 +338,17 @@ export const en = {
     confirmRevoke: 'Revoke this link? Whoever has it will no longer see the vehicle.',
     noLinks: 'No links for this vehicle.',
   },
+  osmandToken: {
+    title: 'Device token on the OsmAnd port (Traccar Client)',
+    intro:
+      'By default a device on the OsmAnd port (Traccar Client and compatible apps) is recognised by its identifier alone. When required, every device must also send its device token (as the token parameter or the HTTP Basic password), so that knowing an identifier is not enough to send positions for a vehicle.',
+    label: 'Require the device token',
+    warningOff: 'Turning this on refuses every device configured without its token: set the token on each one first.',
+    warningOn:
+      'Required: devices configured without their token are refused and their positions are not recorded until the token is set on them.',
+    confirmOn:
+      'Require the device token on the OsmAnd port? Devices configured without their token will be refused and stop reporting until the token is set on them.',
+  },
   tracker: {
     organizationTitle: 'Tracker app settings',
     organizationIntro:

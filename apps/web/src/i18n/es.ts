@@ -341,6 +341,18 @@ export const es: Messages = {
     confirmRevoke: '¿Revocar este enlace? Quien lo tenga dejará de ver el vehículo.',
     noLinks: 'No hay enlaces para este vehículo.',
   },
+  osmandToken: {
+    title: 'Token del dispositivo en el puerto OsmAnd (Traccar Client)',
+    intro:
+      'Por defecto, un dispositivo en el puerto OsmAnd (Traccar Client y aplicaciones compatibles) se reconoce solo por su identificador. Si se exige, cada dispositivo debe enviar además su token (como parámetro token o como contraseña HTTP Basic), de modo que conocer un identificador no basta para enviar posiciones de un vehículo.',
+    label: 'Exigir el token del dispositivo',
+    warningOff:
+      'Al activarlo se rechaza todo dispositivo configurado sin su token: configure antes el token en cada uno.',
+    warningOn:
+      'Exigido: los dispositivos configurados sin su token se rechazan y sus posiciones no se registran hasta que se les configure el token.',
+    confirmOn:
+      '¿Exigir el token del dispositivo en el puerto OsmAnd? Los dispositivos configurados sin su token se rechazarán y dejarán de enviar posiciones hasta que se les configure.',
+  },
   tracker: {
     organizationTitle: 'Ajustes de la app de seguimiento',
     organizationIntro:

@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { DeviceSetupPage } from './DeviceSetupPage';
+import { OsmAndTokenSetting } from './OsmAndTokenSetting';
 import { ShareLinksAdmin } from './ShareLinksAdmin';
 import { TrackerSettingsForm } from './TrackerSettingsForm';
 import { UsersAdmin } from './UsersAdmin';
@@ -35,7 +36,14 @@ export default function AdminPage() {
         <Route path="/users" component={UsersAdmin} />
         <Route path="/webhooks" component={WebhooksAdmin} />
         <Route path="/share-links" component={ShareLinksAdmin} />
-        <Route path="/tracker">{() => <TrackerSettingsForm />}</Route>
+        <Route path="/tracker">
+          {() => (
+            <>
+              <TrackerSettingsForm />
+              <OsmAndTokenSetting />
+            </>
+          )}
+        </Route>
         <Route>
           <Redirect to="/vehicles" />
         </Route>
