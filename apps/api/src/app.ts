@@ -33,6 +33,8 @@ import { eventRoutes } from './routes/events';
 import { webhookRoutes } from './routes/webhooks';
 import { notificationRoutes } from './routes/notifications';
 import { NotificationRules } from './notifications/notification-rules';
+import { reportScheduleRoutes } from './routes/report-schedules';
+import { ReportSchedules } from './report-schedules/report-schedules';
 import { Geofences } from './geofences/geofences';
 import { Events } from './events/events';
 import { Webhooks } from './webhooks/webhooks';
@@ -109,6 +111,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(eventRoutes({ events: new Events(deps.pool, deps.places), auth }));
   v1.use(webhookRoutes({ webhooks: new Webhooks(deps.pool, config.webhooks), auth }));
   v1.use(notificationRoutes({ rules: new NotificationRules(deps.pool), auth }));
+  v1.use(reportScheduleRoutes({ schedules: new ReportSchedules(deps.pool), auth }));
   v1.use(trackingRoutes({ ...deps, auth, maxHeavyRequests: Math.max(2, Math.floor(config.db.poolMax / 2)) }));
   v1.use(liveRoutes({ ...deps, auth }));
   v1.use(

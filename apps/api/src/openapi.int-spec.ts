@@ -5,6 +5,7 @@ import {
   ENDPOINTS,
   Geofence,
   NotificationRule,
+  ReportSchedule,
   ShareLinkCreated,
   TokenResponse,
   VehicleWithToken,
@@ -172,6 +173,14 @@ describe('organization isolation over the whole route table', () => {
         targets: { email: 'b@b.example' },
       }),
     );
+    const reportSchedule = ReportSchedule.parse(
+      await asB('/report-schedules', {
+        name: 'B only',
+        kind: 'events',
+        recipients: ['b@b.example'],
+        timing: { frequency: 'daily', hour: 7 },
+      }),
+    );
     const eventClient = new pg.Client({ connectionString: testDb.url });
     await eventClient.connect();
     const event = await eventClient.query<{ id: string }>(
@@ -183,6 +192,7 @@ describe('organization isolation over the whole route table', () => {
       if (path.startsWith('/api/v1/geofences/')) return geofence.id;
       if (path.startsWith('/api/v1/webhooks/')) return webhook.id;
       if (path.startsWith('/api/v1/notification-rules/')) return notificationRule.id;
+      if (path.startsWith('/api/v1/report-schedules/')) return reportSchedule.id;
       if (path.startsWith('/api/v1/events/')) return event.rows[0].id;
       if (path.startsWith('/api/v1/vehicles/')) return created.vehicle.id;
       if (path.startsWith('/api/v1/share-links/')) return shareLink.id;
