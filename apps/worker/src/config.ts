@@ -100,6 +100,8 @@ const workerEnvSchema = baseEnvSchema.extend({
   /** No fix for this long → device_offline (device_online with the next fix). */
   DEVICE_OFFLINE_MINUTES: int(1, 10, 7 * 24 * 60),
   OFFLINE_CHECK_INTERVAL_MS: int(1_000, 60_000),
+  /** How often due scheduled reports are looked for (a run is queued within this of its hour). */
+  REPORT_SCHEDULE_INTERVAL_MS: int(1_000, 60_000, 60 * 60 * 1000),
 });
 
 /** The environment shaped into the worker's configuration (the one type of it: WorkerConfig). */
@@ -170,6 +172,7 @@ const workerConfigSchema = workerEnvSchema.transform((e) => {
       offlineMinutes: e.DEVICE_OFFLINE_MINUTES,
       offlineCheckIntervalMs: e.OFFLINE_CHECK_INTERVAL_MS,
     },
+    reportSchedules: { intervalMs: e.REPORT_SCHEDULE_INTERVAL_MS },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 });

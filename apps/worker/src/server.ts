@@ -16,6 +16,7 @@ import { applyRetention } from './retention/retention';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
 import { startPushSender } from './push/sender';
 import { startNotifications } from './notifications/start';
+import { startReportScheduler } from './report-schedules/start';
 import { registerCredentialExpiry } from './mobile-credentials';
 
 export const VERSION = process.env['APP_VERSION'] ?? 'dev';
@@ -177,6 +178,17 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
       // Notifications by e-mail and Telegram: a loop of its own too.
       name: 'notifications',
       start: () => startNotifications({ pool, logger, registry: metrics.registry, config: config.notifications }),
+    },
+    {
+      // Scheduled reports: due schedules get a run of their previous period queued.
+      name: 'report-schedules',
+      start: () =>
+        startReportScheduler({
+          pool,
+          logger,
+          registry: metrics.registry,
+          intervalMs: config.reportSchedules.intervalMs,
+        }),
     },
   ];
   const running = jobs.map((job) => ({ name: job.name, handle: job.start() }));
