@@ -11,6 +11,7 @@ import { useLive } from '../live/context';
 import { useApi } from '../session/context';
 import { toIso } from './period';
 import { ReportFiles } from './ReportFiles';
+import { ReportSchedules } from './ReportSchedules';
 
 const REPORT_ENDPOINTS: readonly unknown[] = ['vehicleTrips', 'vehicleStops', 'vehicleSummary'];
 
@@ -35,6 +36,7 @@ export default function ReportsPage() {
       <h1>{t('report.title')}</h1>
       <PeriodForm initial={{}} onSubmit={setChoice} submitLabel={t('report.run')} busy={busy} />
       {choice && <Report choice={choice} />}
+      <ReportSchedules />
     </main>
   );
 }
