@@ -118,6 +118,22 @@ const BASE_BODIES: Record<string, Record<string, unknown>> = {
   'post /api/v1/push-tokens': { token: 'ExponentPushToken[fuzz-1]', eventTypes: ['overspeed'], language: 'es' },
   'post /api/v1/vehicles/:id/share-links': { name: 'Link', expiresInMinutes: 60 },
   'post /api/v1/vehicles/:id/commands': { text: 'getinfo' },
+  'post /api/v1/notification-rules': {
+    name: 'Overspeed',
+    eventTypes: ['overspeed'],
+    targets: { email: 'ops@fz.example', telegramChatId: '-1001234567' },
+    language: 'es',
+    timeZone: 'Europe/Madrid',
+    quietHours: { start: '22:00', end: '07:00', mode: 'defer' },
+    enabled: true,
+  },
+  'patch /api/v1/notification-rules/:id': {
+    name: 'Overspeed',
+    eventTypes: ['overspeed'],
+    targets: { email: 'ops@fz.example' },
+    quietHours: { start: '22:00', end: '07:00', mode: 'skip' },
+    enabled: false,
+  },
   'post /api/v1/platform/organizations': {
     name: 'Fuzzed organization',
     slug: 'fuzzed-org',
