@@ -8,6 +8,8 @@ module.exports = {
     '\\.css$': '<rootDir>/src/testing/style-stub.cjs',
     '^(\\.{1,2}/)*env$': '<rootDir>/src/testing/env-stub.ts',
   },
+  // wouter (and its regexparam) ship ESM only, like jose: transformed for pages that read the URL.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|wouter|regexparam)/)'],
   setupFilesAfterEnv: ['<rootDir>/src/testing/setup.ts'],
   coverageDirectory: '../../coverage/apps/web',
 };

@@ -193,4 +193,27 @@ describe('the web app against the running stack', () => {
     await page.getByTestId('language-switch').selectOption('en');
     await page.getByRole('link', { name: 'History' }).waitFor();
   });
+
+  it('opens a notification’s event link: that vehicle’s events, the event pointed out', async () => {
+    const seeded = await api<{ items: { id: string; vehicleId: string; vehicleName: string }[] }>(
+      'GET',
+      '/api/v1/events?limit=1',
+    );
+    expect(seeded.items).toHaveLength(1);
+    const { vehicleId, vehicleName } = seeded.items[0];
+    const ofVehicle = await api<{ items: { id: string }[] }>('GET', `/api/v1/events?vehicleId=${vehicleId}&limit=2`);
+    // The vehicle's second newest (its newest when it has one): not simply the top row of the page.
+    const linked = ofVehicle.items[ofVehicle.items.length - 1];
+    // As the e-mail's link opens it: a new page load, signed in again by the refresh cookie.
+    await page.goto(`${stack.webUrl}/events?vehicleId=${vehicleId}&event=${linked.id}`);
+    const row = page.getByTestId('events-table').locator('tr[aria-current="true"]');
+    await row.waitFor({ timeout: 15_000 });
+    await expect(row.innerText()).resolves.toContain(vehicleName);
+    await page.getByRole('region', { name: 'The event of the link' }).waitFor();
+    await expect(page.getByLabel('Vehicle').inputValue()).resolves.toBe(vehicleId);
+    // Only that vehicle's events are listed.
+    const vehicles = await page.getByTestId('events-table').locator('tbody tr td:nth-child(3)').allInnerTexts();
+    expect(new Set(vehicles)).toEqual(new Set([vehicleName]));
+    await shot('09-event-link');
+  });
 });

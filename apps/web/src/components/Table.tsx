@@ -15,12 +15,15 @@ export function Table<T>({
   rowKey,
   caption,
   testId,
+  isCurrent,
 }: {
   columns: Column<T>[];
   rows: readonly T[];
   rowKey: (row: T) => string;
   caption?: string;
   testId?: string;
+  /** The row to point out (`aria-current`), e.g. the one a link opened. */
+  isCurrent?: (row: T) => boolean;
 }) {
   const { t } = useTranslation();
   return (
@@ -38,7 +41,7 @@ export function Table<T>({
         </thead>
         <tbody>
           {rows.map((row) => (
-            <tr key={rowKey(row)}>
+            <tr key={rowKey(row)} aria-current={isCurrent?.(row) || undefined}>
               {columns.map((c, i) => (
                 <td key={i} className={c.className}>
                   {c.cell(row)}

@@ -185,6 +185,9 @@ export const en = {
     polygonTooLarge: 'This polygon has too many corners (at most 10,000).',
   },
   events: {
+    linked: 'The event of the link',
+    linkedMissing: 'The event of this link no longer exists (or belongs to another organization).',
+    retracted: 'Retracted on {{when}}: later positions showed it did not happen.',
     title: 'Events',
     when: 'When',
     what: 'What happened',

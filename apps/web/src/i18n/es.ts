@@ -187,6 +187,9 @@ export const es: Messages = {
     polygonTooLarge: 'Este polígono tiene demasiados vértices (máximo 10.000).',
   },
   events: {
+    linked: 'El evento del enlace',
+    linkedMissing: 'El evento de este enlace ya no existe (o pertenece a otra organización).',
+    retracted: 'Retirado el {{when}}: posiciones posteriores mostraron que no ocurrió.',
     title: 'Eventos',
     when: 'Cuándo',
     what: 'Qué pasó',
