@@ -80,8 +80,17 @@ describe('worker ingestion', () => {
       expect(rows.rows[0].processed_at).not.toBeNull();
       // The stream dead letters are for messages that do not decode, not for a refused fix.
       expect(await redis.xlen(worker.names.deadLetter)).toBe(0);
-      const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-      expect(metrics).toMatch(/ingest_dead_letter_fixes_total\{[^}]*reason="numeric_value_out_of_range"[^}]*\} 1\b/);
+      // The rows are visible from the commit on; the worker counts them once COMMIT has answered it.
+      let metrics = '';
+      const counted = /ingest_dead_letter_fixes_total\{[^}]*reason="numeric_value_out_of_range"[^}]*\} 1\b/;
+      await waitFor(
+        async () => {
+          metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+          return counted.test(metrics);
+        },
+        { timeoutMs: 10_000, what: 'the dead letter counted' },
+      ).catch(() => undefined);
+      expect(metrics).toMatch(counted);
       expect(metrics).toMatch(/ingest_dead_letters_pending\{[^}]*\} 1\b/);
     } finally {
       redis.disconnect();
