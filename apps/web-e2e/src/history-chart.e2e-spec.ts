@@ -32,6 +32,10 @@ async function boxOf(locator: Locator) {
   return box;
 }
 
+// Set here, not only in the project's config: on a loaded CI run these tests timed out at jest's
+// default 5 s. Each step of this suite may take seconds.
+jest.setTimeout(120_000);
+
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   stack = await startStack('web_e2e_chart');
