@@ -134,6 +134,20 @@ const BASE_BODIES: Record<string, Record<string, unknown>> = {
     quietHours: { start: '22:00', end: '07:00', mode: 'skip' },
     enabled: false,
   },
+  'post /api/v1/report-schedules': {
+    name: 'Daily events',
+    kind: 'events',
+    recipients: ['ops@fz.example'],
+    timing: { frequency: 'weekly', weekday: 1, hour: 7 },
+    timeZone: 'Europe/Madrid',
+    language: 'es',
+    enabled: true,
+  },
+  'patch /api/v1/report-schedules/:id': {
+    name: 'Monthly events',
+    timing: { frequency: 'monthly', dayOfMonth: 31, hour: 6 },
+    enabled: false,
+  },
   'post /api/v1/platform/organizations': {
     name: 'Fuzzed organization',
     slug: 'fuzzed-org',
