@@ -151,13 +151,18 @@ describe('metric names used by dashboards and rules exist', () => {
     testDb = await createTestDatabase('ops-dashboards');
     redis = await startOwnRedis();
     const env = { DATABASE_URL: testDb.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'ops-dash:' };
-    // The gateway as deployed: a cluster primary serving the sum of its listener processes' metrics.
+    // The API and the gateway as deployed: a cluster primary serving the sum of its workers' metrics
+    // (and its own, such as the restarts of its workers).
     const [api, worker, trackers] = await Promise.all([
-      startAppProcess('api', env),
+      startAppProcess('api', { ...env, API_WORKERS: '2' }),
       startAppProcess('worker', env),
       startAppProcess('trackers', { ...env, TRACKER_WORKERS: '2' }),
     ]);
     services.push(api, worker, trackers);
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${api.port}/metrics`)).status === 200, {
+      timeoutMs: 30_000,
+      what: 'api /metrics',
+    });
     await scrape('api', `http://127.0.0.1:${api.port}/metrics`);
     await scrape('worker', `http://127.0.0.1:${worker.port}/metrics`);
     // The primary answers 503 while a listener process is still starting: scrape once all have answered.
