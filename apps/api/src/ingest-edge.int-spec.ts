@@ -28,7 +28,21 @@ jest.setTimeout(30_000);
 const iso = (offsetS: number) => new Date(Date.now() - 3_600_000 + offsetS * 1000).toISOString();
 const epoch = (offsetS: number) => Math.floor(Date.now() / 1000) - 3600 + offsetS;
 const stored = (v: TestVehicle) => countPositions(testDb.url, [v.id]);
-const eventually = (check: () => Promise<boolean>, what: string) => waitFor(check, { timeoutMs: 15_000, what });
+/** On a timeout, says where the fixes are: staging rows of the last minutes and the API's publish failures. */
+async function whereAreThey(): Promise<string> {
+  const rows = await db.query(
+    `SELECT id, protocol, position_count, published_at IS NOT NULL AS published, processed_at IS NOT NULL AS processed,
+            dead_letter_reason
+       FROM ingest_staging WHERE received_at > now() - interval '2 minutes' ORDER BY id DESC LIMIT 10`,
+  );
+  const metrics = await (await fetch(`${t.base}/metrics`)).text();
+  const failures = metrics.split('\n').filter((l) => l.startsWith('ingest_publish_failures_total'));
+  return `staging (newest first): ${JSON.stringify(rows.rows)}; ${failures.join(' ') || 'no publish failure counted'}`;
+}
+const eventually = (check: () => Promise<boolean>, what: string) =>
+  waitFor(check, { timeoutMs: 15_000, what }).catch(async (err: Error) => {
+    throw new Error(`${err.message}; ${await whereAreThey().catch((e: Error) => `(no state: ${e.message})`)}`);
+  });
 const osmandPort = () => `http://127.0.0.1:${t.api.osmandPort}`;
 const bearer = (v: TestVehicle) => ({ authorization: `Bearer ${v.token}` });
 const basic = (v: TestVehicle) => ({
