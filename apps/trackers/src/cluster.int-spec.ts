@@ -101,14 +101,22 @@ describe('tracker gateway as a cluster (main.ts, two workers)', () => {
     process.kill(victim, 'SIGKILL');
     const victims = first.filter((_, i) => owners[i]?.endsWith(`:${victim}`));
     await Promise.all(victims.map((device) => device.closed(10_000)));
+    // At least one restart: on a loaded machine a replacement may itself fail to start and be replaced
+    // again; what matters is that two workers serve again. A timeout says what was last seen.
+    let seen = 'no metrics answer yet';
     await waitFor(
       async () => {
         const t = await metrics();
-        return metricValue(t, 'tracker_worker_restarts_total') === 1 && metricValue(t, 'tracker_workers') === 2;
+        const restarts = metricValue(t, 'tracker_worker_restarts_total');
+        const alive = metricValue(t, 'tracker_workers');
+        seen = `restarts ${restarts}, workers ${alive}`;
+        return restarts >= 1 && alive === 2;
       },
       { timeoutMs: 60_000, what: 'the dead worker replaced' },
-    );
-    await waitFor(() => (proc.output().match(/tracker listeners open/g) ?? []).length === 3, {
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (${seen}); gateway output:\n${proc.output().slice(-3000)}`);
+    });
+    await waitFor(() => (proc.output().match(/tracker listeners open/g) ?? []).length >= 3, {
       timeoutMs: 60_000,
       what: 'the new worker listening',
     });
