@@ -25,8 +25,11 @@ afterAll(() => stack?.stop());
 
 jest.setTimeout(30_000);
 
-const iso = (offsetS: number) => new Date(Date.now() - 3_600_000 + offsetS * 1000).toISOString();
-const epoch = (offsetS: number) => Math.floor(Date.now() / 1000) - 3600 + offsetS;
+// One base for the whole file: read at each call, Date.now() may pass a second boundary between two
+// calls, and epoch(7) then names the same second as epoch(6) did before it (a fix deduplicated away).
+const BASE_S = Math.floor(Date.now() / 1000) - 3600;
+const iso = (offsetS: number) => new Date((BASE_S + offsetS) * 1000).toISOString();
+const epoch = (offsetS: number) => BASE_S + offsetS;
 const stored = (v: TestVehicle) => countPositions(testDb.url, [v.id]);
 /** On a timeout, says where the fixes are: staging rows of the last minutes and the API's publish failures. */
 async function whereAreThey(): Promise<string> {

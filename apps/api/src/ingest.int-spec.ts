@@ -20,7 +20,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack?.stop());
 
-const iso = (offsetS: number) => new Date(Date.now() - 3_600_000 + offsetS * 1000).toISOString();
+// One base for the whole file (read at each call, two calls could name the same second).
+const BASE_MS = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+const iso = (offsetS: number) => new Date(BASE_MS + offsetS * 1000).toISOString();
 const stored = (vehicle: TestVehicle) => countPositions(testDb.url, [vehicle.id]);
 const eventually = (check: () => Promise<boolean>, what: string) => waitFor(check, { timeoutMs: 15_000, what });
 

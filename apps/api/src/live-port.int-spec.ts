@@ -162,7 +162,9 @@ describe('LIVE_PORT: the live streams on processes of their own', () => {
     await Promise.all([org, byQuery, shared].map((s) => s.waitFor(() => s.retry !== undefined, 'the stream to open')));
 
     // A fix for each vehicle, posted on the main port (the api worker), reaches the live workers.
-    const ts = (k: number) => new Date(Math.floor(Date.now() / 1000) * 1000 - 10_000 + k * 1000).toISOString();
+    // Fixed once: read again later, Date.now() may have passed a second boundary and name other fixes.
+    const firstFixAt = Math.floor(Date.now() / 1000) * 1000 - 10_000;
+    const ts = (k: number) => new Date(firstFixAt + k * 1000).toISOString();
     for (const [k, v] of fleet.entries()) {
       const res = await request(
         `${base}/api/v1/positions`,
