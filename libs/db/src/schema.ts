@@ -7,6 +7,7 @@ import {
   integer,
   boolean,
   check,
+  date,
   json,
   jsonb,
   pgEnum,
@@ -18,6 +19,7 @@ import {
   unique,
   uniqueIndex,
   uuid,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 import { area, point } from './postgis';
 
@@ -63,6 +65,53 @@ export const users = pgTable(
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`), index('users_org_idx').on(t.organizationId)],
 );
 
+/**
+ * Vehicle groups, nested (region → depot): `parent_id` null for a top-level group. A vehicle belongs to
+ * one group at most; a user may be limited to groups (`user_group_scopes`), and then sees the vehicles
+ * of those groups and of every group below them. A group with subgroups, vehicles or scoped users
+ * cannot be deleted (the foreign keys refuse it), so nobody's scope silently widens to the whole organization.
+ */
+export const vehicleGroups = pgTable(
+  'vehicle_groups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    parentId: uuid('parent_id').references((): AnyPgColumn => vehicleGroups.id, { onDelete: 'no action' }),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('vehicle_groups_org_idx').on(t.organizationId),
+    index('vehicle_groups_parent_idx')
+      .on(t.parentId)
+      .where(sql`${t.parentId} IS NOT NULL`),
+    // Sibling names are unique (case-insensitive); top-level groups are siblings of each other.
+    uniqueIndex('vehicle_groups_sibling_name_key').on(
+      t.organizationId,
+      sql`coalesce(${t.parentId}, '00000000-0000-0000-0000-000000000000'::uuid)`,
+      sql`lower(${t.name})`,
+    ),
+    check('vehicle_groups_not_own_parent', sql`${t.parentId} IS DISTINCT FROM ${t.id}`),
+  ],
+);
+
+/** A user limited to groups: no row, the whole organization; rows, those groups and their subgroups only. */
+export const userGroupScopes = pgTable(
+  'user_group_scopes',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => vehicleGroups.id, { onDelete: 'no action' }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.groupId] }), index('user_group_scopes_group_idx').on(t.groupId)],
+);
+
 export const vehicles = pgTable(
   'vehicles',
   {
@@ -83,11 +132,16 @@ export const vehicles = pgTable(
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
     /** The tracker app's settings for this vehicle over the organization's (`settings.tracker`); null: none. */
     trackerSettings: jsonb('tracker_settings').$type<Record<string, unknown>>(),
+    /** The vehicle's group (one at most); null: none. A group with vehicles cannot be deleted. */
+    groupId: uuid('group_id').references((): AnyPgColumn => vehicleGroups.id, { onDelete: 'no action' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('vehicles_org_idx').on(t.organizationId),
+    index('vehicles_group_idx')
+      .on(t.groupId)
+      .where(sql`${t.groupId} IS NOT NULL`),
     uniqueIndex('vehicles_device_token_hash_key')
       .on(t.deviceTokenHash)
       .where(sql`${t.deviceTokenHash} IS NOT NULL`),
@@ -237,11 +291,16 @@ export const events = pgTable(
      * implies this event: kept (webhooks may have seen it) but marked, and hidden from default lists.
      */
     retractedAt: timestamp('retracted_at', { withTimezone: true }),
+    /**
+     * What else the event is about, when its type allows several at one fix (a maintenance rule, a
+     * driver); part of the natural key. Null for the geofence, speed and connection events.
+     */
+    subjectId: uuid('subject_id'),
     createdAt: createdAt(),
   },
   (t) => [
     // The natural key: a redelivered batch can never emit the same event twice.
-    unique('events_natural_key').on(t.vehicleId, t.type, t.ts, t.geofenceId).nullsNotDistinct(),
+    unique('events_natural_key').on(t.vehicleId, t.type, t.ts, t.geofenceId, t.subjectId).nullsNotDistinct(),
     index('events_org_ts_idx').on(t.organizationId, t.ts),
     // Deleting a geofence sets its events' geofence_id to null; the events filter by geofence.
     index('events_geofence_idx')
@@ -556,6 +615,11 @@ export const notificationRules = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::uuid[]`),
+    /** Vehicles of these groups (and their subgroups) too; both lists empty: every vehicle. */
+    groupIds: uuid('group_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
     /** The e-mail channel's address; null: no e-mail. */
     email: text('email'),
     /** The Telegram channel's chat id; null: no Telegram. */
@@ -645,6 +709,11 @@ export const reportSchedules = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::uuid[]`),
+    /** Vehicles of these groups (and their subgroups) too. */
+    groupIds: uuid('group_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
     recipients: text('recipients').array().notNull(),
     /** `daily`, `weekly` (on `weekday`, 1 Monday … 7 Sunday) or `monthly` (on `day_of_month`). */
     frequency: text('frequency').notNull(),
@@ -710,4 +779,120 @@ export const reportRuns = pgTable(
     check('report_runs_status_check', sql`${t.status} IN ('pending', 'sent', 'failed')`),
     check('report_runs_period_check', sql`${t.periodFrom} < ${t.periodTo}`),
   ],
+);
+
+/**
+ * Drivers of an organization. `unique_id` is what trackers report for them (an RFID card or iButton:
+ * the `driverUniqueId` attribute), unique within the organization; null: assigned by hand only.
+ */
+export const drivers = pgTable(
+  'drivers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    licenceNumber: text('licence_number'),
+    licenceExpiresOn: date('licence_expires_on', { mode: 'string' }),
+    uniqueId: text('unique_id'),
+    phone: text('phone'),
+    notes: text('notes'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('drivers_org_idx').on(t.organizationId),
+    uniqueIndex('drivers_unique_id_key')
+      .on(t.organizationId, t.uniqueId)
+      .where(sql`${t.uniqueId} IS NOT NULL`),
+  ],
+);
+
+/**
+ * Who drove a vehicle when: an assignment from `started_at` until `ended_at` (null: still driving),
+ * made by hand (`manual`) or from the driver identifier a fix carried (`auto`). A vehicle has one
+ * open assignment at most; trips and reports take the driver whose assignment covers their start.
+ */
+export const driverAssignments = pgTable(
+  'driver_assignments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id').notNull(),
+    vehicleId: uuid('vehicle_id')
+      .notNull()
+      .references(() => vehicles.id, { onDelete: 'cascade' }),
+    driverId: uuid('driver_id')
+      .notNull()
+      .references(() => drivers.id, { onDelete: 'cascade' }),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    source: text('source').notNull().default('manual'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('driver_assignments_vehicle_idx').on(t.vehicleId, t.startedAt),
+    index('driver_assignments_driver_idx').on(t.driverId, t.startedAt),
+    uniqueIndex('driver_assignments_open_key')
+      .on(t.vehicleId)
+      .where(sql`${t.endedAt} IS NULL`),
+    check('driver_assignments_source_check', sql`${t.source} IN ('manual', 'auto')`),
+    check('driver_assignments_period_check', sql`${t.endedAt} IS NULL OR ${t.endedAt} >= ${t.startedAt}`),
+  ],
+);
+
+/**
+ * A maintenance rule for one vehicle or for a group's vehicles (neither: every vehicle of the
+ * organization): every `every_km` of odometer, `every_engine_hours` of ignition time and/or
+ * `every_months` of calendar, with a "due" event `notify_before_*` ahead of the limit.
+ */
+export const maintenanceRules = pgTable(
+  'maintenance_rules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    vehicleId: uuid('vehicle_id').references(() => vehicles.id, { onDelete: 'cascade' }),
+    groupId: uuid('group_id').references(() => vehicleGroups.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    everyKm: doublePrecision('every_km'),
+    everyEngineHours: doublePrecision('every_engine_hours'),
+    everyMonths: integer('every_months'),
+    notifyBeforeKm: doublePrecision('notify_before_km').notNull().default(0),
+    notifyBeforeEngineHours: doublePrecision('notify_before_engine_hours').notNull().default(0),
+    notifyBeforeDays: integer('notify_before_days').notNull().default(0),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('maintenance_rules_org_idx').on(t.organizationId),
+    check('maintenance_rules_one_target', sql`${t.vehicleId} IS NULL OR ${t.groupId} IS NULL`),
+    check(
+      'maintenance_rules_some_interval',
+      sql`${t.everyKm} > 0 OR ${t.everyEngineHours} > 0 OR ${t.everyMonths} > 0`,
+    ),
+  ],
+);
+
+/** Maintenance done: a rule's service on a vehicle, with the counters at that moment and a note. */
+export const maintenanceRecords = pgTable(
+  'maintenance_records',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    organizationId: uuid('organization_id').notNull(),
+    vehicleId: uuid('vehicle_id')
+      .notNull()
+      .references(() => vehicles.id, { onDelete: 'cascade' }),
+    /** Null once its rule is deleted (the history stays). */
+    ruleId: uuid('rule_id').references(() => maintenanceRules.id, { onDelete: 'set null' }),
+    doneAt: timestamp('done_at', { withTimezone: true }).notNull(),
+    odometerKm: doublePrecision('odometer_km'),
+    engineHours: doublePrecision('engine_hours'),
+    note: text('note').notNull().default(''),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('maintenance_records_vehicle_idx').on(t.vehicleId, t.doneAt)],
 );
