@@ -896,3 +896,26 @@ export const maintenanceRecords = pgTable(
   },
   (t) => [index('maintenance_records_vehicle_idx').on(t.vehicleId, t.doneAt)],
 );
+
+/**
+ * The maintenance counters of each vehicle, moved forward by the worker in the positions' write
+ * transaction (so a redelivered batch, whose positions are already stored, moves nothing): the
+ * odometer (the tracker's `odometer` reading when it sends one, plus geodesic distance summed since;
+ * only summed distance otherwise) and the engine time (spans between fixes that start with ignition
+ * on). `ts`, the point and `ignition` are the newest fix counted, where the next span starts.
+ */
+export const vehicleCounters = pgTable('vehicle_counters', {
+  vehicleId: uuid('vehicle_id')
+    .primaryKey()
+    .references(() => vehicles.id, { onDelete: 'cascade' }),
+  ts: timestamp('ts', { withTimezone: true }).notNull(),
+  lat: doublePrecision('lat').notNull(),
+  lon: doublePrecision('lon').notNull(),
+  /** The newest fix's ignition, or the last one told when it says nothing. */
+  ignition: boolean('ignition'),
+  odometerKm: doublePrecision('odometer_km').notNull().default(0),
+  engineSeconds: doublePrecision('engine_seconds').notNull().default(0),
+  /** The fix whose `odometer` reading set odometer_km last (null: summed distance only). */
+  odometerReadingTs: timestamp('odometer_reading_ts', { withTimezone: true }),
+  updatedAt: updatedAt(),
+});
