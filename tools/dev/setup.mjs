@@ -145,6 +145,9 @@ export const DEBIAN_TOOLS = [
   ['nginx', 'nginx'],
   ['openssl', 'openssl'],
   ['docker-compose', 'docker-compose'],
+  // The alertmanager suite: amtool and Alertmanager itself; the web-pod suite: the image entrypoint's envsubst.
+  ['amtool', 'prometheus-alertmanager'],
+  ['envsubst', 'gettext-base'],
   // The web app's browser suite (apps/web-e2e) and its performance script drive Debian's chromium.
   ['chromium', 'chromium'],
   // The report suites render PDFs to PNG (pdftoppm) and read their text back (pdftotext, same package).
