@@ -42,6 +42,8 @@ import { userRoutes } from './routes/users';
 import { Users } from './users/users';
 import { docsRoutes } from './openapi/docs-routes';
 import { Vehicles } from './vehicles/vehicles';
+import { Drivers } from './drivers/drivers';
+import { driverRoutes } from './drivers/routes';
 import type { LoginLimiter } from './auth/rate-limit';
 import type { SessionVersions } from './auth/revocation';
 import type { Sessions } from './auth/sessions';
@@ -90,17 +92,14 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   v1.use(userRoutes({ users: new Users(deps.pool, deps.versions), auth }));
-  v1.use(
-    vehicleRoutes({
-      vehicles: new Vehicles(
-        deps.pool,
-        () => deps.devices.invalidate(),
-        (org, id) => forgetLatest(deps.redis, org, id),
-        { redis: deps.redis },
-      ),
-      auth,
-    }),
+  const vehicles = new Vehicles(
+    deps.pool,
+    () => deps.devices.invalidate(),
+    (org, id) => forgetLatest(deps.redis, org, id),
+    { redis: deps.redis },
   );
+  v1.use(vehicleRoutes({ vehicles, auth }));
+  v1.use(driverRoutes({ drivers: new Drivers(deps.pool), vehicles, auth }));
   v1.use(
     commandRoutes({
       commands: new DeviceCommands(deps.pool, deps.redis, { ttlMs: config.commands.ttlMs, logger: deps.logger }),

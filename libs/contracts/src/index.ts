@@ -3,6 +3,7 @@ export * from './health';
 export * from './ingest';
 export * from './auth';
 export * from './vehicles';
+export * from './drivers';
 export * from './users';
 export * from './live';
 export * from './geofences';

@@ -17,7 +17,15 @@ export const LivePosition = z.object({
 });
 export type LivePosition = z.infer<typeof LivePosition>;
 
-export const EventType = z.enum(['geofence_enter', 'geofence_exit', 'overspeed', 'device_offline', 'device_online']);
+export const EventType = z.enum([
+  'geofence_enter',
+  'geofence_exit',
+  'overspeed',
+  'device_offline',
+  'device_online',
+  // attributes { from, to, fromName, toName, driverUniqueId }: driver ids (from null: nobody before)
+  'driver_changed',
+]);
 export type EventType = z.infer<typeof EventType>;
 
 export const TrackingEvent = z.object({

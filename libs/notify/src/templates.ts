@@ -30,6 +30,8 @@ interface Words {
   speedLabel: string;
   lastFix: string;
   offlineSince: string;
+  driver: string;
+  nobody: string;
   open: string;
   footer: string;
 }
@@ -45,6 +47,7 @@ const WORDS: Record<Language, Words> = {
       overspeed: (v, _g, s) => `${v} drove at ${s} km/h, over its limit`,
       device_offline: (v) => `${v} stopped reporting`,
       device_online: (v) => `${v} is reporting again`,
+      driver_changed: (v) => `${v} has a new driver`,
     },
     when: 'When',
     where: 'Where',
@@ -52,6 +55,8 @@ const WORDS: Record<Language, Words> = {
     speed: (s, l) => (l ? `${s} km/h (limit ${l} km/h)` : `${s} km/h`),
     lastFix: 'Last position',
     offlineSince: 'Offline since',
+    driver: 'Driver',
+    nobody: 'nobody',
     open: 'See the event',
     footer: 'You receive this because of a notification rule of yours in Fleet.',
   },
@@ -64,6 +69,7 @@ const WORDS: Record<Language, Words> = {
       overspeed: (v, _g, s) => `${v} circuló a ${s} km/h, por encima de su límite`,
       device_offline: (v) => `${v} ha dejado de enviar posiciones`,
       device_online: (v) => `${v} vuelve a enviar posiciones`,
+      driver_changed: (v) => `${v} tiene un nuevo conductor`,
     },
     when: 'Cuándo',
     where: 'Dónde',
@@ -71,6 +77,8 @@ const WORDS: Record<Language, Words> = {
     speed: (s, l) => (l ? `${s} km/h (límite ${l} km/h)` : `${s} km/h`),
     lastFix: 'Última posición',
     offlineSince: 'Sin señal desde',
+    driver: 'Conductor',
+    nobody: 'nadie',
     open: 'Ver el evento',
     footer: 'Recibe este mensaje por una de sus reglas de notificación en Fleet.',
   },
@@ -139,6 +147,13 @@ export function renderEvent(event: TemplateEvent, options: TemplateOptions): Ren
   const offlineSince = event.attributes['offlineSince'];
   if (event.type === 'device_online' && typeof offlineSince === 'string') {
     rows.push([w.offlineSince, formatTime(offlineSince, options)]);
+  }
+  if (event.type === 'driver_changed') {
+    const name = (key: string) => {
+      const v = event.attributes[key];
+      return typeof v === 'string' && v ? oneLine(v) : w.nobody;
+    };
+    rows.push([w.driver, `${name('fromName')} → ${name('toName')}`]);
   }
 
   const subject = headline((s) => s);

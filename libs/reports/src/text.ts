@@ -60,6 +60,7 @@ const STRINGS = {
       overspeed: 'Overspeed',
       device_offline: 'Device offline',
       device_online: 'Device online',
+      driver_changed: 'Driver changed',
     } satisfies Record<EventType, string>,
   },
   es: {
@@ -121,6 +122,7 @@ const STRINGS = {
       overspeed: 'Exceso de velocidad',
       device_offline: 'Dispositivo sin señal',
       device_online: 'Dispositivo conectado',
+      driver_changed: 'Cambio de conductor',
     } satisfies Record<EventType, string>,
   },
 };

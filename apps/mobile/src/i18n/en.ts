@@ -74,6 +74,7 @@ export const en = {
       overspeed: 'Overspeed',
       device_offline: 'Went offline',
       device_online: 'Back online',
+      driver_changed: 'Driver changed',
     },
   },
   settings: {

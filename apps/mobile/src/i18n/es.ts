@@ -76,6 +76,7 @@ export const es: Messages = {
       overspeed: 'Exceso de velocidad',
       device_offline: 'Se desconectó',
       device_online: 'Volvió a conectarse',
+      driver_changed: 'Cambio de conductor',
     },
   },
   settings: {

@@ -194,6 +194,7 @@ export const en = {
     place: 'Place',
     none: 'No events match.',
     unknownGeofence: 'a geofence',
+    unknownDriver: 'nobody known',
     type: {
       label: 'Type',
       geofence_enter: 'Geofence entered',
@@ -201,6 +202,7 @@ export const en = {
       overspeed: 'Overspeed',
       device_offline: 'Device offline',
       device_online: 'Device online',
+      driver_changed: 'Driver changed',
     },
     text: {
       geofence_enter: '{{vehicle}} entered {{geofence}}',
@@ -208,6 +210,7 @@ export const en = {
       overspeed: '{{vehicle}} drove at {{speed}} km/h, over its limit',
       device_offline: '{{vehicle}} stopped reporting',
       device_online: '{{vehicle}} is reporting again',
+      driver_changed: '{{vehicle}} is now driven by {{driver}}',
     },
   },
   report: {

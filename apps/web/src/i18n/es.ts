@@ -196,6 +196,7 @@ export const es: Messages = {
     place: 'Lugar',
     none: 'Ningún evento coincide.',
     unknownGeofence: 'una geocerca',
+    unknownDriver: 'alguien desconocido',
     type: {
       label: 'Tipo',
       geofence_enter: 'Entrada en geocerca',
@@ -203,6 +204,7 @@ export const es: Messages = {
       overspeed: 'Exceso de velocidad',
       device_offline: 'Dispositivo sin señal',
       device_online: 'Dispositivo conectado',
+      driver_changed: 'Cambio de conductor',
     },
     text: {
       geofence_enter: '{{vehicle}} entró en {{geofence}}',
@@ -210,6 +212,7 @@ export const es: Messages = {
       overspeed: '{{vehicle}} circuló a {{speed}} km/h, por encima de su límite',
       device_offline: '{{vehicle}} ha dejado de enviar posiciones',
       device_online: '{{vehicle}} vuelve a enviar posiciones',
+      driver_changed: '{{vehicle}} lo conduce ahora {{driver}}',
     },
   },
   report: {

@@ -8,9 +8,11 @@ export function describeEvent(
   vehicleName: string,
 ): string {
   const speed = event.attributes['speedKmh'] ?? event.attributes['maxSpeedKmh'];
+  const toName = event.attributes['toName'];
   return t(`events.text.${event.type}`, {
     vehicle: vehicleName,
     geofence: event.geofenceName ?? t('events.unknownGeofence'),
     speed: typeof speed === 'number' ? Math.round(speed) : '?',
+    driver: typeof toName === 'string' && toName ? toName : t('events.unknownDriver'),
   });
 }

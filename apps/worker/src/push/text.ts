@@ -12,6 +12,7 @@ const TEXT = {
     speed: (speed: number, limit: number) => `${speed} km/h (limit ${limit} km/h)`,
     device_offline: 'Offline: no position received',
     device_online: 'Back online',
+    driver_changed: (name: string | null) => (name ? `Driver: ${name}` : 'Driver changed'),
   },
   es: {
     vehicle: 'Vehículo',
@@ -22,6 +23,7 @@ const TEXT = {
     speed: (speed: number, limit: number) => `${speed} km/h (límite ${limit} km/h)`,
     device_offline: 'Sin conexión: no se reciben posiciones',
     device_online: 'De nuevo en línea',
+    driver_changed: (name: string | null) => (name ? `Conductor: ${name}` : 'Cambio de conductor'),
   },
 } as const;
 
@@ -47,6 +49,10 @@ export function pushText(event: EventDetail, language: PushLanguage): { title: s
     }
     case 'device_offline':
       return { title, body: t.device_offline };
+    case 'driver_changed': {
+      const name = event.attributes['toName'];
+      return { title, body: t.driver_changed(typeof name === 'string' && name ? name : null) };
+    }
     default:
       return { title, body: t.device_online };
   }

@@ -1,5 +1,6 @@
 import { AUTH_ENDPOINTS } from './auth';
 import { COMMANDS_ENDPOINTS } from './commands';
+import { DRIVERS_ENDPOINTS } from './drivers';
 import { EVENTS_ENDPOINTS } from './events';
 import { GEOFENCES_ENDPOINTS } from './geofences';
 import { INGEST_ENDPOINTS } from './ingest';
@@ -28,6 +29,7 @@ export const ENDPOINTS = {
   ...AUTH_ENDPOINTS,
   ...USERS_ENDPOINTS,
   ...VEHICLES_ENDPOINTS,
+  ...DRIVERS_ENDPOINTS,
   ...TRACKING_ENDPOINTS,
   ...REPORTS_ENDPOINTS,
   ...REPORT_SCHEDULES_ENDPOINTS,
@@ -47,6 +49,7 @@ export type EndpointName = keyof Endpoints;
 export {
   AUTH_ENDPOINTS,
   COMMANDS_ENDPOINTS,
+  DRIVERS_ENDPOINTS,
   EVENTS_ENDPOINTS,
   GEOFENCES_ENDPOINTS,
   INGEST_ENDPOINTS,

@@ -1,0 +1,270 @@
+import type {
+  Driver,
+  DriverAssignment,
+  DriverAssignmentList,
+  DriverAssignmentListQuery,
+  DriverInput,
+  DriverList,
+  DriverListQuery,
+  DriverUpdate,
+  VehicleDriver,
+} from '@fleet/contracts';
+import { createDb, driverError, schema, withTransaction, type Database, type Pool } from '@fleet/db';
+import { and, desc, eq, gt, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { PoolClient } from 'pg';
+import { conflict, notFound } from '../errors';
+import { containsPattern, isUuid } from '../sql';
+
+const { drivers, driverAssignments, vehicles } = schema;
+
+type DriverRow = typeof drivers.$inferSelect;
+
+const toDriver = ({ organizationId: _org, createdAt, updatedAt, ...r }: DriverRow): Driver => ({
+  ...r,
+  createdAt: createdAt.toISOString(),
+  updatedAt: updatedAt.toISOString(),
+});
+
+const ASSIGNMENT_COLUMNS = {
+  id: driverAssignments.id,
+  vehicleId: driverAssignments.vehicleId,
+  vehicleName: vehicles.name,
+  driverId: driverAssignments.driverId,
+  driverName: drivers.name,
+  startedAt: driverAssignments.startedAt,
+  endedAt: driverAssignments.endedAt,
+  source: driverAssignments.source,
+};
+
+interface AssignmentRow {
+  id: string;
+  vehicleId: string;
+  vehicleName: string;
+  driverId: string;
+  driverName: string;
+  startedAt: Date;
+  endedAt: Date | null;
+  source: string;
+}
+
+const toAssignment = (r: AssignmentRow): DriverAssignment => ({
+  ...r,
+  startedAt: r.startedAt.toISOString(),
+  endedAt: r.endedAt?.toISOString() ?? null,
+  source: r.source === 'auto' ? 'auto' : 'manual',
+});
+
+const uniqueIdTaken = (err: unknown) => {
+  const cause = driverError(err) as { code?: string; constraint?: string };
+  return cause.code === '23505' && cause.constraint === 'drivers_unique_id_key';
+};
+const taken = () =>
+  conflict('another driver of this organization has this identifier', [
+    { path: 'uniqueId', message: 'already used by another driver' },
+  ]);
+
+/**
+ * Serialises assignment changes of one vehicle with the worker's automatic ones: the worker changes
+ * assignments while holding the vehicle's detector state row (vehicle_event_state, FOR UPDATE), so
+ * the API takes the same row lock (creating the row as the detector does when missing).
+ */
+async function lockVehicleAssignments(client: PoolClient, vehicleId: string): Promise<void> {
+  await client.query(
+    `INSERT INTO vehicle_event_state (vehicle_id, ts) VALUES ($1, '-infinity') ON CONFLICT (vehicle_id) DO NOTHING`,
+    [vehicleId],
+  );
+  await client.query('SELECT 1 FROM vehicle_event_state WHERE vehicle_id = $1 FOR UPDATE', [vehicleId]);
+}
+
+/**
+ * The organization's drivers and who drives which vehicle. Every query is scoped by organization;
+ * routes about a vehicle find the vehicle first through the vehicles' own lookup (the caller's
+ * organization and scope), so this class is only given vehicles the caller may see.
+ */
+export class Drivers {
+  private readonly db: Database;
+
+  constructor(private readonly pool: Pool) {
+    this.db = createDb(pool);
+  }
+
+  async list(org: string, q: DriverListQuery): Promise<DriverList> {
+    const pattern = q.q ? containsPattern(q.q) : undefined;
+    const filter = and(
+      eq(drivers.organizationId, org),
+      pattern
+        ? or(ilike(drivers.name, pattern), ilike(drivers.licenceNumber, pattern), ilike(drivers.uniqueId, pattern))
+        : undefined,
+    );
+    const [rows, total] = await Promise.all([
+      this.db
+        .select()
+        .from(drivers)
+        .where(filter)
+        .orderBy(sql`lower(${drivers.name})`, drivers.id)
+        .limit(q.limit)
+        .offset(q.offset),
+      this.db.$count(drivers, filter),
+    ]);
+    return { items: rows.map(toDriver), total, limit: q.limit, offset: q.offset };
+  }
+
+  async get(org: string, id: string): Promise<Driver> {
+    return toDriver(await this.row(org, id));
+  }
+
+  async create(org: string, input: DriverInput): Promise<Driver> {
+    try {
+      const [row] = await this.db
+        .insert(drivers)
+        .values({
+          organizationId: org,
+          name: input.name,
+          licenceNumber: input.licenceNumber ?? null,
+          licenceExpiresOn: input.licenceExpiresOn ?? null,
+          uniqueId: input.uniqueId ?? null,
+          phone: input.phone ?? null,
+          notes: input.notes ?? null,
+        })
+        .returning();
+      return toDriver(row);
+    } catch (err) {
+      if (uniqueIdTaken(err)) throw taken();
+      throw err;
+    }
+  }
+
+  async update(org: string, id: string, patch: DriverUpdate): Promise<Driver> {
+    if (!isUuid(id)) throw notFound('driver');
+    try {
+      const [row] = await this.db
+        .update(drivers)
+        .set({ ...patch, updatedAt: sql`now()` })
+        .where(and(eq(drivers.id, id), eq(drivers.organizationId, org)))
+        .returning();
+      if (!row) throw notFound('driver');
+      return toDriver(row);
+    } catch (err) {
+      if (uniqueIdTaken(err)) throw taken();
+      throw err;
+    }
+  }
+
+  /** Deletes the driver with their assignments; events that named them keep the ids in their attributes. */
+  async remove(org: string, id: string): Promise<void> {
+    if (!isUuid(id)) throw notFound('driver');
+    const gone = await this.db
+      .delete(drivers)
+      .where(and(eq(drivers.id, id), eq(drivers.organizationId, org)))
+      .returning({ id: drivers.id });
+    if (!gone.length) throw notFound('driver');
+  }
+
+  /** The vehicle's open assignment and its driver (nulls when nobody drives it). */
+  async current(org: string, vehicleId: string): Promise<VehicleDriver> {
+    const [row] = await this.assignments(
+      this.db,
+      and(
+        eq(driverAssignments.organizationId, org),
+        eq(driverAssignments.vehicleId, vehicleId),
+        isNull(driverAssignments.endedAt),
+      ),
+    ).limit(1);
+    if (!row) return { assignment: null, driver: null };
+    const [driver] = await this.db.select().from(drivers).where(eq(drivers.id, row.driverId));
+    return { assignment: toAssignment(row), driver: driver ? toDriver(driver) : null };
+  }
+
+  /**
+   * Assigns the driver by hand from now on: the open assignment (if another driver's) ends now and a
+   * `manual` one starts. The same driver already assigned: the open assignment, unchanged. A device
+   * clock ahead may have started the open one "later than now": the change then happens at its start.
+   */
+  async assign(org: string, vehicleId: string, driverId: string): Promise<DriverAssignment> {
+    await this.row(org, driverId);
+    const id = await withTransaction(this.pool, async (client) => {
+      await lockVehicleAssignments(client, vehicleId);
+      const open = await client.query<{ id: string; driver_id: string }>(
+        'SELECT id, driver_id FROM driver_assignments WHERE vehicle_id = $1 AND ended_at IS NULL',
+        [vehicleId],
+      );
+      if (open.rows[0]?.driver_id === driverId) return open.rows[0].id;
+      const ended = await client.query<{ at: Date }>(
+        `UPDATE driver_assignments SET ended_at = greatest(now(), started_at)
+          WHERE vehicle_id = $1 AND ended_at IS NULL RETURNING ended_at AS at`,
+        [vehicleId],
+      );
+      const inserted = await client.query<{ id: string }>(
+        `INSERT INTO driver_assignments (organization_id, vehicle_id, driver_id, started_at, source)
+         SELECT $1, $2, id, greatest(now(), $4::timestamptz), 'manual' FROM drivers
+          WHERE id = $3 AND organization_id = $1
+         RETURNING id`,
+        [org, vehicleId, driverId, ended.rows[0]?.at ?? null],
+      );
+      // Deleted between the check above and this statement.
+      if (!inserted.rows.length) throw notFound('driver');
+      return inserted.rows[0].id;
+    });
+    const [row] = await this.assignments(this.db, eq(driverAssignments.id, id));
+    return toAssignment(row);
+  }
+
+  /** Ends the vehicle's open assignment now (nothing open: nothing to do). */
+  async unassign(org: string, vehicleId: string): Promise<void> {
+    await withTransaction(this.pool, async (client) => {
+      await lockVehicleAssignments(client, vehicleId);
+      await client.query(
+        `UPDATE driver_assignments SET ended_at = greatest(now(), started_at)
+          WHERE organization_id = $1 AND vehicle_id = $2 AND ended_at IS NULL`,
+        [org, vehicleId],
+      );
+    });
+  }
+
+  /** Who drove the vehicle when, newest first. */
+  async vehicleHistory(org: string, vehicleId: string, q: DriverAssignmentListQuery): Promise<DriverAssignmentList> {
+    return this.history(and(eq(driverAssignments.organizationId, org), eq(driverAssignments.vehicleId, vehicleId)), q);
+  }
+
+  /** The vehicles the driver was assigned to, newest first. */
+  async driverHistory(org: string, driverId: string, q: DriverAssignmentListQuery): Promise<DriverAssignmentList> {
+    await this.row(org, driverId);
+    return this.history(and(eq(driverAssignments.organizationId, org), eq(driverAssignments.driverId, driverId)), q);
+  }
+
+  private async history(scope: SQL | undefined, q: DriverAssignmentListQuery): Promise<DriverAssignmentList> {
+    const filter = and(
+      scope,
+      q.from ? or(isNull(driverAssignments.endedAt), gt(driverAssignments.endedAt, new Date(q.from))) : undefined,
+      q.to ? lt(driverAssignments.startedAt, new Date(q.to)) : undefined,
+    );
+    const [rows, total] = await Promise.all([
+      this.assignments(this.db, filter)
+        .orderBy(desc(driverAssignments.startedAt), desc(driverAssignments.id))
+        .limit(q.limit)
+        .offset(q.offset),
+      this.db.$count(driverAssignments, filter),
+    ]);
+    return { items: rows.map(toAssignment), total, limit: q.limit, offset: q.offset };
+  }
+
+  private assignments(db: Database, filter: SQL | undefined) {
+    return db
+      .select(ASSIGNMENT_COLUMNS)
+      .from(driverAssignments)
+      .innerJoin(vehicles, eq(vehicles.id, driverAssignments.vehicleId))
+      .innerJoin(drivers, eq(drivers.id, driverAssignments.driverId))
+      .where(filter)
+      .$dynamic();
+  }
+
+  private async row(org: string, id: string): Promise<DriverRow> {
+    if (!isUuid(id)) throw notFound('driver');
+    const [row] = await this.db
+      .select()
+      .from(drivers)
+      .where(and(eq(drivers.id, id), eq(drivers.organizationId, org)));
+    if (!row) throw notFound('driver');
+    return row;
+  }
+}
