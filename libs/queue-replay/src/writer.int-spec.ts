@@ -259,6 +259,49 @@ describe('writeBatch against PostgreSQL', () => {
       expect(outcomes[0].state.lat).toBeCloseTo(outcomes[0].row.lat, 10);
     });
 
+    it('applies the rule to two fixes in different staged requests of one write (the uniqueness check spans requests)', async () => {
+      const v = await newVehicle();
+      const other = await newVehicle();
+      const worse = await stage([fix(v, t, { accuracy: 40 }), fix(other, t)]);
+      const better = await stage([fix(v, t, { accuracy: 4 }), fix(other, t + 1)]);
+      const r = await writeBatch(pool, [item(worse), item(better)], { onInserted: async () => undefined });
+      expect(r).toMatchObject({ received: 4, stored: 3, replaced: 0, duplicates: 1 });
+      expect((await rowOf(v))[0].accuracy).toBe(4);
+      // The same vehicle id in another letter case is the same vehicle.
+      const upper = await stage([fix(v.toUpperCase(), t, { accuracy: 1 })]);
+      const again = await writeBatch(pool, [item(await stage([fix(v, t, { accuracy: 2 })])), item(upper)]);
+      expect(again).toMatchObject({ received: 2, stored: 0, replaced: 1, duplicates: 1 });
+      expect((await rowOf(v))[0].accuracy).toBe(1);
+    });
+
+    it('decides by the full statement when a payload laid out unlike the codec fools the uniqueness check', async () => {
+      const v = await newVehicle();
+      // Keys in another order than encodeBatch writes them: an attribute's "ts" list comes first and
+      // reads as two distinct timestamps, while the batch's own fixes share one.
+      const at = base + t * 1000;
+      const payload = JSON.stringify({
+        v: 2,
+        p: 'test',
+        veh: [v],
+        org: [org],
+        att: [{ ts: [1, 2] }, { ts: [1, 2], more: 1 }],
+        acc: [9, 3],
+        ts: [at, at],
+        lat: [40.1, 40.2],
+        lon: [-3.7, -3.7],
+      });
+      const s = (
+        await pool.query<{ id: string }>(
+          `INSERT INTO ingest_staging (protocol, payload, position_count) VALUES ('test', $1, 2) RETURNING id::text`,
+          [payload],
+        )
+      ).rows[0];
+      const r = await writeBatch(pool, [{ stagingId: s.id, payload, count: 2 }], { onInserted: async () => undefined });
+      expect(r).toMatchObject({ received: 2, stored: 1, replaced: 0, duplicates: 1, deadLetters: [] });
+      expect((await rowOf(v))[0]).toMatchObject({ accuracy: 3, attributes: { ts: [1, 2], more: 1 } });
+      expect(await processed([s.id])).toBe(1);
+    });
+
     it('counts an identical redelivery as a duplicate, never a replacement', async () => {
       const v = await newVehicle();
       const s = await stage([fix(v, 1, { accuracy: 3, attributes: { a: 1 } }), fix(v, 2)]);

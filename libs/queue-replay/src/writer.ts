@@ -131,7 +131,7 @@ const STATE_KEYS = rankKeys(columns('vehicle_state.'));
 // Rows inserted by this statement carry its statement_timestamp() as received_at, which is how
 // RETURNING tells them from replaced rows (RETURNING xmax is not available on a partitioned table).
 // Each vehicle's latest state moves forward only to a newer fix, or to a better one of the same time.
-function writeSql(options: { returning: boolean; keys: boolean }): string {
+function writeSql(options: { returning: boolean; keys: boolean; unique?: boolean }): string {
   const base = `
 WITH batch AS (
   SELECT value AS p FROM jsonb_array_elements($1::jsonb)
@@ -159,14 +159,21 @@ known AS (
 kept AS (
   SELECT i.*, k.organization_id FROM input i JOIN known k ON k.id = i.vehicle_id
 ),
--- The rule's keys are computed only for fixes that share their vehicle and timestamp (rare).
+${
+  options.unique
+    ? `-- The writer checked that no two fixes share their vehicle and timestamp: nothing to reduce.
+unique_fixes AS (
+  SELECT * FROM kept
+),`
+    : `-- The rule's keys are computed only for fixes that share their vehicle and timestamp (rare).
 counted AS (
   SELECT k.*, count(*) OVER (PARTITION BY k.vehicle_id, k.ts) AS sharing FROM kept k
 ),
 unique_fixes AS (
   SELECT DISTINCT ON (vehicle_id, ts) * FROM counted
    ORDER BY vehicle_id, ts, ${orderBy(INPUT_KEYS.map((k) => `CASE WHEN sharing > 1 THEN ${k} END`))}
-),
+),`
+}
 written AS (
   INSERT INTO positions AS positions (vehicle_id, ts, received_at, point, speed_kmh, heading, altitude, accuracy, battery, protocol, attributes)
   SELECT vehicle_id, ts, statement_timestamp(), ST_SetSRID(ST_MakePoint(lon, lat), 4326), speed_kmh, heading, altitude, accuracy, battery, protocol, attributes
@@ -178,9 +185,12 @@ written AS (
   RETURNING vehicle_id, ts, point, speed_kmh, heading, altitude, accuracy, battery, attributes,
             received_at <> statement_timestamp() AS replaced
 ),
--- unique_fixes has one fix per vehicle and timestamp already: the newest is the latest.
+-- unique_fixes has one fix per vehicle and timestamp already: the newest is the latest (a hash
+-- aggregate and join, not a sort of the whole batch).
 latest AS (
-  SELECT DISTINCT ON (vehicle_id) * FROM unique_fixes ORDER BY vehicle_id, ts DESC
+  SELECT u.* FROM unique_fixes u
+    JOIN (SELECT vehicle_id, max(ts) AS ts FROM unique_fixes GROUP BY vehicle_id) m
+      ON m.vehicle_id = u.vehicle_id AND m.ts = u.ts
 ),
 state AS (
   INSERT INTO vehicle_state AS vehicle_state (vehicle_id, organization_id, ts, point, speed_kmh, heading, altitude, accuracy, battery, attributes, updated_at)
@@ -212,25 +222,26 @@ SELECT (SELECT count(*) FROM input)::int AS received,
   (WITH fenced AS (
      SELECT DISTINCT g.organization_id FROM geofences g
       WHERE g.organization_id IN (SELECT organization_id FROM known)
+   ), ends AS (
+     SELECT vehicle_id, min(ts) AS oldest, max(ts) AS newest FROM written GROUP BY vehicle_id
    ), ranked AS (
      SELECT w.*, k.organization_id, k.speed_limit_kmh,
             k.speed_limit_kmh IS NOT NULL OR k.organization_id IN (SELECT organization_id FROM fenced) AS ruled,
-            row_number() OVER (PARTITION BY w.vehicle_id ORDER BY w.ts DESC) AS newest,
-            row_number() OVER (PARTITION BY w.vehicle_id ORDER BY w.ts) AS oldest
-       FROM written w JOIN known k ON k.id = w.vehicle_id
+            w.ts = e.newest OR w.ts = e.oldest AS at_end
+       FROM written w JOIN known k ON k.id = w.vehicle_id JOIN ends e ON e.vehicle_id = w.vehicle_id
    )
    SELECT json_agg(json_build_array(r.vehicle_id, r.organization_id, (extract(epoch FROM r.ts) * 1000)::bigint,
                                     ST_Y(r.point), ST_X(r.point), r.speed_kmh, r.heading, r.altitude, r.accuracy,
                                     r.battery, r.attributes, r.speed_limit_kmh, r.replaced)
                    ORDER BY r.vehicle_id, r.ts)
-     FROM ranked r WHERE r.ruled OR r.newest = 1 OR r.oldest = 1) AS rows`
+     FROM ranked r WHERE r.ruled OR r.at_end) AS rows`
     : '';
   return base + keys + returning;
 }
 
 // Prepared once per connection (named statements): planning this statement costs a few
 // milliseconds, a tenth of a 1,000-fix write.
-const statement = (name: string, options: { returning: boolean; keys: boolean }) => ({
+const statement = (name: string, options: { returning: boolean; keys: boolean; unique?: boolean }) => ({
   name: `fleet-write-${name}`,
   text: writeSql(options),
 });
@@ -238,6 +249,8 @@ type Statement = ReturnType<typeof statement>;
 const SQL = {
   plain: statement('plain', { returning: false, keys: false }),
   returning: statement('returning', { returning: true, keys: false }),
+  plainUnique: statement('plain-unique', { returning: false, keys: false, unique: true }),
+  returningUnique: statement('returning-unique', { returning: true, keys: false, unique: true }),
   plainKeys: statement('plain-keys', { returning: false, keys: true }),
   returningKeys: statement('returning-keys', { returning: true, keys: true }),
 };
@@ -559,7 +572,20 @@ export async function writeBatch<T = undefined>(
     let deadLetters: DeadLetterFix[] = [];
     let undecodable: UndecodableItem[] = [];
     try {
-      const part = await writePart(client, units, options.onInserted ? SQL.returning : SQL.plain);
+      const full = options.onInserted ? SQL.returning : SQL.plain;
+      let part: Part;
+      if (fixesAreUnique(units)) {
+        try {
+          part = await writePart(client, units, options.onInserted ? SQL.returningUnique : SQL.plainUnique);
+        } catch (err) {
+          // 21000: ON CONFLICT met one row twice, so two fixes did share their vehicle and timestamp
+          // (a payload not laid out as the codec writes it fooled the check): the full statement decides.
+          if ((err as { code?: unknown }).code !== '21000') throw err;
+          await client.query('ROLLBACK');
+          await begin(client, units);
+          part = await writePart(client, units, full);
+        }
+      } else part = await writePart(client, units, full);
       written = {
         received: part.received,
         kept: part.kept,
@@ -615,6 +641,39 @@ export async function writeBatch<T = undefined>(
 
 // Advisory lock namespace of "a vehicle's positions are being written / the vehicle is being deleted".
 const VEHICLE_LOCK = 0x666c7476;
+
+/** A number array of a staged payload (`"ts":[…]`), read off without parsing the rest; undefined if absent. */
+function numbersOf(payload: string, key: string): string[] | undefined {
+  const list = new RegExp(`"${key}":\\[([^\\]]*)\\]`).exec(payload)?.[1];
+  return list === undefined ? undefined : list ? list.split(',') : [];
+}
+
+/**
+ * Whether no two fixes of the staged payloads share their vehicle and timestamp, read off the codec's
+ * `veh`, `vi` and `ts` lists without parsing the rest (a few milliseconds for 5,000 fixes). Then the
+ * statement skips the same-timestamp reduction and its sort. Anything unexpected answers false: the
+ * full statement is always correct.
+ */
+function fixesAreUnique(units: Array<{ payload: string }>): boolean {
+  const seen = new Set<string>();
+  let total = 0;
+  for (const u of units) {
+    const veh = /"veh":\[([^\]]*)\]/.exec(u.payload)?.[1]?.split(',');
+    const ts = numbersOf(u.payload, 'ts');
+    if (!veh || !ts) return false;
+    const vi = veh.length > 1 ? numbersOf(u.payload, 'vi') : undefined;
+    if (veh.length > 1 && vi?.length !== ts.length) return false;
+    const ids = veh.map((v) => v.replace(/"/g, '').toLowerCase());
+    for (let k = 0; k < ts.length; k++) {
+      const id = ids[vi ? Number(vi[k]) : 0];
+      const at = Number(ts[k]);
+      if (id === undefined || !Number.isSafeInteger(at)) return false;
+      seen.add(`${id}|${at}`);
+    }
+    total += ts.length;
+  }
+  return seen.size === total;
+}
 
 /** The vehicle ids of staged payloads, read off the codec's `veh` list without parsing the rest. */
 function vehiclesOf(units: Array<{ payload: string }>): string[] {
