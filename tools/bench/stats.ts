@@ -108,6 +108,74 @@ export async function rawPostgresBaseline(pool: pg.Pool, rows: number): Promise<
   return Math.max(await once(), await once());
 }
 
+/**
+ * A second baseline, for benchmarks whose rows carry more than bench-ingest's (the tracker gateway's
+ * IO attributes, thousands of vehicles): up to `rows` of the rows this run stored, in the order they
+ * were received, inserted again with a bare `pg` unnest insert of every column (attributes included),
+ * 1,000 rows a statement, one connection, into a table created `LIKE positions INCLUDING ALL`. The same
+ * rows raw, so the ratio prices the pipeline rather than the data. Measured twice, the better kept.
+ */
+export async function sameRowsBaseline(pool: pg.Pool, rows: number): Promise<number> {
+  const { rows: sample } = await pool.query<{
+    vehicle_id: string;
+    ts: Date;
+    lat: number;
+    lon: number;
+    speed_kmh: number | null;
+    heading: number | null;
+    altitude: number | null;
+    accuracy: number | null;
+    battery: number | null;
+    protocol: string | null;
+    attributes: string | null;
+  }>(
+    `SELECT vehicle_id, ts, ST_Y(point) AS lat, ST_X(point) AS lon, speed_kmh, heading, altitude, accuracy, battery,
+            protocol, attributes::text AS attributes
+       FROM positions ORDER BY received_at, vehicle_id, ts LIMIT $1`,
+    [rows],
+  );
+  if (!sample.length) return NaN;
+  const once = async () => {
+    await pool.query('DROP TABLE IF EXISTS bench_baseline');
+    await pool.query('CREATE TABLE bench_baseline (LIKE positions INCLUDING ALL)');
+    const client = await pool.connect();
+    try {
+      const started = performance.now();
+      for (let done = 0; done < sample.length; done += 1000) {
+        const chunk = sample.slice(done, done + 1000);
+        const col = <K extends keyof (typeof sample)[number]>(k: K) => chunk.map((r) => r[k]);
+        await client.query(
+          `INSERT INTO bench_baseline (vehicle_id, ts, point, speed_kmh, heading, altitude, accuracy, battery, protocol, attributes)
+           SELECT v, t, ST_SetSRID(ST_MakePoint(lo, la), 4326), s, h, a, c, b, p, at
+             FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[], $4::float8[], $5::real[], $6::real[], $7::real[],
+                         $8::real[], $9::real[], $10::text[], $11::jsonb[]) AS x(v, t, la, lo, s, h, a, c, b, p, at)`,
+          [
+            col('vehicle_id'),
+            col('ts'),
+            col('lat'),
+            col('lon'),
+            col('speed_kmh'),
+            col('heading'),
+            col('altitude'),
+            col('accuracy'),
+            col('battery'),
+            col('protocol'),
+            col('attributes'),
+          ],
+        );
+      }
+      return sample.length / ((performance.now() - started) / 1000);
+    } finally {
+      client.release();
+      await pool.query('DROP TABLE IF EXISTS bench_baseline');
+    }
+  };
+  return Math.max(await once(), await once());
+}
+
+export const SAME_ROWS_BASELINE_LABEL =
+  'the rows this run stored, every column, bare pg unnest insert, 1,000 rows a statement, one connection';
+
 export const BASELINE_LABEL = "bench-ingest's: bare pg unnest insert, 1,000 rows a statement, one connection";
 
 /** BENCH_WORKER_X=v variables, as X=v for the worker under test (e.g. BENCH_WORKER_INGEST_CONCURRENCY=1). */

@@ -54,6 +54,8 @@ import {
   fmt,
   percentile,
   rawPostgresBaseline,
+  SAME_ROWS_BASELINE_LABEL,
+  sameRowsBaseline,
   rssMb,
   serviceEnv,
   workerEnv,
@@ -659,6 +661,7 @@ async function main() {
       const storedPerSecond = stored / ((Math.max(lastCommit, r.lastAckAt) - r.startedAt) / 1000);
       const base = await rawPostgresBaseline(pool, Math.max(1000, r.recordsAcked));
       const ratio = storedPerSecond / base;
+      const sameRows = await sameRowsBaseline(pool, Math.min(stored, 200_000));
       console.log();
       console.log(
         `[throughput] every connection: a packet, its acknowledgement, the next packet, for ${args.seconds} s`,
@@ -674,6 +677,10 @@ async function main() {
       );
       console.log(`  raw PostgreSQL      ${fmt(base, 0)} rows/s (${BASELINE_LABEL}, same number of rows)`);
       console.log(`  ratio               ${fmt(ratio, 2)}× the baseline (target ≥ ${targets.ratio})`);
+      console.log(`  same rows raw       ${fmt(sameRows, 0)} rows/s (${SAME_ROWS_BASELINE_LABEL})`);
+      console.log(
+        `  ratio, same rows    ${fmt(storedPerSecond / sameRows, 2)}× (for information: the pipeline's cost over these rows' own)`,
+      );
       console.log(
         `  CPU                 gateway ${pct((r.gatewayCpu / r.wallSeconds) * 100)} of a core, worker ${pct((r.workerCpu / r.wallSeconds) * 100)}`,
       );

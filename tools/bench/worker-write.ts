@@ -15,7 +15,14 @@ import { writeBatch, type WriteItem } from '@fleet/queue-replay';
 import pg from 'pg';
 import { encodeBatch } from '../../libs/queue-replay/src/codec';
 import type { NormalizedPosition } from '../../libs/queue-replay/src/types';
-import { BASELINE_LABEL, fmt, percentile, rawPostgresBaseline } from './stats';
+import {
+  BASELINE_LABEL,
+  fmt,
+  percentile,
+  rawPostgresBaseline,
+  SAME_ROWS_BASELINE_LABEL,
+  sameRowsBaseline,
+} from './stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -118,6 +125,7 @@ async function main() {
     if (stored !== POSITIONS || count !== POSITIONS)
       throw new Error(`stored ${stored}, counted ${count} of ${POSITIONS}`);
     const baseline = await rawPostgresBaseline(pool, Math.min(POSITIONS, 50_000));
+    const sameRows = await sameRowsBaseline(pool, Math.min(POSITIONS, 50_000));
     const rate = POSITIONS / seconds;
     times.sort((a, b) => a - b);
     console.log(
@@ -127,6 +135,8 @@ async function main() {
     console.log(`  ms per transaction  p50 ${fmt(percentile(times, 50))}  p99 ${fmt(percentile(times, 99))}`);
     console.log(`  baseline            ${fmt(baseline, 0)} rows/s (${BASELINE_LABEL})`);
     console.log(`  ratio               ${fmt(rate / baseline, 2)}× the baseline`);
+    console.log(`  same rows raw       ${fmt(sameRows, 0)} rows/s (${SAME_ROWS_BASELINE_LABEL})`);
+    console.log(`  ratio, same rows    ${fmt(rate / sameRows, 2)}×`);
   } finally {
     await pool.end();
     await dropDatabase(dbUrl).catch(() => undefined);
