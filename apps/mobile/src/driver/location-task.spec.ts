@@ -145,10 +145,23 @@ describe('the location task', () => {
   });
 });
 
+/** Lets the drain a heartbeat started finish: its fetch and SQLite calls are promises, not timers. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(condition()).toBe(true);
+}
+
+/** The positions the fake server received, in order. */
+const uploaded = (server: ReturnType<typeof fakeServer>) =>
+  server.sent.flatMap((s) => (s.body as { positions: PositionInput[] }).positions);
+
 describe('the heartbeat (fake timers)', () => {
-  it('queues the parked vehicle’s last place every heartbeatSeconds while nothing else is kept', async () => {
+  it('sends the parked vehicle’s last place every heartbeatSeconds while nothing else is kept, without waiting for the upload interval', async () => {
     const server = fakeServer(202, {});
     const tracker = await realTracker(server.impl); // sql.js loaded before the clock is faked
+    // Uploads an hour apart (the API allows it): the heartbeat must still reach the server within
+    // heartbeatSeconds, or the server reports the parked vehicle offline after DEVICE_OFFLINE_MINUTES.
+    tracker.apply({ ...DEFAULT_TRACKER_SETTINGS, uploadIntervalSeconds: 3_600 });
     jest.useFakeTimers({
       doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'],
       now: Date.parse('2026-12-06T10:00:00Z'),
@@ -156,34 +169,59 @@ describe('the heartbeat (fake timers)', () => {
     try {
       const start = Date.now();
       await tracker.record([location(start, 0, 0, 0)]);
+      await tracker.maybeDrain();
       tracker.sampler.start();
-      expect(await tracker.queue.count()).toBe(1);
+      expect(uploaded(server)).toHaveLength(1);
 
-      // Parked: the OS's same-place fix 60 s later is not worth a row.
+      // Parked: the OS's same-place fix 60 s later is not worth a row, and nothing is due.
       jest.advanceTimersByTime(60_000);
       expect(await tracker.record([location(start, 60, 0, 0)])).toBe(0);
+      expect(await tracker.maybeDrain()).toBeNull();
 
       jest.advanceTimersByTime(DEFAULT_TRACKER_SETTINGS.heartbeatSeconds * 1000 - 60_000 - 1);
       await tracker.flush();
-      expect(await tracker.queue.count()).toBe(1);
+      expect(uploaded(server)).toHaveLength(1);
       jest.advanceTimersByTime(1);
-      await tracker.flush();
-      expect(await tracker.queue.count()).toBe(2);
-
-      jest.advanceTimersByTime(DEFAULT_TRACKER_SETTINGS.heartbeatSeconds * 1000);
-      await tracker.flush();
-      const queued = await tracker.queue.peek(10);
-      expect(queued).toHaveLength(3);
-      expect(queued[2].fix).toMatchObject({
+      await until(() => uploaded(server).length === 2);
+      expect(uploaded(server)[1]).toMatchObject({
         lat: 40.4168,
         speed: 0,
-        ts: '2026-12-06T10:10:00.000Z',
+        ts: '2026-12-06T10:05:00.000Z',
         attributes: { heartbeat: true },
       });
+
+      jest.advanceTimersByTime(DEFAULT_TRACKER_SETTINGS.heartbeatSeconds * 1000);
+      await until(() => uploaded(server).length === 3);
+      expect(uploaded(server)[2]).toMatchObject({ ts: '2026-12-06T10:10:00.000Z', attributes: { heartbeat: true } });
+      expect(await tracker.queue.count()).toBe(0);
     } finally {
       tracker.stop();
       jest.useRealTimers();
     }
+  });
+
+  it('in the background: the location task uploads the OS’s fix kept as a heartbeat at once, whatever the upload interval', async () => {
+    const server = fakeServer(202, {});
+    const tracker = await realTracker(server.impl);
+    tracker.apply({ ...DEFAULT_TRACKER_SETTINGS, uploadIntervalSeconds: 3_600 });
+    const start = Date.now() - 3_600_000;
+    const run = (seconds: number[]) =>
+      onLocationTask(
+        { data: { locations: seconds.map((s) => location(start, s, 0, 0)) }, error: null } as never,
+        async () => tracker,
+        Date.now,
+        async () => ({ battery: 80, charging: false }),
+      );
+    await run([0]); // the first fix, and the first upload
+    // Parked, the OS wakes the task every 10 s: nothing kept, nothing sent for the next hour.
+    await run(Array.from({ length: 29 }, (_, i) => 10 + i * 10));
+    expect(uploaded(server).map((f) => f.ts)).toEqual([new Date(start).toISOString()]);
+    // heartbeatSeconds after the last kept fix: kept as the heartbeat and sent in the same run.
+    await run([DEFAULT_TRACKER_SETTINGS.heartbeatSeconds]);
+    expect(uploaded(server).map((f) => f.ts)).toEqual(
+      [0, DEFAULT_TRACKER_SETTINGS.heartbeatSeconds].map((s) => new Date(start + s * 1000).toISOString()),
+    );
+    expect(await tracker.queue.count()).toBe(0);
   });
 });
 

@@ -51,6 +51,8 @@ export class DriverTracker {
   private lastFix?: { at: number; fix: PositionInput };
   private lastError?: { at: number; message: string };
   private lastDrainAt = 0;
+  /** A heartbeat was queued since the last drain: it goes out at once, whatever the upload interval. */
+  private heartbeatQueued = false;
   private power: Power = UNKNOWN_POWER;
 
   private constructor(
@@ -76,6 +78,11 @@ export class DriverTracker {
         this.lastFix = { at: this.now(), fix };
         // Sampler hands fixes synchronously; the writes are chained so `record` can await them.
         this.writes = this.writes.then(() => queue.enqueue(fix)).catch((err) => this.fail(err));
+        // The timer's heartbeat (foreground): sent now, not at the next upload interval.
+        if (fix.attributes?.['heartbeat'] === true) {
+          this.heartbeatQueued = true;
+          void this.maybeDrain();
+        }
       },
     });
   }
@@ -128,6 +135,8 @@ export class DriverTracker {
       const fix = fromLocation(location, { battery, attributes: charging ? { charging: true } : undefined });
       if (!fix) continue;
       const decision = this.sampler.offer(fix);
+      // The OS's fix kept by the heartbeat rule (the background path): the caller's maybeDrain sends it.
+      if (decision === 'heartbeat') this.heartbeatQueued = true;
       if (decision !== 'inaccurate' && decision !== 'too-soon' && decision !== 'unchanged') kept++;
     }
     await this.writes;
@@ -139,10 +148,22 @@ export class DriverTracker {
     return this.writes;
   }
 
-  /** Drains when the upload interval has passed since the last drain (or `force`). */
+  /**
+   * Drains when the upload interval has passed since the last drain, a heartbeat was queued since
+   * (or `force`). A heartbeat does not wait for the interval: the server reports a vehicle offline
+   * when its latest stored fix is DEVICE_OFFLINE_MINUTES old, and the API keeps only
+   * `heartbeatSeconds` below that, not `heartbeatSeconds + uploadIntervalSeconds` (an admin may set
+   * uploads an hour apart).
+   */
   async maybeDrain(options: { until?: number; force?: boolean } = {}): Promise<DrainResult | null> {
-    if (!options.force && this.now() - this.lastDrainAt < this.settings.uploadIntervalSeconds * 1000) return null;
+    if (
+      !options.force &&
+      !this.heartbeatQueued &&
+      this.now() - this.lastDrainAt < this.settings.uploadIntervalSeconds * 1000
+    )
+      return null;
     this.lastDrainAt = this.now();
+    this.heartbeatQueued = false;
     await this.writes;
     try {
       return await this.uploader.drain({ until: options.until });
