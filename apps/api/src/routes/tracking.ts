@@ -22,5 +22,5 @@ export function trackingRoutes(deps: TrackingDeps & { auth: Authenticators }) {
     .serve(E.vehicleSummary, async ({ params, query }, { caller }) =>
       tracking.summary(caller.org, params.id, query),
     ).router;
-  return router.use(reportRoutes({ reportFiles: new ReportFiles(deps.pool, tracking, deps.places), auth: deps.auth }));
+  return router.use(reportRoutes({ reportFiles: new ReportFiles(tracking), auth: deps.auth }));
 }

@@ -11,12 +11,19 @@ import {
   type TrackPoint,
 } from '@fleet/geo';
 import type { Logger } from '@fleet/logging-json';
+import {
+  asAttributes,
+  attributesAt,
+  HISTORY_PLAN_SQL,
+  readCompact,
+  windows,
+  type CompactTrack,
+  type Period,
+} from '@fleet/reports';
 import type { Response } from 'express';
 import type { PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
 import {
-  asAttributes,
-  attributesAt,
   csvAttributeCells,
   csvAttributeColumns,
   csvAttributeHeader,
@@ -25,8 +32,6 @@ import {
   gpxAttributeElements,
   type CsvAttributeColumns,
 } from './attributes';
-import { HISTORY_PLAN_SQL, readCompact, type CompactTrack } from './compact';
-import { windows, type Period } from './period';
 
 /** Longest a history export may take, slow clients included; past it the connection is cut. */
 export const EXPORT_TIMEOUT_MS = 15 * 60_000;

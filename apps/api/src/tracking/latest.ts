@@ -12,7 +12,7 @@ import { readLatest, warmLatest, type VehicleStates } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
 import { eq } from 'drizzle-orm';
-import { asAttributes } from './attributes';
+import { asAttributes } from '@fleet/reports';
 
 /** The order people expect: case-insensitive, "Van 2" before "Van 10". */
 const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });

@@ -1,7 +1,7 @@
 import { DEFAULT_OFFLINE_AFTER_MINUTES, vehicleStatus, type NearestList, type NearestQuery } from '@fleet/contracts';
 import type { Pool } from '@fleet/db';
 import { LIVE_POSITION_SQL, toLivePosition, type VehicleStateRow } from '@fleet/live';
-import { asAttributes } from './attributes';
+import { asAttributes } from '@fleet/reports';
 
 // Hand SQL: PostGIS KNN and geodesic operators on the hottest query after latest (drizzle's builder
 // adds ~0.1 ms a query, measured, against a median of about 1 ms for both); the projection and the

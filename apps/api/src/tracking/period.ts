@@ -1,10 +1,6 @@
 import { MAX_RANGE_DAYS } from '@fleet/contracts';
+import type { Period } from '@fleet/reports';
 import { invalid } from '../errors';
-
-export interface Period {
-  from: Date;
-  to: Date;
-}
 
 const DAY_MS = 86_400_000;
 
@@ -23,20 +19,4 @@ export function resolvePeriod(q: { from?: string; to?: string }, now = Date.now(
       { path: 'to', message: `must be at most ${MAX_RANGE_DAYS} days after from` },
     ]);
   return { from, to };
-}
-
-/**
- * [from, to) cut into the fewest equal windows of at most `maxMs` (36 hours by default): a day, or a
- * day and a second, is one window, not a day and a one-second remainder.
- */
-export function windows(period: Period, maxMs = 1.5 * DAY_MS): Period[] {
-  const from = period.from.getTime();
-  const span = period.to.getTime() - from;
-  const count = Math.max(1, Math.ceil(span / maxMs));
-  const out: Period[] = [];
-  for (let i = 0; i < count; i++) {
-    const end = i === count - 1 ? period.to.getTime() : from + Math.round((span * (i + 1)) / count);
-    out.push({ from: new Date(from + Math.round((span * i) / count)), to: new Date(end) });
-  }
-  return out;
 }

@@ -1,11 +1,11 @@
 import { vehicleStatus } from '@fleet/contracts';
 import { destination, distanceM } from '@fleet/geo';
+import { decodeBinaryCopy, windows } from '@fleet/reports';
 import fc from 'fast-check';
 import { AppError } from '../errors';
-import { decodeBinaryCopy } from './compact';
 import { Gate } from './gate';
 import { searchBox } from './nearest';
-import { resolvePeriod, windows } from './period';
+import { resolvePeriod } from './period';
 
 const DAY = 86_400_000;
 

@@ -13,6 +13,7 @@ import { schema, type Database, type Pool } from '@fleet/db';
 import { VehicleStates } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
 import type { Places } from '@fleet/places';
+import { ReportReader, type Period } from '@fleet/reports';
 import type { Redis } from '@fleet/runtime';
 import { and, eq } from 'drizzle-orm';
 import type { Response } from 'express';
@@ -23,7 +24,6 @@ import { streamHistory } from './history';
 import { LatestPositionsQuery } from './latest';
 import { nearestVehicles } from './nearest';
 import { resolvePeriod } from './period';
-import { detectPeriod, stopList, summaryReport, tripList, type Detection } from './reports';
 
 export interface TrackingDeps {
   pool: Pool;
@@ -43,12 +43,15 @@ export class Tracking {
   private readonly db: Database;
   private readonly latestQuery: LatestPositionsQuery;
   private readonly heavy: Gate;
+  /** Trips, stops and summary, detected under the heavy gate. */
+  readonly reports: ReportReader;
 
   constructor(private readonly deps: TrackingDeps) {
     const states = new VehicleStates(deps.pool);
     this.db = states.db;
     this.latestQuery = new LatestPositionsQuery({ states, redis: deps.redis, logger: deps.logger });
     this.heavy = new Gate(deps.maxHeavyRequests, 'history exports and reports');
+    this.reports = new ReportReader({ pool: deps.pool, places: deps.places, heavy: (read) => this.heavy.run(read) });
   }
 
   latest(org: string, q: LatestQuery): Promise<LatestPositions> {
@@ -76,42 +79,25 @@ export class Tracking {
   }
 
   async trips(org: string, vehicleId: string, q: ReportQuery): Promise<TripList> {
-    const list = tripList(await this.detect(org, vehicleId, q));
-    // One batch for every start and end (outside the heavy gate: it holds no connection meanwhile).
-    const places = await this.deps.places.describe(
-      org,
-      list.items.flatMap((t) => [t.start, t.end]),
-    );
-    list.items.forEach((t, i) => {
-      t.start.place = places[2 * i];
-      t.end.place = places[2 * i + 1];
-    });
-    return list;
+    const period = await this.checked(org, vehicleId, q);
+    return this.reports.trips(org, vehicleId, period, detectionOptions(q));
   }
 
   async stops(org: string, vehicleId: string, q: ReportQuery): Promise<StopList> {
-    const list = stopList(await this.detect(org, vehicleId, q));
-    const places = await this.deps.places.describe(org, list.items);
-    list.items.forEach((s, i) => (s.place = places[i]));
-    return list;
+    const period = await this.checked(org, vehicleId, q);
+    return this.reports.stops(org, vehicleId, period, detectionOptions(q));
   }
 
   async summary(org: string, vehicleId: string, q: ReportQuery): Promise<SummaryReport> {
-    return summaryReport(await this.detect(org, vehicleId, q));
+    const period = await this.checked(org, vehicleId, q);
+    return this.reports.summary(vehicleId, period, detectionOptions(q));
   }
 
-  /** Runs a read that holds a connection a while (a report file's chart series) under the same limit. */
-  runHeavy<T>(read: (pool: Pool) => Promise<T>): Promise<T> {
-    return this.heavy.run(() => read(this.deps.pool));
-  }
-
-  private async detect(org: string, vehicleId: string, q: ReportQuery): Promise<Detection> {
+  /** The query's period, once the vehicle is known to be the organization's. */
+  private async checked(org: string, vehicleId: string, q: ReportQuery): Promise<Period> {
     const period = resolvePeriod(q);
     await this.vehicleName(org, vehicleId);
-    const { minStopDurationS, stopRadiusM, minTripDistanceM } = q;
-    return this.heavy.run(() =>
-      detectPeriod(this.deps.pool, vehicleId, period, { minStopDurationS, stopRadiusM, minTripDistanceM }),
-    );
+    return period;
   }
 
   private async vehicleName(org: string, id: string): Promise<string> {
@@ -125,3 +111,10 @@ export class Tracking {
     return row.name;
   }
 }
+
+/** The detection's thresholds of a report query. */
+export const detectionOptions = ({ minStopDurationS, stopRadiusM, minTripDistanceM }: ReportQuery) => ({
+  minStopDurationS,
+  stopRadiusM,
+  minTripDistanceM,
+});

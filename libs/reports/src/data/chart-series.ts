@@ -1,7 +1,8 @@
 import { withTransaction, type Pool } from '@fleet/db';
-import { ChartSeriesBuilder, type ChartSeries } from '@fleet/reports';
-import { HISTORY_PLAN_SQL, readCompact } from '../tracking/compact';
-import { windows, type Period } from '../tracking/period';
+import type { ChartSeries } from '../model';
+import { ChartSeriesBuilder } from '../series';
+import { HISTORY_PLAN_SQL, readCompact } from './compact';
+import { windows, type Period } from './period';
 
 /**
  * One vehicle's speed (and altitude, battery) over a period for a PDF report's chart: the fixes read
