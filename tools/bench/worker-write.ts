@@ -11,10 +11,8 @@
  */
 import { parseArgs } from 'node:util';
 import { dropDatabase, ensureDatabase, ensurePositionPartitions, runMigrations } from '@fleet/db';
-import { writeBatch, type WriteItem } from '@fleet/queue-replay';
+import { encodeBatch, writeBatch, type NormalizedPosition, type WriteItem } from '@fleet/queue-replay';
 import pg from 'pg';
-import { encodeBatch } from '../../libs/queue-replay/src/codec';
-import type { NormalizedPosition } from '../../libs/queue-replay/src/types';
 import {
   BASELINE_LABEL,
   fmt,

@@ -1,6 +1,6 @@
 export { DEFAULT_STREAMS, type NormalizedPosition, type StagedBatch, type StreamNames } from './types';
 export { stageBatch, StagingWriter, type Staged, type StageResult, type StagingWriterOptions } from './staging';
-export { columnsToPositions, decodeBatch } from './codec';
+export { columnsToPositions, decodeBatch, encodeBatch } from './codec';
 export {
   ack,
   claimStale,
