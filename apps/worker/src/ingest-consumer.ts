@@ -23,6 +23,7 @@ import { enqueueWebhookDeliveries } from './webhooks/enqueue';
 import { enqueuePushDeliveries } from './push/enqueue';
 import { enqueueNotificationDeliveries } from './notifications/enqueue';
 import { publishCommitted } from './live-publish';
+import { assignDriversFromFixes } from './drivers/assignment';
 
 export interface ConsumerOptions {
   pool: Pool;
@@ -83,9 +84,14 @@ function chunkByPositions(messages: StreamMessage[], max: number): StreamMessage
 export function eventHook(
   events: DetectorOptions,
   onLateFixes?: (n: number) => void,
+  onUnknownDriverIds?: (n: number) => void,
 ): (client: PoolClient, inserted: InsertedPosition[]) => Promise<Detection> {
   return async (client, inserted) => {
     const detection = await detectEvents(client, inserted, { ...events, onLateFixes });
+    // Also after the detector's lock: drivers from the fixes' driverUniqueId (driver_changed).
+    detection.events.push(
+      ...(await assignDriversFromFixes(client, inserted, { onUnknownIdentifiers: onUnknownDriverIds })),
+    );
     await enqueueWebhookDeliveries(client, detection.events);
     await enqueuePushDeliveries(client, detection.events);
     await enqueueNotificationDeliveries(client, detection.events);
@@ -129,7 +135,11 @@ export function startIngestConsumer(o: ConsumerOptions): ConsumerHandle {
     });
   };
 
-  const hook = eventHook(o.events, (n) => o.metrics.lateFixes.inc(n));
+  const hook = eventHook(
+    o.events,
+    (n) => o.metrics.lateFixes.inc(n),
+    (n) => o.metrics.unknownDriverIds.inc(n),
+  );
 
   const write = async (messages: StreamMessage[]) => {
     const items = messages.map((m) => ({ stagingId: m.stagingId, payload: m.payload ?? '', count: m.count }));

@@ -106,6 +106,11 @@ export function createIngestMetrics(registry: client.Registry, deps: { pool: Poo
       help: 'Fixes older than their vehicle’s newest evaluated fix (or replacing a stored one): each re-evaluates its vehicle’s event rules from its time on (docs/events.md)',
       registers,
     }),
+    unknownDriverIds: new client.Counter({
+      name: 'driver_unknown_identifiers_total',
+      help: 'Fixes whose driverUniqueId no driver of their organization has (kept on the fix; nobody assigned)',
+      registers,
+    }),
     publishErrors: new client.Counter({
       name: 'live_publish_errors_total',
       help: 'Committed batches whose live push (pub/sub, hot cache) failed',

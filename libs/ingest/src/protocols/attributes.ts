@@ -23,6 +23,11 @@ export interface TrackerAttributes {
   hdop?: number;
   /** Alarm raised by the device, in Traccar's names: sos, powerCut, vibration, overspeed, lowBattery, geofenceEnter, geofenceExit, tampering, … */
   alarm?: string;
+  /**
+   * The driver's identifier as the tracker reads it (RFID card, iButton key; Traccar's name), matched
+   * against the organization's drivers' `uniqueId` for automatic assignment.
+   */
+  driverUniqueId?: string;
   /** Re-uploaded from the device's buffer rather than sent in real time (GT06 0x12 vs 0x22 realtime flag). */
   archive?: boolean;
 }

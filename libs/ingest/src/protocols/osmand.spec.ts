@@ -39,6 +39,13 @@ describe('decodeOsmAnd (Traccar Client query form)', () => {
     expect(fix.attributes).toEqual({ hdop: 0.9, charge: true, driverUniqueId: '007' });
   });
 
+  it('keeps driverUniqueId as text, exact, whatever digits it holds', () => {
+    for (const id of ['12345678901234567890', '00042', '1e5', 'AB12CD34']) {
+      const { fix } = decodeOsmAnd({ id: 'abc123', lat: '40.4', lon: '-3.7', driverUniqueId: ` ${id} ` }, now);
+      expect(fix.attributes).toEqual({ driverUniqueId: id });
+    }
+  });
+
   it('reads location=lat,lon, deviceid and heading, and uses the server clock without a timestamp', () => {
     const { identifier, fix } = decodeOsmAnd({ deviceid: 'dev-9', location: '41.38,2.17', heading: '180' }, now);
     expect(identifier).toBe('dev-9');

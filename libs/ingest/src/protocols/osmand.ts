@@ -1,4 +1,5 @@
 import { basicCredentials } from '@fleet/auth';
+import { DRIVER_UNIQUE_ID_ATTRIBUTE } from '@fleet/contracts';
 import { knotsToKmh } from '@fleet/geo';
 import { headingOf, nonNegative, num, parseTimestamp, percent, speedKmh, type RawFix } from '../fix';
 import { identifierProblem, type FieldNames } from '../storable-fix';
@@ -36,7 +37,8 @@ const OSMAND_KNOWN = new Set([
  * The OsmAnd protocol as Traccar Client speaks it (query string or form): `id`/`deviceid`,
  * `timestamp` (epoch s or ms, ISO, `yyyy-MM-dd HH:mm:ss`; the server's clock when absent, as Traccar),
  * `lat`/`lon` or `location=lat,lon`, `speed` in knots, `bearing`/`heading`, `altitude`, `accuracy`,
- * `hdop`, `batt`, `charge`, `valid`; any other key becomes an attribute.
+ * `hdop`, `batt`, `charge`, `valid`; any other key becomes an attribute (`driverUniqueId`, the driver's
+ * RFID / iButton identifier, as text).
  */
 export function decodeOsmAnd(params: Record<string, string>, now: Date): { identifier?: string; fix: RawFix } {
   const identifier = (params['id'] ?? params['deviceid'])?.trim() || undefined;
@@ -50,7 +52,8 @@ export function decodeOsmAnd(params: Record<string, string>, now: Date): { ident
   const attributes: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {
     if (OSMAND_KNOWN.has(key) || Object.keys(attributes).length >= MAX_ATTRIBUTES || key.length > 64) continue;
-    attributes[key] = textAttribute(value);
+    // A driver's card or key is an identifier, not a number: "00042" and 20-digit ids kept exact.
+    attributes[key] = key === DRIVER_UNIQUE_ID_ATTRIBUTE ? value.trim().slice(0, 256) : textAttribute(value);
   }
   const valid = params['valid'] === undefined ? undefined : !['false', '0'].includes(params['valid'].toLowerCase());
   if (valid === false) attributes['valid'] = false;

@@ -491,3 +491,35 @@ describe('the simulated Teltonika device against the decoder', () => {
     expect(rebuilt).toEqual(hex(CODEC8_ONE));
   });
 });
+
+describe('Teltonika driver identification', () => {
+  const ts = new Date('2026-12-07T07:00:00.000Z');
+  const record = (io: TeltonikaRecord['io']): TeltonikaRecord => ({ ts, lat: 40.4168, lon: -3.7038, io });
+  const fixOf = (records: TeltonikaRecord[], codec: 'codec8' | 'codec8e' = 'codec8') =>
+    positions(new TeltonikaDevice('356307042441013').packet(records, codec)).fixes;
+
+  it('reads an iButton key (IO 78, little-endian ROM code) as driverUniqueId the way Traccar writes it', () => {
+    // ROM code on the wire 2D EF CD AB 00 00 00 01: family code 0x01 last, as Traccar's %016X of readLongLE.
+    for (const codec of ['codec8', 'codec8e'] as const) {
+      const [fix] = fixOf([record({ 78: { bytes: 8, value: 0x2defcdab00000001n } })], codec);
+      expect(fix.attributes).toMatchObject({
+        io78: 0x2defcdab00000001n.toString(),
+        driverUniqueId: '01000000ABCDEF2D',
+      });
+    }
+    // A value that fits a JavaScript number is the same key.
+    const [small] = fixOf([record({ 78: { bytes: 8, value: 0x0102 } })]);
+    expect(small.attributes).toMatchObject({ io78: 0x0102, driverUniqueId: '0201000000000000' });
+  });
+
+  it('reads an RFID card (IO 207) as driverUniqueId, its 16 hex digits', () => {
+    const [fix] = fixOf([record({ 207: { bytes: 8, value: 0xab12cd34n } })]);
+    expect(fix.attributes).toMatchObject({ io207: 0xab12cd34, driverUniqueId: '00000000AB12CD34' });
+  });
+
+  it('sets no driverUniqueId without a key or card (0) and keeps the raw element', () => {
+    const [fix] = fixOf([record({ 78: { bytes: 8, value: 0 }, 207: { bytes: 8, value: 0 } })]);
+    expect(fix.attributes).toMatchObject({ io78: 0, io207: 0 });
+    expect(fix.attributes).not.toHaveProperty('driverUniqueId');
+  });
+});

@@ -109,9 +109,17 @@ const scaled = (raw: number, factor: number, decimals: number) => Number((raw * 
  * - 21 GSM Signal (0–5) → rssi; 182 GNSS HDOP (×0.1) → hdop;
  * - 69 GNSS Status (0 off, 1 on with fix, 2 on without fix, 3 sleep): anything but 1 means the
  *   coordinates are the last known ones, so the fix is not valid;
- * - 236 Alarm (1 = alarm event) → alarm `general`, as Traccar names it.
+ * - 236 Alarm (1 = alarm event) → alarm `general`, as Traccar names it;
+ * - 78 iButton (8 bytes, the key's ROM code little-endian) → driverUniqueId, 16 upper-case hex digits as
+ *   Traccar writes it (family code last); 207 RFID (8 bytes) → driverUniqueId, the value's 16 hex
+ *   digits. 0 means no key / card present: no driverUniqueId.
  */
 function normalise(id: number, value: IoValue, fix: RawFix, attributes: TrackerAttributes): void {
+  if (id === 78 || id === 207) {
+    const driver = driverIdOf(value, id === 78 ? 'little' : 'big');
+    if (driver) attributes.driverUniqueId ??= driver;
+    return;
+  }
   if (typeof value !== 'number') return;
   switch (id) {
     case 239:
@@ -145,6 +153,18 @@ function normalise(id: number, value: IoValue, fix: RawFix, attributes: TrackerA
       if (value === 1) attributes.alarm ??= 'general';
       break;
   }
+}
+
+/** An 8-byte driver key as 16 upper-case hex digits (read little- or big-endian); none for 0. */
+function driverIdOf(value: IoValue, order: 'little' | 'big'): string | undefined {
+  // Fixed-width values arrive as a number when exact, else as decimal digits (bigValue).
+  if (typeof value === 'string' && !/^\d{1,20}$/.test(value)) return undefined;
+  const raw = BigInt(value);
+  if (raw === 0n || raw >= 1n << 64n) return undefined;
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(raw);
+  const ordered = order === 'little' ? bytes.reverse() : bytes;
+  return ordered.toString('hex').toUpperCase();
 }
 
 /** Codec 8, 8 Extended and 16 differ only in the widths of the IO fields. */
@@ -200,7 +220,8 @@ function readRecord(r: Reader, layout: Layout): RawFix {
   };
   if (priority === PRIORITY_PANIC) attributes.alarm = 'sos';
 
-  const io: Array<[number, IoValue]> = [];
+  // The third member marks 8E's variable-length (NX) elements: raw hex, kept but not normalised.
+  const io: Array<[number, IoValue, boolean?]> = [];
   for (const size of [1, 2, 4, 8] as const) {
     const n = count();
     for (let i = 0; i < n; i++) {
@@ -213,12 +234,12 @@ function readRecord(r: Reader, layout: Layout): RawFix {
     const n = r.u16();
     for (let i = 0; i < n; i++) {
       const ioId = r.u16();
-      io.push([ioId, r.bytes(r.u16()).toString('hex')]);
+      io.push([ioId, r.bytes(r.u16()).toString('hex'), true]);
     }
   }
-  for (const [ioId, value] of io) {
+  for (const [ioId, value, variable] of io) {
     attributes[`io${ioId}`] = value;
-    normalise(ioId, value, fix, attributes);
+    if (!variable) normalise(ioId, value, fix, attributes);
   }
   return fix;
 }
