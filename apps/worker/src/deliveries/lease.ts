@@ -1,6 +1,7 @@
 /**
- * What the webhook dispatcher and the push sender share: outgoing deliveries claimed as leases by
- * several workers, retried with backoff, errors kept short.
+ * What the outgoing deliveries share (webhooks, push, notifications, scheduled reports): rows claimed
+ * as leases by several workers, retried with @fleet/notify's backoff, errors kept short; their loop is
+ * deliveries/loop.
  */
 
 /** Extra time past the request timeout before a claimed delivery is considered abandoned (worker died). */
@@ -31,10 +32,4 @@ WITH due AS (
   FROM due WHERE d.id = due.id
   RETURNING ${returning}
 )`;
-}
-
-/** Exponential backoff with jitter (half fixed, half random), so receivers coming back are not stampeded. */
-export function backoffMs(attempt: number, options: { baseMs: number; maxMs: number }, random = Math.random): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

@@ -20,6 +20,7 @@ import { inArray } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import client from 'prom-client';
 import { LEASE_MARGIN_MS, MAX_ERROR_LENGTH } from '../deliveries/lease';
+import { startLeaseLoop } from '../deliveries/loop';
 
 export interface NotificationSenderOptions {
   pool: Pool;
@@ -166,28 +167,13 @@ function senderMetrics(registry: client.Registry) {
 }
 
 /**
- * The notification sender: a loop of its own beside ingestion (a slow mail server never delays a
- * position), like the webhook dispatcher. Each delivery row is one event, one rule, one channel.
+ * The notification sender: a lease loop (deliveries/loop) beside ingestion, so a slow mail server
+ * never delays a position. Each delivery row is one event, one rule, one channel.
  */
 export function startNotificationSender(o: NotificationSenderOptions): NotificationSender {
   const db: Database = createDb(o.pool);
   const metrics = senderMetrics(o.registry);
   const now = o.now ?? (() => new Date());
-  const inFlight = new Set<Promise<void>>();
-  let stopped = false;
-  let wake: (() => void) | undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-
   const finish = (
     c: Claimed,
     status: 'pending' | 'sent' | 'failed' | 'skipped',
@@ -249,55 +235,28 @@ export function startNotificationSender(o: NotificationSenderOptions): Notificat
     return record.status;
   }
 
-  function track(c: Claimed, event: EventDetail | null) {
-    const job: Promise<void> = send(c, event)
-      .then((outcome) => metrics.sent.inc({ channel: c.channel, status: outcome }))
-      .catch((err: unknown) => {
-        o.logger.warn('notification bookkeeping failed', { err, deliveryId: c.id });
-      })
-      .finally(() => inFlight.delete(job));
-    inFlight.add(job);
+  /** The claimed deliveries with their events; one whose event is gone since the claim went with it. */
+  async function claim(limit: number): Promise<Array<{ c: Claimed; event: EventDetail | null }>> {
+    const res = await o.pool.query<Claimed>(CLAIM, [limit, o.sendTimeoutMs + LEASE_MARGIN_MS, now().toISOString()]);
+    const ids = res.rows.flatMap((c) => (c.event_id ? [c.event_id] : []));
+    const details = ids.length ? await selectEventDetails(db).where(inArray(schema.events.id, ids)) : [];
+    const byId = new Map(details.map((d) => [d.id, toEventDetail(d)]));
+    return res.rows.flatMap((c): Array<{ c: Claimed; event: EventDetail | null }> => {
+      if (c.event_id === null) return [{ c, event: null }];
+      // Gone since the claim (vehicle deleted, retention): the delivery went with it.
+      const event = byId.get(c.event_id);
+      return event ? [{ c, event }] : [];
+    });
   }
 
-  const loop = (async () => {
-    while (!stopped) {
-      const free = o.concurrency - inFlight.size;
-      let claimed = 0;
-      if (free > 0) {
-        try {
-          const res = await o.pool.query<Claimed>(CLAIM, [
-            free,
-            o.sendTimeoutMs + LEASE_MARGIN_MS,
-            now().toISOString(),
-          ]);
-          claimed = res.rows.length;
-          const ids = res.rows.flatMap((c) => (c.event_id ? [c.event_id] : []));
-          const details = ids.length ? await selectEventDetails(db).where(inArray(schema.events.id, ids)) : [];
-          const byId = new Map(details.map((d) => [d.id, toEventDetail(d)]));
-          for (const c of res.rows) {
-            if (c.event_id === null) track(c, null);
-            else {
-              // Gone since the claim (vehicle deleted, retention): the delivery went with it.
-              const event = byId.get(c.event_id);
-              if (event) track(c, event);
-            }
-          }
-        } catch (err) {
-          o.logger.warn('notification claim failed', { err });
-        }
-      }
-      if (stopped) break;
-      if (inFlight.size >= o.concurrency) await Promise.race(inFlight);
-      else if (claimed < free) await sleep(o.pollMs);
-    }
-  })();
-
-  return {
-    stop: async () => {
-      stopped = true;
-      wake?.();
-      await loop;
-      await Promise.all(inFlight);
-    },
-  };
+  const loop = startLeaseLoop({
+    name: 'notification',
+    logger: o.logger,
+    concurrency: o.concurrency,
+    pollMs: o.pollMs,
+    claim,
+    handle: async ({ c, event }) => metrics.sent.inc({ channel: c.channel, status: await send(c, event) }),
+    describe: ({ c }) => ({ deliveryId: c.id }),
+  });
+  return { stop: () => loop.stop() };
 }

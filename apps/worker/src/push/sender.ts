@@ -1,10 +1,11 @@
 import type { EventDetail } from '@fleet/contracts';
 import { createDb, schema, selectEventDetails, toEventDetail, type Database } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
+import { backoffMs } from '@fleet/notify';
 import { inArray, sql } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import client from 'prom-client';
-import { backoffMs, claimDue, LEASE_MARGIN_MS, MAX_ERROR_LENGTH } from '../deliveries/lease';
+import { claimDue, LEASE_MARGIN_MS, MAX_ERROR_LENGTH } from '../deliveries/lease';
 import { pushText, type PushLanguage } from './text';
 
 export interface PushSenderOptions {

@@ -1,10 +1,12 @@
 import type { EventDetail, WebhookPayload } from '@fleet/contracts';
 import { createDb, schema, selectEventDetails, toEventDetail, type Database } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
+import { backoffMs } from '@fleet/notify';
 import { eq, inArray } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import client from 'prom-client';
-import { backoffMs, claimDue, LEASE_MARGIN_MS, MAX_ERROR_LENGTH } from '../deliveries/lease';
+import { claimDue, LEASE_MARGIN_MS, MAX_ERROR_LENGTH } from '../deliveries/lease';
+import { startLeaseLoop } from '../deliveries/loop';
 import { postWebhook } from './post';
 import { signatureHeader } from './signature';
 
@@ -133,28 +135,12 @@ function dispatcherMetrics(registry: client.Registry, db: Database) {
 }
 
 /**
- * The webhook dispatcher: a loop of its own beside the ingestion consumers, so a slow or dead receiver
- * never delays a position. Each claim takes at most the free delivery slots; the pool is used only for
- * the short claim and finish statements.
+ * The webhook dispatcher: a lease loop (deliveries/loop) beside the ingestion consumers, so a slow or
+ * dead receiver never delays a position; the pool is used only for the short claim and finish statements.
  */
 export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
   const db = createDb(o.pool);
   const metrics = dispatcherMetrics(o.registry, db);
-  const inFlight = new Set<Promise<void>>();
-  let stopped = false;
-  let wake: (() => void) | undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-
   async function attempt(row: Delivery): Promise<Outcome> {
     if (!row.enabled) return { status: 'failed', httpStatus: null, error: 'webhook disabled' };
     const body = JSON.stringify(payload(row));
@@ -217,41 +203,15 @@ export function startWebhookDispatcher(o: DispatcherOptions): Dispatcher {
     ]);
   }
 
-  function track(row: Delivery) {
-    const job: Promise<void> = deliver(row)
-      .catch((err: unknown) => {
-        o.logger.warn('webhook delivery bookkeeping failed', { err, deliveryId: row.id });
-      })
-      .finally(() => inFlight.delete(job));
-    inFlight.add(job);
-  }
-
-  const loop = (async () => {
-    while (!stopped) {
-      const free = o.concurrency - inFlight.size;
-      let claimed = 0;
-      if (free > 0) {
-        try {
-          const res = await o.pool.query<Claimed>(CLAIM, [free, o.timeoutMs + LEASE_MARGIN_MS]);
-          claimed = res.rows.length;
-          for (const row of await withEvents(db, res.rows)) track(row);
-        } catch (err) {
-          o.logger.warn('webhook claim failed', { err });
-        }
-      }
-      if (stopped) break;
-      if (inFlight.size >= o.concurrency) await Promise.race(inFlight);
-      else if (claimed < free) await sleep(o.pollMs);
-      // A full claim means more may be due: claim again at once.
-    }
-  })();
-
-  return {
-    stop: async () => {
-      stopped = true;
-      wake?.();
-      await loop;
-      await Promise.all(inFlight);
-    },
-  };
+  const loop = startLeaseLoop<Delivery>({
+    name: 'webhook delivery',
+    logger: o.logger,
+    concurrency: o.concurrency,
+    pollMs: o.pollMs,
+    claim: async (limit) =>
+      withEvents(db, (await o.pool.query<Claimed>(CLAIM, [limit, o.timeoutMs + LEASE_MARGIN_MS])).rows),
+    handle: deliver,
+    describe: (row) => ({ deliveryId: row.id }),
+  });
+  return { stop: () => loop.stop() };
 }

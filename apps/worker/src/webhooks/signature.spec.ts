@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { signatureHeader, verifySignature } from './signature';
-import { backoffMs } from '../deliveries/lease';
+import { backoffMs } from '@fleet/notify';
 
 describe('webhook signature', () => {
   const secret = 'whsec_test-secret';
