@@ -43,6 +43,8 @@ describe('JSON logs in staging, as the Fluent Bit configs read them', () => {
   let testDb: TestDatabase;
   const secret = randomBytes(32).toString('base64url');
   const lines: { service: string; raw: string }[] = [];
+  // Stopped in afterAll too, should beforeAll fail half-way (left running, they keep jest from exiting).
+  const started: Service[] = [];
 
   beforeAll(async () => {
     testDb = await createTestDatabase('ops-logging');
@@ -54,7 +56,9 @@ describe('JSON logs in staging, as the Fluent Bit configs read them', () => {
       JWT_SECRET: secret,
     };
     const api: Service = await startAppProcess('api', env);
+    started.push(api);
     const worker: Service = await startAppProcess('worker', env);
+    started.push(worker);
     // Traffic that logs: a 404, a refused login (which carries a password to redact), a bad body.
     const base = `http://127.0.0.1:${api.port}`;
     await fetch(`${base}/api/v1/no-such-thing`);
@@ -75,6 +79,7 @@ describe('JSON logs in staging, as the Fluent Bit configs read them', () => {
       TELTONIKA_PORT: String(teltonika),
       TRACKER_WORKERS: '2',
     });
+    started.push(trackers);
     const imei = '356307042441013';
     const handshake = () =>
       new Promise<Buffer | undefined>((resolve) => {
@@ -105,7 +110,10 @@ describe('JSON logs in staging, as the Fluent Bit configs read them', () => {
         .filter((l) => l.trim()))
         lines.push({ service, raw });
   });
-  afterAll(() => testDb?.drop());
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.stop()));
+    await testDb?.drop();
+  });
 
   it('every stdout line is one JSON object with time, level, service and msg', () => {
     expect(lines.filter((l) => l.service === 'api').length).toBeGreaterThanOrEqual(4);
