@@ -1,10 +1,25 @@
-import { fireEvent, render, screen } from '@testing-library/react-native';
+import { act, fireEvent, render, screen } from '@testing-library/react-native';
 import { memoryPreferences } from '../storage/preferences';
 import { App } from './App';
 import { memoryMode } from './mode';
 
 const mockLocales = jest.fn(() => [{ languageCode: 'es' as string | null }]);
-jest.mock('expo-localization', () => ({ getLocales: () => mockLocales() }));
+/** The mounted useLocales hooks: a test calls them after changing mockLocales, as the OS's locale event does. */
+const mockLocaleListeners = new Set<() => void>();
+jest.mock('expo-localization', () => {
+  const { useEffect, useReducer } = jest.requireActual('react');
+  return {
+    getLocales: () => mockLocales(),
+    useLocales: () => {
+      const [, changed] = useReducer((n: number) => n + 1, 0);
+      useEffect(() => {
+        mockLocaleListeners.add(changed);
+        return () => void mockLocaleListeners.delete(changed);
+      }, []);
+      return mockLocales();
+    },
+  };
+});
 jest.mock('expo-notifications', () => ({}));
 // The driver mode (src/driver) has its own tests; here only that the shell mounts it and resumes tracking.
 const mockResume = jest.fn(async (_texts: { title: string; body: string }) => 'off' as const);
@@ -30,6 +45,20 @@ describe('app', () => {
       'https://remembered.example.test',
     );
     expect(screen.getByRole('heading')).toHaveTextContent('Flota');
+  });
+
+  it('follows the phone’s language when the user changes it while the app runs', async () => {
+    mockLocales.mockReturnValue([{ languageCode: 'es' }]);
+    render(<App preferences={memoryPreferences()} modeStore={memoryMode('dispatcher')} defaultServerUrl="" />);
+    expect(await screen.findByLabelText('Dirección del servidor')).toBeTruthy();
+    // Settings → Languages: English moved first; the OS's locale event.
+    mockLocales.mockReturnValue([{ languageCode: 'en' }, { languageCode: 'es' }]);
+    act(() => mockLocaleListeners.forEach((notify) => notify()));
+    expect(await screen.findByLabelText('Server address')).toBeTruthy();
+    expect(screen.getByRole('heading')).toHaveTextContent('Fleet');
+    mockLocales.mockReturnValue([{ languageCode: 'fr' }, { languageCode: 'es' }]);
+    act(() => mockLocaleListeners.forEach((notify) => notify()));
+    expect(await screen.findByLabelText('Dirección del servidor')).toBeTruthy();
   });
 
   it('proposes the build’s default server until one is remembered, in English on an English phone', async () => {

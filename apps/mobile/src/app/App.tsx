@@ -1,12 +1,13 @@
+import { useLocales } from 'expo-localization';
 import { StatusBar } from 'expo-status-bar';
 import type { i18n as I18n } from 'i18next';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { I18nextProvider, useTranslation } from 'react-i18next';
 import { ActivityIndicator, Pressable, StyleSheet, Text, View } from 'react-native';
 import { readConfig } from '../config';
 import { DispatcherHome } from '../dispatcher/DispatcherHome';
 import { expoPushService, secureStorePushChoice, type PushChoiceStore, type PushService } from '../dispatcher/push';
-import { createI18n, type Language } from '../i18n';
+import { createI18n, phoneLanguage, type Language } from '../i18n';
 import { SignInScreen } from '../screens/SignInScreen';
 import { DispatcherSession, restoreSession } from '../session/dispatcher-session';
 import { secureStorePreferences, type Preferences } from '../storage/preferences';
@@ -17,7 +18,7 @@ import { secureStoreMode, type AppMode, type ModeStore } from './mode';
 export interface AppProps {
   preferences?: Preferences;
   fetch?: typeof fetch;
-  /** Defaults to the phone's language. */
+  /** Defaults to the phone's language, followed when the user changes it while the app runs. */
   language?: Language;
   defaultServerUrl?: string;
   /** Which mode the phone was last used in. */
@@ -46,7 +47,14 @@ export function App({
   pushChoice = secureStorePushChoice,
   resumeTracking = resumeDriverTracking,
 }: AppProps) {
-  const i18n = useMemo(() => createI18n(language), [language]);
+  // useLocales renders again when the phone's languages change while the app runs (the system's or
+  // Android's per-app language): the texts, dates and the push registration's language follow.
+  const locales = useLocales();
+  const wanted = language ?? phoneLanguage(locales);
+  const [i18n] = useState(() => createI18n(wanted));
+  useEffect(() => {
+    if (i18n.language !== wanted) void i18n.changeLanguage(wanted);
+  }, [i18n, wanted]);
   useEffect(() => {
     // A failure here shows on the driver's diagnostics screen; the app must open regardless.
     resumeTracking(i18n).catch(() => undefined);

@@ -6,7 +6,10 @@ import { memoryPreferences } from '../storage/preferences';
 import { memoryPushChoice, type PushService } from './push';
 import { fakeServer, type FakeVehicle } from './testing/fake-server';
 
-jest.mock('expo-localization', () => ({ getLocales: () => [{ languageCode: 'en' }] }));
+jest.mock('expo-localization', () => ({
+  getLocales: () => [{ languageCode: 'en' }],
+  useLocales: () => [{ languageCode: 'en' }],
+}));
 // The phone's push service is the fake PushService passed to the app; the native module stays out.
 jest.mock('expo-notifications', () => ({}));
 

@@ -6,7 +6,10 @@ import { memoryPreferences } from '../storage/preferences';
 import { memoryPushChoice } from './push';
 import { fakeServer } from './testing/fake-server';
 
-jest.mock('expo-localization', () => ({ getLocales: () => [{ languageCode: 'en' }] }));
+jest.mock('expo-localization', () => ({
+  getLocales: () => [{ languageCode: 'en' }],
+  useLocales: () => [{ languageCode: 'en' }],
+}));
 jest.mock('expo-notifications', () => ({}));
 
 const VAN_1 = '11111111-1111-4111-8111-111111111111';

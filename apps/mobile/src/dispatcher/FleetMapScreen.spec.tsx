@@ -7,7 +7,10 @@ import { memoryPreferences } from '../storage/preferences';
 import { memoryPushChoice } from './push';
 import { fakeServer, type FakeVehicle } from './testing/fake-server';
 
-jest.mock('expo-localization', () => ({ getLocales: () => [{ languageCode: 'en' }] }));
+jest.mock('expo-localization', () => ({
+  getLocales: () => [{ languageCode: 'en' }],
+  useLocales: () => [{ languageCode: 'en' }],
+}));
 jest.mock('expo-notifications', () => ({}));
 
 const SERVER = 'https://fleet.example.test';
