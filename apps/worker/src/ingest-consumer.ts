@@ -24,6 +24,7 @@ import { enqueuePushDeliveries } from './push/enqueue';
 import { enqueueNotificationDeliveries } from './notifications/enqueue';
 import { publishCommitted } from './live-publish';
 import { assignDriversFromFixes } from './drivers/assignment';
+import { countMaintenance } from './maintenance/maintenance';
 
 export interface ConsumerOptions {
   pool: Pool;
@@ -78,8 +79,8 @@ function chunkByPositions(messages: StreamMessage[], max: number): StreamMessage
 
 /**
  * The event hook of every write (consumer and dead-letter replay): event rules applied to the fixes
- * inserted or replaced, and their webhook, push and notification deliveries queued, inside the write
- * transaction.
+ * inserted or replaced, maintenance counters moved (maintenance_due), and their webhook, push and
+ * notification deliveries queued, inside the write transaction.
  */
 export function eventHook(
   events: DetectorOptions,
@@ -88,6 +89,8 @@ export function eventHook(
 ): (client: PoolClient, inserted: InsertedPosition[]) => Promise<Detection> {
   return async (client, inserted) => {
     const detection = await detectEvents(client, inserted, { ...events, onLateFixes });
+    // After the detector: its per-vehicle lock serialises the counters too.
+    detection.events.push(...(await countMaintenance(client, inserted)));
     // Also after the detector's lock: drivers from the fixes' driverUniqueId (driver_changed).
     detection.events.push(
       ...(await assignDriversFromFixes(client, inserted, { onUnknownIdentifiers: onUnknownDriverIds })),

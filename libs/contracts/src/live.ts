@@ -25,6 +25,9 @@ export const EventType = z.enum([
   'device_online',
   // attributes { from, to, fromName, toName, driverUniqueId }: driver ids (from null: nobody before)
   'driver_changed',
+  // subject_id: the rule; attributes { ruleId, ruleName, cycle, reason: km | engine_hours | calendar,
+  // odometerKm, engineHours, dueAtKm, dueAtEngineHours | dueAt }: once per rule per service cycle
+  'maintenance_due',
 ]);
 export type EventType = z.infer<typeof EventType>;
 

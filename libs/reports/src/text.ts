@@ -61,6 +61,7 @@ const STRINGS = {
       device_offline: 'Device offline',
       device_online: 'Device online',
       driver_changed: 'Driver changed',
+      maintenance_due: 'Maintenance due',
     } satisfies Record<EventType, string>,
   },
   es: {
@@ -123,6 +124,7 @@ const STRINGS = {
       device_offline: 'Dispositivo sin señal',
       device_online: 'Dispositivo conectado',
       driver_changed: 'Cambio de conductor',
+      maintenance_due: 'Mantenimiento pendiente',
     } satisfies Record<EventType, string>,
   },
 };

@@ -13,6 +13,7 @@ const TEXT = {
     device_offline: 'Offline: no position received',
     device_online: 'Back online',
     driver_changed: (name: string | null) => (name ? `Driver: ${name}` : 'Driver changed'),
+    maintenance_due: (rule: string | null) => (rule ? `Maintenance due: ${rule}` : 'Maintenance due'),
   },
   es: {
     vehicle: 'Vehículo',
@@ -24,6 +25,7 @@ const TEXT = {
     device_offline: 'Sin conexión: no se reciben posiciones',
     device_online: 'De nuevo en línea',
     driver_changed: (name: string | null) => (name ? `Conductor: ${name}` : 'Cambio de conductor'),
+    maintenance_due: (rule: string | null) => (rule ? `Mantenimiento pendiente: ${rule}` : 'Mantenimiento pendiente'),
   },
 } as const;
 
@@ -52,6 +54,10 @@ export function pushText(event: EventDetail, language: PushLanguage): { title: s
     case 'driver_changed': {
       const name = event.attributes['toName'];
       return { title, body: t.driver_changed(typeof name === 'string' && name ? name : null) };
+    }
+    case 'maintenance_due': {
+      const rule = event.attributes['ruleName'];
+      return { title, body: t.maintenance_due(typeof rule === 'string' && rule ? rule : null) };
     }
     default:
       return { title, body: t.device_online };
