@@ -44,7 +44,7 @@ beforeEach(() => {
 describe('provisioning', () => {
   it('stores the token of a scanned QR code in the secure store and names the vehicle', async () => {
     const { store, kv, onProvisioned } = renderScreen();
-    fireEvent.press(screen.getByText('Scan QR code'));
+    fireEvent.press(screen.getByText('Scan setup code'));
     await screen.findByTestId('qr-camera');
     const { version: _v, ...payload } = PROVISIONING;
     await scan(encodeProvisioning(payload));
@@ -58,7 +58,7 @@ describe('provisioning', () => {
 
   it('says why a scanned code cannot be used and stores nothing', async () => {
     const { kv, onProvisioned } = renderScreen();
-    fireEvent.press(screen.getByText('Scan QR code'));
+    fireEvent.press(screen.getByText('Scan setup code'));
     await screen.findByTestId('qr-camera');
     await scan('https://example.com/menu');
 
@@ -87,7 +87,7 @@ describe('provisioning', () => {
   it('tells to type the token when the camera is refused', async () => {
     camera.granted = false;
     renderScreen();
-    fireEvent.press(screen.getByText('Scan QR code'));
+    fireEvent.press(screen.getByText('Scan setup code'));
     expect(await screen.findByRole('alert')).toHaveTextContent(/camera is not allowed/);
     expect(screen.queryByTestId('qr-camera')).toBeNull();
   });

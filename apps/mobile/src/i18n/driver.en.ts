@@ -6,7 +6,7 @@ export const driverEn = {
   provision: {
     title: 'Set up this phone as a tracker',
     intro: 'Scan the QR code on the web’s “Phone setup” page, paste its link, or type the server and token.',
-    scan: 'Scan QR code',
+    scan: 'Scan setup code',
     cameraDenied: 'The camera is not allowed: paste the link or type the server and token instead.',
     link: 'Setup link',
     linkHint: 'fleet-tracker://provision?…',

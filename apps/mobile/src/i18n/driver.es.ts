@@ -6,7 +6,7 @@ export const driverEs: DriverMessages = {
     title: 'Configurar este teléfono como localizador',
     intro:
       'Escanee el código QR de la página «Configurar teléfono» de la web, pegue su enlace o escriba el servidor y el token.',
-    scan: 'Escanear código QR',
+    scan: 'Escanear código de configuración',
     cameraDenied: 'La cámara no está permitida: pegue el enlace o escriba el servidor y el token.',
     link: 'Enlace de configuración',
     linkHint: 'fleet-tracker://provision?…',
