@@ -102,6 +102,8 @@ const workerEnvSchema = baseEnvSchema.extend({
   OFFLINE_CHECK_INTERVAL_MS: int(1_000, 60_000),
   /** How often calendar maintenance limits (every_months) are checked for maintenance_due. */
   MAINTENANCE_CHECK_INTERVAL_MS: int(1_000, 10 * 60 * 1000),
+  /** How often calendar maintenance limits (every_months) are checked for maintenance_due. */
+  MAINTENANCE_CHECK_INTERVAL_MS: int(1_000, 10 * 60 * 1000),
   /** How often due scheduled reports are looked for (a run is queued within this of its hour). */
   REPORT_SCHEDULE_INTERVAL_MS: int(1_000, 60_000, 60 * 60 * 1000),
   /** How long a scheduled report's run is one worker's: reading, rendering and e-mailing it (then another may take it). */
@@ -175,6 +177,7 @@ const workerConfigSchema = workerEnvSchema.transform((e) => {
       overspeedMinSeconds: e.OVERSPEED_MIN_SECONDS,
       offlineMinutes: e.DEVICE_OFFLINE_MINUTES,
       offlineCheckIntervalMs: e.OFFLINE_CHECK_INTERVAL_MS,
+      maintenanceCheckIntervalMs: e.MAINTENANCE_CHECK_INTERVAL_MS,
       maintenanceCheckIntervalMs: e.MAINTENANCE_CHECK_INTERVAL_MS,
     },
     reportSchedules: {

@@ -12,6 +12,7 @@ import { startPeriodic, type PeriodicJob } from './periodic';
 import { withAdvisoryLock } from './locks';
 import { emitOfflineEvents } from './events/offline';
 import { detectCalendarDue } from './maintenance/maintenance';
+import { detectCalendarDue } from './maintenance/maintenance';
 import { publishCommitted } from './live-publish';
 import { applyRetention } from './retention/retention';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
@@ -148,6 +149,22 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
         periodic('device-offline', config.events.offlineCheckIntervalMs, () =>
           withAdvisoryLock(pool, 'device-offline', async () => {
             const events = await emitOfflineEvents(pool, config.events.offlineMinutes);
+            if (events.length) ingestMetrics.events.inc(events.length);
+            await publishCommitted(redis, [], events).catch((err: unknown) => {
+              ingestMetrics.publishErrors.inc();
+              logger.warn('live publish failed', { err });
+            });
+            return events.length;
+          }),
+        ),
+    },
+    {
+      // Calendar maintenance limits (distance and engine time are checked as fixes are written).
+      name: 'maintenance-due',
+      start: () =>
+        periodic('maintenance-due', config.events.maintenanceCheckIntervalMs, () =>
+          withAdvisoryLock(pool, 'maintenance-due', async () => {
+            const events = await detectCalendarDue(pool);
             if (events.length) ingestMetrics.events.inc(events.length);
             await publishCommitted(redis, [], events).catch((err: unknown) => {
               ingestMetrics.publishErrors.inc();
