@@ -12,7 +12,6 @@ import { startPeriodic, type PeriodicJob } from './periodic';
 import { withAdvisoryLock } from './locks';
 import { emitOfflineEvents } from './events/offline';
 import { detectCalendarDue } from './maintenance/maintenance';
-import { detectCalendarDue } from './maintenance/maintenance';
 import { publishCommitted } from './live-publish';
 import { applyRetention } from './retention/retention';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
@@ -175,22 +174,6 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
         ),
     },
     {
-      // Calendar maintenance limits (distance and engine time are checked as fixes are written).
-      name: 'maintenance-due',
-      start: () =>
-        periodic('maintenance-due', config.events.maintenanceCheckIntervalMs, () =>
-          withAdvisoryLock(pool, 'maintenance-due', async () => {
-            const events = await detectCalendarDue(pool);
-            if (events.length) ingestMetrics.events.inc(events.length);
-            await publishCommitted(redis, [], events).catch((err: unknown) => {
-              ingestMetrics.publishErrors.inc();
-              logger.warn('live publish failed', { err });
-            });
-            return events.length;
-          }),
-        ),
-    },
-    {
       // Retention: one replica at a time; deletes in bounded batches, drops whole expired partitions.
       name: 'retention',
       start: () =>
@@ -214,7 +197,7 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
       start: () => startNotifications({ pool, logger, registry: metrics.registry, config: config.notifications }),
     },
     {
-      // Scheduled reports: due schedules get a run of their previous period queued, and queued runs e-mailed.
+      // Scheduled reports: due schedules get a run of their previous period queued.
       name: 'report-schedules',
       start: () =>
         startReportScheduler({
@@ -222,7 +205,6 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
           logger,
           registry: metrics.registry,
           intervalMs: config.reportSchedules.intervalMs,
-          send: config.reportSchedules.send,
         }),
     },
   ];
