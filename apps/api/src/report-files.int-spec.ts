@@ -58,6 +58,13 @@ beforeAll(async () => {
   v['van'] = await addVehicle(db, a.id, '=Furgón "Norte", 2');
   v['other'] = await addVehicle(db, b.id, 'Other organization');
   await insertPositions(db, v['truck'], day());
+  // Ana drove the truck from before its first trip until just after it ended (the day's first two stops too).
+  await db.query(
+    `WITH d AS (INSERT INTO drivers (organization_id, name) VALUES ($1, 'Ana Pérez') RETURNING id)
+     INSERT INTO driver_assignments (organization_id, vehicle_id, driver_id, started_at, ended_at, source)
+     SELECT $1, $2, d.id, '2026-03-02T07:55:00Z', '2026-03-02T08:30:00Z', 'manual' FROM d`,
+    [a.id, v['truck']],
+  );
   await db.query(
     `INSERT INTO events (organization_id, vehicle_id, type, ts, point, attributes, retracted_at) VALUES
        ($1, $2, 'overspeed', '2026-03-02T08:20:00Z', ST_SetSRID(ST_MakePoint(-3.65, 40.4), 4326), '{"speedKmh": 92.44, "limitKmh": 80}', NULL),
@@ -102,9 +109,9 @@ describe('GET /reports/:kind.csv', () => {
     // detection trims the seconds spent within the stops' radius), with the offline places of the ends.
     expect(await res.text()).toBe(
       [
-        'Vehicle,Start,End,Duration (s),Distance (km),Max speed (km/h),Avg speed (km/h),Idle (s),Start latitude,Start longitude,End latitude,End longitude,Start place,End place',
-        'Camión Ñandú,2026-03-02T09:10:07+01:00,2026-03-02T09:29:47+01:00,1180,11.804,36,36,0,40.4,-3.699175,40.4,-3.560126,0.3 km W of Arganzuela,2.6 km S of Coslada',
-        'Camión Ñandú,2026-03-02T10:10:07+01:00,2026-03-02T10:39:46+01:00,1779,17.792,36,36,0,40.40063,-3.558594,40.560852,-3.558594,2.6 km S of Coslada,5.0 km W of Cobeña',
+        'Vehicle,Start,End,Duration (s),Distance (km),Max speed (km/h),Avg speed (km/h),Idle (s),Start latitude,Start longitude,End latitude,End longitude,Start place,End place,Driver',
+        'Camión Ñandú,2026-03-02T09:10:07+01:00,2026-03-02T09:29:47+01:00,1180,11.804,36,36,0,40.4,-3.699175,40.4,-3.560126,0.3 km W of Arganzuela,2.6 km S of Coslada,Ana Pérez',
+        'Camión Ñandú,2026-03-02T10:10:07+01:00,2026-03-02T10:39:46+01:00,1779,17.792,36,36,0,40.40063,-3.558594,40.560852,-3.558594,2.6 km S of Coslada,5.0 km W of Cobeña,',
         '',
       ].join('\r\n'),
     );
@@ -116,16 +123,18 @@ describe('GET /reports/:kind.csv', () => {
       ['2026-03-02T09:10:07+01:00', '11.804'],
       ['2026-03-02T10:10:07+01:00', '17.792'],
     ]);
+    // The driver whose assignment covers each trip's start.
+    expect(json.items.map((trip) => trip.driver?.name ?? null)).toEqual(['Ana Pérez', null]);
   });
 
   it('writes the stops in Spanish with a byte order mark for Excel', async () => {
     const text = await csv(`/reports/stops.csv?vehicleIds=${v['truck']}&${PERIOD}&lang=es&bom=true`);
     expect(text).toBe(
       [
-        '\uFEFFVehículo,Inicio,Fin,Duración (s),Latitud,Longitud,Sin datos,Lugar',
-        'Camión Ñandú,2026-03-02T09:00:00+01:00,2026-03-02T09:10:07+01:00,607,40.4,-3.699995,no,0.3 km W of Arganzuela',
-        'Camión Ñandú,2026-03-02T09:29:47+01:00,2026-03-02T10:10:07+01:00,2420,40.400001,-3.558598,no,2.7 km S of Coslada',
-        'Camión Ñandú,2026-03-02T10:39:46+01:00,2026-03-02T11:09:59+01:00,1813,40.562107,-3.558594,no,5.0 km W of Cobeña',
+        '\uFEFFVehículo,Inicio,Fin,Duración (s),Latitud,Longitud,Sin datos,Lugar,Conductor',
+        'Camión Ñandú,2026-03-02T09:00:00+01:00,2026-03-02T09:10:07+01:00,607,40.4,-3.699995,no,0.3 km W of Arganzuela,Ana Pérez',
+        'Camión Ñandú,2026-03-02T09:29:47+01:00,2026-03-02T10:10:07+01:00,2420,40.400001,-3.558598,no,2.7 km S of Coslada,Ana Pérez',
+        'Camión Ñandú,2026-03-02T10:39:46+01:00,2026-03-02T11:09:59+01:00,1813,40.562107,-3.558594,no,5.0 km W of Cobeña,',
         '',
       ].join('\r\n'),
     );
@@ -206,7 +215,7 @@ describe('GET /reports/:kind.pdf', () => {
     expect(countPixels(image, { ...band, x0: xOf(9.2), x1: xOf(11) }, blue)).toBeGreaterThan(50);
     expect(countPixels(image, { ...band, x0: xOf(11.5), x1: xOf(20) }, blue)).toBe(0);
     expect(text).toContain(
-      'Camión Ñandú 02/03/2026 09:10 02/03/2026 09:29 0:19:40 11,8 km 36 km/h 36 km/h 0:00:00 0.3 km W of Arganzuela → 2.6 km S of Coslada',
+      'Camión Ñandú Ana Pérez 02/03/2026 09:10 02/03/2026 09:29 0:19:40 11,8 km 36 km/h 36 km/h 0:00:00 0.3 km W of Arganzuela → 2.6 km S of Coslada',
     );
     expect(text).toContain(
       'Camión Ñandú 02/03/2026 10:10 02/03/2026 10:39 0:29:39 17,8 km 36 km/h 36 km/h 0:00:00 2.6 km S of Coslada → 5.0 km W of Cobeña',

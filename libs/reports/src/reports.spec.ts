@@ -60,12 +60,30 @@ describe('CSV', () => {
   it('writes trips with times in the time zone, km and km/h, a header in the language, CRLF', () => {
     const data = trips([trip(Date.parse('2026-03-02T08:10:00Z'))], '=Camión, "Ñandú"');
     expect(renderCsv(data, { lang: 'en', timeZone: 'Europe/Madrid' })).toBe(
-      'Vehicle,Start,End,Duration (s),Distance (km),Max speed (km/h),Avg speed (km/h),Idle (s),Start latitude,Start longitude,End latitude,End longitude,Start place,End place\r\n' +
-        `"'=Camión, ""Ñandú""",2026-03-02T09:10:00+01:00,2026-03-02T09:30:00+01:00,1200,12.003,36,36,0,40.4,-3.7,40.4,-3.558596,,\r\n`,
+      'Vehicle,Start,End,Duration (s),Distance (km),Max speed (km/h),Avg speed (km/h),Idle (s),Start latitude,Start longitude,End latitude,End longitude,Start place,End place,Driver\r\n' +
+        `"'=Camión, ""Ñandú""",2026-03-02T09:10:00+01:00,2026-03-02T09:30:00+01:00,1200,12.003,36,36,0,40.4,-3.7,40.4,-3.558596,,,\r\n`,
     );
     const es = renderCsv(data, { lang: 'es', timeZone: 'America/Mexico_City', bom: true });
     expect(es.startsWith('\uFEFFVehículo,Inicio,Fin,Duración (s),Distancia (km),Velocidad máx. (km/h)')).toBe(true);
     expect(es).toContain(',2026-03-02T02:10:00-06:00,2026-03-02T02:30:00-06:00,');
+  });
+
+  it('shows the driver of each trip in the CSV and, when someone drove, a driver column in the PDF', async () => {
+    const ana = { id: '00000000-0000-4000-8000-0000000000a1', name: 'Ana Pérez' };
+    const data = trips([
+      trip(Date.parse('2026-03-02T08:10:00Z'), { driver: ana }),
+      trip(Date.parse('2026-03-02T10:10:00Z'), { driver: null }),
+    ]);
+    const lines = renderCsv(data, { lang: 'es', timeZone: 'UTC' }).split('\r\n');
+    expect(lines[0].endsWith(',Lugar de inicio,Lugar de fin,Conductor')).toBe(true);
+    expect(lines[1].endsWith(',Ana Pérez')).toBe(true);
+    expect(lines[2].endsWith(',,')).toBe(true);
+    const [page] = readPdf(await renderPdf(data, { lang: 'es', timeZone: 'UTC' })).pages;
+    expect(page).toContain('Conductor');
+    expect(page).toContain('Ana Pérez');
+    const plain = trips([trip(Date.parse('2026-03-02T08:10:00Z'))]);
+    const [without] = readPdf(await renderPdf(plain, { lang: 'es', timeZone: 'UTC' })).pages;
+    expect(without).not.toContain('Conductor');
   });
 
   it('names the file after the kind and the days of the period in the time zone', () => {

@@ -39,6 +39,8 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
     case 'trips': {
       const trips = data.vehicles.flatMap((v) => v.report.items.map((trip) => ({ name: v.vehicleName, trip })));
       const routes = trips.some(({ trip }) => trip.start.place !== undefined || trip.end.place !== undefined);
+      // The driver column only when someone drove: reports of fleets without drivers stay as they were.
+      const drivers = trips.some(({ trip }) => trip.driver);
       return {
         csv: {
           header: [
@@ -56,6 +58,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             t.endLon,
             t.startPlace,
             t.endPlace,
+            t.driver,
           ],
           rows: trips.map(({ name, trip }) => [
             name,
@@ -72,22 +75,26 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             fixed(trip.end.lon, 6),
             trip.start.place ?? '',
             trip.end.place ?? '',
+            trip.driver?.name ?? '',
           ]),
         },
         pdf: {
           columns: [
-            { title: t.vehicle, width: 16 },
+            // The driver's column takes its room from the vehicle's and the figures' (times and places keep theirs).
+            { title: t.vehicle, width: drivers ? 12 : 16 },
+            ...(drivers ? [{ title: t.driver, width: 11 }] : []),
             { title: t.start, width: 15 },
             { title: t.end, width: 15 },
-            { title: t.duration, width: 10, align: 'right' },
+            { title: t.duration, width: drivers ? 9 : 10, align: 'right' },
             { title: t.distance, width: 11, align: 'right' },
-            { title: t.maxSpeed, width: 11, align: 'right' },
-            { title: t.avgSpeed, width: 11, align: 'right' },
-            { title: t.idle, width: 10, align: 'right' },
+            { title: t.maxSpeed, width: drivers ? 9 : 11, align: 'right' },
+            { title: t.avgSpeed, width: drivers ? 9 : 11, align: 'right' },
+            { title: t.idle, width: drivers ? 8 : 10, align: 'right' },
             ...(routes ? [{ title: t.route, width: 34 }] : []),
           ],
           rows: trips.map(({ name, trip }) => [
             name,
+            ...(drivers ? [trip.driver?.name ?? ''] : []),
             f.dateTime(trip.startTime),
             f.dateTime(trip.endTime),
             duration(trip.durationS),
@@ -97,8 +104,8 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             duration(trip.idleS),
             ...(routes ? [`${trip.start.place ?? ''} → ${trip.end.place ?? ''}`] : []),
           ]),
-          // With the places, a trip's row is too wide for a portrait page.
-          landscape: routes,
+          // With the places (or the drivers), a trip's row is too wide for a portrait page.
+          landscape: routes || drivers,
         },
         totals: [
           [t.trips, f.number(trips.length, 0)],
@@ -114,9 +121,10 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
       const stops = data.vehicles.flatMap((v) => v.report.items.map((stop) => ({ name: v.vehicleName, stop })));
       const gap = (b: boolean) => (b ? t.yes : t.no);
       const places = stops.some(({ stop }) => stop.place !== undefined);
+      const drivers = stops.some(({ stop }) => stop.driver);
       return {
         csv: {
-          header: [t.vehicle, t.start, t.end, `${t.duration} (s)`, t.lat, t.lon, t.dataGap, t.place],
+          header: [t.vehicle, t.start, t.end, `${t.duration} (s)`, t.lat, t.lon, t.dataGap, t.place, t.driver],
           rows: stops.map(({ name, stop }) => [
             name,
             f.isoLocal(stop.startTime),
@@ -126,11 +134,13 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
             fixed(stop.lon, 6),
             gap(stop.spansDataGap),
             stop.place ?? '',
+            stop.driver?.name ?? '',
           ]),
         },
         pdf: {
           columns: [
             { title: t.vehicle, width: 18 },
+            ...(drivers ? [{ title: t.driver, width: 14 }] : []),
             { title: t.start, width: 16 },
             { title: t.end, width: 16 },
             { title: t.duration, width: 11, align: 'right' },
@@ -139,6 +149,7 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
           ],
           rows: stops.map(({ name, stop }) => [
             name,
+            ...(drivers ? [stop.driver?.name ?? ''] : []),
             f.dateTime(stop.startTime),
             f.dateTime(stop.endTime),
             duration(stop.durationS),

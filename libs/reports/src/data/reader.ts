@@ -14,6 +14,7 @@ import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { ChartSeries, ReportData, ReportHeader } from '../model';
 import { readChartSeries } from './chart-series';
 import { detectPeriod, stopList, summaryReport, tripList } from './detection';
+import { driversAt } from './drivers';
 import type { Period } from './period';
 
 export interface ReportReaderDeps {
@@ -64,9 +65,16 @@ export class ReportReader {
       org,
       list.items.flatMap((t) => [t.start, t.end]),
     );
+    // The driver whose assignment covers each start (one short statement).
+    const drivers = await driversAt(
+      this.deps.pool,
+      vehicleId,
+      list.items.map((t) => t.startTime),
+    );
     list.items.forEach((t, i) => {
       t.start.place = places[2 * i];
       t.end.place = places[2 * i + 1];
+      t.driver = drivers[i];
     });
     return list;
   }
@@ -74,7 +82,15 @@ export class ReportReader {
   async stops(org: string, vehicleId: string, period: Period, options: TripStopOptions = {}): Promise<StopList> {
     const list = stopList(await this.heavy(() => detectPeriod(this.deps.pool, vehicleId, period, options)));
     const places = await this.deps.places.describe(org, list.items);
-    list.items.forEach((s, i) => (s.place = places[i]));
+    const drivers = await driversAt(
+      this.deps.pool,
+      vehicleId,
+      list.items.map((s) => s.startTime),
+    );
+    list.items.forEach((s, i) => {
+      s.place = places[i];
+      s.driver = drivers[i];
+    });
     return list;
   }
 
