@@ -44,11 +44,16 @@ import { docsRoutes } from './openapi/docs-routes';
 import { Vehicles } from './vehicles/vehicles';
 import { Drivers } from './drivers/drivers';
 import { driverRoutes } from './drivers/routes';
+import { Maintenance } from './maintenance/maintenance';
+import { maintenanceRoutes } from './maintenance/routes';
 import type { LoginLimiter } from './auth/rate-limit';
 import type { SessionVersions } from './auth/revocation';
 import type { Sessions } from './auth/sessions';
 import type { TokenService } from '@fleet/auth';
 import { authenticate, platformAdmin } from './auth/middleware';
+import { readScope } from './groups/scope';
+import { Groups } from './groups/groups';
+import { groupRoutes } from './routes/groups';
 import type { Authenticators } from './http/serve';
 
 export interface AppDeps {
@@ -99,7 +104,9 @@ export function createApp(deps: AppDeps): express.Express {
     { redis: deps.redis },
   );
   v1.use(vehicleRoutes({ vehicles, auth }));
+  v1.use(groupRoutes({ groups: new Groups(deps.pool), auth }));
   v1.use(driverRoutes({ drivers: new Drivers(deps.pool), vehicles, auth }));
+  v1.use(maintenanceRoutes({ maintenance: new Maintenance(deps.pool), vehicles, auth }));
   v1.use(
     commandRoutes({
       commands: new DeviceCommands(deps.pool, deps.redis, { ttlMs: config.commands.ttlMs, logger: deps.logger }),
@@ -186,8 +193,8 @@ function baseApp(deps: LiveAppDeps): express.Express {
 }
 
 /** The credential check of each security kind that declared endpoints name (see http/serve.ts). */
-const authenticators = (deps: Pick<AppDeps, 'tokens' | 'config'>): Authenticators => ({
-  user: (endpoint) => [authenticate(deps.tokens, endpoint.accessTokenIn)],
+const authenticators = (deps: Pick<AppDeps, 'tokens' | 'config' | 'pool'>): Authenticators => ({
+  user: (endpoint) => [authenticate(deps.tokens, endpoint.accessTokenIn, (claims) => readScope(deps.pool, claims))],
   platform: () => [platformAdmin(deps.config.platform.adminToken)],
 });
 

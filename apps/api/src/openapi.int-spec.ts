@@ -8,6 +8,7 @@ import {
   ReportSchedule,
   ShareLinkCreated,
   TokenResponse,
+  VehicleGroup,
   VehicleWithToken,
   WebhookWithSecret,
   type Endpoint,
@@ -166,6 +167,8 @@ describe('organization isolation over the whole route table', () => {
       await asB('/geofences', { name: 'B only', kind: 'circle', center: { lat: 1, lon: 1 }, radiusM: 100 }),
     );
     const webhook = WebhookWithSecret.parse(await asB('/webhooks', { url: 'https://b.example/hook' })).webhook;
+    const group = VehicleGroup.parse(await asB('/groups', { name: 'B only' }));
+    const driver = (await asB('/drivers', { name: 'B only' })) as { id: string };
     const notificationRule = NotificationRule.parse(
       await asB('/notification-rules', {
         name: 'B only',
@@ -197,6 +200,8 @@ describe('organization isolation over the whole route table', () => {
       if (path.startsWith('/api/v1/vehicles/')) return created.vehicle.id;
       if (path.startsWith('/api/v1/share-links/')) return shareLink.id;
       if (path.startsWith('/api/v1/users/')) return userOf['iso-b'];
+      if (path.startsWith('/api/v1/groups/')) return group.id;
+      if (path.startsWith('/api/v1/drivers/')) return driver.id;
       throw new Error(`no organization-B resource known for ${path}: extend this test`);
     };
     // A valid body for each kind, so a 404 cannot hide behind a 400.
@@ -205,6 +210,7 @@ describe('organization isolation over the whole route table', () => {
       if (path.startsWith('/api/v1/webhooks/')) return { enabled: false };
       if (path.endsWith('/tracker-settings')) return { uploadBatchSize: 100 };
       if (path.endsWith('/commands')) return { text: 'getinfo' };
+      if (path.endsWith('/driver')) return { driverId: driver.id };
       return { name: 'x' };
     };
     const idRoutes = ROUTES.filter((r) => r.security === 'user' && r.path.includes(':id'));

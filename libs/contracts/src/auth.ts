@@ -19,6 +19,11 @@ export const Me = z.object({
   name: z.string(),
   role: Role,
   organization: z.object({ id: z.uuid(), name: z.string() }),
+  /**
+   * The vehicle groups this user is limited to (each with every group below it); empty: the whole
+   * organization. Admins are never limited. Always sent by this server; optional for older ones.
+   */
+  groupIds: z.array(z.uuid()).optional(),
 });
 export type Me = z.infer<typeof Me>;
 

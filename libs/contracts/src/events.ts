@@ -25,6 +25,8 @@ export const MAX_EVENT_PAGE = 1000;
 export const EventListQuery = z
   .object({
     vehicleId: z.uuid().optional(),
+    /** Only events of vehicles of this group and of the groups below it. */
+    groupId: z.uuid().optional(),
     type: EventType.optional(),
     geofenceId: z.uuid().optional(),
     /** ISO-8601; events at or after. */

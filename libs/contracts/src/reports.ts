@@ -51,6 +51,11 @@ export const ReportFileQuery = z
       .regex(uuidList, 'vehicle ids, comma-separated')
       .refine((s) => s.split(',').length <= MAX_REPORT_VEHICLES, `at most ${MAX_REPORT_VEHICLES} vehicles`)
       .optional(),
+    /**
+     * The vehicles of this group and of the groups below it (with `vehicleIds`: those of them in it).
+     * Enough on its own for every kind.
+     */
+    groupId: z.uuid().optional(),
     /** Events report: only this type. */
     type: EventType.optional(),
     /** Language of the headings, labels and number format. */

@@ -66,6 +66,8 @@ export const LatestQuery = z
       .min(1)
       .max(7 * 24 * 60)
       .default(DEFAULT_OFFLINE_AFTER_MINUTES),
+    /** Only vehicles of this group and of the groups below it. */
+    groupId: z.uuid().optional(),
   })
   .strict();
 export type LatestQuery = z.infer<typeof LatestQuery>;
@@ -106,6 +108,8 @@ export const NearestQuery = z
     limit: z.coerce.number().int().min(1).max(MAX_NEAREST).default(10),
     /** Only vehicles at most this far (metres, on the ellipsoid). */
     maxDistanceM: z.coerce.number().positive().max(20_100_000).optional(),
+    /** Only vehicles of this group and of the groups below it. */
+    groupId: z.uuid().optional(),
   })
   .strict();
 export type NearestQuery = z.infer<typeof NearestQuery>;
@@ -206,12 +210,6 @@ const place = z.string().optional();
 
 const LatLonSchema = z.object({ lat: z.number(), lon: z.number(), place });
 
-/**
- * The driver whose assignment covers the start of a trip or stop (null: nobody assigned then). Absent
- * from older servers' answers.
- */
-const itemDriver = z.object({ id: z.uuid(), name: z.string() }).nullable().optional();
-
 export const TripItem = z.object({
   startTime: z.string(),
   endTime: z.string(),
@@ -228,7 +226,6 @@ export const TripItem = z.object({
   startAttributes: answeredAttributes,
   /** Attributes of the fix the trip ends at. */
   endAttributes: answeredAttributes,
-  driver: itemDriver,
 });
 export type TripItem = z.infer<typeof TripItem>;
 
@@ -246,7 +243,6 @@ export const StopItem = z.object({
   startAttributes: answeredAttributes,
   /** Attributes of the last fix of the stop. */
   endAttributes: answeredAttributes,
-  driver: itemDriver,
 });
 export type StopItem = z.infer<typeof StopItem>;
 

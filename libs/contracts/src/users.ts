@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PASSWORD_MIN_LENGTH, Role } from './auth';
+import { GroupIds } from './groups';
 
 export const User = z.object({
   id: z.uuid(),
@@ -7,6 +8,8 @@ export const User = z.object({
   name: z.string(),
   role: Role,
   disabled: z.boolean(),
+  /** The vehicle groups the user is limited to (and every group below them); empty: the whole organization. */
+  groupIds: z.array(z.uuid()).optional(),
   createdAt: z.string(),
 });
 export type User = z.infer<typeof User>;
@@ -54,6 +57,15 @@ export const AcceptInvitationRequest = z
 export type AcceptInvitationRequest = z.infer<typeof AcceptInvitationRequest>;
 
 export const UserUpdate = z
-  .object({ role: Role.optional(), name: z.string().trim().max(100).optional(), disabled: z.boolean().optional() })
+  .object({
+    role: Role.optional(),
+    name: z.string().trim().max(100).optional(),
+    disabled: z.boolean().optional(),
+    /**
+     * Limit the user (operator or viewer) to these vehicle groups and everything below them; `[]`: the
+     * whole organization again. Admins always see the whole organization, so an admin cannot be limited.
+     */
+    groupIds: GroupIds.optional(),
+  })
   .strict();
 export type UserUpdate = z.infer<typeof UserUpdate>;

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { storableAsReal } from './storable';
 
+/** A vehicle group id filter: the group and every group below it. */
+const groupFilter = z.uuid().optional().describe('only vehicles of this group and of the groups below it');
+
 /** Bounds of a vehicle's fields, for the API's schema and the apps' forms (e.g. an input's maxLength). */
 export const VEHICLE_LIMITS = {
   nameMax: 100,
@@ -37,6 +40,8 @@ export const VehicleInput = z
     attributes: z.record(z.string().max(64), z.unknown()).default({}),
     /** What the tracker sends; the server proposes a long random one when absent. */
     deviceIdentifier: identifier.optional(),
+    /** Its group (one at most); null or absent: none. A user limited to groups can only choose among theirs. */
+    groupId: z.uuid().nullable().optional(),
   })
   .strict();
 export type VehicleInput = z.infer<typeof VehicleInput>;
@@ -57,6 +62,8 @@ export const Vehicle = z.object({
   attributes: z.record(z.string(), z.unknown()),
   deviceIdentifier: z.string(),
   deviceDisabled: z.boolean(),
+  /** Its vehicle group; null: none. Always sent by this server (optional for clients of older ones). */
+  groupId: z.uuid().nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -70,6 +77,7 @@ export const VehicleListQuery = z
   .object({
     q: z.string().max(100).optional(),
     type: z.string().max(20).optional(),
+    groupId: groupFilter,
     sort: z.enum(['name', '-name', 'createdAt', '-createdAt']).default('name'),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),

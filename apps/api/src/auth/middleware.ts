@@ -3,6 +3,7 @@ import { InvalidTokenError, type TokenService, type VerifiedClaims } from '@flee
 import type { Endpoint } from '@fleet/contracts';
 import type { Request, RequestHandler } from 'express';
 import { BEARER_CHALLENGE, unauthorized } from '../errors';
+import type { VehicleScope } from '../groups/scope';
 import { bearerToken, requestCookie } from './credentials';
 
 /**
@@ -55,11 +56,19 @@ function tokenProblem(err: InvalidTokenError): string {
 
 /**
  * The `user` authenticator: the verified claims (with `exp`) go to `res.locals['auth']`, where
- * `context.caller` finds them. `accessTokenIn`: the endpoint's declaration.
+ * `context.caller` finds them, and the caller's vehicle scope (`scopes`) to `res.locals['scope']`
+ * (`context.scope`). `accessTokenIn`: the endpoint's declaration.
  */
-export function authenticate(tokens: TokenService, accessTokenIn?: AccessTokenSources): RequestHandler {
+export function authenticate(
+  tokens: TokenService,
+  accessTokenIn?: AccessTokenSources,
+  scopes?: (claims: VerifiedClaims) => Promise<VehicleScope>,
+): RequestHandler {
   return async (req, res, next) => {
-    res.locals['auth'] = await verifyAccess(req, tokens, accessTokenIn);
+    const claims = await verifyAccess(req, tokens, accessTokenIn);
+    res.locals['auth'] = claims;
+    // The caller's vehicle groups, read now (not from the token) so an admin's change applies at once.
+    if (scopes) res.locals['scope'] = await scopes(claims);
     next();
   };
 }

@@ -29,6 +29,7 @@ const selectUser = (db: Database) =>
       sessionVersion: users.sessionVersion,
       organizationId: organizations.id,
       organizationName: organizations.name,
+      groupIds: sql<string[]>`ARRAY(SELECT group_id FROM user_group_scopes WHERE user_id = ${users.id})`,
     })
     .from(users)
     .innerJoin(organizations, eq(organizations.id, users.organizationId));
@@ -42,6 +43,8 @@ const toMe = (u: UserRow): Me => ({
   name: u.name,
   role: u.role,
   organization: { id: u.organizationId, name: u.organizationName },
+  // Admins are organization-wide whatever rows they may have.
+  groupIds: u.role === 'admin' ? [] : u.groupIds,
 });
 
 /**

@@ -12,10 +12,10 @@ import { createDb, schema, type Database, type Pool } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
 import type { Redis } from '@fleet/runtime';
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
-import { conflict, notFound, unavailable } from '../errors';
-import { isUuid } from '../sql';
+import { conflict, unavailable } from '../errors';
+import { findVehicle, type VehicleScope } from '../groups/scope';
 
-const { deviceCommands, vehicles } = schema;
+const { deviceCommands } = schema;
 
 const COLUMNS = {
   id: deviceCommands.id,
@@ -72,8 +72,9 @@ export class DeviceCommands {
     this.db = createDb(pool);
   }
 
-  async send(org: string, createdBy: string, vehicleId: string, input: CommandInput): Promise<DeviceCommand> {
-    await this.vehicleOf(org, vehicleId);
+  async send(scope: VehicleScope, createdBy: string, vehicleId: string, input: CommandInput): Promise<DeviceCommand> {
+    const org = scope.org;
+    await findVehicle(this.db, scope, vehicleId);
     if (!(await this.isConnected(vehicleId)))
       throw conflict(
         'device not connected: the vehicle’s tracker is not connected to the tracker gateway right now, so the command was not queued; try again once it is online',
@@ -113,8 +114,9 @@ export class DeviceCommands {
     return toCommand(row);
   }
 
-  async list(org: string, vehicleId: string, q: CommandListQuery): Promise<CommandList> {
-    await this.vehicleOf(org, vehicleId);
+  async list(scope: VehicleScope, vehicleId: string, q: CommandListQuery): Promise<CommandList> {
+    const org = scope.org;
+    await findVehicle(this.db, scope, vehicleId);
     const filter = and(eq(deviceCommands.organizationId, org), eq(deviceCommands.vehicleId, vehicleId));
     const [rows, total] = await Promise.all([
       this.db
@@ -139,14 +141,5 @@ export class DeviceCommands {
         5,
       );
     }
-  }
-
-  private async vehicleOf(org: string, vehicleId: string): Promise<void> {
-    if (!isUuid(vehicleId)) throw notFound('vehicle');
-    const rows = await this.db
-      .select({ id: vehicles.id })
-      .from(vehicles)
-      .where(and(eq(vehicles.id, vehicleId), eq(vehicles.organizationId, org)));
-    if (!rows.length) throw notFound('vehicle');
   }
 }

@@ -18,20 +18,20 @@ export function driverRoutes(deps: { drivers: Drivers; vehicles: Vehicles; auth:
     .serve(E.listDriverAssignments, async ({ params, query }, { caller }) =>
       drivers.driverHistory(caller.org, params.id, query),
     )
-    .serve(E.getVehicleDriver, async ({ params }, { caller }) => {
-      const vehicle = await vehicles.get(caller.org, params.id);
+    .serve(E.getVehicleDriver, async ({ params }, { caller, scope }) => {
+      const vehicle = await vehicles.get(scope, params.id);
       return drivers.current(caller.org, vehicle.id);
     })
-    .serve(E.assignVehicleDriver, async ({ params, body }, { caller }) => {
-      const vehicle = await vehicles.get(caller.org, params.id);
+    .serve(E.assignVehicleDriver, async ({ params, body }, { caller, scope }) => {
+      const vehicle = await vehicles.get(scope, params.id);
       return drivers.assign(caller.org, vehicle.id, body.driverId);
     })
-    .serve(E.unassignVehicleDriver, async ({ params }, { caller }) => {
-      const vehicle = await vehicles.get(caller.org, params.id);
+    .serve(E.unassignVehicleDriver, async ({ params }, { caller, scope }) => {
+      const vehicle = await vehicles.get(scope, params.id);
       await drivers.unassign(caller.org, vehicle.id);
     })
-    .serve(E.listVehicleDriverAssignments, async ({ params, query }, { caller }) => {
-      const vehicle = await vehicles.get(caller.org, params.id);
+    .serve(E.listVehicleDriverAssignments, async ({ params, query }, { caller, scope }) => {
+      const vehicle = await vehicles.get(scope, params.id);
       return drivers.vehicleHistory(caller.org, vehicle.id, query);
     }).router;
 }

@@ -3,6 +3,7 @@ import { createDb, schema, selectEventDetails, toEventDetail, type Database, typ
 import type { Places } from '@fleet/places';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { invalid, notFound } from '../errors';
+import { narrowToGroup, vehicleIdInScope, type VehicleScope } from '../groups/scope';
 import { isUuid } from '../sql';
 
 const { events } = schema;
@@ -34,12 +35,15 @@ function decodeCursor(cursor: string): { tsUs: string; id: string } {
   return { tsUs, id };
 }
 
-/** Events of one organization, newest first; the worker writes them, this only reads. */
+/**
+ * Events of one organization, newest first, of the vehicles the caller's scope allows (another
+ * group's event is "not found"); the worker writes them, this only reads.
+ */
 export class Events {
   private readonly db: Database;
 
   constructor(
-    pool: Pool,
+    private readonly pool: Pool,
     private readonly places: Places,
   ) {
     this.db = createDb(pool);
@@ -58,12 +62,15 @@ export class Events {
    * Keyset pagination on (ts, id) descending: each page costs the same however deep, and events
    * arriving meanwhile neither shift nor repeat items.
    */
-  async list(org: string, q: EventListQuery): Promise<EventList> {
+  async list(from: VehicleScope, q: EventListQuery): Promise<EventList> {
+    const scope = await narrowToGroup(this.pool, from, q.groupId);
+    const org = scope.org;
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const rows = await selectEventDetails(this.db, { tsUs: tsMicros })
       .where(
         and(
           eq(events.organizationId, org),
+          scope.groupIds ? vehicleIdInScope(scope, events.vehicleId) : undefined,
           // Retracted events (docs/events.md) are kept for the record, listed only when asked for.
           q.includeRetracted === 'true' ? undefined : isNull(events.retractedAt),
           q.vehicleId ? eq(events.vehicleId, q.vehicleId) : undefined,
@@ -87,9 +94,12 @@ export class Events {
     };
   }
 
-  async get(org: string, id: string): Promise<EventDetail> {
+  async get(scope: VehicleScope, id: string): Promise<EventDetail> {
     if (!isUuid(id)) throw notFound('event');
-    const [row] = await selectEventDetails(this.db).where(and(eq(events.id, id), eq(events.organizationId, org)));
+    const org = scope.org;
+    const [row] = await selectEventDetails(this.db).where(
+      and(eq(events.id, id), eq(events.organizationId, org), vehicleIdInScope(scope, events.vehicleId)),
+    );
     if (!row) throw notFound('event');
     const [event] = await this.withPlaces(org, [toEventDetail(row)]);
     return event;

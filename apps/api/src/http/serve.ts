@@ -2,6 +2,7 @@ import type { VerifiedClaims } from '@fleet/auth';
 import { successStatus, type Endpoint, type EndpointReply, type HandlerInput, type Security } from '@fleet/contracts';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { forbidden, notFound, unauthorized } from '../errors';
+import type { VehicleScope } from '../groups/scope';
 
 const CHECKED_HERE: ReadonlySet<Security> = new Set(['user', 'platform']);
 
@@ -22,6 +23,11 @@ export interface HandlerContext {
   res: Response;
   /** The signed-in user, with the access token's `exp` (endpoints whose security is `user`); throws 401 on any other. */
   readonly caller: VerifiedClaims;
+  /**
+   * What of the organization's fleet the caller may see (their vehicle groups; admins: all), read per
+   * request by the `user` authenticator; throws 401 on any other endpoint.
+   */
+  readonly scope: VehicleScope;
 }
 
 export type Handler<E extends Endpoint> = (
@@ -82,6 +88,9 @@ export class EndpointRouter {
         get caller() {
           return callerOf(res);
         },
+        get scope() {
+          return scopeOf(res);
+        },
       };
       const answer = await handler(input, context);
       if (answer === STREAMED || res.headersSent) return;
@@ -106,6 +115,13 @@ export function callerOf(res: Response): VerifiedClaims {
   const auth = res.locals['auth'] as VerifiedClaims | undefined;
   if (!auth) throw unauthorized('sign in first');
   return auth;
+}
+
+/** The caller's vehicle scope (set with the caller by the `user` authenticator). */
+export function scopeOf(res: Response): VehicleScope {
+  const scope = res.locals['scope'] as VehicleScope | undefined;
+  if (!scope) throw unauthorized('sign in first');
+  return scope;
 }
 
 /**

@@ -100,6 +100,8 @@ export class LiveHub {
   private readonly claims = new Map<SseStream, { id: string; owner: StreamOwner }>();
   /** Per organization, the shared batches of its unfiltered live streams (while it has some). */
   private readonly fanouts = new Map<string, OrgFanout>();
+  /** Per user, what their open streams do when the user is announced as changed (`watchUser`). */
+  private readonly watchers = new Map<string, Set<() => void>>();
   private draining = false;
 
   constructor(private readonly options: LiveHubOptions) {
@@ -230,6 +232,8 @@ export class LiveHub {
    */
   async recheck(userId: string): Promise<void> {
     const mine = this.byUser.get(userId);
+    // Announced changes that revoke nothing (the user's vehicle groups): each stream re-reads its scope.
+    for (const watcher of this.watchers.get(userId) ?? []) watcher();
     if (!mine || !this.options.isCurrent) return;
     const versions = new Set(mine.values());
     for (const sv of versions) {
@@ -245,6 +249,17 @@ export class LiveHub {
         if (streamSv === sv)
           stream.end({ event: LIVE_EVENT.revoked, data: { reason: 'access revoked; sign in again' } });
     }
+  }
+
+  /** Calls `onChange` whenever `userId` is announced (see `recheck`) while `stream` is open. */
+  watchUser(userId: string, stream: SseStream, onChange: () => void): void {
+    let set = this.watchers.get(userId);
+    if (!set) this.watchers.set(userId, (set = new Set()));
+    set.add(onChange);
+    stream.onClose(() => {
+      set.delete(onChange);
+      if (set.size === 0 && this.watchers.get(userId) === set) this.watchers.delete(userId);
+    });
   }
 
   /**

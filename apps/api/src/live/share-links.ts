@@ -12,6 +12,7 @@ import { VehicleStates } from '@fleet/live';
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { invalid, notFound } from '../errors';
 import { isUuid } from '../sql';
+import { findVehicle, vehicleIdInScope, type VehicleScope } from '../groups/scope';
 
 const { shareLinks, vehicles } = schema;
 
@@ -75,13 +76,14 @@ export class ShareLinks {
   }
 
   async create(
-    org: string,
+    scope: VehicleScope,
     createdBy: string,
     vehicleId: string,
     input: ShareLinkInput,
     now = Date.now(),
   ): Promise<ShareLinkCreated> {
-    await this.vehicleOf(org, vehicleId);
+    const org = scope.org;
+    await findVehicle(this.db, scope, vehicleId);
     const expiresAt = expiryOf(input, now);
     const token = generateDeviceToken();
     const [row] = await this.db
@@ -99,8 +101,9 @@ export class ShareLinks {
     return { shareLink: toShareLink(row, now), token, path: `/api/v1/shared/${token}` };
   }
 
-  async list(org: string, vehicleId: string): Promise<ShareLink[]> {
-    await this.vehicleOf(org, vehicleId);
+  async list(scope: VehicleScope, vehicleId: string): Promise<ShareLink[]> {
+    const org = scope.org;
+    await findVehicle(this.db, scope, vehicleId);
     const rows = await this.db
       .select(COLUMNS)
       .from(shareLinks)
@@ -111,13 +114,22 @@ export class ShareLinks {
     return rows.map((r) => toShareLink(r, now));
   }
 
-  /** Revokes at once (open streams close at their next check); revoking twice is harmless. */
-  async revoke(org: string, id: string): Promise<void> {
+  /**
+   * Revokes at once (open streams close at their next check); revoking twice is harmless. A link of a
+   * vehicle outside the caller's groups is "not found".
+   */
+  async revoke(scope: VehicleScope, id: string): Promise<void> {
     if (!isUuid(id)) throw notFound('share link');
     const { rowCount } = await this.db
       .update(shareLinks)
       .set({ revokedAt: sql`coalesce(${shareLinks.revokedAt}, now())` })
-      .where(and(eq(shareLinks.id, id), eq(shareLinks.organizationId, org)));
+      .where(
+        and(
+          eq(shareLinks.id, id),
+          eq(shareLinks.organizationId, scope.org),
+          vehicleIdInScope(scope, shareLinks.vehicleId),
+        ),
+      );
     if (!rowCount) throw notFound('share link');
   }
 
@@ -155,15 +167,6 @@ export class ShareLinks {
   async latest(vehicleId: string): Promise<SharedPosition | null> {
     const p = await this.states.ofVehicle(vehicleId);
     return p && sharedPosition(p);
-  }
-
-  private async vehicleOf(org: string, vehicleId: string): Promise<void> {
-    if (!isUuid(vehicleId)) throw notFound('vehicle');
-    const rows = await this.db
-      .select({ id: vehicles.id })
-      .from(vehicles)
-      .where(and(eq(vehicles.id, vehicleId), eq(vehicles.organizationId, org)));
-    if (!rows.length) throw notFound('vehicle');
   }
 }
 

@@ -7,6 +7,7 @@ import {
 import { createDb, schema, type Database, type Pool } from '@fleet/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { invalid, notFound } from '../errors';
+import { findVehicle, vehiclesInScope, type VehicleScope } from '../groups/scope';
 
 const { organizations, vehicles } = schema;
 
@@ -79,31 +80,32 @@ export class TrackerSettingsService {
     return this.level(overrides);
   }
 
-  private async vehicleOverrides(org: string, vehicleId: string): Promise<TrackerSettingsOverride | null> {
+  private async vehicleOverrides(scope: VehicleScope, vehicleId: string): Promise<TrackerSettingsOverride | null> {
     const [row] = await this.db
       .select({ tracker: vehicles.trackerSettings })
       .from(vehicles)
-      .where(and(eq(vehicles.id, vehicleId), eq(vehicles.organizationId, org)));
+      .where(and(eq(vehicles.id, vehicleId), vehiclesInScope(scope)));
     if (!row) throw notFound('vehicle');
     return row.tracker === null ? null : overridesOf(row.tracker);
   }
 
-  async forVehicle(org: string, vehicleId: string): Promise<TrackerSettingsLevel> {
-    const vehicle = await this.vehicleOverrides(org, vehicleId);
-    return this.level(vehicle, await this.organizationOverrides(org));
+  async forVehicle(scope: VehicleScope, vehicleId: string): Promise<TrackerSettingsLevel> {
+    const vehicle = await this.vehicleOverrides(scope, vehicleId);
+    return this.level(vehicle, await this.organizationOverrides(scope.org));
   }
 
   async setForVehicle(
-    org: string,
+    scope: VehicleScope,
     vehicleId: string,
     overrides: TrackerSettingsOverride | null,
   ): Promise<TrackerSettingsLevel> {
-    const organization = await this.organizationOverrides(org);
+    await findVehicle(this.db, scope, vehicleId);
+    const organization = await this.organizationOverrides(scope.org);
     if (overrides) this.check(overrides, [organization]);
     const [row] = await this.db
       .update(vehicles)
       .set({ trackerSettings: overrides, updatedAt: sql`now()` })
-      .where(and(eq(vehicles.id, vehicleId), eq(vehicles.organizationId, org)))
+      .where(and(eq(vehicles.id, vehicleId), vehiclesInScope(scope)))
       .returning({ id: vehicles.id });
     if (!row) throw notFound('vehicle');
     return this.level(overrides, organization);

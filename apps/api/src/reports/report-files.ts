@@ -1,6 +1,7 @@
-import type { ReportFileQuery, ReportKind } from '@fleet/contracts';
+import { MAX_REPORT_VEHICLES, type ReportFileQuery, type ReportKind } from '@fleet/contracts';
 import { renderCsv, renderPdf, reportFileName, type ReportData, type ReportReader } from '@fleet/reports';
 import { invalid, notFound } from '../errors';
+import { wholeOrganization, type VehicleScope } from '../groups/scope';
 import { resolvePeriod } from '../tracking/period';
 import { detectionOptions, type Tracking } from '../tracking/tracking';
 
@@ -18,12 +19,17 @@ export interface ReportFile {
 export class ReportFiles {
   private readonly reports: ReportReader;
 
-  constructor(tracking: Tracking) {
+  constructor(private readonly tracking: Tracking) {
     this.reports = tracking.reports;
   }
 
-  async file(org: string, kind: ReportKind, q: ReportFileQuery, format: 'pdf' | 'csv'): Promise<ReportFile> {
-    const data = await this.data(org, kind, q, { charts: format === 'pdf' });
+  async file(
+    scope: VehicleScope | string,
+    kind: ReportKind,
+    q: ReportFileQuery,
+    format: 'pdf' | 'csv',
+  ): Promise<ReportFile> {
+    const data = await this.data(scope, kind, q, { charts: format === 'pdf' });
     const options = { lang: q.lang, timeZone: q.timeZone };
     const fileName = reportFileName(kind, data.header, { timeZone: q.timeZone, extension: format });
     return format === 'pdf'
@@ -40,20 +46,37 @@ export class ReportFiles {
    * `charts`, the trips and summary reports also carry each vehicle's speed series (the PDF's chart).
    */
   async data(
-    org: string,
+    from: VehicleScope | string,
     kind: ReportKind,
     q: ReportFileQuery,
     { charts = false }: { charts?: boolean } = {},
   ): Promise<ReportData> {
     const period = resolvePeriod(q);
-    const ids = q.vehicleIds ? [...new Set(q.vehicleIds.toLowerCase().split(','))] : [];
-    if (ids.length === 0 && kind !== 'events')
-      throw invalid(`vehicleIds is required for the ${kind} report`, [
+    const org = typeof from === 'string' ? from : from.org;
+    const asked = q.vehicleIds ? [...new Set(q.vehicleIds.toLowerCase().split(','))] : [];
+    if (asked.length === 0 && kind !== 'events' && q.groupId === undefined)
+      throw invalid(`vehicleIds (or groupId) is required for the ${kind} report`, [
         { path: 'vehicleIds', message: 'one or more vehicle ids, comma-separated' },
       ]);
-    // Another organization's vehicle (or none) is not found, like on the JSON endpoints.
-    const names = await this.reports.vehicleNames(org, ids);
-    if (names.size !== ids.length) throw notFound('vehicle');
+    const callerScope = typeof from === 'string' ? wholeOrganization(from) : from;
+    // Another organization's vehicle, or one outside the caller's groups, is not found, like on the JSON endpoints.
+    if (asked.length && (await this.tracking.vehiclesIn(callerScope, asked)).length !== asked.length)
+      throw notFound('vehicle');
+    // Then `groupId` (the group and those below it) narrows the caller's vehicles.
+    const scope = await this.tracking.narrow(callerScope, q.groupId);
+    let ids = asked;
+    if (scope.groupIds) {
+      const inScope = await this.tracking.vehiclesIn(scope, asked.length ? asked : undefined);
+      ids = asked.length ? asked.filter((id) => inScope.includes(id)) : inScope;
+    }
+    if (ids.length === 0 && (kind !== 'events' || scope.groupIds))
+      throw invalid('no vehicles to report on', [
+        { path: q.groupId ? 'groupId' : 'vehicleIds', message: 'none of your vehicles is in it' },
+      ]);
+    if (ids.length > MAX_REPORT_VEHICLES)
+      throw invalid(`at most ${MAX_REPORT_VEHICLES} vehicles in one report`, [
+        { path: 'groupId', message: `${ids.length} vehicles: choose a smaller group or the vehicles` },
+      ]);
     return this.reports.data(org, {
       kind,
       vehicleIds: ids,

@@ -5,8 +5,8 @@ import { EndpointRouter, type Authenticators } from '../http/serve';
 export function commandRoutes(deps: { commands: DeviceCommands; auth: Authenticators }) {
   const { commands } = deps;
   return new EndpointRouter('/api/v1', deps.auth)
-    .serve(E.sendCommand, async ({ params, body }, { caller }) =>
-      commands.send(caller.org, caller.sub, params.id, body),
+    .serve(E.sendCommand, async ({ params, body }, { caller, scope }) =>
+      commands.send(scope, caller.sub, params.id, body),
     )
-    .serve(E.listCommands, async ({ params, query }, { caller }) => commands.list(caller.org, params.id, query)).router;
+    .serve(E.listCommands, async ({ params, query }, { scope }) => commands.list(scope, params.id, query)).router;
 }

@@ -5,6 +5,6 @@ import { EndpointRouter, type Authenticators } from '../http/serve';
 export function eventRoutes(deps: { events: Events; auth: Authenticators }) {
   const { events } = deps;
   return new EndpointRouter('/api/v1', deps.auth)
-    .serve(E.listEvents, async ({ query }, { caller }) => events.list(caller.org, query))
-    .serve(E.getEvent, async ({ params }, { caller }) => events.get(caller.org, params.id)).router;
+    .serve(E.listEvents, async ({ query }, { scope }) => events.list(scope, query))
+    .serve(E.getEvent, async ({ params }, { scope }) => events.get(scope, params.id)).router;
 }

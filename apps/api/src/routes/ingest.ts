@@ -1,5 +1,6 @@
 import { INGEST_ENDPOINTS as E } from '@fleet/contracts';
 import express, { type Router } from 'express';
+import { createDb } from '@fleet/db';
 import type { Pool } from 'pg';
 import type { TokenService } from '@fleet/auth';
 import { basicCredentials, bearerToken } from '../auth/credentials';
@@ -14,6 +15,7 @@ import {
   unauthorized,
   type AppError,
 } from '../errors';
+import { findVehicle, readScope } from '../groups/scope';
 import { EndpointRouter, Reply } from '../http/serve';
 import {
   acceptFleetJson,
@@ -148,7 +150,13 @@ export function ingestRoutes(deps: IngestRouteDeps): Router {
         importGpx(ctx, {
           vehicleId: req.params['id'] as string,
           token: bearerToken(req.get('authorization')),
-          verifyUser: () => verifyAccess(req, deps.tokens),
+          // A signed-in uploader's vehicle must also be within their vehicle groups (404 otherwise).
+          verifyUser: async () => {
+            const user = await verifyAccess(req, deps.tokens);
+            if (user.role === 'operator')
+              await findVehicle(createDb(deps.pool), await readScope(deps.pool, user), req.params['id'] as string);
+            return user;
+          },
           contentLength: Number(req.get('content-length') ?? 0),
           maxBytes: deps.gpxMaxBytes,
           body: req as AsyncIterable<Buffer>,

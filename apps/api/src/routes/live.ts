@@ -10,6 +10,7 @@ import type { Redis } from '@fleet/runtime';
 import { Router, type RequestHandler } from 'express';
 import type { ApiConfig } from '../config';
 import { EndpointRouter, STREAMED, type Authenticators } from '../http/serve';
+import { LiveScope } from '../groups/live-scope';
 import { resumePoint, type LiveHub } from '../live/hub';
 import { ShareLinks } from '../live/share-links';
 import { SseStream } from '../live/sse';
@@ -55,7 +56,7 @@ export function liveRoutes(app: {
   // anonymous caller learns nothing, not even what is wrong with its query) and takes the token from
   // the header, `?access_token=` or the web's cookie, as the declaration's `accessTokenIn` says.
   const stream = new EndpointRouter('/api/v1', app.auth).serve(E.liveStream, async ({ query }, ctx) => {
-    const { req, res, caller } = ctx;
+    const { req, res, caller, scope } = ctx;
     const lastEventId = resumePoint(req.get('last-event-id'), query.lastEventId);
     const only = query.vehicleIds?.length ? new Set(query.vehicleIds) : undefined;
     const sse = new SseStream(req, res, {
@@ -77,13 +78,29 @@ export function liveRoutes(app: {
       Math.max(0, Math.min(caller.exp * 1000 - Date.now(), MAX_TIMER_MS)),
     );
     sse.onClose(() => clearTimeout(expiry));
+    // A user limited to vehicle groups gets their vehicles' messages only. Admins are never limited;
+    // anyone else's groups may change while the stream is open: it then ends and the client reopens it.
+    let visible: LiveScope | undefined;
+    if (caller.role !== 'admin') {
+      const opened = await LiveScope.open(app.pool, caller, scope, () =>
+        sse.end({ event: LIVE_EVENT.expired, data: { reason: 'your vehicle groups changed; reconnect' } }),
+      );
+      visible = opened;
+      sse.onClose(() => opened.stop());
+      hub.watchUser(caller.sub, sse, () => void opened.refresh());
+    }
+    const limited = visible?.limited ? visible : undefined;
     await hub.feed(sse, {
       org: caller.org,
       lastEventId,
       // Without a vehicle filter, every message as published: served from the organization's shared batches.
-      select: only
-        ? (m: LiveMessage) => (only.has(m.data.vehicleId) ? { event: m.type, data: m.data } : undefined)
-        : undefined,
+      select:
+        only || limited
+          ? (m: LiveMessage) =>
+              (!only || only.has(m.data.vehicleId)) && (!limited || limited.allows(m.data.vehicleId))
+                ? { event: m.type, data: m.data }
+                : undefined
+          : undefined,
     });
     return STREAMED;
   });

@@ -22,12 +22,12 @@ export function mobileRoutes(deps: MobileRouteDeps) {
       .serve(E.putOrganizationTrackerSettings, async ({ body }, { caller }) =>
         settings.setForOrganization(caller.org, body),
       )
-      .serve(E.getVehicleTrackerSettings, async ({ params }, { caller }) => settings.forVehicle(caller.org, params.id))
-      .serve(E.putVehicleTrackerSettings, async ({ params, body }, { caller }) =>
-        settings.setForVehicle(caller.org, params.id, body),
+      .serve(E.getVehicleTrackerSettings, async ({ params }, { scope }) => settings.forVehicle(scope, params.id))
+      .serve(E.putVehicleTrackerSettings, async ({ params, body }, { scope }) =>
+        settings.setForVehicle(scope, params.id, body),
       )
-      .serve(E.deleteVehicleTrackerSettings, async ({ params }, { caller }) => {
-        await settings.setForVehicle(caller.org, params.id, null);
+      .serve(E.deleteVehicleTrackerSettings, async ({ params }, { scope }) => {
+        await settings.setForVehicle(scope, params.id, null);
       })
       // The vehicle's device token as Bearer, checked here like POST /api/v1/positions checks it.
       .serve(E.getDeviceSettings, async (_input, { req }) => {

@@ -7,11 +7,11 @@ import type { ReportFile, ReportFiles } from '../reports/report-files';
 export function reportRoutes(deps: { reportFiles: ReportFiles; auth: Authenticators }) {
   const { reportFiles } = deps;
   return new EndpointRouter('/api/v1', deps.auth)
-    .serve(E.reportPdf, async ({ params, query }, { caller, res }) =>
-      sendFile(res, await reportFiles.file(caller.org, params.kind, query, 'pdf')),
+    .serve(E.reportPdf, async ({ params, query }, { scope, res }) =>
+      sendFile(res, await reportFiles.file(scope, params.kind, query, 'pdf')),
     )
-    .serve(E.reportCsv, async ({ params, query }, { caller, res }) =>
-      sendFile(res, await reportFiles.file(caller.org, params.kind, query, 'csv')),
+    .serve(E.reportCsv, async ({ params, query }, { scope, res }) =>
+      sendFile(res, await reportFiles.file(scope, params.kind, query, 'csv')),
     ).router;
 }
 

@@ -52,15 +52,15 @@ export function shareLinkRoutes(deps: {
   // per-address limit alone, run first like an authenticator.
   return (
     new EndpointRouter('/api/v1', { ...deps.auth, none: () => [deps.limiter.middleware] })
-      .serve(E.createShareLink, async ({ params, body }, { caller, res }) => {
-        const created = await shareLinks.create(caller.org, caller.sub, params.id, body);
+      .serve(E.createShareLink, async ({ params, body }, { caller, scope, res }) => {
+        const created = await shareLinks.create(scope, caller.sub, params.id, body);
         res.setHeader('Cache-Control', 'no-store');
         return created;
       })
-      .serve(E.listShareLinks, async ({ params }, { caller }) => ({
-        items: await shareLinks.list(caller.org, params.id),
+      .serve(E.listShareLinks, async ({ params }, { scope }) => ({
+        items: await shareLinks.list(scope, params.id),
       }))
-      .serve(E.deleteShareLink, async ({ params }, { caller }) => shareLinks.revoke(caller.org, params.id))
+      .serve(E.deleteShareLink, async ({ params }, { scope }) => shareLinks.revoke(scope, params.id))
 
       // Only the vehicle's name and where it is.
       .serve(E.getSharedVehicle, async ({ params }, { res }) => {

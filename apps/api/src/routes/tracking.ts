@@ -11,16 +11,14 @@ import { reportRoutes } from './reports';
 export function trackingRoutes(deps: TrackingDeps & { auth: Authenticators }) {
   const tracking = new Tracking(deps);
   const router = new EndpointRouter('/api/v1', deps.auth)
-    .serve(E.latestPositions, async ({ query }, { caller }) => tracking.latest(caller.org, query))
-    .serve(E.nearestVehicles, async ({ query }, { caller }) => tracking.nearest(caller.org, query))
-    .serve(E.vehicleHistory, async ({ params, query }, { caller, res }) => {
-      await tracking.exportHistory(caller.org, params.id, query, res);
+    .serve(E.latestPositions, async ({ query }, { scope }) => tracking.latest(scope, query))
+    .serve(E.nearestVehicles, async ({ query }, { scope }) => tracking.nearest(scope, query))
+    .serve(E.vehicleHistory, async ({ params, query }, { scope, res }) => {
+      await tracking.exportHistory(scope, params.id, query, res);
       return STREAMED;
     })
-    .serve(E.vehicleTrips, async ({ params, query }, { caller }) => tracking.trips(caller.org, params.id, query))
-    .serve(E.vehicleStops, async ({ params, query }, { caller }) => tracking.stops(caller.org, params.id, query))
-    .serve(E.vehicleSummary, async ({ params, query }, { caller }) =>
-      tracking.summary(caller.org, params.id, query),
-    ).router;
+    .serve(E.vehicleTrips, async ({ params, query }, { scope }) => tracking.trips(scope, params.id, query))
+    .serve(E.vehicleStops, async ({ params, query }, { scope }) => tracking.stops(scope, params.id, query))
+    .serve(E.vehicleSummary, async ({ params, query }, { scope }) => tracking.summary(scope, params.id, query)).router;
   return router.use(reportRoutes({ reportFiles: new ReportFiles(tracking), auth: deps.auth }));
 }

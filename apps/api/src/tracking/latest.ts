@@ -99,8 +99,10 @@ export class LatestPositionsQuery {
     this.names = names ?? new VehicleNames(deps.states.db);
   }
 
-  async latest(org: string, q: LatestQuery): Promise<LatestPositions> {
-    const positions = await this.positions(org);
+  /** `only`: the vehicles the caller may see, when limited to vehicle groups. */
+  async latest(org: string, q: LatestQuery, only?: ReadonlySet<string>): Promise<LatestPositions> {
+    const all = await this.positions(org);
+    const positions = only ? all.filter((p) => only.has(p.vehicleId)) : all;
     const names = await this.names.of(
       org,
       positions.map((p) => p.vehicleId),

@@ -1,5 +1,6 @@
 import { DEFAULT_OFFLINE_AFTER_MINUTES, vehicleStatus, type NearestList, type NearestQuery } from '@fleet/contracts';
 import type { Pool } from '@fleet/db';
+import { vehicleIdInScopeSql, type VehicleScope } from '../groups/scope';
 import { LIVE_POSITION_SQL, toLivePosition, type VehicleStateRow } from '@fleet/live';
 import { asAttributes } from '@fleet/reports';
 
@@ -14,6 +15,7 @@ const KNN_RADIUS_SQL = `
 SELECT max(ST_Distance(k.point::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography)) AS radius
   FROM (SELECT point FROM vehicle_state
          WHERE organization_id = $1
+           AND ${vehicleIdInScopeSql('vehicle_id', '$1', '$5')}
          ORDER BY point <-> ST_SetSRID(ST_MakePoint($2, $3), 4326)
          LIMIT $4) k`;
 
@@ -27,6 +29,7 @@ SELECT ${LIVE_POSITION_SQL}, v.name,
  WHERE vehicle_state.organization_id = $1
    AND vehicle_state.point && ST_MakeEnvelope($5, $6, $7, $8, 4326)
    AND ST_DWithin(vehicle_state.point::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $9)
+   AND ($10::uuid[] IS NULL OR v.group_id = ANY($10::uuid[]))
  ORDER BY distance_m, vehicle_state.vehicle_id
  LIMIT $4`;
 
@@ -49,9 +52,14 @@ export function searchBox(lat: number, lon: number, radiusM: number): [number, n
   return [lon - dLon, south, lon + dLon, north];
 }
 
-/** The organization's vehicles nearest to a point, by geodesic distance, nearest first. */
-export async function nearestVehicles(pool: Pool, org: string, q: NearestQuery): Promise<NearestList> {
-  const knn = await pool.query<{ radius: number | null }>(KNN_RADIUS_SQL, [org, q.lon, q.lat, q.limit]);
+/**
+ * The organization's vehicles nearest to a point, by geodesic distance, nearest first; a scope limited
+ * to groups counts only their vehicles (in both stages: a hidden vehicle must not shrink the radius).
+ */
+export async function nearestVehicles(pool: Pool, scope: VehicleScope, q: NearestQuery): Promise<NearestList> {
+  const org = scope.org;
+  const groups = scope.groupIds ? [...scope.groupIds] : null;
+  const knn = await pool.query<{ radius: number | null }>(KNN_RADIUS_SQL, [org, q.lon, q.lat, q.limit, groups]);
   let radius = knn.rows[0]?.radius;
   if (radius === null || radius === undefined) return { items: [] };
   if (q.maxDistanceM !== undefined) radius = Math.min(radius, q.maxDistanceM);
@@ -68,6 +76,7 @@ export async function nearestVehicles(pool: Pool, org: string, q: NearestQuery):
     north,
     // A millimetre of slack: DWithin and Distance may round differently for the farthest vehicle.
     radius + 0.001,
+    groups,
   ]);
   const now = Date.now();
   const offlineAfterMs = DEFAULT_OFFLINE_AFTER_MINUTES * 60_000;

@@ -9,16 +9,14 @@ import type {
   SummaryReport,
   TripList,
 } from '@fleet/contracts';
-import { schema, type Database, type Pool } from '@fleet/db';
+import { type Database, type Pool } from '@fleet/db';
 import { VehicleStates } from '@fleet/live';
 import type { Logger } from '@fleet/logging-json';
 import type { Places } from '@fleet/places';
 import { ReportReader, type Period } from '@fleet/reports';
 import type { Redis } from '@fleet/runtime';
-import { and, eq } from 'drizzle-orm';
 import type { Response } from 'express';
-import { notFound } from '../errors';
-import { isUuid } from '../sql';
+import { findVehicle, narrowToGroup, vehicleIdsInScope, type VehicleScope } from '../groups/scope';
 import { Gate } from './gate';
 import { streamHistory } from './history';
 import { LatestPositionsQuery } from './latest';
@@ -36,8 +34,8 @@ export interface TrackingDeps {
 }
 
 /**
- * The query side of tracking, scoped by organization like every use case of the API: another
- * organization's vehicle is "not found".
+ * The query side of tracking, scoped by organization and the caller's vehicle groups like every use
+ * case of the API: another organization's vehicle, or one outside the caller's groups, is "not found".
  */
 export class Tracking {
   private readonly db: Database;
@@ -54,18 +52,32 @@ export class Tracking {
     this.reports = new ReportReader({ pool: deps.pool, places: deps.places, heavy: (read) => this.heavy.run(read) });
   }
 
-  latest(org: string, q: LatestQuery): Promise<LatestPositions> {
-    return this.latestQuery.latest(org, q);
+  async latest(from: VehicleScope, q: LatestQuery): Promise<LatestPositions> {
+    const scope = await narrowToGroup(this.deps.pool, from, q.groupId);
+    // Limited: the visible vehicles read now (exact, whatever the cached names say).
+    const only = scope.groupIds ? new Set(await vehicleIdsInScope(this.db, scope)) : undefined;
+    return this.latestQuery.latest(scope.org, q, only);
   }
 
-  nearest(org: string, q: NearestQuery): Promise<NearestList> {
-    return nearestVehicles(this.deps.pool, org, q);
+  async nearest(from: VehicleScope, q: NearestQuery): Promise<NearestList> {
+    return nearestVehicles(this.deps.pool, await narrowToGroup(this.deps.pool, from, q.groupId), q);
+  }
+
+  /** A `groupId` filter applied to the caller's scope (see narrowToGroup). */
+  narrow(scope: VehicleScope, groupId: string | undefined): Promise<VehicleScope> {
+    return narrowToGroup(this.deps.pool, scope, groupId);
+  }
+
+  /** The scope's vehicles (among `ids` when given), in name order. */
+  async vehiclesIn(scope: VehicleScope, ids?: readonly string[]): Promise<string[]> {
+    const visible = await vehicleIdsInScope(this.db, scope);
+    return ids ? visible.filter((id) => ids.includes(id)) : visible;
   }
 
   /** Streams the history into `res` (see streamHistory). */
-  async exportHistory(org: string, vehicleId: string, q: HistoryQuery, res: Response): Promise<void> {
+  async exportHistory(scope: VehicleScope, vehicleId: string, q: HistoryQuery, res: Response): Promise<void> {
     const period = resolvePeriod(q);
-    const vehicleName = await this.vehicleName(org, vehicleId);
+    const vehicleName = await this.vehicleName(scope, vehicleId);
     await this.heavy.run(() =>
       streamHistory(this.deps, res, {
         vehicleId,
@@ -78,37 +90,31 @@ export class Tracking {
     );
   }
 
-  async trips(org: string, vehicleId: string, q: ReportQuery): Promise<TripList> {
-    const period = await this.checked(org, vehicleId, q);
-    return this.reports.trips(org, vehicleId, period, detectionOptions(q));
+  async trips(scope: VehicleScope, vehicleId: string, q: ReportQuery): Promise<TripList> {
+    const period = await this.checked(scope, vehicleId, q);
+    return this.reports.trips(scope.org, vehicleId, period, detectionOptions(q));
   }
 
-  async stops(org: string, vehicleId: string, q: ReportQuery): Promise<StopList> {
-    const period = await this.checked(org, vehicleId, q);
-    return this.reports.stops(org, vehicleId, period, detectionOptions(q));
+  async stops(scope: VehicleScope, vehicleId: string, q: ReportQuery): Promise<StopList> {
+    const period = await this.checked(scope, vehicleId, q);
+    return this.reports.stops(scope.org, vehicleId, period, detectionOptions(q));
   }
 
-  async summary(org: string, vehicleId: string, q: ReportQuery): Promise<SummaryReport> {
-    const period = await this.checked(org, vehicleId, q);
+  async summary(scope: VehicleScope, vehicleId: string, q: ReportQuery): Promise<SummaryReport> {
+    const period = await this.checked(scope, vehicleId, q);
     return this.reports.summary(vehicleId, period, detectionOptions(q));
   }
 
   /** The query's period, once the vehicle is known to be the organization's. */
-  private async checked(org: string, vehicleId: string, q: ReportQuery): Promise<Period> {
+  private async checked(scope: VehicleScope, vehicleId: string, q: ReportQuery): Promise<Period> {
     const period = resolvePeriod(q);
-    await this.vehicleName(org, vehicleId);
+    await this.vehicleName(scope, vehicleId);
     return period;
   }
 
-  private async vehicleName(org: string, id: string): Promise<string> {
-    if (!isUuid(id)) throw notFound('vehicle');
-    const { vehicles } = schema;
-    const [row] = await this.db
-      .select({ name: vehicles.name })
-      .from(vehicles)
-      .where(and(eq(vehicles.id, id), eq(vehicles.organizationId, org)));
-    if (!row) throw notFound('vehicle');
-    return row.name;
+  /** The vehicle's name, through the one scoped lookup (404 outside the caller's scope). */
+  private async vehicleName(scope: VehicleScope, id: string): Promise<string> {
+    return (await findVehicle(this.db, scope, id)).name;
   }
 }
 

@@ -10,13 +10,13 @@ import type {
   UserUpdate,
 } from '@fleet/contracts';
 import { createDb, schema, withTransaction, type Database, type Pool } from '@fleet/db';
-import { and, asc, eq, gt, ilike, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { SessionVersions } from '../auth/revocation';
 import { GONE } from '../auth/revocation';
-import { conflict, notFound } from '../errors';
+import { conflict, invalid, notFound } from '../errors';
 import { containsPattern, isUuid } from '../sql';
 
-const { invitations, refreshTokens, users } = schema;
+const { invitations, refreshTokens, users, userGroupScopes, vehicleGroups } = schema;
 
 const COLUMNS = {
   id: users.id,
@@ -27,12 +27,13 @@ const COLUMNS = {
   createdAt: users.createdAt,
 };
 type Row = Pick<typeof users.$inferSelect, keyof typeof COLUMNS>;
-const toUser = (r: Row): User => ({
+const toUser = (r: Row, groupIds: readonly string[] = []): User => ({
   id: r.id,
   email: r.email,
   name: r.name,
   role: r.role,
   disabled: r.disabledAt !== null,
+  groupIds: r.role === 'admin' ? [] : [...groupIds],
   createdAt: r.createdAt.toISOString(),
 });
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -67,7 +68,21 @@ export class Users {
         .offset(q.offset),
       this.db.$count(users, filter),
     ]);
-    return { items: rows.map(toUser), total, limit: q.limit, offset: q.offset };
+    const scopes = await this.groupsOf(rows.map((r) => r.id));
+    return { items: rows.map((r) => toUser(r, scopes.get(r.id))), total, limit: q.limit, offset: q.offset };
+  }
+
+  /** The vehicle groups each user is limited to (none: the whole organization). */
+  private async groupsOf(ids: string[], db: Database = this.db): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (!ids.length) return out;
+    const rows = await db
+      .select({ userId: userGroupScopes.userId, groupId: userGroupScopes.groupId })
+      .from(userGroupScopes)
+      .where(inArray(userGroupScopes.userId, ids))
+      .orderBy(asc(userGroupScopes.groupId));
+    for (const r of rows) out.set(r.userId, [...(out.get(r.userId) ?? []), r.groupId]);
+    return out;
   }
 
   /**
@@ -145,6 +160,9 @@ export class Users {
   /**
    * Disabling a user or changing their role ends their sessions on their next request: the session
    * version rises (every access token refused, live streams closed) and refresh tokens are revoked.
+   * `groupIds` limits an operator or viewer to vehicle groups (`[]`: the whole organization again);
+   * it applies to their next request (the scope is read per request), and their open live streams
+   * are told at once (reopened under the new scope). Becoming an admin clears it: admins see all.
    */
   async update(org: string, actor: string, id: string, patch: UserUpdate): Promise<User> {
     if (!isUuid(id)) throw notFound('user');
@@ -156,7 +174,7 @@ export class Users {
       patch.role ? sql`${users.role} IS DISTINCT FROM ${patch.role}` : undefined,
       patch.disabled ? sql`${users.disabledAt} IS NULL` : undefined,
     ].filter((condition) => condition !== undefined);
-    const { row, revoked } = await withTransaction(this.pool, async (conn) => {
+    const { row, revoked, groupsChanged } = await withTransaction(this.pool, async (conn) => {
       const tx = createDb(conn);
       const scope = and(eq(users.id, id), eq(users.organizationId, org));
       const [before] = await tx.select({ sessionVersion: users.sessionVersion }).from(users).where(scope).for('update');
@@ -179,16 +197,51 @@ export class Users {
         .where(scope)
         .returning({ ...COLUMNS, sessionVersion: users.sessionVersion });
       if (!row) throw notFound('user');
+      const groupsChanged = await this.setGroups(tx, org, row.id, row.role, patch.groupIds);
       const revoked = row.sessionVersion !== before?.sessionVersion;
       if (revoked)
         await tx
           .update(refreshTokens)
           .set({ revokedAt: sql`now()` })
           .where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)));
-      return { row, revoked };
+      return { row, revoked, groupsChanged };
     });
-    if (revoked) await this.versions.announce(id, row.sessionVersion);
-    return toUser(row);
+    // Announced either way: a revocation ends their streams, a change of groups makes them re-read it.
+    if (revoked || groupsChanged) await this.versions.announce(id, row.sessionVersion);
+    return toUser(row, (await this.groupsOf([row.id])).get(row.id));
+  }
+
+  /** Replaces the user's groups (inside the update's transaction); whether they changed. */
+  private async setGroups(
+    tx: Database,
+    org: string,
+    userId: string,
+    role: User['role'],
+    groupIds: readonly string[] | undefined,
+  ): Promise<boolean> {
+    if (groupIds === undefined && role !== 'admin') return false;
+    const wanted = role === 'admin' ? [] : [...(groupIds ?? [])].sort();
+    if (role === 'admin' && groupIds?.length)
+      throw invalid('request is not valid', [
+        { path: 'groupIds', message: 'admins see the whole organization: limit operators and viewers only' },
+      ]);
+    if (wanted.length) {
+      const known = await tx
+        .select({ id: vehicleGroups.id })
+        .from(vehicleGroups)
+        .where(and(eq(vehicleGroups.organizationId, org), inArray(vehicleGroups.id, wanted)));
+      const ids = new Set(known.map((g) => g.id));
+      const unknown = (groupIds ?? []).findIndex((g) => !ids.has(g));
+      if (unknown >= 0)
+        throw invalid('request is not valid', [
+          { path: `groupIds.${unknown}`, message: 'no such group in this organization' },
+        ]);
+    }
+    const before = (await this.groupsOf([userId], tx)).get(userId) ?? [];
+    if (before.length === wanted.length && before.every((g, i) => g === wanted[i])) return false;
+    await tx.delete(userGroupScopes).where(eq(userGroupScopes.userId, userId));
+    if (wanted.length) await tx.insert(userGroupScopes).values(wanted.map((groupId) => ({ userId, groupId })));
+    return true;
   }
 
   /**

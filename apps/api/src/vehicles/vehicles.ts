@@ -12,7 +12,8 @@ import { lockVehicleForDelete } from '@fleet/queue-replay';
 import type { Redis } from '@fleet/runtime';
 import { and, asc, desc, eq, ilike, or, sql } from 'drizzle-orm';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { conflict, notFound, rateLimited } from '../errors';
+import { conflict, invalid, notFound, rateLimited } from '../errors';
+import { isLimited, narrowToGroup, vehiclesInScope, wholeOrganization, type VehicleScope } from '../groups/scope';
 import { containsPattern, isUuid } from '../sql';
 
 const { positions, vehicles } = schema;
@@ -28,6 +29,7 @@ const COLUMNS = {
   attributes: vehicles.attributes,
   deviceIdentifier: vehicles.deviceIdentifier,
   deviceDisabledAt: vehicles.deviceDisabledAt,
+  groupId: vehicles.groupId,
   createdAt: vehicles.createdAt,
   updatedAt: vehicles.updatedAt,
 };
@@ -77,9 +79,14 @@ const SORTS = {
   '-createdAt': [desc(vehicles.createdAt), asc(vehicles.id)],
 } satisfies Record<VehicleListQuery['sort'], unknown>;
 
+/** A caller's scope, or an organization id for the whole organization (callers that have no user). */
+export type ScopeOrOrg = VehicleScope | string;
+const toScope = (s: ScopeOrOrg): VehicleScope => (typeof s === 'string' ? wholeOrganization(s) : s);
+
 /**
- * The fleet of one organization. Every query is scoped by organization: another organization's
- * vehicle is "not found", so its existence does not leak.
+ * The fleet of one organization. Every query is scoped by organization and by the caller's vehicle
+ * groups (`VehicleScope`): another organization's vehicle, or one outside the caller's groups, is
+ * "not found", so its existence does not leak.
  */
 export class Vehicles {
   /** Refusals of chosen identifiers per organization (in Redis, so the budget holds across replicas). */
@@ -122,10 +129,11 @@ export class Vehicles {
     return unavailable();
   }
 
-  async list(org: string, q: VehicleListQuery): Promise<VehicleList> {
+  async list(from: ScopeOrOrg, q: VehicleListQuery): Promise<VehicleList> {
+    const scope = await narrowToGroup(this.pool, toScope(from), q.groupId);
     const pattern = q.q ? containsPattern(q.q) : undefined;
     const filter = and(
-      eq(vehicles.organizationId, org),
+      vehiclesInScope(scope),
       pattern
         ? or(ilike(vehicles.name, pattern), ilike(vehicles.plate, pattern), ilike(vehicles.deviceIdentifier, pattern))
         : undefined,
@@ -144,14 +152,20 @@ export class Vehicles {
     return { items: rows.map(toVehicle), total, limit: q.limit, offset: q.offset };
   }
 
-  async get(org: string, id: string): Promise<Vehicle> {
+  async get(from: ScopeOrOrg, id: string): Promise<Vehicle> {
     if (!isUuid(id)) throw notFound('vehicle');
-    const [row] = await this.db.select(COLUMNS).from(vehicles).where(this.scope(org, id));
+    const [row] = await this.db
+      .select(COLUMNS)
+      .from(vehicles)
+      .where(this.scope(toScope(from), id));
     if (!row) throw notFound('vehicle');
     return toVehicle(row);
   }
 
-  async create(org: string, input: VehicleInput): Promise<VehicleWithToken> {
+  async create(from: ScopeOrOrg, input: VehicleInput): Promise<VehicleWithToken> {
+    const scope = toScope(from);
+    const org = scope.org;
+    await this.checkGroup(scope, input.groupId ?? null);
     await this.checkBudget(org, input.deviceIdentifier);
     const deviceToken = generateDeviceToken();
     try {
@@ -168,6 +182,7 @@ export class Vehicles {
           attributes: input.attributes,
           deviceIdentifier: input.deviceIdentifier ?? generateDeviceIdentifier(),
           deviceTokenHash: hashDeviceToken(deviceToken),
+          groupId: input.groupId ?? null,
         })
         .returning(COLUMNS);
       return { vehicle: toVehicle(row), deviceToken };
@@ -177,8 +192,11 @@ export class Vehicles {
     }
   }
 
-  async update(org: string, id: string, patch: VehicleUpdate): Promise<Vehicle> {
-    const current = await this.get(org, id);
+  async update(from: ScopeOrOrg, id: string, patch: VehicleUpdate): Promise<Vehicle> {
+    const scope = toScope(from);
+    const org = scope.org;
+    const current = await this.get(scope, id);
+    if (patch.groupId !== undefined) await this.checkGroup(scope, patch.groupId);
     if (patch.deviceIdentifier !== current.deviceIdentifier) await this.checkBudget(org, patch.deviceIdentifier);
     try {
       const [row] = await this.db
@@ -192,6 +210,7 @@ export class Vehicles {
           icon: patch.icon,
           attributes: patch.attributes,
           deviceIdentifier: patch.deviceIdentifier,
+          groupId: patch.groupId,
           deviceDisabledAt:
             patch.deviceDisabled === undefined
               ? undefined
@@ -200,7 +219,7 @@ export class Vehicles {
                 : null,
           updatedAt: sql`now()`,
         })
-        .where(this.scope(org, id))
+        .where(this.scope(scope, id))
         .returning(COLUMNS);
       if (patch.deviceDisabled !== undefined || patch.deviceIdentifier !== undefined) this.onDeviceChange();
       return toVehicle(row);
@@ -211,35 +230,56 @@ export class Vehicles {
   }
 
   /** A new device token; the old one stops working. Shown once. */
-  async regenerateToken(org: string, id: string): Promise<VehicleWithToken> {
-    await this.get(org, id);
+  async regenerateToken(from: ScopeOrOrg, id: string): Promise<VehicleWithToken> {
+    const scope = toScope(from);
+    await this.get(scope, id);
     const deviceToken = generateDeviceToken();
     const [row] = await this.db
       .update(vehicles)
       .set({ deviceTokenHash: hashDeviceToken(deviceToken), updatedAt: sql`now()` })
-      .where(this.scope(org, id))
+      .where(this.scope(scope, id))
       .returning(COLUMNS);
     this.onDeviceChange();
     return { vehicle: toVehicle(row), deviceToken };
   }
 
   /** Deletes the vehicle with its whole history. */
-  async remove(org: string, id: string): Promise<void> {
-    await this.get(org, id);
+  async remove(from: ScopeOrOrg, id: string): Promise<void> {
+    const scope = toScope(from);
+    const org = scope.org;
+    await this.get(scope, id);
     await withTransaction(this.pool, async (conn) => {
       // Writes of this vehicle in flight commit first (and are deleted below); later ones drop its fixes.
       await lockVehicleForDelete(conn, id);
       const tx = createDb(conn);
       await tx.delete(positions).where(eq(positions.vehicleId, id));
-      await tx.delete(vehicles).where(this.scope(org, id));
+      await tx.delete(vehicles).where(this.scope(scope, id));
     });
     this.onDeviceChange();
     // Best effort: the latest-positions query also drops vehicles it no longer knows.
     await this.onRemoved(org, id).catch(() => undefined);
   }
 
-  /** Every query is scoped by organization. */
-  private scope(org: string, id: string) {
-    return and(eq(vehicles.id, id), eq(vehicles.organizationId, org));
+  /** Every query is scoped by organization and the caller's groups. */
+  private scope(scope: VehicleScope, id: string) {
+    return and(eq(vehicles.id, id), vehiclesInScope(scope));
+  }
+
+  /**
+   * A vehicle's group must be one of the organization's and, for a caller limited to groups, one of
+   * theirs (else the vehicle would vanish from their sight): 400 naming `groupId` otherwise.
+   */
+  private async checkGroup(scope: VehicleScope, groupId: string | null): Promise<void> {
+    const refuse = (message: string) => invalid('request is not valid', [{ path: 'groupId', message }]);
+    if (groupId === null) {
+      if (isLimited(scope)) throw refuse('required: you see only the vehicles of your groups');
+      return;
+    }
+    if (scope.groupIds && !scope.groupIds.includes(groupId)) throw refuse('not one of your groups');
+    const [row] = await this.db
+      .select({ id: schema.vehicleGroups.id })
+      .from(schema.vehicleGroups)
+      .where(and(eq(schema.vehicleGroups.id, groupId), eq(schema.vehicleGroups.organizationId, scope.org)));
+    if (!row) throw refuse('no such group in this organization');
   }
 }

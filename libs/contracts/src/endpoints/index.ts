@@ -3,8 +3,10 @@ import { COMMANDS_ENDPOINTS } from './commands';
 import { DRIVERS_ENDPOINTS } from './drivers';
 import { EVENTS_ENDPOINTS } from './events';
 import { GEOFENCES_ENDPOINTS } from './geofences';
+import { GROUPS_ENDPOINTS } from './groups';
 import { INGEST_ENDPOINTS } from './ingest';
 import { LIVE_ENDPOINTS } from './live';
+import { MAINTENANCE_ENDPOINTS } from './maintenance';
 import { MOBILE_ENDPOINTS } from './mobile';
 import { NOTIFICATIONS_ENDPOINTS } from './notifications';
 import { OPERATIONS_ENDPOINTS } from './operations';
@@ -29,7 +31,9 @@ export const ENDPOINTS = {
   ...AUTH_ENDPOINTS,
   ...USERS_ENDPOINTS,
   ...VEHICLES_ENDPOINTS,
+  ...GROUPS_ENDPOINTS,
   ...DRIVERS_ENDPOINTS,
+  ...MAINTENANCE_ENDPOINTS,
   ...TRACKING_ENDPOINTS,
   ...REPORTS_ENDPOINTS,
   ...REPORT_SCHEDULES_ENDPOINTS,
@@ -52,8 +56,10 @@ export {
   DRIVERS_ENDPOINTS,
   EVENTS_ENDPOINTS,
   GEOFENCES_ENDPOINTS,
+  GROUPS_ENDPOINTS,
   INGEST_ENDPOINTS,
   LIVE_ENDPOINTS,
+  MAINTENANCE_ENDPOINTS,
   MOBILE_ENDPOINTS,
   NOTIFICATIONS_ENDPOINTS,
   OPERATIONS_ENDPOINTS,
