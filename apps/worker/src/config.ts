@@ -104,6 +104,8 @@ const workerEnvSchema = baseEnvSchema.extend({
   MAINTENANCE_CHECK_INTERVAL_MS: int(1_000, 10 * 60 * 1000),
   /** How often due scheduled reports are looked for (a run is queued within this of its hour). */
   REPORT_SCHEDULE_INTERVAL_MS: int(1_000, 60_000, 60 * 60 * 1000),
+  /** How long a scheduled report's run is one worker's: reading, rendering and e-mailing it (then another may take it). */
+  REPORT_SEND_LEASE_MS: int(10_000, 15 * 60_000),
 });
 
 /** The environment shaped into the worker's configuration (the one type of it: WorkerConfig). */
@@ -175,7 +177,21 @@ const workerConfigSchema = workerEnvSchema.transform((e) => {
       offlineCheckIntervalMs: e.OFFLINE_CHECK_INTERVAL_MS,
       maintenanceCheckIntervalMs: e.MAINTENANCE_CHECK_INTERVAL_MS,
     },
-    reportSchedules: { intervalMs: e.REPORT_SCHEDULE_INTERVAL_MS },
+    reportSchedules: {
+      intervalMs: e.REPORT_SCHEDULE_INTERVAL_MS,
+      // Sent through the notifications' SMTP server, poll and retry policy, one run at a time per worker.
+      send: {
+        smtp: notifyConfig(e).smtp ?? undefined,
+        concurrency: 1,
+        pollMs: e.NOTIFY_POLL_MS,
+        leaseMs: e.REPORT_SEND_LEASE_MS,
+        policy: {
+          maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+          baseMs: e.NOTIFY_BACKOFF_BASE_MS,
+          maxMs: e.NOTIFY_BACKOFF_MAX_MS,
+        },
+      },
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 });

@@ -197,7 +197,7 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
       start: () => startNotifications({ pool, logger, registry: metrics.registry, config: config.notifications }),
     },
     {
-      // Scheduled reports: due schedules get a run of their previous period queued.
+      // Scheduled reports: due schedules get a run of their previous period queued, and queued runs e-mailed.
       name: 'report-schedules',
       start: () =>
         startReportScheduler({
@@ -205,6 +205,7 @@ export async function start(config: WorkerConfig, options: { logger?: Logger } =
           logger,
           registry: metrics.registry,
           intervalMs: config.reportSchedules.intervalMs,
+          send: config.reportSchedules.send,
         }),
     },
   ];

@@ -10,3 +10,4 @@ export { readChartSeries } from './data/chart-series';
 export { readCompact, decodeBinaryCopy, HISTORY_PLAN_SQL, type CompactTrack } from './data/compact';
 export { asAttributes, attributesAt } from './data/attributes';
 export { windows, type Period } from './data/period';
+export { reportEmailText } from './email';
