@@ -99,6 +99,7 @@ function Report({ choice }: { choice: PeriodChoice }) {
               { header: t('report.end'), cell: (trip) => fmt.dateTime(trip.endTime) },
               { header: t('report.from'), cell: (trip) => trip.start.place ?? '' },
               { header: t('report.to'), cell: (trip) => trip.end.place ?? '' },
+              { header: t('drivers.driver'), cell: (trip) => trip.driver?.name ?? '—' },
               { header: t('report.distance'), cell: (trip) => fmt.km(trip.distanceM) },
               { header: t('report.duration'), cell: (trip) => fmt.duration(trip.durationS) },
               { header: t('report.idle'), cell: (trip) => fmt.duration(trip.idleS) },

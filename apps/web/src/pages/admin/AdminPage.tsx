@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { DeviceSetupPage } from './DeviceSetupPage';
+import { DriversAdmin } from './DriversAdmin';
 import { OsmAndTokenSetting } from './OsmAndTokenSetting';
 import { ShareLinksAdmin } from './ShareLinksAdmin';
 import { TrackerSettingsForm } from './TrackerSettingsForm';
@@ -10,6 +11,7 @@ import { WebhooksAdmin } from './WebhooksAdmin';
 
 const TABS = [
   { href: '/vehicles', key: 'admin.vehicles' },
+  { href: '/drivers', key: 'drivers.title' },
   { href: '/users', key: 'admin.users' },
   { href: '/webhooks', key: 'admin.webhooks' },
   { href: '/share-links', key: 'admin.shareLinks' },
@@ -33,6 +35,7 @@ export default function AdminPage() {
       <Switch>
         <Route path="/vehicles/:id/setup">{(p) => <DeviceSetupPage vehicleId={p.id} />}</Route>
         <Route path="/vehicles" component={VehiclesAdmin} />
+        <Route path="/drivers" component={DriversAdmin} />
         <Route path="/users" component={UsersAdmin} />
         <Route path="/webhooks" component={WebhooksAdmin} />
         <Route path="/share-links" component={ShareLinksAdmin} />

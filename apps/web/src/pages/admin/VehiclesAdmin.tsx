@@ -14,6 +14,7 @@ import { useApiMutation, useApiQuery } from '../../data/api';
 import { ErrorBanner } from '../../data/ErrorBanner';
 import { validateVehicle, vehicleInput, type FieldErrors, type VehicleForm } from '../forms';
 import { freshDeviceTokens } from './one-time';
+import { VehicleDriverPanel } from './VehicleDriverPanel';
 
 /** Vehicles a page: a fleet may have thousands. */
 export const VEHICLES_PAGE = 50;
@@ -36,6 +37,7 @@ export function VehiclesAdmin() {
   const [q, setQ] = useState('');
   const [offset, setOffset] = useState(0);
   const [editing, setEditing] = useState<Vehicle | 'new'>();
+  const [driverOf, setDriverOf] = useState<Vehicle>();
   const [secret, setSecret] = useState<Fresh>();
   const searchId = useId();
   const vehicles = useApiQuery(
@@ -109,6 +111,13 @@ export function VehiclesAdmin() {
                 <button type="button" onClick={() => setEditing(v)} aria-label={t('admin.editX', { name: v.name })}>
                   {t('common.edit')}
                 </button>
+                <button
+                  type="button"
+                  onClick={() => setDriverOf(v)}
+                  aria-label={t('drivers.ofVehicle', { name: v.name })}
+                >
+                  {t('drivers.driver')}
+                </button>
                 <Link href={`/vehicles/${v.id}/setup`} aria-label={t('admin.setupX', { name: v.name })}>
                   {t('admin.setup')}
                 </Link>
@@ -143,6 +152,7 @@ export function VehiclesAdmin() {
         ]}
       />
       <Pager page={vehicles.data} onOffset={setOffset} />
+      {driverOf && <VehicleDriverPanel vehicle={driverOf} onClose={() => setDriverOf(undefined)} />}
     </section>
   );
 }
