@@ -56,6 +56,23 @@ describe('renderEvent', () => {
     expect(b.text).toContain('Ver el evento: https://fleet.example.com/events?');
   });
 
+  it('words a driver change with who drove before and who drives now', () => {
+    const event = {
+      ...base,
+      type: 'driver_changed' as const,
+      attributes: { from: null, to: 'x', toName: 'Ana Pérez' },
+    };
+    const a = renderEvent(event, en);
+    const b = renderEvent(event, es);
+    expect(a.subject).toBe('Van 03 has a new driver');
+    expect(b.subject).toBe('Van 03 tiene un nuevo conductor');
+    expect(a.text).toContain('Driver: nobody → Ana Pérez');
+    expect(b.text).toContain('Conductor: nadie → Ana Pérez');
+    expect(renderEvent({ ...event, attributes: { fromName: 'Bea', toName: 'Ana' } }, en).text).toContain(
+      'Driver: Bea → Ana',
+    );
+  });
+
   it('shows the time in the recipient’s zone and locale', () => {
     expect(renderEvent(base, en).text).toContain('When: 15 Jan 2026, 22:30 CET');
     expect(renderEvent(base, es).text).toContain('Cuándo: 15 ene 2026, 22:30 CET');
