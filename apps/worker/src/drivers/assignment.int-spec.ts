@@ -38,6 +38,11 @@ describe('automatic driver assignment in the worker', () => {
     // Ana's iButton as the Teltonika decoder writes it; Bea's card as Traccar Client sends it.
     ana = await driver('Ana', '01000000ABCDEF2D');
     bea = await driver('Bea', '00042');
+    // A webhook that takes driver changes only: each new driver_changed is queued for it once.
+    await pool.query(
+      "INSERT INTO webhooks (organization_id, url, secret, event_types) VALUES ($1, 'https://hooks.invalid/x', 's', '{driver_changed}')",
+      [org],
+    );
     redis = createRedis({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
     worker = await start(
       loadWorkerConfig({
@@ -188,6 +193,12 @@ describe('automatic driver assignment in the worker', () => {
       [base + 10_000, ana, null, ana],
       [base + 30_000, bea, ana, bea],
     ]);
+    const deliveries = await pool.query(
+      `SELECT count(*)::int AS n FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+        WHERE e.vehicle_id = $1 AND e.type = 'driver_changed'`,
+      [v],
+    );
+    expect(deliveries.rows[0].n).toBe(2);
   });
 
   it('a late buffered fix with the previous driver does not flip the driver back', async () => {
