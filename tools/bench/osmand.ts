@@ -11,7 +11,7 @@
  *
  * It creates a fresh database (fleet_bench_osmand) with the vehicles (device identifiers only, as
  * Traccar Client registers), starts the API bundled as production runs it (its settings from the
- * environment: API_WORKERS / OSMAND_WORKERS pass through when set, the API's defaults otherwise) and
+ * environment; API_WORKERS and OSMAND_WORKERS as deployed, the core count each, unless set) and
  * the worker as processes, runs wrk for a warm-up and then for --seconds with `--latency`, and prints:
  * positions/s (200s counted by wrk / its duration), HTTP latency p50/p99 (wrk's), the positions stored
  * afterwards (every 200, plus at most one a connection: a request in flight when wrk's time ran out is
@@ -205,11 +205,19 @@ async function main() {
     [org.rows[0].id, Array.from({ length: VEHICLES }, (_, i) => `${IDENTIFIER_PREFIX}${i}`)],
   );
   const ports = { api: await freePort(), osmand: await freePort(), worker: await freePort() };
-  // As production runs it: the API's own settings, API_WORKERS / OSMAND_WORKERS included when set.
+  // As deployed: a process per core for each port (the API's default outside APP_ENV=test, which the
+  // benchmark's environment sets and which would mean one process for both); API_WORKERS /
+  // OSMAND_WORKERS from the environment when set (API_WORKERS=1 OSMAND_WORKERS=1: the single process).
   const api = startBundled(
     await bundleService('apps/api/src/main.ts', { outDir: 'tools/bench', name: 'osmand-api' }),
     run,
-    { PORT: String(ports.api), OSMAND_PORT: String(ports.osmand), HOST: '127.0.0.1' },
+    {
+      PORT: String(ports.api),
+      OSMAND_PORT: String(ports.osmand),
+      HOST: '127.0.0.1',
+      API_WORKERS: process.env['API_WORKERS'] ?? String(os.availableParallelism()),
+      OSMAND_WORKERS: process.env['OSMAND_WORKERS'] ?? String(os.availableParallelism()),
+    },
   );
   const worker = startBundled(
     await bundleService('apps/worker/src/main.ts', { outDir: 'tools/bench', name: 'osmand-worker' }),
@@ -227,7 +235,8 @@ async function main() {
     await waitReady(`http://127.0.0.1:${ports.api}/ready`, api);
     await waitListening(ports.osmand, api);
     await waitReady(`http://127.0.0.1:${ports.worker}/ready`, worker);
-    const setting = (name: string) => `${name}=${process.env[name] ?? 'default'}`;
+    const setting = (name: string) =>
+      `${name}=${process.env[name] ?? `${os.availableParallelism()} (the deployment default: the core count)`}`;
     const apiProcesses = processTree(api.pid).length;
     console.log(
       `bench-osmand: ${VEHICLES.toLocaleString('en-US')} vehicles, one fix a GET on the OsmAnd port, wrk ${THREADS} threads × ` +

@@ -48,7 +48,11 @@ const loggerFor = (config: ApiConfig) =>
     secrets: [config.jwt.secret, config.jwt.previousSecret ?? ''].filter(Boolean),
   });
 
-function createStores(config: ApiConfig, logger: Logger): { pool: Pool; redis: Redis } {
+function createStores(
+  config: ApiConfig,
+  logger: Logger,
+  options: { autoPipelining: boolean } = { autoPipelining: true },
+): { pool: Pool; redis: Redis } {
   const pool = createPool({
     url: config.db.url,
     max: config.db.poolMax,
@@ -60,7 +64,7 @@ function createStores(config: ApiConfig, logger: Logger): { pool: Pool; redis: R
     url: config.redis.url,
     keyPrefix: config.redis.keyPrefix,
     connectionName: 'fleet-api',
-    autoPipelining: true,
+    autoPipelining: options.autoPipelining,
     onError: (err) => logger.warn('redis connection problem', { err }),
   });
   return { pool, redis };
@@ -227,7 +231,9 @@ export async function startOsmand(
 ): Promise<ClusterWorker & { port: number }> {
   if (config.ingest.osmandPort === undefined) throw new Error('startOsmand: OSMAND_PORT is off');
   const logger = options.logger ?? loggerFor(config);
-  const { pool, redis } = createStores(config, logger);
+  // Its Redis commands are one XADD per staging commit (many requests merged) and a GET a second:
+  // nothing to pipeline, and ioredis's auto-pipelining builds a Pipeline object for each of them.
+  const { pool, redis } = createStores(config, logger, { autoPipelining: false });
   const metrics = createMetrics({ service: 'api' });
   const pipeline = createPipeline(config, { pool, redis, logger, registry: metrics.registry });
   let draining = false;

@@ -67,7 +67,9 @@ export function flattenParams(...sources: unknown[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const source of sources) {
     if (!isObject(source)) continue;
-    for (const [key, value] of Object.entries(source)) {
+    // Object.keys, not entries: no pair array per parameter (every OsmAnd request comes through here).
+    for (const key of Object.keys(source)) {
+      const value = source[key];
       const first = Array.isArray(value) ? value[0] : value;
       if (typeof first === 'string' || typeof first === 'number' || typeof first === 'boolean')
         out[key] = String(first);
