@@ -135,6 +135,27 @@ describe('notification rules API', () => {
     await refused(await call('admin@a', 'GET', '/notification-deliveries?status=lost'), 'status');
   });
 
+  it('takes the organization’s vehicle groups, naming another organization’s group', async () => {
+    const group = async (org: string, name: string) =>
+      (await pool.query('INSERT INTO vehicle_groups (organization_id, name) VALUES ($1, $2) RETURNING id', [org, name]))
+        .rows[0].id as string;
+    const south = await group(orgs['a'], 'Sur');
+    const theirs = await group(orgs['b'], 'Norte');
+    const r = await create('admin@a', { ...valid(), groupIds: [south, south] });
+    expect(r).toMatchObject({ vehicleIds: [], groupIds: [south] });
+    await refused(
+      await call('admin@a', 'POST', '/notification-rules', { ...valid(), groupIds: [theirs] }),
+      'groupIds.0',
+    );
+    await refused(
+      await call('admin@a', 'PATCH', `/notification-rules/${r.id}`, { groupIds: [south, theirs] }),
+      'groupIds.1',
+    );
+    const res = await call('admin@a', 'PATCH', `/notification-rules/${r.id}`, { groupIds: [] });
+    expect(res.status).toBe(200);
+    expect(NotificationRule.parse(await res.json()).groupIds).toEqual([]);
+  });
+
   it('answers 404 for another organization’s rule and another user’s, and never lists them', async () => {
     const rule = await create('admin@a', valid());
     for (const as of ['admin@b', 'viewer@a']) {

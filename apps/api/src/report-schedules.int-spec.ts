@@ -139,6 +139,29 @@ describe('scheduled reports API', () => {
     await create('operator@a', { ...valid(), kind: 'events', vehicleIds: [] });
   });
 
+  it('takes the organization’s vehicle groups beside or instead of vehicles, naming another’s group', async () => {
+    const group = async (org: string, name: string) =>
+      (await pool.query('INSERT INTO vehicle_groups (organization_id, name) VALUES ($1, $2) RETURNING id', [org, name]))
+        .rows[0].id as string;
+    const south = await group(orgs['a'], 'Sur');
+    const theirs = await group(orgs['b'], 'Norte');
+    const s = await create('operator@a', { ...valid(), vehicleIds: [], groupIds: [south] });
+    expect(s).toMatchObject({ vehicleIds: [], groupIds: [south] });
+    await refused(
+      await call('operator@a', 'POST', '/report-schedules', { ...valid(), groupIds: [theirs] }),
+      'groupIds.0',
+    );
+    await refused(await call('operator@a', 'PATCH', `/report-schedules/${s.id}`, { groupIds: [theirs] }), 'groupIds.0');
+    // Neither vehicles nor groups left for a trips report.
+    await refused(await call('operator@a', 'PATCH', `/report-schedules/${s.id}`, { groupIds: [] }), 'vehicleIds');
+    const res = await call('operator@a', 'PATCH', `/report-schedules/${s.id}`, {
+      vehicleIds: [vehicleA],
+      groupIds: [],
+    });
+    expect(res.status).toBe(200);
+    expect(ReportSchedule.parse(await res.json())).toMatchObject({ vehicleIds: [vehicleA], groupIds: [] });
+  });
+
   it('answers 404 for another organization’s or another user’s schedule', async () => {
     const s = await create('operator@a', valid());
     for (const as of ['admin@b', 'viewer@a']) {

@@ -44,6 +44,8 @@ export type QuietHours = z.infer<typeof QuietHours>;
 const timeZone = z.string().refine(isTimeZone, 'an IANA time zone (e.g. Europe/Madrid)');
 const eventTypes = z.array(EventType).min(1, 'at least one event type').max(EventType.options.length);
 const vehicleIds = z.array(z.uuid()).max(500);
+/** Vehicle groups: events of their vehicles and of their subgroups' vehicles. */
+const groupIds = z.array(z.uuid()).max(50);
 
 const someChannel = (t: { email?: string | null; telegramChatId?: string | null }) =>
   Boolean(t.email || t.telegramChatId);
@@ -52,8 +54,9 @@ export const NotificationRuleInput = z
   .object({
     name: z.string().trim().min(1).max(100),
     eventTypes,
-    /** Empty: every vehicle of the organization. */
+    /** Empty, and no groups: every vehicle of the organization. */
     vehicleIds: vehicleIds.default([]),
+    groupIds: groupIds.default([]),
     targets: NotificationTargets.refine(someChannel, 'at least one channel: an e-mail address or a Telegram chat id'),
     language: NotificationLanguage.default('en'),
     timeZone: timeZone.default('UTC'),
@@ -68,6 +71,7 @@ export const NotificationRuleUpdate = z
     name: z.string().trim().min(1).max(100).optional(),
     eventTypes: eventTypes.optional(),
     vehicleIds: vehicleIds.optional(),
+    groupIds: groupIds.optional(),
     targets: NotificationTargets.refine(
       someChannel,
       'at least one channel: an e-mail address or a Telegram chat id',
@@ -85,6 +89,7 @@ export const NotificationRule = z.object({
   name: z.string(),
   eventTypes: z.array(EventType),
   vehicleIds: z.array(z.uuid()),
+  groupIds: z.array(z.uuid()),
   targets: z.object({ email: z.string().nullable(), telegramChatId: z.string().nullable() }),
   language: NotificationLanguage,
   timeZone: z.string(),

@@ -16,6 +16,8 @@ export type ReportFrequency = z.infer<typeof ReportFrequency>;
 
 const name = z.string().trim().min(1).max(100);
 const vehicleIds = z.array(z.uuid()).max(MAX_REPORT_VEHICLES);
+/** Vehicle groups: their vehicles and their subgroups' as they are when a report is sent. */
+const groupIds = z.array(z.uuid()).max(50);
 const recipients = z
   .array(z.email({ error: 'an e-mail address (name@example.com)' }).max(320))
   .min(1, 'at least one e-mail address')
@@ -43,10 +45,10 @@ export const ReportScheduleTiming = z.discriminatedUnion('frequency', [
 ]);
 export type ReportScheduleTiming = z.infer<typeof ReportScheduleTiming>;
 
-const needsVehicles = (s: { kind?: ReportKind; vehicleIds?: readonly string[] }) =>
-  s.kind === undefined || s.kind === 'events' || (s.vehicleIds?.length ?? 0) > 0;
+const needsVehicles = (s: { kind?: ReportKind; vehicleIds?: readonly string[]; groupIds?: readonly string[] }) =>
+  s.kind === undefined || s.kind === 'events' || (s.vehicleIds?.length ?? 0) + (s.groupIds?.length ?? 0) > 0;
 const vehiclesIssue = {
-  message: 'one or more vehicles for the trips, stops and summary reports',
+  message: 'one or more vehicles or groups for the trips, stops and summary reports',
   path: ['vehicleIds'],
 };
 
@@ -54,8 +56,9 @@ export const ReportScheduleInput = z
   .object({
     name,
     kind: ReportKind,
-    /** Empty: every vehicle (events report only). */
+    /** Empty, and no groups: every vehicle (events report only). */
     vehicleIds: vehicleIds.default([]),
+    groupIds: groupIds.default([]),
     recipients,
     timing: ReportScheduleTiming,
     timeZone: timeZone.default('UTC'),
@@ -66,12 +69,13 @@ export const ReportScheduleInput = z
   .refine(needsVehicles, vehiclesIssue);
 export type ReportScheduleInput = z.infer<typeof ReportScheduleInput>;
 
-/** A change: only the fields given; `kind` and `vehicleIds` are checked together with the stored ones. */
+/** A change: only the fields given; `kind`, `vehicleIds` and `groupIds` are checked together with the stored ones. */
 export const ReportScheduleUpdate = z
   .object({
     name: name.optional(),
     kind: ReportKind.optional(),
     vehicleIds: vehicleIds.optional(),
+    groupIds: groupIds.optional(),
     recipients: recipients.optional(),
     timing: ReportScheduleTiming.optional(),
     timeZone: timeZone.optional(),
@@ -89,6 +93,7 @@ export const ReportSchedule = z.object({
   name: z.string(),
   kind: ReportKind,
   vehicleIds: z.array(z.uuid()),
+  groupIds: z.array(z.uuid()),
   recipients: z.array(z.string()),
   timing: ReportScheduleTiming,
   timeZone: z.string(),

@@ -13,17 +13,11 @@ import {
   type NotificationTestQueued,
 } from '@fleet/contracts';
 import { createDb, schema, type Database, type Pool } from '@fleet/db';
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { conflict, invalid, notFound } from '../errors';
-import { isUuid } from '../sql';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { notFound } from '../errors';
+import { checkFleetRefs, OwnedRows, uniqueSorted, type Owner } from '../owned/owned';
 
-const { events, notificationDeliveries: deliveries, notificationRules: rules, vehicles } = schema;
-
-/** Whose rule it is: a user sees and edits only their own, within their organization. */
-export interface Owner {
-  org: string;
-  user: string;
-}
+const { events, notificationDeliveries: deliveries, notificationRules: rules } = schema;
 
 type Row = typeof rules.$inferSelect;
 
@@ -33,6 +27,7 @@ const toRule = (r: Row): NotificationRule => ({
   // Written only through NotificationRuleInput / Update, whose values are checked.
   eventTypes: r.eventTypes as EventType[],
   vehicleIds: r.vehicleIds,
+  groupIds: r.groupIds,
   targets: { email: r.email, telegramChatId: r.telegramChatId },
   language: r.language as NotificationLanguage,
   timeZone: r.timeZone,
@@ -44,7 +39,6 @@ const toRule = (r: Row): NotificationRule => ({
 });
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const uniqueSorted = <T extends string>(xs: readonly T[]) => [...new Set(xs)].sort();
 
 /**
  * Notification rules and their delivery log (issue #16). Deliveries are created by the worker with the
@@ -52,51 +46,25 @@ const uniqueSorted = <T extends string>(xs: readonly T[]) => [...new Set(xs)].so
  */
 export class NotificationRules {
   private readonly db: Database;
+  private readonly owned: OwnedRows<typeof rules>;
 
   constructor(pool: Pool) {
     this.db = createDb(pool);
-  }
-
-  private owned(o: Owner, id: string) {
-    return and(eq(rules.id, id), eq(rules.organizationId, o.org), eq(rules.userId, o.user));
+    this.owned = new OwnedRows(this.db, rules, 'rule');
   }
 
   async list(o: Owner): Promise<NotificationRuleList> {
-    const rows = await this.db
-      .select()
-      .from(rules)
-      .where(and(eq(rules.organizationId, o.org), eq(rules.userId, o.user)))
-      .orderBy(asc(rules.createdAt), asc(rules.id));
-    return { items: rows.map(toRule) };
+    return { items: (await this.owned.list(o)).map(toRule) };
   }
 
   async get(o: Owner, id: string): Promise<NotificationRule> {
-    if (!isUuid(id)) throw notFound('rule');
-    const [row] = await this.db.select().from(rules).where(this.owned(o, id));
-    if (!row) throw notFound('rule');
-    return toRule(row);
-  }
-
-  /** Vehicles named by a rule must be the organization's: another's would leak its events. */
-  private async checkVehicles(org: string, ids: readonly string[]): Promise<void> {
-    if (!ids.length) return;
-    const found = await this.db
-      .select({ id: vehicles.id })
-      .from(vehicles)
-      .where(and(eq(vehicles.organizationId, org), inArray(vehicles.id, [...ids])));
-    const known = new Set(found.map((v) => v.id));
-    const details = ids.flatMap((id, i) =>
-      known.has(id) ? [] : [{ path: `vehicleIds.${i}`, message: 'no such vehicle in this organization' }],
-    );
-    if (details.length) throw invalid('unknown vehicles', details);
+    return toRule(await this.owned.get(o, id));
   }
 
   async create(o: Owner, input: NotificationRuleInput): Promise<NotificationRule> {
-    await this.checkVehicles(o.org, input.vehicleIds);
-    // Bounds each event's fan-out; two creations racing past it by one are harmless.
-    const count = await this.db.$count(rules, and(eq(rules.organizationId, o.org), eq(rules.userId, o.user)));
-    if (count >= MAX_NOTIFICATION_RULES_PER_USER)
-      throw conflict(`a user has at most ${MAX_NOTIFICATION_RULES_PER_USER} notification rules; delete one first`);
+    await checkFleetRefs(this.db, o.org, input);
+    // Bounds each event's fan-out.
+    await this.owned.checkRoom(o, MAX_NOTIFICATION_RULES_PER_USER, 'notification rules');
     const [row] = await this.db
       .insert(rules)
       .values({
@@ -105,6 +73,7 @@ export class NotificationRules {
         name: input.name,
         eventTypes: uniqueSorted(input.eventTypes),
         vehicleIds: uniqueSorted(input.vehicleIds),
+        groupIds: uniqueSorted(input.groupIds),
         email: input.targets.email ?? null,
         telegramChatId: input.targets.telegramChatId ?? null,
         language: input.language,
@@ -119,8 +88,8 @@ export class NotificationRules {
   }
 
   async update(o: Owner, id: string, patch: NotificationRuleUpdate): Promise<NotificationRule> {
-    await this.get(o, id);
-    if (patch.vehicleIds) await this.checkVehicles(o.org, patch.vehicleIds);
+    await this.owned.get(o, id);
+    await checkFleetRefs(this.db, o.org, patch);
     const quiet =
       patch.quietHours === undefined
         ? {}
@@ -139,6 +108,7 @@ export class NotificationRules {
         name: patch.name,
         eventTypes: patch.eventTypes && uniqueSorted(patch.eventTypes),
         vehicleIds: patch.vehicleIds && uniqueSorted(patch.vehicleIds),
+        groupIds: patch.groupIds && uniqueSorted(patch.groupIds),
         ...targets,
         language: patch.language,
         timeZone: patch.timeZone,
@@ -146,17 +116,15 @@ export class NotificationRules {
         enabled: patch.enabled,
         updatedAt: sql`now()`,
       })
-      .where(this.owned(o, id))
+      .where(this.owned.where(o, id))
       .returning();
     if (!row) throw notFound('rule');
     return toRule(row);
   }
 
   /** Deletes the rule with its delivery log (pending deliveries are never sent). */
-  async remove(o: Owner, id: string): Promise<void> {
-    if (!isUuid(id)) throw notFound('rule');
-    const gone = await this.db.delete(rules).where(this.owned(o, id)).returning({ id: rules.id });
-    if (!gone.length) throw notFound('rule');
+  remove(o: Owner, id: string): Promise<void> {
+    return this.owned.remove(o, id);
   }
 
   /** One test delivery per channel of the rule, sent by the worker like any other (no event). */

@@ -14,23 +14,16 @@ import {
 } from '@fleet/contracts';
 import { createDb, schema, type Database, type Pool } from '@fleet/db';
 import { nextRunAt, previousPeriod } from '@fleet/reports';
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { conflict, invalid, notFound } from '../errors';
-import { isUuid } from '../sql';
+import { checkFleetRefs, OwnedRows, uniqueSorted, type Owner } from '../owned/owned';
 
-const { reportRuns: runs, reportSchedules: schedules, vehicles } = schema;
-
-/** Whose schedule it is: a user sees and edits only their own, within their organization. */
-export interface Owner {
-  org: string;
-  user: string;
-}
+const { reportRuns: runs, reportSchedules: schedules } = schema;
 
 type Row = typeof schedules.$inferSelect;
 type RunRow = typeof runs.$inferSelect;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const uniqueSorted = (xs: readonly string[]) => [...new Set(xs)].sort();
 
 /** Written only through ReportScheduleInput / Update, whose values are checked (and the table's checks). */
 function timingOf(r: Row): ReportScheduleTiming {
@@ -51,6 +44,7 @@ const toSchedule = (r: Row): ReportSchedule => ({
   name: r.name,
   kind: r.kind as ReportKind,
   vehicleIds: r.vehicleIds,
+  groupIds: r.groupIds,
   recipients: r.recipients,
   timing: timingOf(r),
   timeZone: r.timeZone,
@@ -82,60 +76,27 @@ export const toReportRun = (r: RunRow): ReportRun => ({
  */
 export class ReportSchedules {
   private readonly db: Database;
+  private readonly owned: OwnedRows<typeof schedules>;
 
   constructor(
     pool: Pool,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.db = createDb(pool);
-  }
-
-  private owned(o: Owner, id: string) {
-    return and(eq(schedules.id, id), eq(schedules.organizationId, o.org), eq(schedules.userId, o.user));
-  }
-
-  private async row(o: Owner, id: string): Promise<Row> {
-    if (!isUuid(id)) throw notFound('schedule');
-    const [row] = await this.db.select().from(schedules).where(this.owned(o, id));
-    if (!row) throw notFound('schedule');
-    return row;
+    this.owned = new OwnedRows(this.db, schedules, 'schedule');
   }
 
   async list(o: Owner): Promise<ReportScheduleList> {
-    const rows = await this.db
-      .select()
-      .from(schedules)
-      .where(and(eq(schedules.organizationId, o.org), eq(schedules.userId, o.user)))
-      .orderBy(asc(schedules.createdAt), asc(schedules.id));
-    return { items: rows.map(toSchedule) };
+    return { items: (await this.owned.list(o)).map(toSchedule) };
   }
 
   async get(o: Owner, id: string): Promise<ReportSchedule> {
-    return toSchedule(await this.row(o, id));
-  }
-
-  /** Vehicles of a schedule must be the organization's: another's would leak its reports. */
-  private async checkVehicles(org: string, ids: readonly string[]): Promise<void> {
-    if (!ids.length) return;
-    const found = await this.db
-      .select({ id: vehicles.id })
-      .from(vehicles)
-      .where(and(eq(vehicles.organizationId, org), inArray(vehicles.id, [...ids])));
-    const known = new Set(found.map((v) => v.id));
-    const details = ids.flatMap((id, i) =>
-      known.has(id) ? [] : [{ path: `vehicleIds.${i}`, message: 'no such vehicle in this organization' }],
-    );
-    if (details.length) throw invalid('unknown vehicles', details);
+    return toSchedule(await this.owned.get(o, id));
   }
 
   async create(o: Owner, input: ReportScheduleInput): Promise<ReportSchedule> {
-    await this.checkVehicles(o.org, input.vehicleIds);
-    const count = await this.db.$count(
-      schedules,
-      and(eq(schedules.organizationId, o.org), eq(schedules.userId, o.user)),
-    );
-    if (count >= MAX_REPORT_SCHEDULES_PER_USER)
-      throw conflict(`a user has at most ${MAX_REPORT_SCHEDULES_PER_USER} scheduled reports; delete one first`);
+    await checkFleetRefs(this.db, o.org, input);
+    await this.owned.checkRoom(o, MAX_REPORT_SCHEDULES_PER_USER, 'scheduled reports');
     const [row] = await this.db
       .insert(schedules)
       .values({
@@ -144,6 +105,7 @@ export class ReportSchedules {
         name: input.name,
         kind: input.kind,
         vehicleIds: uniqueSorted(input.vehicleIds),
+        groupIds: uniqueSorted(input.groupIds),
         recipients: uniqueSorted(input.recipients.map((r) => r.toLowerCase())),
         ...timingColumns(input.timing),
         timeZone: input.timeZone,
@@ -156,13 +118,14 @@ export class ReportSchedules {
   }
 
   async update(o: Owner, id: string, patch: ReportScheduleUpdate): Promise<ReportSchedule> {
-    const current = await this.row(o, id);
-    if (patch.vehicleIds) await this.checkVehicles(o.org, patch.vehicleIds);
+    const current = await this.owned.get(o, id);
+    await checkFleetRefs(this.db, o.org, patch);
     const kind = patch.kind ?? current.kind;
     const ids = patch.vehicleIds ?? current.vehicleIds;
-    if (kind !== 'events' && ids.length === 0)
+    const groups = patch.groupIds ?? current.groupIds;
+    if (kind !== 'events' && ids.length === 0 && groups.length === 0)
       throw invalid('the report has no vehicles', [
-        { path: 'vehicleIds', message: 'one or more vehicles for the trips, stops and summary reports' },
+        { path: 'vehicleIds', message: 'one or more vehicles or groups for the trips, stops and summary reports' },
       ]);
     const timing = patch.timing ?? timingOf(current);
     const timeZone = patch.timeZone ?? current.timeZone;
@@ -173,6 +136,7 @@ export class ReportSchedules {
         name: patch.name,
         kind: patch.kind,
         vehicleIds: patch.vehicleIds && uniqueSorted(patch.vehicleIds),
+        groupIds: patch.groupIds && uniqueSorted(patch.groupIds),
         recipients: patch.recipients && uniqueSorted(patch.recipients.map((r) => r.toLowerCase())),
         ...timingColumns(timing),
         timeZone,
@@ -182,17 +146,15 @@ export class ReportSchedules {
         nextRunAt: enabled ? nextRunAt(timing, timeZone, this.now()) : null,
         updatedAt: sql`now()`,
       })
-      .where(this.owned(o, id))
+      .where(this.owned.where(o, id))
       .returning();
     if (!row) throw notFound('schedule');
     return toSchedule(row);
   }
 
   /** Deletes the schedule with its run log (runs not sent yet never are). */
-  async remove(o: Owner, id: string): Promise<void> {
-    if (!isUuid(id)) throw notFound('schedule');
-    const gone = await this.db.delete(schedules).where(this.owned(o, id)).returning({ id: schedules.id });
-    if (!gone.length) throw notFound('schedule');
+  remove(o: Owner, id: string): Promise<void> {
+    return this.owned.remove(o, id);
   }
 
   /**
@@ -200,7 +162,7 @@ export class ReportSchedules {
    * one already queued is returned as it is, a failed one is queued again, a sent one is a 409.
    */
   async runNow(o: Owner, id: string): Promise<ReportRun> {
-    const row = await this.row(o, id);
+    const row = await this.owned.get(o, id);
     const period = previousPeriod(timingOf(row).frequency, row.timeZone, this.now());
     const [inserted] = await this.db
       .insert(runs)
@@ -225,7 +187,7 @@ export class ReportSchedules {
   }
 
   async runs(o: Owner, id: string, q: ReportRunListQuery): Promise<ReportRunList> {
-    await this.row(o, id);
+    await this.owned.get(o, id);
     const rows = await this.db.select().from(runs).where(eq(runs.scheduleId, id)).orderBy(desc(runs.id)).limit(q.limit);
     return { items: rows.map(toReportRun) };
   }

@@ -7,49 +7,16 @@ import { createLogger } from '@fleet/logging-json';
 import { publishStaged, stageBatch, type NormalizedPosition, type Staged } from '@fleet/queue-replay';
 import { createRedis, type Redis } from '@fleet/runtime';
 import { waitFor } from '@fleet/runtime/testing';
-import { simpleParser, type ParsedMail } from 'mailparser';
 import pg from 'pg';
 import client from 'prom-client';
-import { SMTPServer } from 'smtp-server';
 import { loadWorkerConfig } from '../config';
 import { start, type WorkerHandle } from '../server';
+import { startTestSmtp as startSmtp } from '../testing/smtp';
 import { enqueueNotificationDeliveries } from './enqueue';
 import { startNotifications } from './start';
 
 const quiet = createLogger({ service: 'worker', format: 'json', level: 'error', stream: new PassThrough() });
 const prefix = `test:worker-notifications:${process.pid}:`;
-
-/** A real SMTP server on a free port: keeps what it receives; RCPT TO of an address answered with its scripted codes first. */
-async function startSmtp() {
-  const received: { mail: ParsedMail; to: string[] }[] = [];
-  const rcptReplies = new Map<string, number[]>();
-  const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      const code = rcptReplies.get(address.address)?.shift();
-      if (code) return callback(Object.assign(new Error(`Try again later (${code})`), { responseCode: code }));
-      return callback();
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        void simpleParser(Buffer.concat(chunks)).then((mail) => {
-          received.push({ mail, to: session.envelope.rcptTo.map((r) => r.address) });
-          callback();
-        }, callback);
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.server.address() as AddressInfo).port,
-    received,
-    rejectNextRcpt: (address: string, ...codes: number[]) => rcptReplies.set(address, codes),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** A local stand-in for the Telegram Bot API: accepts every sendMessage and keeps it. */
 async function startFakeTelegram() {
@@ -117,6 +84,7 @@ async function rule(
     telegram?: string | null;
     eventTypes?: string[];
     vehicleIds?: string[];
+    groupIds?: string[];
     quiet?: [string, string, 'skip' | 'defer'];
     language?: string;
     timeZone?: string;
@@ -125,8 +93,8 @@ async function rule(
   return (
     await pool.query(
       `INSERT INTO notification_rules (organization_id, user_id, name, event_types, vehicle_ids, email, telegram_chat_id,
-                                       language, time_zone, quiet_start, quiet_end, quiet_mode)
-       VALUES ($1, $2, 'Depot', $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+                                       language, time_zone, quiet_start, quiet_end, quiet_mode, group_ids)
+       VALUES ($1, $2, 'Depot', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
       [
         owner.org,
         owner.user,
@@ -139,6 +107,7 @@ async function rule(
         r.quiet?.[0] ?? null,
         r.quiet?.[1] ?? null,
         r.quiet?.[2] ?? 'defer',
+        r.groupIds ?? [],
       ],
     )
   ).rows[0].id as string;
@@ -287,6 +256,32 @@ describe('notifications sent by the worker', () => {
       what: 'the later event logged as sent',
     });
     expect(await logOf(pool, r)).toHaveLength(4);
+  });
+
+  it('a rule for a vehicle group notifies of its vehicles and its subgroups’ vehicles, not of others', async () => {
+    const group = async (name: string, parent: string | null = null) =>
+      (
+        await pool.query(
+          'INSERT INTO vehicle_groups (organization_id, name, parent_id) VALUES ($1, $2, $3) RETURNING id',
+          [owner.org, name, parent],
+        )
+      ).rows[0].id as string;
+    const region = await group('Región Sur');
+    const depot = await group('Depósito Sur', region);
+    const elsewhere = await group('Región Este');
+    const covering = await rule(pool, owner, { email: 'region@n.example', groupIds: [region] });
+    const other = await rule(pool, owner, { email: 'este@n.example', groupIds: [elsewhere] });
+    const v = await vehicle('Furgoneta 9');
+    await pool.query('UPDATE vehicles SET group_id = $2 WHERE id = $1', [v, depot]);
+    const base = Date.now() - 50_000;
+    await send([at(v, base, 0, -3.02), at(v, base, 10, -3.005)]);
+    await waitFor(async () => (await logOf(pool, covering)).some((d) => d.status === 'sent'), {
+      timeoutMs: 15_000,
+      what: 'the group rule’s e-mail sent',
+    });
+    expect(mailsTo('region@n.example').map((m) => m.mail.subject)).toEqual([expect.stringContaining('Furgoneta 9')]);
+    expect(await logOf(pool, other)).toEqual([]);
+    expect(mailsTo('este@n.example')).toHaveLength(0);
   });
 
   it('retries a transient SMTP failure (451) with backoff, then sends once', async () => {

@@ -9,6 +9,7 @@ import {
   idempotencyKey,
   renderEvent,
   type AttemptRecord,
+  type GroupsOf,
   type ChannelKind,
   type Channels,
   type Language,
@@ -57,6 +58,7 @@ interface Claimed {
   name: string;
   event_types: string[];
   vehicle_ids: string[];
+  group_ids: string[];
   email: string | null;
   telegram_chat_id: string | null;
   language: Language;
@@ -89,12 +91,22 @@ WITH due AS (
   RETURNING d.id, d.rule_id, d.event_id, d.channel, d.attempts, d.parts_sent, d.provider_ids, d.next_attempt_at
 )
 SELECT c.id::text AS id, c.rule_id, c.event_id, c.channel, c.attempts - 1 AS attempts, c.parts_sent, c.provider_ids,
-       c.next_attempt_at AS lease, r.name, r.event_types, r.vehicle_ids::text[] AS vehicle_ids, r.email,
+       c.next_attempt_at AS lease, r.name, r.event_types, r.vehicle_ids::text[] AS vehicle_ids,
+       r.group_ids::text[] AS group_ids, r.email,
        r.telegram_chat_id, r.language, r.time_zone, r.quiet_start, r.quiet_end, r.quiet_mode, r.enabled,
        u.disabled_at IS NOT NULL AS user_disabled
 FROM claimed c
 JOIN notification_rules r ON r.id = c.rule_id
 JOIN users u ON u.id = r.user_id`;
+
+/** Each vehicle's group and the groups above it (a group rule covers the vehicles of its subtree). */
+const GROUPS_OF = `
+WITH RECURSIVE up(vehicle_id, id) AS (
+  SELECT v.id, v.group_id FROM vehicles v WHERE v.id = ANY($1::uuid[]) AND v.group_id IS NOT NULL
+  UNION
+  SELECT up.vehicle_id, g.parent_id FROM up JOIN vehicle_groups g ON g.id = up.id WHERE g.parent_id IS NOT NULL
+)
+SELECT vehicle_id::text AS vehicle_id, array_agg(id::text) AS groups FROM up GROUP BY vehicle_id`;
 
 /** Records the outcome, unless the lease expired and another worker claimed the row meanwhile. */
 const FINISH = `
@@ -133,6 +145,7 @@ const toRule = (c: Claimed): NotificationRule => ({
   id: c.rule_id,
   eventTypes: c.event_types as EventType[],
   vehicleIds: c.vehicle_ids,
+  groupIds: c.group_ids,
   channels: [c.channel],
   timeZone: c.time_zone,
   quietHours: c.quiet_start && c.quiet_end ? { start: c.quiet_start, end: c.quiet_end, mode: c.quiet_mode } : null,
@@ -191,7 +204,7 @@ export function startNotificationSender(o: NotificationSenderOptions): Notificat
       extra.next ? extra.next.toISOString() : null,
     ]);
 
-  async function send(c: Claimed, event: EventDetail | null): Promise<Outcome> {
+  async function send(c: Claimed, event: EventDetail | null, groupsOf?: GroupsOf): Promise<Outcome> {
     if (!c.enabled || c.user_disabled) {
       await finish(c, 'skipped', { error: c.enabled ? 'the rule’s owner is disabled' : 'rule disabled' });
       return 'skipped';
@@ -203,7 +216,7 @@ export function startNotificationSender(o: NotificationSenderOptions): Notificat
       return 'failed';
     }
     if (event) {
-      const decision = decide(toRule(c), event, { now: at });
+      const decision = decide(toRule(c), event, { now: at, groupsOf });
       if (!decision.send) {
         const why = decision.reason === 'quiet_hours' ? 'quiet hours' : 'the rule no longer covers this event';
         await finish(c, 'skipped', { error: why });
@@ -236,16 +249,25 @@ export function startNotificationSender(o: NotificationSenderOptions): Notificat
   }
 
   /** The claimed deliveries with their events; one whose event is gone since the claim went with it. */
-  async function claim(limit: number): Promise<Array<{ c: Claimed; event: EventDetail | null }>> {
+  async function claim(limit: number): Promise<Array<{ c: Claimed; event: EventDetail | null; groupsOf?: GroupsOf }>> {
     const res = await o.pool.query<Claimed>(CLAIM, [limit, o.sendTimeoutMs + LEASE_MARGIN_MS, now().toISOString()]);
     const ids = res.rows.flatMap((c) => (c.event_id ? [c.event_id] : []));
     const details = ids.length ? await selectEventDetails(db).where(inArray(schema.events.id, ids)) : [];
     const byId = new Map(details.map((d) => [d.id, toEventDetail(d)]));
-    return res.rows.flatMap((c): Array<{ c: Claimed; event: EventDetail | null }> => {
+    // The groups of the vehicles whose events group rules may cover, read once for the claim.
+    const grouped = res.rows.flatMap((c) =>
+      c.group_ids.length && c.event_id ? [byId.get(c.event_id)?.vehicleId] : [],
+    );
+    const groups = new Map<string, string[]>();
+    if (grouped.length)
+      for (const r of (await o.pool.query<{ vehicle_id: string; groups: string[] }>(GROUPS_OF, [grouped])).rows)
+        groups.set(r.vehicle_id, r.groups);
+    const groupsOf: GroupsOf = (vehicleId) => groups.get(vehicleId) ?? [];
+    return res.rows.flatMap((c): Array<{ c: Claimed; event: EventDetail | null; groupsOf?: GroupsOf }> => {
       if (c.event_id === null) return [{ c, event: null }];
       // Gone since the claim (vehicle deleted, retention): the delivery went with it.
       const event = byId.get(c.event_id);
-      return event ? [{ c, event }] : [];
+      return event ? [{ c, event, groupsOf }] : [];
     });
   }
 
@@ -255,7 +277,8 @@ export function startNotificationSender(o: NotificationSenderOptions): Notificat
     concurrency: o.concurrency,
     pollMs: o.pollMs,
     claim,
-    handle: async ({ c, event }) => metrics.sent.inc({ channel: c.channel, status: await send(c, event) }),
+    handle: async ({ c, event, groupsOf }) =>
+      metrics.sent.inc({ channel: c.channel, status: await send(c, event, groupsOf) }),
     describe: ({ c }) => ({ deliveryId: c.id }),
   });
   return { stop: () => loop.stop() };

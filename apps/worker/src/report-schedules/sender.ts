@@ -1,4 +1,4 @@
-import type { ReportKind, ReportLanguage } from '@fleet/contracts';
+import { MAX_REPORT_VEHICLES, type ReportKind, type ReportLanguage } from '@fleet/contracts';
 import { vehiclesInGroups, type Pool } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
 import { DeliveryError, retryDelayMs, type EmailChannel, type RetryPolicy } from '@fleet/notify';
@@ -108,6 +108,11 @@ export function startReportRunSender(o: ReportRunSenderOptions): LeaseLoop {
     const vehicleIds = await vehiclesOf(c);
     if (vehicleIds.length === 0 && c.kind !== 'events')
       return { status: 'failed', error: 'none of the schedule’s vehicles exists any more' };
+    if (vehicleIds.length > MAX_REPORT_VEHICLES)
+      return {
+        status: 'failed',
+        error: `${vehicleIds.length} vehicles in the schedule and its groups; a report covers at most ${MAX_REPORT_VEHICLES}`,
+      };
     const data = await reader.data(c.organization_id, {
       kind: c.kind,
       vehicleIds,
