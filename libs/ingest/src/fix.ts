@@ -41,14 +41,13 @@ export function parseTimestamp(value: unknown): Date | undefined {
 
 const validDate = (ms: number) => (Number.isFinite(ms) ? new Date(ms) : undefined);
 
+// A decimal number, nothing else (no hex, no Infinity, no empty string); one object for every call.
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /** A number from a query string or JSON; anything else is undefined. */
 export function num(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (
-    typeof value === 'string' &&
-    value.trim() !== '' &&
-    /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value.trim())
-  ) {
+  if (typeof value === 'string' && DECIMAL.test(value.trim())) {
     const n = Number(value);
     return Number.isFinite(n) ? n : undefined;
   }
