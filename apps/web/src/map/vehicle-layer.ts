@@ -44,6 +44,8 @@ export class VehicleLayer {
   private readonly group = L.layerGroup();
   private readonly shown = new Map<string, Shown>();
   private selected: string | undefined;
+  /** Only these vehicles are drawn (a group filter); undefined: every vehicle. */
+  private only: ReadonlySet<string> | undefined;
   private readonly unsubscribe: () => void;
   private readonly onMove = () => this.render();
   private now = Date.now();
@@ -71,6 +73,7 @@ export class VehicleLayer {
     this.now = (this.options.clock ?? Date.now)();
     const features: PointFeature<PointProps>[] = [];
     for (const fix of this.store.fixes.values()) {
+      if (this.only && !this.only.has(fix.vehicleId)) continue;
       features.push({
         type: 'Feature',
         geometry: { type: 'Point', coordinates: [fix.lon, fix.lat] },
@@ -83,6 +86,12 @@ export class VehicleLayer {
     }
     this.index.load(features);
     this.render();
+  }
+
+  /** Draws only these vehicles (undefined: all of them). */
+  setFilter(only: ReadonlySet<string> | undefined) {
+    this.only = only;
+    this.reload();
   }
 
   setSelected(vehicleId: string | undefined) {

@@ -10,6 +10,7 @@ import { useLive, useNow, useStoreVersion } from '../live/context';
 import { STATUSES, type VehicleStatus } from '../live/status';
 import { countByStatus, filterRows, vehicleRows, type VehicleRow } from '../live/store';
 import { BaseMap } from '../map/BaseMap';
+import { GroupFilter, useGroupMembers } from './GroupFilter';
 import { canEdit, useMe } from '../session/context';
 import { CLUSTER_MAX_ZOOM, VehicleLayer } from '../map/vehicle-layer';
 
@@ -27,6 +28,8 @@ export function LiveMapPage() {
   const [follow, setFollow] = useState(false);
   const [map, setMap] = useState<LeafletMap>();
   const [listOpen, setListOpen] = useState(true);
+  const [groupId, setGroupId] = useState('');
+  const members = useGroupMembers(groupId);
   const layer = useRef<VehicleLayer>(undefined);
   const fitted = useRef(false);
   const ids = { search: useId(), status: useId() };
@@ -50,6 +53,7 @@ export function LiveMapPage() {
   }, [map, store, select]);
 
   useEffect(() => layer.current?.setSelected(selected), [selected, map]);
+  useEffect(() => layer.current?.setFilter(members), [members, map]);
 
   // First data: show the whole fleet.
   useEffect(() => {
@@ -88,7 +92,10 @@ export function LiveMapPage() {
   // Every vehicle classified once per store update; the filter and the counts read from that.
   // `version` is what changes when the store does (the store itself stays the same object).
   const all = useMemo(() => vehicleRows(store, now), [store, version, now]);
-  const rows = useMemo(() => filterRows(all, { search, status }, store), [all, search, status, store]);
+  const rows = useMemo(() => {
+    const found = filterRows(all, { search, status }, store);
+    return members ? found.filter((r) => members.has(r.id)) : found;
+  }, [all, search, status, store, members]);
   const counts = useMemo(() => countByStatus(all), [all]);
   const selectedRow = selected ? all.find((r) => r.id === selected) : undefined;
 
@@ -110,6 +117,7 @@ export function LiveMapPage() {
               onChange={(e) => setSearch(e.target.value)}
             />
           </div>
+          <GroupFilter value={groupId} onChange={setGroupId} />
           <div className="field">
             <label htmlFor={ids.status}>{t('live.statusFilter')}</label>
             <select id={ids.status} value={status} onChange={(e) => setStatus(e.target.value as VehicleStatus | 'all')}>

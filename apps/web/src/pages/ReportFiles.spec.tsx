@@ -17,6 +17,8 @@ beforeAll(() => {
   });
 });
 afterEach(() => setLanguage('en'));
+/** The report downloads asked for (the page also reads the groups for its group filter). */
+const reports = (requests: { url: string }[]) => requests.filter((r) => r.url.startsWith('/api/v1/reports/'));
 
 describe('ReportFiles', () => {
   it('downloads the chosen report as PDF in the language and time zone of the browser', async () => {
@@ -25,8 +27,8 @@ describe('ReportFiles', () => {
     });
     await userEvent.selectOptions(screen.getByLabelText('Report file'), 'stops');
     await userEvent.click(screen.getByRole('button', { name: 'Download PDF' }));
-    await waitFor(() => expect(api.requests).toHaveLength(1));
-    const url = new URL(api.requests[0].url, 'http://web.test');
+    await waitFor(() => expect(reports(api.requests)).toHaveLength(1));
+    const url = new URL(reports(api.requests)[0].url, 'http://web.test');
     expect(url.pathname).toBe('/api/v1/reports/stops.pdf');
     expect(Object.fromEntries(url.searchParams)).toEqual({
       vehicleIds: VEHICLE,
@@ -47,9 +49,35 @@ describe('ReportFiles', () => {
     });
     await userEvent.click(screen.getByRole('button', { name: 'Descargar CSV del informe' }));
     expect(await screen.findByRole('alert')).toBeInTheDocument();
-    const url = new URL(api.requests[0].url, 'http://web.test');
+    const url = new URL(reports(api.requests)[0].url, 'http://web.test');
     expect(url.pathname).toBe('/api/v1/reports/trips.csv');
     expect(url.searchParams.get('lang')).toBe('es');
     expect(url.searchParams.get('bom')).toBe('true');
+  });
+
+  it('reports on a whole group (and the groups below it) when one is chosen', async () => {
+    const group = (id: string, name: string, depth: number, parentId: string | null) => ({
+      id,
+      name,
+      depth,
+      parentId,
+      vehicleCount: 1,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    const NORTE = '11111111-1111-4111-8111-111111111111';
+    const DEPOT = '22222222-2222-4222-8222-222222222222';
+    const { api } = await renderSignedIn(<ReportFiles vehicleId={VEHICLE} {...period} />, {
+      'GET /api/v1/groups': () => ({
+        status: 200,
+        body: { items: [group(NORTE, 'Norte', 0, null), group(DEPOT, 'Depot Norte', 1, NORTE)] },
+      }),
+      'GET /api/v1/reports/trips.csv': () => ({ status: 200, body: 'csv' }),
+    });
+    await userEvent.selectOptions(await screen.findByLabelText('Group'), 'Norte');
+    await userEvent.click(screen.getByRole('button', { name: 'Download report CSV' }));
+    await waitFor(() => expect(reports(api.requests)).toHaveLength(1));
+    const query = new URL(reports(api.requests)[0].url, 'http://web.test').searchParams;
+    expect([query.get('groupId'), query.get('vehicleIds')]).toEqual([NORTE, null]);
   });
 });

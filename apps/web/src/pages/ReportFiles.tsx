@@ -5,22 +5,25 @@ import { useTranslation } from 'react-i18next';
 import { SelectField } from '../components/Field';
 import { ErrorBanner } from '../data/ErrorBanner';
 import { useApi } from '../session/context';
+import { GroupFilter } from './GroupFilter';
 
 const KINDS: readonly ReportKind[] = ['trips', 'stops', 'summary', 'events'];
 
 /**
  * The report of a vehicle and period as a file (PDF or CSV) made by the API, in the interface's
- * language and the browser's time zone: the same file a scheduled report sends.
+ * language and the browser's time zone: the same file a scheduled report sends. With a group chosen,
+ * the report covers that group's vehicles (and those of the groups below it) instead.
  */
 export function ReportFiles({ vehicleId, from, to }: { vehicleId: string; from: string; to: string }) {
   const { t, i18n } = useTranslation();
   const api = useApi();
   const [kind, setKind] = useState<ReportKind>('trips');
+  const [groupId, setGroupId] = useState('');
   const download = useMutation({
     mutationFn: async (format: 'pdf' | 'csv') => {
       const endpoint = format === 'pdf' ? api.endpoints.reportPdf : api.endpoints.reportCsv;
       const query = {
-        vehicleIds: vehicleId,
+        ...(groupId ? { groupId } : { vehicleIds: vehicleId }),
         from,
         to,
         lang: i18n.language === 'es' ? ('es' as const) : ('en' as const),
@@ -49,6 +52,7 @@ export function ReportFiles({ vehicleId, from, to }: { vehicleId: string; from: 
             </option>
           ))}
         </SelectField>
+        <GroupFilter value={groupId} onChange={setGroupId} emptyLabel={t('groups.thisVehicle')} />
         <button type="button" disabled={download.isPending} onClick={() => download.mutate('pdf')}>
           {t('reportFile.pdf')}
         </button>

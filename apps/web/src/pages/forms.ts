@@ -62,6 +62,8 @@ export interface VehicleForm {
   type: string;
   speedLimitKmh: string;
   deviceIdentifier: string;
+  /** Its vehicle group ('' none); absent: not offered (the organization has no groups). */
+  groupId?: string;
 }
 type VehicleField = keyof VehicleForm;
 
@@ -73,6 +75,7 @@ export function vehicleInput(v: VehicleForm) {
     type: v.type as VehicleInput['type'],
     speedLimitKmh: v.speedLimitKmh.trim() === '' ? null : Number(v.speedLimitKmh),
     ...(v.deviceIdentifier.trim() && { deviceIdentifier: v.deviceIdentifier.trim() }),
+    ...(v.groupId !== undefined && { groupId: v.groupId || null }),
   };
 }
 

@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 import { DeviceSetupPage } from './DeviceSetupPage';
 import { DriversAdmin } from './DriversAdmin';
+import { GroupsAdmin } from './GroupsAdmin';
 import { OsmAndTokenSetting } from './OsmAndTokenSetting';
 import { ShareLinksAdmin } from './ShareLinksAdmin';
 import { TrackerSettingsForm } from './TrackerSettingsForm';
@@ -11,6 +12,7 @@ import { WebhooksAdmin } from './WebhooksAdmin';
 
 const TABS = [
   { href: '/vehicles', key: 'admin.vehicles' },
+  { href: '/groups', key: 'groups.title' },
   { href: '/drivers', key: 'drivers.title' },
   { href: '/users', key: 'admin.users' },
   { href: '/webhooks', key: 'admin.webhooks' },
@@ -35,6 +37,7 @@ export default function AdminPage() {
       <Switch>
         <Route path="/vehicles/:id/setup">{(p) => <DeviceSetupPage vehicleId={p.id} />}</Route>
         <Route path="/vehicles" component={VehiclesAdmin} />
+        <Route path="/groups" component={GroupsAdmin} />
         <Route path="/drivers" component={DriversAdmin} />
         <Route path="/users" component={UsersAdmin} />
         <Route path="/webhooks" component={WebhooksAdmin} />

@@ -27,7 +27,8 @@ describe('UsersAdmin', () => {
     expect(await screen.findByText(`user${total}@example.com`)).toBeInTheDocument();
     expect(screen.getByText(`${2 * USERS_PAGE + 1}–${total} of ${total}`)).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
-    expect(api.requests.map((r) => new URL(r.url, 'http://web.test').searchParams.get('offset'))).toEqual([
+    const toUsers = api.requests.filter((r) => r.url.startsWith('/api/v1/users'));
+    expect(toUsers.map((r) => new URL(r.url, 'http://web.test').searchParams.get('offset'))).toEqual([
       '0',
       String(USERS_PAGE),
       String(2 * USERS_PAGE),
@@ -46,12 +47,13 @@ describe('UsersAdmin', () => {
     });
     await userEvent.selectOptions(await screen.findByLabelText('Role of user2@example.com'), 'operator');
     await waitFor(() => expect(screen.getByLabelText('Role of user2@example.com')).toHaveValue('operator'));
-    expect(api.requests.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual([
+    const toUsers = api.requests.filter((r) => r.url.startsWith('/api/v1/users'));
+    expect(toUsers.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toEqual([
       'GET /api/v1/users',
       `PATCH /api/v1/users/${user(2).id}`,
       'GET /api/v1/users',
     ]);
-    expect(api.requests[1].body).toEqual({ role: 'operator' });
+    expect(toUsers[1].body).toEqual({ role: 'operator' });
     // The signed-in admin cannot demote themselves.
     expect(screen.getByLabelText('Role of user1@example.com')).toBeDisabled();
   });
@@ -119,5 +121,39 @@ describe('UsersAdmin', () => {
     } finally {
       confirm.mockRestore();
     }
+  });
+
+  it('limits an operator to vehicle groups (several, or none for the whole organization); admins are not offered it', async () => {
+    const NORTE = '11111111-1111-4111-8111-111111111111';
+    const SUR = '22222222-2222-4222-8222-222222222222';
+    const group = (id: string, name: string) => ({
+      id,
+      name,
+      parentId: null,
+      depth: 0,
+      vehicleCount: 0,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    const all: User[] = [
+      { ...user(1), id: demoUser.id, role: 'admin' },
+      { ...user(2), role: 'operator' },
+    ];
+    const { api } = await renderSignedIn(<UsersAdmin />, {
+      'GET /api/v1/users': (req) => pageOf(all, req.url),
+      'GET /api/v1/groups': () => ({ status: 200, body: { items: [group(NORTE, 'Norte'), group(SUR, 'Sur')] } }),
+      [`PATCH /api/v1/users/${user(2).id}`]: (req) => {
+        all[1] = { ...all[1], ...(req.body as Partial<User>) };
+        return { status: 200, body: all[1] };
+      },
+    });
+    const scope = await screen.findByLabelText('Groups of user2@example.com');
+    expect(screen.getByText('Whole organization')).toBeInTheDocument();
+    expect(screen.queryByLabelText('Groups of user1@example.com')).not.toBeInTheDocument();
+    expect(screen.getByText('Admins see the whole organization')).toBeInTheDocument();
+    await userEvent.selectOptions(scope, 'Sur');
+    await waitFor(() => expect(screen.queryByText('Whole organization')).not.toBeInTheDocument());
+    const patches = api.requests.filter((r) => r.method === 'PATCH');
+    expect(patches.map((r) => r.body)).toEqual([{ groupIds: [SUR] }]);
   });
 });

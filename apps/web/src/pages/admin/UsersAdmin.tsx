@@ -13,6 +13,7 @@ import { useApiMutation, useApiQuery } from '../../data/api';
 import { ErrorBanner } from '../../data/ErrorBanner';
 import { useMe } from '../../session/context';
 import { validateInvitation, type FieldErrors } from '../forms';
+import { groupLabel } from './GroupsAdmin';
 
 /** Users a page: an organization may have thousands. */
 export const USERS_PAGE = 50;
@@ -29,9 +30,11 @@ export function UsersAdmin() {
     { placeholderData: keepPreviousData },
   );
   const update = useApiMutation('updateUser', { invalidates: ['listUsers'] });
+  const groups = useApiQuery('listGroups');
+  const groupItems = groups.data?.items ?? [];
   // The server refuses yourself and the last admin (409), and says so in the banner below.
   const remove = useApiMutation('deleteUser', { invalidates: ['listUsers'] });
-  const change = (u: User, body: { role?: User['role']; disabled?: boolean }) =>
+  const change = (u: User, body: { role?: User['role']; disabled?: boolean; groupIds?: string[] }) =>
     update.mutate({ params: { id: u.id }, body });
 
   return (
@@ -75,6 +78,38 @@ export function UsersAdmin() {
               </>
             ),
           },
+          ...(groupItems.length
+            ? [
+                {
+                  header: t('groups.scope'),
+                  // Operators and viewers may be limited to groups (and those below them); admins see all.
+                  cell: (u: User) =>
+                    u.role === 'admin' ? (
+                      <span className="muted small">{t('groups.adminsSeeAll')}</span>
+                    ) : (
+                      <>
+                        <label className="visually-hidden" htmlFor={`groups-${u.id}`}>
+                          {t('groups.scopeOf', { email: u.email })}
+                        </label>
+                        <select
+                          id={`groups-${u.id}`}
+                          multiple
+                          size={Math.min(4, groupItems.length)}
+                          value={u.groupIds ?? []}
+                          onChange={(e) => change(u, { groupIds: [...e.target.selectedOptions].map((o) => o.value) })}
+                        >
+                          {groupItems.map((g) => (
+                            <option key={g.id} value={g.id}>
+                              {groupLabel(g)}
+                            </option>
+                          ))}
+                        </select>
+                        {!u.groupIds?.length && <span className="muted small"> {t('groups.wholeOrganization')}</span>}
+                      </>
+                    ),
+                },
+              ]
+            : []),
           {
             header: t('admin.state'),
             cell: (u) => (

@@ -1,4 +1,4 @@
-import { VEHICLE_LIMITS, VehicleInput, type Vehicle } from '@fleet/contracts';
+import { VEHICLE_LIMITS, VehicleInput, type Vehicle, type VehicleGroup } from '@fleet/contracts';
 import { keepPreviousData } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -12,6 +12,9 @@ import { Table } from '../../components/Table';
 import { useToast } from '../../components/toasts';
 import { useApiMutation, useApiQuery } from '../../data/api';
 import { ErrorBanner } from '../../data/ErrorBanner';
+import { useMe } from '../../session/context';
+import { GroupFilter } from '../GroupFilter';
+import { groupLabel } from './GroupsAdmin';
 import { validateVehicle, vehicleInput, type FieldErrors, type VehicleForm } from '../forms';
 import { freshDeviceTokens } from './one-time';
 import { VehicleDriverPanel } from './VehicleDriverPanel';
@@ -26,9 +29,10 @@ const formOf = (v: Vehicle): VehicleForm => ({
   type: v.type,
   speedLimitKmh: v.speedLimitKmh == null ? '' : String(v.speedLimitKmh),
   deviceIdentifier: v.deviceIdentifier,
+  groupId: v.groupId ?? '',
 });
 /** What a vehicle write makes stale. */
-const CHANGES_VEHICLES = ['listVehicles', 'getVehicle'] as const;
+const CHANGES_VEHICLES = ['listVehicles', 'getVehicle', 'listGroups'] as const;
 type Fresh = { vehicle: Vehicle; deviceToken: string };
 
 export function VehiclesAdmin() {
@@ -36,13 +40,17 @@ export function VehiclesAdmin() {
   const notify = useToast();
   const [q, setQ] = useState('');
   const [offset, setOffset] = useState(0);
+  const [groupId, setGroupId] = useState('');
+  const groups = useApiQuery('listGroups');
+  const groupItems = groups.data?.items ?? [];
+  const groupName = (id: string | null | undefined) => (id && groupItems.find((g) => g.id === id)?.name) || '—';
   const [editing, setEditing] = useState<Vehicle | 'new'>();
   const [driverOf, setDriverOf] = useState<Vehicle>();
   const [secret, setSecret] = useState<Fresh>();
   const searchId = useId();
   const vehicles = useApiQuery(
     'listVehicles',
-    { query: { q: q || undefined, limit: VEHICLES_PAGE, offset } },
+    { query: { q: q || undefined, groupId: groupId || undefined, limit: VEHICLES_PAGE, offset } },
     { placeholderData: keepPreviousData },
   );
   // The one-time token goes to the setup page opened right after (and to the card shown now).
@@ -73,6 +81,7 @@ export function VehiclesAdmin() {
       {editing ? (
         <VehicleEditor
           vehicle={editing === 'new' ? undefined : editing}
+          groups={groupItems}
           onCreated={showToken}
           onDone={() => setEditing(undefined)}
         />
@@ -91,6 +100,7 @@ export function VehiclesAdmin() {
             value={q}
             onChange={(e) => (setQ(e.target.value), setOffset(0))}
           />
+          <GroupFilter value={groupId} onChange={(g) => (setGroupId(g), setOffset(0))} />
         </div>
       )}
       <ErrorBanner error={vehicles.error ?? regenerate.error ?? update.error ?? remove.error} />
@@ -101,6 +111,7 @@ export function VehiclesAdmin() {
           { header: t('admin.name'), cell: (v) => v.name },
           { header: t('admin.plate'), cell: (v) => v.plate ?? '—' },
           { header: t('admin.type'), cell: (v) => t(`vehicleType.${v.type}`, { defaultValue: v.type }) },
+          ...(groupItems.length ? [{ header: t('groups.group'), cell: (v: Vehicle) => groupName(v.groupId) }] : []),
           { header: t('admin.deviceIdentifier'), cell: (v) => <code>{v.deviceIdentifier}</code> },
           { header: t('admin.device'), cell: (v) => (v.deviceDisabled ? t('admin.disabled') : t('admin.enabled')) },
           {
@@ -159,15 +170,22 @@ export function VehiclesAdmin() {
 
 function VehicleEditor({
   vehicle,
+  groups,
   onCreated,
   onDone,
 }: {
   vehicle?: Vehicle;
+  groups: readonly VehicleGroup[];
   onCreated: (fresh: Fresh) => void;
   onDone: () => void;
 }) {
   const { t } = useTranslation();
-  const [form, setForm] = useState<VehicleForm>(vehicle ? formOf(vehicle) : empty);
+  const me = useMe();
+  // A user limited to groups must put a new vehicle in one of theirs: the first is proposed.
+  const firstGroup = me.role !== 'admin' && me.groupIds?.length ? me.groupIds[0] : undefined;
+  const [form, setForm] = useState<VehicleForm>(
+    vehicle ? formOf(vehicle) : firstGroup ? { ...empty, groupId: firstGroup } : empty,
+  );
   const [errors, setErrors] = useState<FieldErrors<keyof VehicleForm>>({});
   const create = useApiMutation('createVehicle', {
     invalidates: CHANGES_VEHICLES,
@@ -213,6 +231,20 @@ function VehicleEditor({
         ))}
       </SelectField>
       {field('speedLimitKmh', t('admin.speedLimit'), { inputMode: 'decimal' })}
+      {groups.length > 0 && (
+        <SelectField
+          label={t('groups.group')}
+          value={form.groupId ?? ''}
+          onChange={(e) => setForm({ ...form, groupId: e.target.value })}
+        >
+          <option value="">{t('groups.noGroup')}</option>
+          {groups.map((g) => (
+            <option key={g.id} value={g.id}>
+              {groupLabel(g)}
+            </option>
+          ))}
+        </SelectField>
+      )}
       {field('deviceIdentifier', t('admin.deviceIdentifier'), {
         placeholder: vehicle ? undefined : t('admin.identifierPlaceholder'),
         autoComplete: 'off',
