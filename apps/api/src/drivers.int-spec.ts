@@ -8,16 +8,18 @@ import {
   VehicleWithToken,
 } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
+import pg from 'pg';
 import { apiCall, loginAll, seedOrganizations } from './testing/accounts';
 import { startTestApi, type StartedApi } from './testing/harness';
 
 let testDb: TestDatabase;
 let t: StartedApi;
 let tokens: Record<string, string>;
+let orgs: Record<string, string>;
 
 beforeAll(async () => {
   testDb = await createTestDatabase('api-drivers');
-  await seedOrganizations(testDb.url, ['a', 'b']);
+  orgs = await seedOrganizations(testDb.url, ['a', 'b']);
   t = await startTestApi({ DATABASE_URL: testDb.url }, { keyPrefix: `test:drivers:${process.pid}:` });
   tokens = await loginAll(t.base, ['a', 'b']);
 });
@@ -131,6 +133,57 @@ describe('drivers', () => {
     }
     // Still theirs, untouched.
     expect(Driver.parse(await (await call('admin@b', 'GET', `/drivers/${d.id}`)).json()).name).toBe('Theirs');
+  });
+
+  it('answers 404 for a vehicle outside a group-limited operator’s groups, and leaves it out of a driver’s history', async () => {
+    const db = new pg.Client({ connectionString: testDb.url });
+    await db.connect();
+    try {
+      const org = orgs['a'];
+      const group = async (name: string) =>
+        (await db.query('INSERT INTO vehicle_groups (organization_id, name) VALUES ($1, $2) RETURNING id', [org, name]))
+          .rows[0].id as string;
+      const norte = await group('Norte');
+      const sur = await group('Sur');
+      const inNorte = await createVehicle('admin@a', 'Norte van');
+      const inSur = await createVehicle('admin@a', 'Sur van');
+      await db.query('UPDATE vehicles SET group_id = $2 WHERE id = $1', [inNorte, norte]);
+      await db.query('UPDATE vehicles SET group_id = $2 WHERE id = $1', [inSur, sur]);
+      const cruz = await createDriver('admin@a', { name: 'Cruz' });
+      for (const v of [inSur, inNorte])
+        expect((await call('admin@a', 'PUT', `/vehicles/${v}/driver`, { driverId: cruz.id })).status).toBe(200);
+      await db.query(
+        "INSERT INTO user_group_scopes (user_id, group_id) SELECT id, $1 FROM users WHERE email = 'operator@a.example'",
+        [norte],
+      );
+      for (const [method, path, body] of [
+        ['GET', `/vehicles/${inSur}/driver`],
+        ['PUT', `/vehicles/${inSur}/driver`, { driverId: cruz.id }],
+        ['DELETE', `/vehicles/${inSur}/driver`],
+        ['GET', `/vehicles/${inSur}/driver-assignments`],
+      ] as Array<[string, string, unknown?]>) {
+        const res = await call('operator@a', method, path, body);
+        expect([method, path, res.status]).toEqual([method, path, 404]);
+      }
+      expect((await call('operator@a', 'GET', `/vehicles/${inNorte}/driver`)).status).toBe(200);
+      const seen = DriverAssignmentList.parse(
+        await (await call('operator@a', 'GET', `/drivers/${cruz.id}/assignments`)).json(),
+      );
+      expect(seen.items.map((a) => a.vehicleName)).toEqual(['Norte van']);
+      const all = DriverAssignmentList.parse(
+        await (await call('admin@a', 'GET', `/drivers/${cruz.id}/assignments`)).json(),
+      );
+      expect(all.items.map((a) => a.vehicleName).sort()).toEqual(['Norte van', 'Sur van']);
+      // Still driven by Cruz: the operator's refused unassignment changed nothing.
+      expect(
+        VehicleDriver.parse(await (await call('admin@a', 'GET', `/vehicles/${inSur}/driver`)).json()).driver?.name,
+      ).toBe('Cruz');
+    } finally {
+      await db.query(
+        "DELETE FROM user_group_scopes WHERE user_id IN (SELECT id FROM users WHERE email = 'operator@a.example')",
+      );
+      await db.end();
+    }
   });
 
   it('assigns and unassigns by hand and keeps the history of the vehicle and of the driver', async () => {

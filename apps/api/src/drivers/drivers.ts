@@ -13,6 +13,7 @@ import { createDb, driverError, schema, withTransaction, type Database, type Poo
 import { and, desc, eq, gt, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PoolClient } from 'pg';
 import { conflict, notFound } from '../errors';
+import { findVehicle, vehicleIdInScope, type VehicleScope } from '../groups/scope';
 import { containsPattern, isUuid } from '../sql';
 
 const { drivers, driverAssignments, vehicles } = schema;
@@ -77,9 +78,9 @@ async function lockVehicleAssignments(client: PoolClient, vehicleId: string): Pr
 }
 
 /**
- * The organization's drivers and who drives which vehicle. Every query is scoped by organization;
- * routes about a vehicle find the vehicle first through the vehicles' own lookup (the caller's
- * organization and scope), so this class is only given vehicles the caller may see.
+ * The organization's drivers and who drives which vehicle. Drivers are the organization's (every
+ * query scoped by it); anything about a vehicle finds the vehicle first through the caller's vehicle
+ * scope (findVehicle), and a driver's history lists only the vehicles the caller may see.
  */
 export class Drivers {
   private readonly db: Database;
@@ -161,7 +162,9 @@ export class Drivers {
   }
 
   /** The vehicle's open assignment and its driver (nulls when nobody drives it). */
-  async current(org: string, vehicleId: string): Promise<VehicleDriver> {
+  async current(scope: VehicleScope, id: string): Promise<VehicleDriver> {
+    const { org } = scope;
+    const vehicleId = (await findVehicle(this.db, scope, id)).id;
     const [row] = await this.assignments(
       this.db,
       and(
@@ -180,9 +183,11 @@ export class Drivers {
    * `manual` one starts. The same driver already assigned: the open assignment, unchanged. A device
    * clock ahead may have started the open one "later than now": the change then happens at its start.
    */
-  async assign(org: string, vehicleId: string, driverId: string): Promise<DriverAssignment> {
+  async assign(scope: VehicleScope, id: string, driverId: string): Promise<DriverAssignment> {
+    const { org } = scope;
+    const vehicleId = (await findVehicle(this.db, scope, id)).id;
     await this.row(org, driverId);
-    const id = await withTransaction(this.pool, async (client) => {
+    const assignmentId = await withTransaction(this.pool, async (client) => {
       await lockVehicleAssignments(client, vehicleId);
       const open = await client.query<{ id: string; driver_id: string }>(
         'SELECT id, driver_id FROM driver_assignments WHERE vehicle_id = $1 AND ended_at IS NULL',
@@ -205,12 +210,14 @@ export class Drivers {
       if (!inserted.rows.length) throw notFound('driver');
       return inserted.rows[0].id;
     });
-    const [row] = await this.assignments(this.db, eq(driverAssignments.id, id));
+    const [row] = await this.assignments(this.db, eq(driverAssignments.id, assignmentId));
     return toAssignment(row);
   }
 
   /** Ends the vehicle's open assignment now (nothing open: nothing to do). */
-  async unassign(org: string, vehicleId: string): Promise<void> {
+  async unassign(scope: VehicleScope, id: string): Promise<void> {
+    const { org } = scope;
+    const vehicleId = (await findVehicle(this.db, scope, id)).id;
     await withTransaction(this.pool, async (client) => {
       await lockVehicleAssignments(client, vehicleId);
       await client.query(
@@ -222,14 +229,29 @@ export class Drivers {
   }
 
   /** Who drove the vehicle when, newest first. */
-  async vehicleHistory(org: string, vehicleId: string, q: DriverAssignmentListQuery): Promise<DriverAssignmentList> {
-    return this.history(and(eq(driverAssignments.organizationId, org), eq(driverAssignments.vehicleId, vehicleId)), q);
+  async vehicleHistory(scope: VehicleScope, id: string, q: DriverAssignmentListQuery): Promise<DriverAssignmentList> {
+    const vehicleId = (await findVehicle(this.db, scope, id)).id;
+    return this.history(
+      and(eq(driverAssignments.organizationId, scope.org), eq(driverAssignments.vehicleId, vehicleId)),
+      q,
+    );
   }
 
-  /** The vehicles the driver was assigned to, newest first. */
-  async driverHistory(org: string, driverId: string, q: DriverAssignmentListQuery): Promise<DriverAssignmentList> {
-    await this.row(org, driverId);
-    return this.history(and(eq(driverAssignments.organizationId, org), eq(driverAssignments.driverId, driverId)), q);
+  /** The vehicles (of the caller's scope) the driver was assigned to, newest first. */
+  async driverHistory(
+    scope: VehicleScope,
+    driverId: string,
+    q: DriverAssignmentListQuery,
+  ): Promise<DriverAssignmentList> {
+    await this.row(scope.org, driverId);
+    return this.history(
+      and(
+        eq(driverAssignments.organizationId, scope.org),
+        eq(driverAssignments.driverId, driverId),
+        vehicleIdInScope(scope, driverAssignments.vehicleId),
+      ),
+      q,
+    );
   }
 
   private async history(scope: SQL | undefined, q: DriverAssignmentListQuery): Promise<DriverAssignmentList> {
