@@ -223,6 +223,8 @@ const ORGANIZATION_WIDE = [
   '/api/v1/report-schedules/',
   '/api/v1/users/',
   '/api/v1/drivers/',
+  // Rules name a vehicle, a group or the whole organization; they are the organization's (docs/groups.md).
+  '/api/v1/maintenance/rules/',
 ];
 
 describe('group scoping over the whole route table', () => {
@@ -258,6 +260,7 @@ describe('group scoping over the whole route table', () => {
       if (path.endsWith('/tracker-settings')) return { uploadBatchSize: 100 };
       if (path.endsWith('/commands')) return { text: 'getinfo' };
       if (path.endsWith('/driver')) return { driverId: '00000000-0000-4000-8000-000000000000' };
+      if (path.endsWith('/maintenance/records')) return { ruleId: '00000000-0000-4000-8000-000000000000' };
       return { name: 'x' };
     };
     const send = (who: string, route: Endpoint, r: typeof south) =>
