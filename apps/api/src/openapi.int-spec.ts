@@ -169,6 +169,7 @@ describe('organization isolation over the whole route table', () => {
     const webhook = WebhookWithSecret.parse(await asB('/webhooks', { url: 'https://b.example/hook' })).webhook;
     const group = VehicleGroup.parse(await asB('/groups', { name: 'B only' }));
     const driver = (await asB('/drivers', { name: 'B only' })) as { id: string };
+    const maintenanceRule = (await asB('/maintenance/rules', { name: 'B only', everyKm: 1000 })) as { id: string };
     const notificationRule = NotificationRule.parse(
       await asB('/notification-rules', {
         name: 'B only',
@@ -202,6 +203,7 @@ describe('organization isolation over the whole route table', () => {
       if (path.startsWith('/api/v1/users/')) return userOf['iso-b'];
       if (path.startsWith('/api/v1/groups/')) return group.id;
       if (path.startsWith('/api/v1/drivers/')) return driver.id;
+      if (path.startsWith('/api/v1/maintenance/rules/')) return maintenanceRule.id;
       throw new Error(`no organization-B resource known for ${path}: extend this test`);
     };
     // A valid body for each kind, so a 404 cannot hide behind a 400.
@@ -211,6 +213,7 @@ describe('organization isolation over the whole route table', () => {
       if (path.endsWith('/tracker-settings')) return { uploadBatchSize: 100 };
       if (path.endsWith('/commands')) return { text: 'getinfo' };
       if (path.endsWith('/driver')) return { driverId: driver.id };
+      if (path.endsWith('/maintenance/records')) return { ruleId: maintenanceRule.id };
       return { name: 'x' };
     };
     const idRoutes = ROUTES.filter((r) => r.security === 'user' && r.path.includes(':id'));

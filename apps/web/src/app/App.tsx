@@ -15,6 +15,7 @@ const GeofencesPage = lazy(() => import('../pages/GeofencesPage'));
 const EventsPage = lazy(() => import('../pages/EventsPage'));
 const ReportsPage = lazy(() => import('../pages/ReportsPage'));
 const NotificationsPage = lazy(() => import('../pages/NotificationsPage'));
+const MaintenancePage = lazy(() => import('../pages/MaintenancePage'));
 const AdminPage = lazy(() => import('../pages/admin/AdminPage'));
 const SharedPage = lazy(() => import('../pages/SharedPage'));
 const AcceptInvitationPage = lazy(() => import('../pages/AcceptInvitationPage'));
@@ -64,6 +65,7 @@ const NAV = [
   { href: '/events', key: 'nav.events' },
   { href: '/reports', key: 'nav.reports' },
   { href: '/notifications', key: 'nav.notifications' },
+  { href: '/maintenance', key: 'nav.maintenance' },
 ] as const;
 
 function Shell() {
@@ -122,6 +124,7 @@ function Shell() {
           <Route path="/events" component={EventsPage} />
           <Route path="/reports" component={ReportsPage} />
           <Route path="/notifications" component={NotificationsPage} />
+          <Route path="/maintenance" component={MaintenancePage} />
           <Route path="/admin" nest>
             {me.role === 'admin' ? <AdminPage /> : <Redirect to="/" />}
           </Route>

@@ -9,10 +9,12 @@ export function describeEvent(
 ): string {
   const speed = event.attributes['speedKmh'] ?? event.attributes['maxSpeedKmh'];
   const toName = event.attributes['toName'];
+  const ruleName = event.attributes['ruleName'];
   return t(`events.text.${event.type}`, {
     vehicle: vehicleName,
     geofence: event.geofenceName ?? t('events.unknownGeofence'),
     speed: typeof speed === 'number' ? Math.round(speed) : '?',
     driver: typeof toName === 'string' && toName ? toName : t('events.unknownDriver'),
+    rule: typeof ruleName === 'string' ? ruleName : '',
   });
 }
