@@ -334,6 +334,7 @@ export const en = {
     vehicles: 'Vehicles (none: every vehicle, events report only)',
     pickVehicle: 'Pick one or more vehicles for this report',
     groups: 'Vehicle groups (their vehicles when each report is sent)',
+    groups: 'Vehicle groups (their vehicles when each report is sent)',
     frequency: 'Frequency',
     daily: 'Daily',
     weekly: 'Weekly',
@@ -365,6 +366,7 @@ export const en = {
     confirmDelete: 'Delete the scheduled report “{{name}}” and its runs?',
   },
   notifications: {
+    groups: 'Vehicle groups (their vehicles and those of the groups below)',
     title: 'Notifications',
     intro:
       'Your rules: which events reach you by e-mail or Telegram, in which language and time zone, and when to stay quiet.',

@@ -336,6 +336,7 @@ export const es: Messages = {
     vehicles: 'Vehículos (ninguno: todos, solo en el informe de eventos)',
     pickVehicle: 'Elige uno o más vehículos para este informe',
     groups: 'Grupos de vehículos (sus vehículos al enviar cada informe)',
+    groups: 'Grupos de vehículos (sus vehículos al enviar cada informe)',
     frequency: 'Frecuencia',
     daily: 'Diario',
     weekly: 'Semanal',
@@ -367,6 +368,7 @@ export const es: Messages = {
     confirmDelete: '¿Borrar el informe programado «{{name}}» y sus ejecuciones?',
   },
   notifications: {
+    groups: 'Grupos de vehículos (sus vehículos y los de los grupos de debajo)',
     title: 'Notificaciones',
     intro:
       'Tus reglas: qué eventos te llegan por correo o Telegram, en qué idioma y zona horaria, y cuándo no molestar.',

@@ -7,6 +7,7 @@ import { Table } from '../components/Table';
 import { useApiMutation, useApiQuery } from '../data/api';
 import { ErrorBanner } from '../data/ErrorBanner';
 import { fmt } from '../i18n';
+import { GroupChecks } from './GroupChecks';
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -17,6 +18,7 @@ type Draft = {
   name: string;
   eventTypes: EventType[];
   vehicleIds: string[];
+  groupIds: string[];
   email: string;
   telegramChatId: string;
   language: 'en' | 'es';
@@ -35,6 +37,7 @@ const emptyDraft = (language: string): Draft => ({
   name: '',
   eventTypes: [],
   vehicleIds: [],
+  groupIds: [],
   email: '',
   telegramChatId: '',
   language: language.startsWith('es') ? 'es' : 'en',
@@ -50,6 +53,7 @@ const draftOf = (r: NotificationRule): Draft => ({
   name: r.name,
   eventTypes: r.eventTypes,
   vehicleIds: r.vehicleIds,
+  groupIds: r.groupIds,
   email: r.targets.email ?? '',
   telegramChatId: r.targets.telegramChatId ?? '',
   language: r.language,
@@ -88,6 +92,7 @@ const bodyOf = (d: Draft): NotificationRuleInput => ({
   name: d.name.trim(),
   eventTypes: d.eventTypes,
   vehicleIds: d.vehicleIds,
+  groupIds: d.groupIds,
   targets: { email: d.email.trim() || null, telegramChatId: d.telegramChatId.trim() || null },
   language: d.language,
   timeZone: d.timeZone.trim(),
@@ -300,6 +305,7 @@ function RuleForm({ rule, onDone }: { rule?: NotificationRule; onDone: () => voi
           </span>
         ))}
       </fieldset>
+      <GroupChecks legend={t('notifications.groups')} value={d.groupIds} onChange={(groupIds) => set({ groupIds })} />
       <fieldset className="wide">
         <legend>{t('notifications.quietHours')}</legend>
         <span className="check">

@@ -6,11 +6,13 @@ import { ReportSchedules, validateReportSchedule, type ScheduleDraft } from './R
 
 const ID = '00000000-0000-4000-8000-000000000001';
 const VEHICLE = '00000000-0000-4000-8000-0000000000aa';
+const GROUP = '00000000-0000-4000-8000-0000000000bb';
 const schedule: ReportSchedule = {
   id: ID,
   name: 'Weekly trips',
   kind: 'trips',
   vehicleIds: [VEHICLE],
+  groupIds: [],
   recipients: ['ops@example.com'],
   timing: { frequency: 'weekly', weekday: 1, hour: 7 },
   timeZone: 'Europe/Madrid',
@@ -59,12 +61,30 @@ const vehicles = () => ({
   },
 });
 
+const groups = () => ({
+  status: 200,
+  body: {
+    items: [
+      {
+        id: GROUP,
+        parentId: null,
+        name: 'Depot South',
+        depth: 0,
+        vehicleCount: 1,
+        createdAt: '2026-12-01T00:00:00.000Z',
+        updatedAt: '2026-12-01T00:00:00.000Z',
+      },
+    ],
+  },
+});
+
 describe('ReportSchedules', () => {
   it('lists the schedules with their timing and last error, and sends one now', async () => {
     const runs: unknown[] = [];
     await renderSignedIn(<ReportSchedules />, {
       'GET /api/v1/report-schedules': () => ({ status: 200, body: { items: [schedule] } }),
       'GET /api/v1/vehicles': vehicles,
+      'GET /api/v1/groups': groups,
       [`POST /api/v1/report-schedules/${ID}/run`]: () => {
         runs.push(ID);
         return { status: 202, body: run };
@@ -84,6 +104,7 @@ describe('ReportSchedules', () => {
     await renderSignedIn(<ReportSchedules />, {
       'GET /api/v1/report-schedules': () => ({ status: 200, body: { items: [] } }),
       'GET /api/v1/vehicles': vehicles,
+      'GET /api/v1/groups': groups,
       'POST /api/v1/report-schedules': (req) => {
         created.push(req.body);
         return { status: 201, body: schedule };
@@ -101,12 +122,14 @@ describe('ReportSchedules', () => {
     await userEvent.clear(screen.getByLabelText('Time zone'));
     await userEvent.type(screen.getByLabelText('Time zone'), 'Europe/Madrid');
     await userEvent.click(await screen.findByLabelText('Van 1'));
+    await userEvent.click(await screen.findByLabelText('Depot South'));
     await userEvent.click(screen.getByRole('button', { name: 'Create' }));
     await waitFor(() => expect(created).toHaveLength(1));
     expect(created[0]).toEqual({
       name: 'Monthly summary',
       kind: 'summary',
       vehicleIds: [VEHICLE],
+      groupIds: [GROUP],
       recipients: ['ops@example.com', 'boss@example.com'],
       timing: { frequency: 'monthly', dayOfMonth: 31, hour: 6 },
       timeZone: 'Europe/Madrid',
@@ -121,6 +144,7 @@ describe('validateReportSchedule', () => {
     name: 'x',
     kind: 'trips',
     vehicleIds: [VEHICLE],
+    groupIds: [],
     recipients: 'a@b.example',
     frequency: 'monthly',
     weekday: 1,
@@ -149,5 +173,7 @@ describe('validateReportSchedule', () => {
       timeZone: 'notifications.badTimeZone',
     });
     expect(validateReportSchedule({ ...base, kind: 'events', vehicleIds: [] })).toEqual({});
+    // A group instead of vehicles.
+    expect(validateReportSchedule({ ...base, vehicleIds: [], groupIds: [GROUP] })).toEqual({});
   });
 });

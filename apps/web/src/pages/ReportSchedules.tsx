@@ -13,6 +13,7 @@ import { Table } from '../components/Table';
 import { useApiMutation, useApiQuery } from '../data/api';
 import { ErrorBanner } from '../data/ErrorBanner';
 import { fmt } from '../i18n';
+import { GroupChecks } from './GroupChecks';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
@@ -22,6 +23,7 @@ export type ScheduleDraft = {
   name: string;
   kind: ReportKind;
   vehicleIds: string[];
+  groupIds: string[];
   recipients: string;
   frequency: ReportFrequency;
   weekday: number;
@@ -37,6 +39,7 @@ const emptyDraft = (language: string): ScheduleDraft => ({
   name: '',
   kind: 'trips',
   vehicleIds: [],
+  groupIds: [],
   recipients: '',
   frequency: 'daily',
   weekday: 1,
@@ -51,6 +54,7 @@ const draftOf = (s: ReportSchedule): ScheduleDraft => ({
   name: s.name,
   kind: s.kind,
   vehicleIds: s.vehicleIds,
+  groupIds: s.groupIds,
   recipients: s.recipients.join(', '),
   frequency: s.timing.frequency,
   weekday: s.timing.frequency === 'weekly' ? s.timing.weekday : 1,
@@ -85,7 +89,7 @@ export function validateReportSchedule(d: ScheduleDraft): DraftErrors {
   const recipients = recipientsOf(d);
   if (!recipients.length) e.recipients = 'validation.required';
   else if (!recipients.every((r) => EMAIL.test(r))) e.recipients = 'validation.email';
-  if (d.kind !== 'events' && !d.vehicleIds.length) e.vehicleIds = 'reportSchedules.pickVehicle';
+  if (d.kind !== 'events' && !d.vehicleIds.length && !d.groupIds.length) e.vehicleIds = 'reportSchedules.pickVehicle';
   if (!intIn(d.hour, 0, 23)) e.hour = 'reportSchedules.badHour';
   if (d.frequency === 'monthly' && !intIn(d.dayOfMonth, 1, 31)) e.dayOfMonth = 'reportSchedules.badDay';
   if (!isTimeZone(d.timeZone.trim())) e.timeZone = 'notifications.badTimeZone';
@@ -103,6 +107,7 @@ export const scheduleBodyOf = (d: ScheduleDraft): ReportScheduleInput => ({
   name: d.name.trim(),
   kind: d.kind,
   vehicleIds: d.vehicleIds,
+  groupIds: d.groupIds,
   recipients: recipientsOf(d),
   timing: timingOf(d),
   timeZone: d.timeZone.trim(),
@@ -336,6 +341,7 @@ function ScheduleForm({ schedule, onDone }: { schedule?: ReportSchedule; onDone:
         ))}
         {errors.vehicleIds && <span className="field-error">{t(errors.vehicleIds)}</span>}
       </fieldset>
+      <GroupChecks legend={t('reportSchedules.groups')} value={d.groupIds} onChange={(groupIds) => set({ groupIds })} />
       <SubmitRow
         error={create.error ?? update.error}
         busy={create.isPending || update.isPending}
