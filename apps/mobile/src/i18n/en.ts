@@ -75,6 +75,7 @@ export const en = {
       device_offline: 'Went offline',
       device_online: 'Back online',
       driver_changed: 'Driver changed',
+      maintenance_due: 'Maintenance due',
     },
   },
   settings: {

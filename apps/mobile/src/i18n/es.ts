@@ -77,6 +77,7 @@ export const es: Messages = {
       device_offline: 'Se desconectó',
       device_online: 'Volvió a conectarse',
       driver_changed: 'Cambio de conductor',
+      maintenance_due: 'Mantenimiento pendiente',
     },
   },
   settings: {
