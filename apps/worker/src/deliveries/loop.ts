@@ -26,6 +26,24 @@ export interface LeaseLoop {
   stop(): Promise<void>;
 }
 
+/** A wait that ends after `ms`, or at once on `wake()` (a loop's poll wait, cut short by its stop). */
+export function wakeableSleep() {
+  let wake: (() => void) | undefined;
+  return {
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      }),
+    wake: () => wake?.(),
+  };
+}
+
 /**
  * The loop of the worker's outgoing deliveries (webhooks, notifications, scheduled reports): a loop
  * of its own beside the ingestion consumers, so a slow receiver never delays a position. Each claim
@@ -35,18 +53,7 @@ export interface LeaseLoop {
 export function startLeaseLoop<T>(o: LeaseLoopOptions<T>): LeaseLoop {
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
-  let wake: (() => void) | undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
+  const { sleep, wake } = wakeableSleep();
 
   function track(item: T) {
     const job: Promise<void> = o
@@ -78,10 +85,10 @@ export function startLeaseLoop<T>(o: LeaseLoopOptions<T>): LeaseLoop {
   })();
 
   return {
-    wake: () => wake?.(),
+    wake,
     stop: async () => {
       stopped = true;
-      wake?.();
+      wake();
       await loop;
       await Promise.all(inFlight);
     },

@@ -6,6 +6,7 @@ import { inArray, sql } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import client from 'prom-client';
 import { claimDue, LEASE_MARGIN_MS, MAX_ERROR_LENGTH } from '../deliveries/lease';
+import { wakeableSleep } from '../deliveries/loop';
 import { pushText, type PushLanguage } from './text';
 
 export interface PushSenderOptions {
@@ -145,18 +146,8 @@ export function startPushSender(o: PushSenderOptions): PushSender {
   const db = createDb(o.pool);
   const metrics = senderMetrics(o.registry, db);
   let stopped = false;
-  let wake: (() => void) | undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
+  // Batches (one request for many pushes), not the per-delivery lease loop: only its wait is shared.
+  const { sleep, wake } = wakeableSleep();
 
   async function post(url: string, body: unknown, kind: 'send' | 'receipts'): Promise<unknown> {
     let res: Response;
@@ -356,7 +347,7 @@ export function startPushSender(o: PushSenderOptions): PushSender {
   return {
     stop: async () => {
       stopped = true;
-      wake?.();
+      wake();
       await loop;
     },
   };
