@@ -190,6 +190,8 @@ describe('maintenance counters and due events in the worker', () => {
     ).id;
     const summed = await vehicle('summed', child);
     const read = await vehicle('read');
+    // With a speed limit the writer returns every fix of a batch (without: only its ends, the rest read back).
+    await pool.query('UPDATE vehicles SET speed_limit_kmh = 120 WHERE id = $1', [read]);
     const other = await vehicle('other');
 
     // Summed distance: 96 km a day driven, plus 96 km back home overnight → 192 km a day but the

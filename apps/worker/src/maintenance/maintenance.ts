@@ -218,7 +218,8 @@ export async function countMaintenance(client: PoolClient, inserted: InsertedPos
  */
 async function addUnreturnedFixes(client: PoolClient, byVehicle: Map<string, InsertedPosition[]>): Promise<void> {
   const ranges = [...byVehicle].flatMap(([vehicleId, fixes]) => {
-    if (fixes.length < 2) return [];
+    // A speed limit makes the writer return every fix (an event rule applies along the way).
+    if (fixes.length < 2 || fixes[0].speedLimitKmh !== null) return [];
     let lo = Infinity;
     let hi = -Infinity;
     for (const f of fixes) {
