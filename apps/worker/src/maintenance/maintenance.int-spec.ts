@@ -280,6 +280,26 @@ describe('maintenance counters and due events in the worker', () => {
     ]);
   });
 
+  it('does not count a late fix twice or at all: a day whose middle arrives last counts as the fixes around it', async () => {
+    const ordered = await vehicle('late-ordered');
+    const late = await vehicle('late-shuffled');
+    const day = days(ordered, 1);
+    await deliver(day, 10);
+    const lateDay = day.map((f) => ({ ...f, vehicleId: late }));
+    // Fixes 20–29 (mid-drive, ignition on) after the rest; then everything once more.
+    const middle = lateDay.slice(20, 30);
+    await deliver([...lateDay.slice(0, 20), ...lateDay.slice(30)], 10);
+    const before = await counters(late);
+    await deliver(middle, 10);
+    expect(await counters(late)).toEqual(before);
+    await deliver(lateDay, 25);
+    expect(await counters(late)).toEqual(before);
+    // Driving straight east, the span across the late fixes is the same distance and the same time.
+    const inOrder = await counters(ordered);
+    expect(before.engine_seconds).toBe(inOrder.engine_seconds);
+    expect(before.odometer_km).toBeCloseTo(inOrder.odometer_km, 2);
+  });
+
   it('emits a calendar-only rule once, at last service + months − notice', async () => {
     const parked = await vehicle('parked');
     const created = new Date(Date.UTC(2026, 0, 31, 10));
