@@ -292,6 +292,8 @@ export const en = {
     assignAction: 'Assign',
     unassign: 'Unassign',
     history: 'Earlier drivers',
+    vehicles: 'Vehicles',
+    vehiclesOf: 'Vehicles driven by {{name}}',
     now: 'now',
     source: { manual: 'by hand', auto: 'from the tracker' },
   },

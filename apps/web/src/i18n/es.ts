@@ -294,6 +294,8 @@ export const es: Messages = {
     assignAction: 'Asignar',
     unassign: 'Quitar asignación',
     history: 'Conductores anteriores',
+    vehicles: 'Vehículos',
+    vehiclesOf: 'Vehículos conducidos por {{name}}',
     now: 'ahora',
     source: { manual: 'a mano', auto: 'desde el localizador' },
   },

@@ -97,6 +97,49 @@ describe('DriversAdmin', () => {
   });
 });
 
+describe('a driver’s vehicles', () => {
+  it('lists the vehicles the driver drove, newest first, from the drivers page', async () => {
+    const ana = driver(1, { name: 'Ana' });
+    const rows: DriverAssignment[] = [
+      {
+        id: '20000000-0000-4000-8000-000000000002',
+        vehicleId: '00000000-0000-4000-8000-0000000000f2',
+        vehicleName: 'Van 2',
+        driverId: ana.id,
+        driverName: 'Ana',
+        startedAt: '2026-12-07T08:00:00.000Z',
+        endedAt: null,
+        source: 'manual',
+      },
+      {
+        id: '20000000-0000-4000-8000-000000000001',
+        vehicleId: '00000000-0000-4000-8000-0000000000f1',
+        vehicleName: 'Van 1',
+        driverId: ana.id,
+        driverName: 'Ana',
+        startedAt: '2026-12-07T06:00:00.000Z',
+        endedAt: '2026-12-07T08:00:00.000Z',
+        source: 'auto',
+      },
+    ];
+    await renderSignedIn(<DriversAdmin />, {
+      'GET /api/v1/drivers': (req) => pageOf([ana], req.url),
+      [`GET /api/v1/drivers/${ana.id}/assignments`]: (req) => pageOf(rows, req.url),
+    });
+    await userEvent.click(await screen.findByRole('button', { name: 'Vehicles driven by Ana' }));
+    const panel = await screen.findByRole('region', { name: 'Vehicles driven by Ana' });
+    await within(panel).findByText(/^Van 2/);
+    expect(
+      within(panel)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual([
+      expect.stringMatching(/^Van 2 · .* – now · by hand$/),
+      expect.stringMatching(/^Van 1 · .* – .* · from the tracker$/),
+    ]);
+  });
+});
+
 describe('VehicleDriverPanel', () => {
   const vehicleId = '00000000-0000-4000-8000-0000000000f1';
   const assignment = (d: Driver, over: Partial<DriverAssignment> = {}): DriverAssignment => ({

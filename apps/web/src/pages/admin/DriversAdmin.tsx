@@ -8,6 +8,7 @@ import { Pager } from '../../components/Pager';
 import { Table } from '../../components/Table';
 import { useApiMutation, useApiQuery } from '../../data/api';
 import { ErrorBanner } from '../../data/ErrorBanner';
+import { fmt } from '../../i18n';
 
 export const DRIVERS_PAGE = 50;
 
@@ -47,6 +48,7 @@ export function DriversAdmin() {
   const [q, setQ] = useState('');
   const [offset, setOffset] = useState(0);
   const [editing, setEditing] = useState<Driver | 'new'>();
+  const [historyOf, setHistoryOf] = useState<Driver>();
   const drivers = useApiQuery('listDrivers', { query: { q: q.trim() || undefined, limit: DRIVERS_PAGE, offset } });
   const remove = useApiMutation('deleteDriver', { invalidates: CHANGES_DRIVERS });
   const searchId = useId();
@@ -93,6 +95,13 @@ export function DriversAdmin() {
                 <button type="button" onClick={() => setEditing(d)} aria-label={t('admin.editX', { name: d.name })}>
                   {t('common.edit')}
                 </button>
+                <button
+                  type="button"
+                  onClick={() => setHistoryOf(d)}
+                  aria-label={t('drivers.vehiclesOf', { name: d.name })}
+                >
+                  {t('drivers.vehicles')}
+                </button>
                 <ActionButton
                   className="danger"
                   confirm={t('drivers.confirmDelete', { name: d.name })}
@@ -107,6 +116,32 @@ export function DriversAdmin() {
         ]}
       />
       <Pager page={drivers.data} onOffset={setOffset} />
+      {historyOf && <DriverAssignments driver={historyOf} onClose={() => setHistoryOf(undefined)} />}
+    </section>
+  );
+}
+
+/** The vehicles a driver drove (those the caller may see), newest first. */
+function DriverAssignments({ driver, onClose }: { driver: Driver; onClose: () => void }) {
+  const { t } = useTranslation();
+  const assignments = useApiQuery('listDriverAssignments', { params: { id: driver.id }, query: { limit: 50 } });
+  const items = assignments.data?.items ?? [];
+  return (
+    <section className="card" aria-labelledby="driver-assignments-title">
+      <h3 id="driver-assignments-title">{t('drivers.vehiclesOf', { name: driver.name })}</h3>
+      <ErrorBanner error={assignments.error} />
+      <ul className="plain-list">
+        {items.map((a) => (
+          <li key={a.id}>
+            {a.vehicleName} · {fmt.dateTime(a.startedAt)} – {a.endedAt ? fmt.dateTime(a.endedAt) : t('drivers.now')} ·{' '}
+            {t(`drivers.source.${a.source}`)}
+          </li>
+        ))}
+        {assignments.isSuccess && items.length === 0 && <li className="muted">—</li>}
+      </ul>
+      <button type="button" onClick={onClose}>
+        {t('common.close')}
+      </button>
     </section>
   );
 }
