@@ -117,6 +117,7 @@ function Report({ choice }: { choice: PeriodChoice }) {
               { header: t('report.end'), cell: (stop) => fmt.dateTime(stop.endTime) },
               { header: t('report.duration'), cell: (stop) => fmt.duration(stop.durationS) },
               { header: t('report.place'), cell: (stop) => stop.place ?? '' },
+              { header: t('drivers.driver'), cell: (stop) => stop.driver?.name ?? '—' },
               {
                 header: t('vehicle.coordinates'),
                 cell: (stop) => `${fmt.coord(stop.lat)}, ${fmt.coord(stop.lon)}`,
