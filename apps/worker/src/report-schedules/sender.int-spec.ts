@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import { createLogger } from '@fleet/logging-json';
 import { createEmailChannel } from '@fleet/notify';
 import { Places } from '@fleet/places';
 import { previousPeriod } from '@fleet/reports';
+import { readPdf } from '@fleet/reports/testing';
 import { waitFor } from '@fleet/runtime/testing';
 import type { ParsedMail } from 'mailparser';
 import pg from 'pg';
@@ -106,21 +103,10 @@ function sender(o: { pool?: pg.Pool; maxAttempts?: number; concurrency?: number;
   });
 }
 
-/** The PDF as a person sees it: saved, rendered to PNG by pdftoppm, its text read by pdftotext. */
+/** The PDF as a person sees it (readPdf: saved, each page rendered to PNG by pdftoppm, its text read by pdftotext). */
 function lookAt(pdf: Buffer): { text: string; pngs: Buffer[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'report-mail-'));
-  try {
-    const file = join(dir, 'report.pdf');
-    writeFileSync(file, pdf);
-    execFileSync('pdftoppm', ['-r', '40', '-png', file, join(dir, 'page')]);
-    const pngs = readdirSync(dir)
-      .filter((n) => n.endsWith('.png'))
-      .map((n) => readFileSync(join(dir, n)));
-    const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-    return { text, pngs };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { pages, pngs } = readPdf(pdf);
+  return { text: pages.join('\n'), pngs };
 }
 
 /** RFC 4180 rows of the CSV (no quoted line breaks in these reports), byte order mark dropped. */
