@@ -19,6 +19,7 @@ import { publishLive } from '@fleet/live';
 import { freePort } from '@fleet/runtime/testing';
 import IORedis, { type Redis } from 'ioredis';
 import pg from 'pg';
+import { LIVE_SCOPE_REFRESH_MS } from './groups/live-scope';
 import { apiCall, loginAll, seedOrganizations, TEST_PASSWORD } from './testing/accounts';
 import { startTestApi, type StartedApi } from './testing/harness';
 import { openSse, type SseClient, type SseEvent } from './testing/sse';
@@ -147,7 +148,10 @@ describe('vehicle groups', () => {
     expect(cycle.status).toBe(409);
     expect((await errorOf(cycle)).details?.map((d) => d.path)).toEqual(['parentId']);
     expect((await call('admin@grp', 'PATCH', `/groups/${west.id}`, { parentId: west.id })).status).toBe(409);
-    const unknown = await call('admin@grp', 'POST', '/groups', { name: 'X', parentId: sur.id.replace(/.$/, '0') });
+    const unknown = await call('admin@grp', 'POST', '/groups', {
+      name: 'X',
+      parentId: '00000000-0000-4000-8000-000000000000',
+    });
     expect(unknown.status).toBe(400);
     expect((await errorOf(unknown)).details?.map((d) => d.path)).toEqual(['parentId']);
     // Another organization's group is no parent.
@@ -417,6 +421,32 @@ describe('group scoping of the live stream', () => {
     await limited.waitFor((e) => vehicleIds(e).length >= 2, 'Norte’s messages');
     expect(vehicleIds(limited.events)).toEqual([inDepot, inDepot]);
     expect(vehicleIds(whole.events)).toEqual([inSur, inSur, ungrouped, inDepot, inDepot]);
+  });
+
+  it('follows vehicles created in the groups and moved out of them while the stream is open', async () => {
+    const limited = await open('operator@grp', t.base);
+    const created = await vehicle('Van nueva', depot.id);
+    const seen = () => vehicleIds(limited.events).filter((v) => v === created).length;
+    // Its first fix may arrive before the stream knows the vehicle: keep sending until one passes.
+    const deadline = Date.now() + 10_000;
+    while (seen() === 0) {
+      if (Date.now() > deadline) throw new Error('the new vehicle of Depot Norte never streamed');
+      await publishLive(redis, orgs['grp'], [position(created)]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Moved to Sur: within the stream's re-read of its vehicles, its fixes stop.
+    await ok(call('admin@grp', 'PATCH', `/vehicles/${created}`, { groupId: sur.id }));
+    const moved = Date.now();
+    let lastSeenAt = moved;
+    let count = seen();
+    while (Date.now() - lastSeenAt < 2_000) {
+      if (Date.now() - moved > 15_000) throw new Error('the vehicle moved to Sur kept streaming');
+      await publishLive(redis, orgs['grp'], [position(created)]);
+      await new Promise((r) => setTimeout(r, 100));
+      if (seen() > count) [count, lastSeenAt] = [seen(), Date.now()];
+    }
+    expect(lastSeenAt - moved).toBeLessThan(LIVE_SCOPE_REFRESH_MS + 1_000);
+    await ok(call('admin@grp', 'DELETE', `/vehicles/${created}`), 204);
   });
 
   it('applies a change of the user’s groups at once: the open stream ends and the next request sees the new scope', async () => {

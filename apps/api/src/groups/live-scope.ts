@@ -1,6 +1,7 @@
 import type { AccessClaims } from '@fleet/auth';
-import { createDb, type Database, type Pool } from '@fleet/db';
-import { readScope, vehicleIdsInScope, type VehicleScope } from './scope';
+import { createDb, schema, type Database, type Pool } from '@fleet/db';
+import { eq } from 'drizzle-orm';
+import { readScope, type VehicleScope } from './scope';
 
 /** How often a limited stream re-reads which vehicles its groups hold (vehicles and groups move). */
 export const LIVE_SCOPE_REFRESH_MS = 5_000;
@@ -22,6 +23,8 @@ const sameGroups = (a: VehicleScope, b: VehicleScope) => {
  */
 export class LiveScope {
   private visible = new Set<string>();
+  /** The organization's other vehicles: their messages are dropped without asking again. */
+  private hidden = new Set<string>();
   private timer?: NodeJS.Timeout;
   private lastUnknownRefresh = 0;
   private refreshing?: Promise<void>;
@@ -61,7 +64,8 @@ export class LiveScope {
   allows(vehicleId: string): boolean {
     if (!this.scope.groupIds) return true;
     if (this.visible.has(vehicleId)) return true;
-    // Maybe a vehicle created or moved into the groups since the last read: look again soon.
+    if (this.hidden.has(vehicleId)) return false;
+    // A vehicle created since the last read (maybe in the groups): look again soon.
     const now = Date.now();
     if (now - this.lastUnknownRefresh >= UNKNOWN_REFRESH_MS) {
       this.lastUnknownRefresh = now;
@@ -97,7 +101,18 @@ export class LiveScope {
     clearInterval(this.timer);
   }
 
+  /** Every vehicle of the organization, sorted into visible and hidden (few thousand rows at most). */
   private async load(): Promise<void> {
-    this.visible = new Set(await vehicleIdsInScope(this.db, this.scope));
+    const { vehicles } = schema;
+    const rows = await this.db
+      .select({ id: vehicles.id, groupId: vehicles.groupId })
+      .from(vehicles)
+      .where(eq(vehicles.organizationId, this.scope.org));
+    const groups = new Set(this.scope.groupIds ?? []);
+    const visible = new Set<string>();
+    const hidden = new Set<string>();
+    for (const r of rows) (r.groupId !== null && groups.has(r.groupId) ? visible : hidden).add(r.id);
+    this.visible = visible;
+    this.hidden = hidden;
   }
 }
