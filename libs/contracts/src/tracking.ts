@@ -210,6 +210,12 @@ const place = z.string().optional();
 
 const LatLonSchema = z.object({ lat: z.number(), lon: z.number(), place });
 
+/**
+ * The driver whose assignment covers the start of a trip or stop (null: nobody assigned then). Absent
+ * from older servers' answers.
+ */
+const itemDriver = z.object({ id: z.uuid(), name: z.string() }).nullable().optional();
+
 export const TripItem = z.object({
   startTime: z.string(),
   endTime: z.string(),
@@ -226,6 +232,7 @@ export const TripItem = z.object({
   startAttributes: answeredAttributes,
   /** Attributes of the fix the trip ends at. */
   endAttributes: answeredAttributes,
+  driver: itemDriver,
 });
 export type TripItem = z.infer<typeof TripItem>;
 
@@ -243,6 +250,7 @@ export const StopItem = z.object({
   startAttributes: answeredAttributes,
   /** Attributes of the last fix of the stop. */
   endAttributes: answeredAttributes,
+  driver: itemDriver,
 });
 export type StopItem = z.infer<typeof StopItem>;
 
