@@ -162,6 +162,44 @@ describe('scheduled reports API', () => {
     expect(ReportSchedule.parse(await res.json())).toMatchObject({ vehicleIds: [vehicleA], groupIds: [] });
   });
 
+  it('lets a user limited to vehicle groups name only the vehicles and groups they see', async () => {
+    const group = async (name: string, parent: string | null = null) =>
+      (
+        await pool.query(
+          'INSERT INTO vehicle_groups (organization_id, name, parent_id) VALUES ($1, $2, $3) RETURNING id',
+          [orgs['a'], name, parent],
+        )
+      ).rows[0].id as string;
+    const region = await group('Región visible');
+    const depot = await group('Depósito visible', region);
+    const hidden = await group('Región oculta');
+    const seen = (
+      await pool.query(
+        'INSERT INTO vehicles (organization_id, name, device_identifier, group_id) VALUES ($1, $2, $3, $4) RETURNING id',
+        [orgs['a'], 'van-seen', `van-seen-${process.pid}`, depot],
+      )
+    ).rows[0].id as string;
+    await pool.query(
+      "INSERT INTO user_group_scopes (user_id, group_id) SELECT id, $1 FROM users WHERE email = 'viewer@a.example'",
+      [region],
+    );
+    try {
+      // vehicleA has no group: out of this user's sight, like the other region.
+      await refused(
+        await call('viewer@a', 'POST', '/report-schedules', { ...valid(), vehicleIds: [vehicleA] }),
+        'vehicleIds.0',
+      );
+      await refused(
+        await call('viewer@a', 'POST', '/report-schedules', { ...valid(), vehicleIds: [seen], groupIds: [hidden] }),
+        'groupIds.0',
+      );
+      const s = await create('viewer@a', { ...valid(), vehicleIds: [seen], groupIds: [depot] });
+      expect(s).toMatchObject({ vehicleIds: [seen], groupIds: [depot] });
+    } finally {
+      await pool.query('DELETE FROM user_group_scopes');
+    }
+  });
+
   it('answers 404 for another organization’s or another user’s schedule', async () => {
     const s = await create('operator@a', valid());
     for (const as of ['admin@b', 'viewer@a']) {

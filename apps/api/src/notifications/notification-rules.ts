@@ -62,7 +62,7 @@ export class NotificationRules {
   }
 
   async create(o: Owner, input: NotificationRuleInput): Promise<NotificationRule> {
-    await checkFleetRefs(this.db, o.org, input);
+    await checkFleetRefs(this.db, o, input);
     // Bounds each event's fan-out.
     await this.owned.checkRoom(o, MAX_NOTIFICATION_RULES_PER_USER, 'notification rules');
     const [row] = await this.db
@@ -89,7 +89,7 @@ export class NotificationRules {
 
   async update(o: Owner, id: string, patch: NotificationRuleUpdate): Promise<NotificationRule> {
     await this.owned.get(o, id);
-    await checkFleetRefs(this.db, o.org, patch);
+    await checkFleetRefs(this.db, o, patch);
     const quiet =
       patch.quietHours === undefined
         ? {}

@@ -1,6 +1,7 @@
 import { schema, type Database } from '@fleet/db';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { conflict, invalid, notFound } from '../errors';
+import { vehiclesInScope, type VehicleScope } from '../groups/scope';
 import { isUuid } from '../sql';
 
 const { vehicleGroups, vehicles } = schema;
@@ -9,6 +10,8 @@ const { vehicleGroups, vehicles } = schema;
 export interface Owner {
   org: string;
   user: string;
+  /** The vehicles the user may see (a user limited to groups names only theirs); absent: the organization's. */
+  scope?: VehicleScope;
 }
 
 /** The tables of rows a user owns: notification rules and scheduled reports. */
@@ -66,31 +69,46 @@ export class OwnedRows<T extends OwnedTable> {
 }
 
 /**
- * Vehicles and groups a rule or schedule names must be the organization's (another's would leak its
- * events or reports): a 400 naming each unknown one by its path (`vehicleIds.2`, `groupIds.0`).
+ * Vehicles and groups a rule or schedule names must be the organization's, and within the owner's
+ * groups when limited to some (another's would leak its events or reports): a 400 naming each
+ * unknown one by its path (`vehicleIds.2`, `groupIds.0`), worded alike whether it does not exist or
+ * is out of sight.
  */
 export async function checkFleetRefs(
   db: Database,
-  org: string,
+  o: Pick<Owner, 'org' | 'scope'>,
   refs: { vehicleIds?: readonly string[]; groupIds?: readonly string[] },
 ): Promise<void> {
-  const unknown = async (
-    field: 'vehicleIds' | 'groupIds',
-    table: typeof vehicles | typeof vehicleGroups,
-    ids: readonly string[] | undefined,
-    message: string,
-  ) => {
-    if (!ids?.length) return [];
-    const found = await db
-      .select({ id: table.id })
-      .from(table)
-      .where(and(eq(table.organizationId, org), inArray(table.id, [...ids])));
-    const known = new Set(found.map((r) => r.id));
-    return ids.flatMap((id, i) => (known.has(id) ? [] : [{ path: `${field}.${i}`, message }]));
-  };
+  const unknown = (field: string, ids: readonly string[], known: ReadonlySet<string>, message: string) =>
+    ids.flatMap((id, i) => (known.has(id) ? [] : [{ path: `${field}.${i}`, message }]));
+  const visible = o.scope?.groupIds ? new Set(o.scope.groupIds) : undefined;
+  const vehicleIds = refs.vehicleIds ?? [];
+  const groupIds = refs.groupIds ?? [];
+  const foundVehicles = vehicleIds.length
+    ? await db
+        .select({ id: vehicles.id })
+        .from(vehicles)
+        .where(and(vehiclesInScope(o.scope ?? { org: o.org, groupIds: null }), inArray(vehicles.id, [...vehicleIds])))
+    : [];
+  const foundGroups = groupIds.length
+    ? await db
+        .select({ id: vehicleGroups.id })
+        .from(vehicleGroups)
+        .where(and(eq(vehicleGroups.organizationId, o.org), inArray(vehicleGroups.id, [...groupIds])))
+    : [];
   const details = [
-    ...(await unknown('vehicleIds', vehicles, refs.vehicleIds, 'no such vehicle in this organization')),
-    ...(await unknown('groupIds', vehicleGroups, refs.groupIds, 'no such group in this organization')),
+    ...unknown(
+      'vehicleIds',
+      vehicleIds,
+      new Set(foundVehicles.map((r) => r.id)),
+      'no such vehicle in this organization',
+    ),
+    ...unknown(
+      'groupIds',
+      groupIds,
+      new Set(foundGroups.map((r) => r.id).filter((id) => !visible || visible.has(id))),
+      'no such group in this organization',
+    ),
   ];
   if (details.length)
     throw invalid(

@@ -95,7 +95,7 @@ export class ReportSchedules {
   }
 
   async create(o: Owner, input: ReportScheduleInput): Promise<ReportSchedule> {
-    await checkFleetRefs(this.db, o.org, input);
+    await checkFleetRefs(this.db, o, input);
     await this.owned.checkRoom(o, MAX_REPORT_SCHEDULES_PER_USER, 'scheduled reports');
     const [row] = await this.db
       .insert(schedules)
@@ -119,7 +119,7 @@ export class ReportSchedules {
 
   async update(o: Owner, id: string, patch: ReportScheduleUpdate): Promise<ReportSchedule> {
     const current = await this.owned.get(o, id);
-    await checkFleetRefs(this.db, o.org, patch);
+    await checkFleetRefs(this.db, o, patch);
     const kind = patch.kind ?? current.kind;
     const ids = patch.vehicleIds ?? current.vehicleIds;
     const groups = patch.groupIds ?? current.groupIds;
