@@ -1,7 +1,7 @@
 import { MAX_REPORT_VEHICLES, type ReportFileQuery, type ReportKind } from '@fleet/contracts';
 import { renderCsv, renderPdf, reportFileName, type ReportData, type ReportReader } from '@fleet/reports';
 import { invalid, notFound } from '../errors';
-import { wholeOrganization, type VehicleScope } from '../groups/scope';
+import type { VehicleScope } from '../groups/scope';
 import { resolvePeriod } from '../tracking/period';
 import { detectionOptions, type Tracking } from '../tracking/tracking';
 
@@ -23,12 +23,7 @@ export class ReportFiles {
     this.reports = tracking.reports;
   }
 
-  async file(
-    scope: VehicleScope | string,
-    kind: ReportKind,
-    q: ReportFileQuery,
-    format: 'pdf' | 'csv',
-  ): Promise<ReportFile> {
+  async file(scope: VehicleScope, kind: ReportKind, q: ReportFileQuery, format: 'pdf' | 'csv'): Promise<ReportFile> {
     const data = await this.data(scope, kind, q, { charts: format === 'pdf' });
     const options = { lang: q.lang, timeZone: q.timeZone };
     const fileName = reportFileName(kind, data.header, { timeZone: q.timeZone, extension: format });
@@ -46,19 +41,18 @@ export class ReportFiles {
    * `charts`, the trips and summary reports also carry each vehicle's speed series (the PDF's chart).
    */
   async data(
-    from: VehicleScope | string,
+    callerScope: VehicleScope,
     kind: ReportKind,
     q: ReportFileQuery,
     { charts = false }: { charts?: boolean } = {},
   ): Promise<ReportData> {
     const period = resolvePeriod(q);
-    const org = typeof from === 'string' ? from : from.org;
+    const org = callerScope.org;
     const asked = q.vehicleIds ? [...new Set(q.vehicleIds.toLowerCase().split(','))] : [];
     if (asked.length === 0 && kind !== 'events' && q.groupId === undefined)
       throw invalid(`vehicleIds (or groupId) is required for the ${kind} report`, [
         { path: 'vehicleIds', message: 'one or more vehicle ids, comma-separated' },
       ]);
-    const callerScope = typeof from === 'string' ? wholeOrganization(from) : from;
     // Another organization's vehicle, or one outside the caller's groups, is not found, like on the JSON endpoints.
     if (asked.length && (await this.tracking.vehiclesIn(callerScope, asked)).length !== asked.length)
       throw notFound('vehicle');

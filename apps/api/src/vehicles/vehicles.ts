@@ -13,7 +13,7 @@ import type { Redis } from '@fleet/runtime';
 import { and, asc, desc, eq, ilike, or, sql } from 'drizzle-orm';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { conflict, invalid, notFound, rateLimited } from '../errors';
-import { isLimited, narrowToGroup, vehiclesInScope, wholeOrganization, type VehicleScope } from '../groups/scope';
+import { isLimited, narrowToGroup, vehiclesInScope, type VehicleScope } from '../groups/scope';
 import { containsPattern, isUuid } from '../sql';
 
 const { positions, vehicles } = schema;
@@ -79,10 +79,6 @@ const SORTS = {
   '-createdAt': [desc(vehicles.createdAt), asc(vehicles.id)],
 } satisfies Record<VehicleListQuery['sort'], unknown>;
 
-/** A caller's scope, or an organization id for the whole organization (callers that have no user). */
-export type ScopeOrOrg = VehicleScope | string;
-const toScope = (s: ScopeOrOrg): VehicleScope => (typeof s === 'string' ? wholeOrganization(s) : s);
-
 /**
  * The fleet of one organization. Every query is scoped by organization and by the caller's vehicle
  * groups (`VehicleScope`): another organization's vehicle, or one outside the caller's groups, is
@@ -129,11 +125,11 @@ export class Vehicles {
     return unavailable();
   }
 
-  async list(from: ScopeOrOrg, q: VehicleListQuery): Promise<VehicleList> {
-    const scope = await narrowToGroup(this.pool, toScope(from), q.groupId);
+  async list(scope: VehicleScope, q: VehicleListQuery): Promise<VehicleList> {
+    const visible = await narrowToGroup(this.pool, scope, q.groupId);
     const pattern = q.q ? containsPattern(q.q) : undefined;
     const filter = and(
-      vehiclesInScope(scope),
+      vehiclesInScope(visible),
       pattern
         ? or(ilike(vehicles.name, pattern), ilike(vehicles.plate, pattern), ilike(vehicles.deviceIdentifier, pattern))
         : undefined,
@@ -152,18 +148,14 @@ export class Vehicles {
     return { items: rows.map(toVehicle), total, limit: q.limit, offset: q.offset };
   }
 
-  async get(from: ScopeOrOrg, id: string): Promise<Vehicle> {
+  async get(scope: VehicleScope, id: string): Promise<Vehicle> {
     if (!isUuid(id)) throw notFound('vehicle');
-    const [row] = await this.db
-      .select(COLUMNS)
-      .from(vehicles)
-      .where(this.scope(toScope(from), id));
+    const [row] = await this.db.select(COLUMNS).from(vehicles).where(this.scope(scope, id));
     if (!row) throw notFound('vehicle');
     return toVehicle(row);
   }
 
-  async create(from: ScopeOrOrg, input: VehicleInput): Promise<VehicleWithToken> {
-    const scope = toScope(from);
+  async create(scope: VehicleScope, input: VehicleInput): Promise<VehicleWithToken> {
     const org = scope.org;
     await this.checkGroup(scope, input.groupId ?? null);
     await this.checkBudget(org, input.deviceIdentifier);
@@ -192,8 +184,7 @@ export class Vehicles {
     }
   }
 
-  async update(from: ScopeOrOrg, id: string, patch: VehicleUpdate): Promise<Vehicle> {
-    const scope = toScope(from);
+  async update(scope: VehicleScope, id: string, patch: VehicleUpdate): Promise<Vehicle> {
     const org = scope.org;
     const current = await this.get(scope, id);
     if (patch.groupId !== undefined) await this.checkGroup(scope, patch.groupId);
@@ -230,8 +221,7 @@ export class Vehicles {
   }
 
   /** A new device token; the old one stops working. Shown once. */
-  async regenerateToken(from: ScopeOrOrg, id: string): Promise<VehicleWithToken> {
-    const scope = toScope(from);
+  async regenerateToken(scope: VehicleScope, id: string): Promise<VehicleWithToken> {
     await this.get(scope, id);
     const deviceToken = generateDeviceToken();
     const [row] = await this.db
@@ -244,8 +234,7 @@ export class Vehicles {
   }
 
   /** Deletes the vehicle with its whole history. */
-  async remove(from: ScopeOrOrg, id: string): Promise<void> {
-    const scope = toScope(from);
+  async remove(scope: VehicleScope, id: string): Promise<void> {
     const org = scope.org;
     await this.get(scope, id);
     await withTransaction(this.pool, async (conn) => {
