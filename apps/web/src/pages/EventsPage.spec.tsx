@@ -1,5 +1,6 @@
 import type { EventDetail } from '@fleet/contracts';
 import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { LiveProvider } from '../live/context';
 import type { Handler } from '../testing/fake-api';
 import { renderSignedIn } from '../testing/render';
@@ -179,6 +180,28 @@ describe('EventsPage opened from a notification link', () => {
     expect(query.get('vehicleId')).toBeNull();
     expect(screen.queryByRole('region', { name: 'The event of the link' })).not.toBeInTheDocument();
     expect(scrolled).toEqual([]);
+  });
+});
+
+describe('the group filter', () => {
+  it('lists the events of a group’s vehicles (and the groups below it), asked of the server', async () => {
+    const NORTE = '11111111-1111-4111-8111-111111111111';
+    const { requested } = await open('', {
+      'GET /api/v1/events': () => ({ status: 200, body: { items: [event(1)], nextCursor: null } }),
+      'GET /api/v1/groups': () => ({
+        status: 200,
+        body: {
+          items: [
+            { id: NORTE, name: 'Norte', parentId: null, depth: 0, vehicleCount: 1, createdAt: stamp, updatedAt: stamp },
+          ],
+        },
+      }),
+    });
+    await userEvent.selectOptions(await screen.findByLabelText('Group'), 'Norte');
+    await userEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    await waitFor(() => expect(requested('/api/v1/events').length).toBeGreaterThan(1));
+    const last = requested('/api/v1/events').at(-1)!;
+    expect(new URL(last.url, 'http://web.test').searchParams.get('groupId')).toBe(NORTE);
   });
 });
 

@@ -13,6 +13,7 @@ import { useLive, useVehicleOrder } from '../live/context';
 import { useApi } from '../session/context';
 import { describeEvent } from './event-text';
 import { toIso } from './period';
+import { GroupFilter, useGroupMembers } from './GroupFilter';
 
 /** Events a page. */
 const EVENTS_PAGE = 100;
@@ -22,12 +23,22 @@ interface Filter {
   vehicleId: string;
   from: string;
   to: string;
+  /** A vehicle group (with the groups below it); '' or absent: any. */
+  groupId?: string;
 }
 
-/** Does a live event belong in the list the filter shows? */
-export function matchesFilter(e: Pick<TrackingEvent, 'type' | 'vehicleId' | 'ts'>, f: Filter): boolean {
+/**
+ * Does a live event belong in the list the filter shows? `members`: the vehicles of the filter's
+ * group (undefined while no group is chosen or they are loading).
+ */
+export function matchesFilter(
+  e: Pick<TrackingEvent, 'type' | 'vehicleId' | 'ts'>,
+  f: Filter,
+  members?: ReadonlySet<string>,
+): boolean {
   if (f.type && e.type !== f.type) return false;
   if (f.vehicleId && e.vehicleId !== f.vehicleId) return false;
+  if (f.groupId && (!members || !members.has(e.vehicleId))) return false;
   const ts = Date.parse(e.ts);
   if (f.from && ts < Date.parse(f.from)) return false;
   if (f.to && ts >= Date.parse(f.to)) return false;
@@ -52,6 +63,7 @@ function queryOf(f: Filter) {
   return {
     type: (f.type || undefined) as EventType | undefined,
     vehicleId: f.vehicleId || undefined,
+    groupId: f.groupId || undefined,
     from: f.from ? toIso(f.from) : undefined,
     to: f.to ? toIso(f.to) : undefined,
     limit: EVENTS_PAGE,
@@ -70,6 +82,7 @@ export default function EventsPage() {
   const link = useMemo(() => linkOf(search), [search]);
   const [draft, setDraft] = useState<Filter>(() => ({ ...NO_FILTER, vehicleId: link.vehicleId ?? '' }));
   const [filter, setFilter] = useState<Filter>(draft);
+  const members = useGroupMembers(filter.groupId ?? '');
   // Another link followed while the page is open (a second notification) filters to its vehicle.
   const [searchSeen, setSearchSeen] = useState(search);
   if (search !== searchSeen) {
@@ -124,7 +137,7 @@ export default function EventsPage() {
           old && { ...old, pages: old.pages.map((page, i) => ({ ...page, items: change(page.items, i === 0) })) },
       );
     const arrived = feed.subscribe((e) => {
-      if (!matchesFilter(e, filter)) return;
+      if (!matchesFilter(e, filter, members)) return;
       const detail: EventDetail = {
         ...e,
         vehicleName: store.vehicles.get(e.vehicleId)?.name ?? null,
@@ -138,7 +151,7 @@ export default function EventsPage() {
       arrived();
       retracted();
     };
-  }, [feed, filter, store, geofenceNames, queryClient, queryKey]);
+  }, [feed, filter, members, store, geofenceNames, queryClient, queryKey]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -201,6 +214,7 @@ export default function EventsPage() {
             </option>
           ))}
         </SelectField>
+        <GroupFilter value={draft.groupId ?? ''} onChange={(groupId) => setDraft({ ...draft, groupId })} />
         {(['from', 'to'] as const).map((end) => (
           <Field
             key={end}
