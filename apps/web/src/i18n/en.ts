@@ -336,7 +336,6 @@ export const en = {
     vehicles: 'Vehicles (none: every vehicle, events report only)',
     pickVehicle: 'Pick one or more vehicles for this report',
     groups: 'Vehicle groups (their vehicles when each report is sent)',
-    groups: 'Vehicle groups (their vehicles when each report is sent)',
     frequency: 'Frequency',
     daily: 'Daily',
     weekly: 'Weekly',

@@ -338,7 +338,6 @@ export const es: Messages = {
     vehicles: 'Vehículos (ninguno: todos, solo en el informe de eventos)',
     pickVehicle: 'Elige uno o más vehículos para este informe',
     groups: 'Grupos de vehículos (sus vehículos al enviar cada informe)',
-    groups: 'Grupos de vehículos (sus vehículos al enviar cada informe)',
     frequency: 'Frecuencia',
     daily: 'Diario',
     weekly: 'Semanal',
