@@ -13,4 +13,4 @@ export { ensurePositionPartitions } from './maintenance';
 export { driverError, isTransientDatabaseError } from './errors';
 export { withTransaction } from './transaction';
 export { selectEventDetails, toEventDetail, type EventDetailRow } from './event-detail';
-export { GROUP_SUBTREE_SQL, groupSubtree, vehiclesInGroups } from './groups';
+export { GROUP_SUBTREE_SQL, groupSubtree, USER_SEES_VEHICLE_SQL, vehiclesInGroups, vehiclesVisibleTo } from './groups';

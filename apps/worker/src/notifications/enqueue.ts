@@ -1,11 +1,12 @@
-import { GROUP_SUBTREE_SQL } from '@fleet/db';
+import { GROUP_SUBTREE_SQL, USER_SEES_VEHICLE_SQL } from '@fleet/db';
 import type { PoolClient } from 'pg';
 
 /**
  * Inside the transaction that inserted the events: one notification delivery per event, enabled rule
  * of its organization that takes the event's type and vehicle (listed, or in a listed group or a group
  * below it; no vehicles nor groups listed: all), and channel
- * of the rule that has a target, for rules whose owner is not disabled. Committed with the events; the
+ * of the rule that has a target, for rules whose owner is not disabled and may see the vehicle (a
+ * rule of a user limited to vehicle groups never reaches beyond them, whatever it lists). Committed with the events; the
  * unique key (event, rule, channel) makes a redelivered batch schedule nothing twice. Quiet hours are
  * judged when sending (they are about the moment of sending, not the event's).
  */
@@ -28,6 +29,7 @@ export async function enqueueNotificationDeliveries(
                                             WHERE v.id = e.vehicle
                                               AND v.group_id IN (${GROUP_SUBTREE_SQL('e.org', 'r.group_ids')}))))
        JOIN users u ON u.id = r.user_id AND u.disabled_at IS NULL
+                   AND ${USER_SEES_VEHICLE_SQL('u.id', 'u.role', 'e.vehicle')}
        CROSS JOIN LATERAL (VALUES ('email', r.email), ('telegram', r.telegram_chat_id)) AS ch(channel, target)
       WHERE ch.target IS NOT NULL
      ON CONFLICT ON CONSTRAINT notification_deliveries_key DO NOTHING`,

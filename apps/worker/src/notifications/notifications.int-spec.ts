@@ -284,6 +284,58 @@ describe('notifications sent by the worker', () => {
     expect(mailsTo('este@n.example')).toHaveLength(0);
   });
 
+  it('a rule of a user limited to vehicle groups never reaches beyond their groups, whatever it lists', async () => {
+    const group = async (name: string, parent: string | null = null) =>
+      (
+        await pool.query(
+          'INSERT INTO vehicle_groups (organization_id, name, parent_id) VALUES ($1, $2, $3) RETURNING id',
+          [owner.org, name, parent],
+        )
+      ).rows[0].id as string;
+    const north = await group('Región Norte');
+    const depot = await group('Depósito Norte', north);
+    const west = await group('Región Oeste');
+    const inside = await vehicle('Furgoneta Norte');
+    const outside = await vehicle('Furgoneta Oeste');
+    await pool.query('UPDATE vehicles SET group_id = $2 WHERE id = $1', [inside, depot]);
+    await pool.query('UPDATE vehicles SET group_id = $2 WHERE id = $1', [outside, west]);
+    const limited = (
+      await pool.query("INSERT INTO users (organization_id, email, password_hash) VALUES ($1, $2, 'x') RETURNING id", [
+        owner.org,
+        'limited@n.example',
+      ])
+    ).rows[0].id as string;
+    await pool.query('INSERT INTO user_group_scopes (user_id, group_id) VALUES ($1, $2)', [limited, north]);
+    const me = { org: owner.org, user: limited };
+    // Every vehicle (nothing listed), the other group named, the other vehicle named: none reaches it.
+    const all = await rule(pool, me, { email: 'all@n.example', eventTypes: ['overspeed'] });
+    const named = await rule(pool, me, {
+      email: 'named@n.example',
+      eventTypes: ['overspeed'],
+      groupIds: [west],
+      vehicleIds: [outside],
+    });
+    const events = await withTransaction(pool, async (c) => {
+      const stored = [];
+      for (const [k, vehicleId] of [inside, outside].entries()) {
+        const id = (
+          await c.query(
+            "INSERT INTO events (organization_id, vehicle_id, type, ts) VALUES ($1, $2, 'overspeed', now() - $3 * interval '1 minute') RETURNING id",
+            [owner.org, vehicleId, k + 1],
+          )
+        ).rows[0].id as string;
+        stored.push({ id, organizationId: owner.org, vehicleId, type: 'overspeed' });
+      }
+      await enqueueNotificationDeliveries(c, stored);
+      return stored;
+    });
+    const queued = await pool.query<{ rule_id: string; event_id: string }>(
+      'SELECT rule_id, event_id FROM notification_deliveries WHERE rule_id = ANY($1::uuid[])',
+      [[all, named]],
+    );
+    expect(queued.rows).toEqual([{ rule_id: all, event_id: events[0].id }]);
+  });
+
   it('retries a transient SMTP failure (451) with backoff, then sends once', async () => {
     const r = await rule(pool, owner, { email: 'retry@n.example' });
     const v = await vehicle('Van retry');

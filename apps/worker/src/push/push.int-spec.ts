@@ -156,7 +156,7 @@ describe('push notifications', () => {
         [org, vehicle, type, ++seq, type.startsWith('geofence') ? geofence : null, attributes],
       );
       const id = res.rows[0].id as string;
-      await enqueuePushDeliveries(c, [{ id, organizationId: org, type }]);
+      await enqueuePushDeliveries(c, [{ id, organizationId: org, vehicleId: vehicle, type }]);
       await c.query('COMMIT');
       return id;
     } finally {
@@ -220,6 +220,44 @@ describe('push notifications', () => {
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/push_notifications_total\{outcome="sent"\} 3/);
     expect(metrics).toMatch(/push_receipts_total\{outcome="delivered"\} 3/);
+  });
+
+  it('schedules for a user limited to vehicle groups only their groups’ vehicles (subgroups included); admins get all', async () => {
+    const group = async (name: string, parent: string | null = null) =>
+      (
+        await pool.query<{ id: string }>(
+          'INSERT INTO vehicle_groups (organization_id, parent_id, name) VALUES ($1, $2, $3) RETURNING id',
+          [org, parent, name],
+        )
+      ).rows[0].id;
+    const region = await group('Norte');
+    const depot = await group('Depot Norte', region);
+    const south = await group('Sur');
+    await pool.query('UPDATE vehicles SET group_id = $2 WHERE id = $1', [vehicle, depot]);
+    await pool.query("UPDATE users SET role = 'admin' WHERE id = $1", [users.carl]);
+    const scopes: Array<[string, string]> = [
+      [users.ana, region],
+      [users.bea, south],
+      [users.carl, south],
+    ];
+    for (const [user, groupId] of scopes)
+      await pool.query('INSERT INTO user_group_scopes (user_id, group_id) VALUES ($1, $2)', [user, groupId]);
+    try {
+      for (const name of ['ana', 'bea', 'carl']) await register(name, `ExponentPushToken[${name}]`, ['overspeed']);
+      const event = await emit('overspeed');
+      const scheduled = await pool.query<{ token: string }>(
+        `SELECT p.token FROM push_deliveries d JOIN push_tokens p ON p.id = d.push_token_id
+          WHERE d.event_id = $1 ORDER BY p.token`,
+        [event],
+      );
+      expect(scheduled.rows.map((r) => r.token)).toEqual(['ExponentPushToken[ana]', 'ExponentPushToken[carl]']);
+    } finally {
+      await pool.query('DELETE FROM user_group_scopes');
+      await pool.query("UPDATE users SET role = 'viewer' WHERE id = $1", [users.carl]);
+      await pool.query('UPDATE vehicles SET group_id = NULL WHERE id = $1', [vehicle]);
+      await pool.query('DELETE FROM vehicle_groups WHERE parent_id IS NOT NULL');
+      await pool.query('DELETE FROM vehicle_groups');
+    }
   });
 
   it('retries on 5xx with backoff until the service takes it, sending it once', async () => {

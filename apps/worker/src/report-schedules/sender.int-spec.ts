@@ -220,6 +220,34 @@ describe('scheduled reports by e-mail', () => {
     expect(last.rows[0]).toEqual({ last_status: 'sent', last_error: null });
   });
 
+  it('never reports beyond its owner’s vehicle groups: every vehicle, or a vehicle named, outside them is not sent', async () => {
+    const east = (
+      await pool.query<{ id: string }>(
+        `INSERT INTO vehicle_groups (organization_id, name) VALUES ($1, 'Este') RETURNING id`,
+        [org],
+      )
+    ).rows[0].id;
+    await pool.query('INSERT INTO user_group_scopes (user_id, group_id) VALUES ($1, $2)', [user, east]);
+    try {
+      const everyEvent = await queueRun(await schedule({ kind: 'events', groupIds: [], name: 'Eventos' }));
+      const named = await queueRun(await schedule({ vehicleIds: [vehicle], groupIds: [], name: 'Trayectos' }));
+      loops.push(sender());
+      await waitFor(
+        async () => (await runOf(everyEvent)).status === 'failed' && (await runOf(named)).status === 'failed',
+        {
+          timeoutMs: 30_000,
+          what: 'both runs refused',
+        },
+      );
+      for (const run of [everyEvent, named])
+        expect((await runOf(run)).error).toBe('none of the schedule’s vehicles is within its owner’s vehicle groups');
+      expect(smtp.received).toHaveLength(0);
+    } finally {
+      await pool.query('DELETE FROM user_group_scopes WHERE user_id = $1', [user]);
+      await pool.query('DELETE FROM vehicle_groups WHERE id = $1', [east]);
+    }
+  });
+
   it('retries a refusing SMTP server with backoff, then sends once', async () => {
     smtp.rejectNextRcpt('ops@org.example', 451, 451);
     const run = await queueRun(await schedule({ recipients: ['ops@org.example'] }));

@@ -1,5 +1,5 @@
 import { MAX_REPORT_VEHICLES, type ReportKind, type ReportLanguage } from '@fleet/contracts';
-import { vehiclesInGroups, type Pool } from '@fleet/db';
+import { vehiclesInGroups, vehiclesVisibleTo, type Pool } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
 import { DeliveryError, retryDelayMs, type EmailChannel, type RetryPolicy } from '@fleet/notify';
 import type { Places } from '@fleet/places';
@@ -42,6 +42,7 @@ interface Claimed {
   time_zone: string;
   language: ReportLanguage;
   enabled: boolean;
+  user_id: string;
   user_disabled: boolean;
 }
 
@@ -57,7 +58,7 @@ const CLAIM = `${claimDue(
 )}
 SELECT c.id::text AS id, c.attempts, c.period_from, c.period_to, c.schedule_id, s.organization_id, s.name, s.kind,
        s.vehicle_ids::text[] AS vehicle_ids, s.group_ids::text[] AS group_ids, s.recipients, s.time_zone, s.language,
-       s.enabled, u.disabled_at IS NOT NULL AS user_disabled
+       s.enabled, s.user_id::text AS user_id, u.disabled_at IS NOT NULL AS user_disabled
 FROM claimed c
 JOIN report_schedules s ON s.id = c.schedule_id
 JOIN users u ON u.id = s.user_id`;
@@ -94,21 +95,39 @@ type Outcome =
 export function startReportRunSender(o: ReportRunSenderOptions): LeaseLoop {
   const reader = new ReportReader({ pool: o.pool, places: o.places });
 
-  /** The schedule's vehicles that still exist in the organization, with their groups' expanded. */
-  async function vehiclesOf(c: Claimed): Promise<string[]> {
-    const ids = [...new Set([...c.vehicle_ids, ...(await vehiclesInGroups(o.pool, c.organization_id, c.group_ids))])];
+  /**
+   * The schedule's vehicles that still exist in the organization, with their groups' expanded, and
+   * only those its owner may see now (a user limited to vehicle groups, or limited since): an events
+   * report of "every vehicle" is then every vehicle of their groups, never the whole organization.
+   */
+  async function vehiclesOf(c: Claimed): Promise<{ ids: string[]; limited: boolean }> {
+    let ids = [...new Set([...c.vehicle_ids, ...(await vehiclesInGroups(o.pool, c.organization_id, c.group_ids))])];
+    const visible = await vehiclesVisibleTo(o.pool, c.user_id);
+    if (visible) {
+      const allowed = new Set(visible);
+      ids = (ids.length || c.kind !== 'events' ? ids : visible).filter((id) => allowed.has(id));
+    }
     const names = await reader.vehicleNames(c.organization_id, ids);
-    return ids.filter((id) => names.has(id));
+    return { ids: ids.filter((id) => names.has(id)), limited: visible !== null };
   }
 
   async function attempt(c: Claimed): Promise<Outcome> {
     if (!c.enabled) return { status: 'failed', error: 'schedule disabled' };
     if (c.user_disabled) return { status: 'failed', error: 'the schedule’s owner is disabled' };
     if (!o.email) return { status: 'failed', error: 'SMTP is not configured (SMTP_HOST)' };
-    const vehicleIds = await vehiclesOf(c);
-    if (vehicleIds.length === 0 && c.kind !== 'events')
-      return { status: 'failed', error: 'none of the schedule’s vehicles exists any more' };
-    if (vehicleIds.length > MAX_REPORT_VEHICLES)
+    const { ids: vehicleIds, limited } = await vehiclesOf(c);
+    // No vehicle means the whole organization only for an events report of an owner who sees it all.
+    if (vehicleIds.length === 0 && (c.kind !== 'events' || limited))
+      return {
+        status: 'failed',
+        error: limited
+          ? 'none of the schedule’s vehicles is within its owner’s vehicle groups'
+          : 'none of the schedule’s vehicles exists any more',
+      };
+    if (
+      vehicleIds.length > MAX_REPORT_VEHICLES &&
+      !(c.kind === 'events' && c.vehicle_ids.length + c.group_ids.length === 0)
+    )
       return {
         status: 'failed',
         error: `${vehicleIds.length} vehicles in the schedule and its groups; a report covers at most ${MAX_REPORT_VEHICLES}`,
