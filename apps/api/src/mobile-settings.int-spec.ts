@@ -8,7 +8,7 @@ import {
 } from '@fleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@fleet/db/testing';
 import pg from 'pg';
-import { apiCall, loginAll, seedOrganizations } from './testing/accounts';
+import { apiCall, loginAll, seedOrganizations, TEST_PASSWORD } from './testing/accounts';
 import { startTestApi, type StartedApi } from './testing/harness';
 
 let testDb: TestDatabase;
@@ -94,9 +94,10 @@ describe('tracker settings', () => {
     expect(level.overrides).toBeNull();
   });
 
-  it('refuses a heartbeat at or above the offline threshold, out-of-range values and unknown keys, naming the field', async () => {
+  it('refuses a heartbeat or upload interval at or above the offline threshold, out-of-range values and unknown keys, naming the field', async () => {
     for (const [body, field] of [
       [{ heartbeatSeconds: 600 }, 'heartbeatSeconds'],
+      [{ uploadIntervalSeconds: 600 }, 'uploadIntervalSeconds'],
       [{ uploadBatchSize: 1001 }, 'uploadBatchSize'],
       [{ distanceFilterMeters: -1 }, 'distanceFilterMeters'],
       [{ intervalSeconds: 5 }, ''],
@@ -177,6 +178,41 @@ describe('push tokens', () => {
     expect((await pool.query('SELECT 1 FROM push_tokens WHERE token = $1', [token])).rowCount).toBe(1);
     expect((await apiCall(t.base, tokens['admin@a'], 'DELETE', '/push-tokens', { token })).status).toBe(204);
     expect((await pool.query('SELECT 1 FROM push_tokens WHERE token = $1', [token])).rowCount).toBe(0);
+  });
+
+  it('forgets a user’s phones when their sessions end: demoted, or their password changed', async () => {
+    const registered = async (user: string) =>
+      (
+        await pool.query(
+          'SELECT p.token FROM push_tokens p JOIN users u ON u.id = p.user_id WHERE u.email = $1 ORDER BY p.token',
+          [user],
+        )
+      ).rows.map((r: { token: string }) => r.token);
+    for (const [user, phone] of [
+      ['operator@a', 'ExponentPushToken[operator-phone]'],
+      ['viewer@b', 'ExponentPushToken[viewer-phone]'],
+    ]) {
+      const res = await apiCall(t.base, tokens[user], 'POST', '/push-tokens', {
+        token: phone,
+        eventTypes: ['overspeed'],
+      });
+      expect(res.status).toBe(200);
+    }
+    const operator = (await pool.query("SELECT id FROM users WHERE email = 'operator@a.example'")).rows[0].id as string;
+    // A rename ends no session and keeps the phone; a demotion ends them and forgets it.
+    await apiCall(t.base, tokens['admin@a'], 'PATCH', `/users/${operator}`, { name: 'Olga' });
+    expect(await registered('operator@a.example')).toEqual(['ExponentPushToken[operator-phone]']);
+    expect((await apiCall(t.base, tokens['admin@a'], 'PATCH', `/users/${operator}`, { role: 'viewer' })).status).toBe(
+      200,
+    );
+    expect(await registered('operator@a.example')).toEqual([]);
+    // A password change signs the user out everywhere, their phone included.
+    const changed = await apiCall(t.base, tokens['viewer@b'], 'POST', '/auth/password', {
+      currentPassword: TEST_PASSWORD,
+      newPassword: 'another-long-password-2',
+    });
+    expect(changed.status).toBe(200);
+    expect(await registered('viewer@b.example')).toEqual([]);
   });
 
   it('refuses tokens that are not Expo push tokens, unknown event types, and anonymous callers', async () => {

@@ -4,7 +4,7 @@ import type { Redis } from '@fleet/runtime';
 import { eq, sql } from 'drizzle-orm';
 import { unavailable } from '../errors';
 
-const { users } = schema;
+const { pushTokens, users } = schema;
 
 /**
  * A version no token carries: the cached value for a deleted user (versions only rise, so it also
@@ -93,7 +93,16 @@ export class SessionVersions {
       .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
       .where(eq(users.id, userId))
       .returning({ version: users.sessionVersion });
+    await this.forgetDevices(db, userId);
     return row?.version;
+  }
+
+  /**
+   * With the user's sessions, their phones' push registrations end (in the same transaction): a phone
+   * signed out everywhere is no longer told about the fleet. The app registers again once signed in.
+   */
+  async forgetDevices(db: Database, userId: string): Promise<void> {
+    await db.delete(pushTokens).where(eq(pushTokens.userId, userId));
   }
 
   /**

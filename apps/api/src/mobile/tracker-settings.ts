@@ -49,16 +49,27 @@ export class TrackerSettingsService {
     };
   }
 
-  /** Refuses a heartbeat the offline check would outrun, naming the field. */
+  /**
+   * Refuses a heartbeat or an upload interval the offline check would outrun, naming the field: the
+   * server sees a fix only once it is uploaded, so either one as long as the threshold has vehicles
+   * that are parked (heartbeat) or moving (uploads) reported offline between two of them.
+   */
   private check(overrides: TrackerSettingsOverride, below: unknown[]): void {
-    const heartbeat = resolveTrackerSettings(...below, overrides).heartbeatSeconds;
-    if (heartbeat >= this.offlineMinutes * 60)
-      throw invalid('the heartbeat must be shorter than the offline threshold', [
-        {
-          path: 'heartbeatSeconds',
-          message: `must be below ${this.offlineMinutes * 60} seconds (DEVICE_OFFLINE_MINUTES = ${this.offlineMinutes}), or parked vehicles are reported offline`,
-        },
-      ]);
+    const effective = resolveTrackerSettings(...below, overrides);
+    const limit = this.offlineMinutes * 60;
+    const issues = (
+      [
+        ['heartbeatSeconds', 'parked vehicles are reported offline'],
+        ['uploadIntervalSeconds', 'moving vehicles are reported offline between uploads'],
+      ] as const
+    )
+      .filter(([field]) => effective[field] >= limit)
+      .map(([field, why]) => ({
+        path: field,
+        message: `must be below ${limit} seconds (DEVICE_OFFLINE_MINUTES = ${this.offlineMinutes}), or ${why}`,
+      }));
+    if (issues.length)
+      throw invalid('the heartbeat and the upload interval must be shorter than the offline threshold', issues);
   }
 
   async forOrganization(org: string): Promise<TrackerSettingsLevel> {

@@ -199,11 +199,13 @@ export class Users {
       if (!row) throw notFound('user');
       const groupsChanged = await this.setGroups(tx, org, row.id, row.role, patch.groupIds);
       const revoked = row.sessionVersion !== before?.sessionVersion;
-      if (revoked)
+      if (revoked) {
         await tx
           .update(refreshTokens)
           .set({ revokedAt: sql`now()` })
           .where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)));
+        await this.versions.forgetDevices(tx, id);
+      }
       return { row, revoked, groupsChanged };
     });
     // Announced either way: a revocation ends their streams, a change of groups makes them re-read it.
