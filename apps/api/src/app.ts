@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   v1.use(vehicleRoutes({ vehicles, auth }));
   v1.use(groupRoutes({ groups: new Groups(deps.pool), auth }));
-  v1.use(driverRoutes({ drivers: new Drivers(deps.pool), auth }));
+  v1.use(driverRoutes({ drivers: new Drivers(deps.pool, deps.redis), auth }));
   v1.use(maintenanceRoutes({ maintenance: new Maintenance(deps.pool), vehicles, auth }));
   v1.use(
     commandRoutes({

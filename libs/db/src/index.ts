@@ -14,3 +14,9 @@ export { driverError, isTransientDatabaseError } from './errors';
 export { withTransaction } from './transaction';
 export { selectEventDetails, toEventDetail, type EventDetailRow } from './event-detail';
 export { GROUP_SUBTREE_SQL, groupSubtree, USER_SEES_VEHICLE_SQL, vehiclesInGroups, vehiclesVisibleTo } from './groups';
+export {
+  enqueueEventDeliveries,
+  enqueueNotificationDeliveries,
+  enqueuePushDeliveries,
+  enqueueWebhookDeliveries,
+} from './deliveries';

@@ -7,9 +7,20 @@ import type {
   DriverList,
   DriverListQuery,
   DriverUpdate,
+  TrackingEvent,
   VehicleDriver,
 } from '@fleet/contracts';
-import { createDb, driverError, schema, withTransaction, type Database, type Pool } from '@fleet/db';
+import {
+  createDb,
+  driverError,
+  enqueueEventDeliveries,
+  schema,
+  withTransaction,
+  type Database,
+  type Pool,
+} from '@fleet/db';
+import { publishLive } from '@fleet/live';
+import type { Redis } from '@fleet/runtime';
 import { and, desc, eq, gt, ilike, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PoolClient } from 'pg';
 import { conflict, notFound } from '../errors';
@@ -78,6 +89,51 @@ async function lockVehicleAssignments(client: PoolClient, vehicleId: string): Pr
 }
 
 /**
+ * A hand assignment's `driver_changed` {from, to} at the change's instant (subject: the new driver,
+ * none when unassigned; point: the vehicle's last known position), inserted through the events'
+ * natural key like the worker's, with its webhook, notification and push deliveries queued in the
+ * same transaction. Returns the event to publish live after the commit (null: the key was taken).
+ */
+async function recordDriverChange(
+  client: PoolClient,
+  change: { org: string; vehicleId: string; at: Date; from: string | null; to: string | null },
+): Promise<TrackingEvent | null> {
+  const res = await client.query<{
+    id: string;
+    ts: Date;
+    lat: number | null;
+    lon: number | null;
+    attributes: Record<string, unknown>;
+  }>(
+    `INSERT INTO events (organization_id, vehicle_id, type, ts, subject_id, point, attributes)
+     SELECT $1, $2, 'driver_changed', $3::timestamptz, $5::uuid, s.point,
+            jsonb_build_object('from', $4::uuid, 'to', $5::uuid,
+                               'fromName', (SELECT name FROM drivers WHERE id = $4::uuid),
+                               'toName', (SELECT name FROM drivers WHERE id = $5::uuid),
+                               'source', 'manual')
+       FROM (SELECT 1) one LEFT JOIN vehicle_state s ON s.vehicle_id = $2
+     ON CONFLICT ON CONSTRAINT events_natural_key DO NOTHING
+     RETURNING id, ts, ST_Y(point) AS lat, ST_X(point) AS lon, attributes`,
+    [change.org, change.vehicleId, change.at, change.from, change.to],
+  );
+  const row = res.rows[0];
+  if (!row) return null;
+  await enqueueEventDeliveries(client, [
+    { id: row.id, organizationId: change.org, vehicleId: change.vehicleId, type: 'driver_changed' },
+  ]);
+  return {
+    id: row.id,
+    vehicleId: change.vehicleId,
+    type: 'driver_changed',
+    ts: row.ts.toISOString(),
+    geofenceId: null,
+    lat: row.lat,
+    lon: row.lon,
+    attributes: row.attributes,
+  };
+}
+
+/**
  * The organization's drivers and who drives which vehicle. Drivers are the organization's (every
  * query scoped by it); anything about a vehicle finds the vehicle first through the caller's vehicle
  * scope (findVehicle), and a driver's history lists only the vehicles the caller may see.
@@ -85,8 +141,18 @@ async function lockVehicleAssignments(client: PoolClient, vehicleId: string): Pr
 export class Drivers {
   private readonly db: Database;
 
-  constructor(private readonly pool: Pool) {
+  /** `redis`: where hand assignments' `driver_changed` events are published live (none: not published). */
+  constructor(
+    private readonly pool: Pool,
+    private readonly redis?: Redis,
+  ) {
     this.db = createDb(pool);
+  }
+
+  /** After the commit: the live stream hears the event (Redis away loses only the live push). */
+  private async publish(org: string, event: TrackingEvent | null): Promise<void> {
+    if (!event || !this.redis) return;
+    await publishLive(this.redis, org, [{ type: 'event', data: event }]).catch(() => undefined);
   }
 
   async list(org: string, q: DriverListQuery): Promise<DriverList> {
@@ -180,52 +246,65 @@ export class Drivers {
 
   /**
    * Assigns the driver by hand from now on: the open assignment (if another driver's) ends now and a
-   * `manual` one starts. The same driver already assigned: the open assignment, unchanged. A device
+   * `manual` one starts, with `driver_changed` at its start (recordDriverChange). The same driver already assigned: the open assignment, unchanged. A device
    * clock ahead may have started the open one "later than now": the change then happens at its start.
    */
   async assign(scope: VehicleScope, id: string, driverId: string): Promise<DriverAssignment> {
     const { org } = scope;
     const vehicleId = (await findVehicle(this.db, scope, id)).id;
     await this.row(org, driverId);
-    const assignmentId = await withTransaction(this.pool, async (client) => {
+    const { assignmentId, event } = await withTransaction(this.pool, async (client) => {
       await lockVehicleAssignments(client, vehicleId);
       const open = await client.query<{ id: string; driver_id: string }>(
         'SELECT id, driver_id FROM driver_assignments WHERE vehicle_id = $1 AND ended_at IS NULL',
         [vehicleId],
       );
-      if (open.rows[0]?.driver_id === driverId) return open.rows[0].id;
+      if (open.rows[0]?.driver_id === driverId) return { assignmentId: open.rows[0].id, event: null };
       const ended = await client.query<{ at: Date }>(
         `UPDATE driver_assignments SET ended_at = greatest(now(), started_at)
           WHERE vehicle_id = $1 AND ended_at IS NULL RETURNING ended_at AS at`,
         [vehicleId],
       );
-      const inserted = await client.query<{ id: string }>(
+      const inserted = await client.query<{ id: string; started_at: Date }>(
         `INSERT INTO driver_assignments (organization_id, vehicle_id, driver_id, started_at, source)
          SELECT $1, $2, id, greatest(now(), $4::timestamptz), 'manual' FROM drivers
           WHERE id = $3 AND organization_id = $1
-         RETURNING id`,
+         RETURNING id, started_at`,
         [org, vehicleId, driverId, ended.rows[0]?.at ?? null],
       );
       // Deleted between the check above and this statement.
       if (!inserted.rows.length) throw notFound('driver');
-      return inserted.rows[0].id;
+      const event = await recordDriverChange(client, {
+        org,
+        vehicleId,
+        at: inserted.rows[0].started_at,
+        from: open.rows[0]?.driver_id ?? null,
+        to: driverId,
+      });
+      return { assignmentId: inserted.rows[0].id, event };
     });
+    await this.publish(org, event);
     const [row] = await this.assignments(this.db, eq(driverAssignments.id, assignmentId));
     return toAssignment(row);
   }
 
-  /** Ends the vehicle's open assignment now (nothing open: nothing to do). */
+  /** Ends the vehicle's open assignment now, with `driver_changed` {from, to: null} (nothing open: nothing to do). */
   async unassign(scope: VehicleScope, id: string): Promise<void> {
     const { org } = scope;
     const vehicleId = (await findVehicle(this.db, scope, id)).id;
-    await withTransaction(this.pool, async (client) => {
+    const event = await withTransaction(this.pool, async (client) => {
       await lockVehicleAssignments(client, vehicleId);
-      await client.query(
+      const ended = await client.query<{ at: Date; driver_id: string }>(
         `UPDATE driver_assignments SET ended_at = greatest(now(), started_at)
-          WHERE organization_id = $1 AND vehicle_id = $2 AND ended_at IS NULL`,
+          WHERE organization_id = $1 AND vehicle_id = $2 AND ended_at IS NULL
+          RETURNING ended_at AS at, driver_id`,
         [org, vehicleId],
       );
+      const was = ended.rows[0];
+      if (!was) return null;
+      return recordDriverChange(client, { org, vehicleId, at: was.at, from: was.driver_id, to: null });
     });
+    await this.publish(org, event);
   }
 
   /** Who drove the vehicle when, newest first. */
