@@ -29,12 +29,21 @@ export async function signIn(page: Page, webUrl: string, user: { email: string; 
   await page.getByText(/^\d+ vehicles? shown$/).waitFor({ timeout: 30_000 });
 }
 
-/** Polls `read` until `ok` holds, for at most `ms`; returns the last value read either way. */
-export async function until<T>(page: Page, read: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+/**
+ * Polls `read` until `ok` holds, for at most `ms`; returns the last value read either way. `between` runs
+ * before each new read (a reload, when what is read only changes on the server); else 25 ms pass.
+ */
+export async function until<T>(
+  page: Page,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  ms = 10_000,
+  between: () => Promise<unknown> = () => page.waitForTimeout(25),
+): Promise<T> {
   const deadline = Date.now() + ms;
   let value = await read();
   while (!ok(value) && Date.now() < deadline) {
-    await page.waitForTimeout(25);
+    await between();
     value = await read();
   }
   return value;
