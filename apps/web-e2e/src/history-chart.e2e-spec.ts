@@ -4,26 +4,18 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { buildWeb, initialScripts, repoRoot } from './build-web';
+import { DEMO, openPage, signIn, until as untilOn } from './session';
 import { startStack, type Stack } from './stack';
 
 const ARTIFACTS = path.join(repoRoot, 'tmp/e2e-artifacts');
-const DEMO = { email: 'demo@example.com', password: 'demo-fleet-2026' };
 
 let stack: Stack;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 /** Polls `read` until `ok` holds, for at most `ms`; returns the last value read either way. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let value = await read();
-  while (!ok(value) && Date.now() < deadline) {
-    await page.waitForTimeout(25);
-    value = await read();
-  }
-  return value;
-}
+const until = <T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> => untilOn(page, read, ok, ms);
 
 /** The element's box on the page; it must be shown. */
 async function boxOf(locator: Locator) {
@@ -40,13 +32,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   stack = await startStack('web_e2e_chart');
   browser = await launchChromium();
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    timezoneId: 'UTC',
-    locale: 'en-US',
-  });
-  page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
+  ({ page, errors: pageErrors } = await openPage(browser));
 }, 180_000);
 
 afterAll(async () => {
@@ -80,10 +66,7 @@ describe('the history chart', () => {
   };
 
   it('shows the speed of a seeded day under the replay, with its figures in words', async () => {
-    await page.goto(stack.webUrl);
-    await page.getByLabel('E-mail').fill(DEMO.email);
-    await page.getByLabel('Password').fill(DEMO.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, stack.webUrl, DEMO);
     await page.getByText('25 vehicles shown').waitFor({ timeout: 15_000 });
     await page.getByRole('link', { name: 'History' }).click();
     await page.getByTestId('period-vehicle').selectOption({ label: 'Van 01' });

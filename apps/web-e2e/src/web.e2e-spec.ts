@@ -3,16 +3,16 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { repoRoot } from './build-web';
 import { launchChromium } from './browser';
+import { DEMO, openPage } from './session';
 import { startStack, type Stack } from './stack';
 
 const ARTIFACTS = path.join(repoRoot, 'tmp/e2e-artifacts');
-const DEMO = { email: 'demo@example.com', password: 'demo-fleet-2026' };
 
 let stack: Stack;
 let browser: Browser;
 let page: Page;
 let accessToken: string;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 async function shot(name: string) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
@@ -38,13 +38,7 @@ beforeAll(async () => {
   stack = await startStack('web_e2e');
   browser = await launchChromium();
   // UTC and English whatever the machine says, so dates and texts are what the test expects.
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    timezoneId: 'UTC',
-    locale: 'en-US',
-  });
-  page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
+  ({ page, errors: pageErrors } = await openPage(browser));
   const login = await fetch(`${stack.apiUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
