@@ -153,12 +153,16 @@ describe('metric names used by dashboards and rules exist', () => {
     const env = { DATABASE_URL: testDb.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'ops-dash:' };
     // The API and the gateway as deployed: a cluster primary serving the sum of its workers' metrics
     // (and its own, such as the restarts of its workers).
-    const [api, worker, trackers] = await Promise.all([
+    // Each one started is kept for afterAll even when another fails to start (else it outlives the run).
+    const started = await Promise.allSettled([
       startAppProcess('api', { ...env, API_WORKERS: '2' }),
       startAppProcess('worker', env),
       startAppProcess('trackers', { ...env, TRACKER_WORKERS: '2' }),
     ]);
-    services.push(api, worker, trackers);
+    for (const s of started) if (s.status === 'fulfilled') services.push(s.value);
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [api, worker, trackers] = services;
     await waitFor(async () => (await fetch(`http://127.0.0.1:${api.port}/metrics`)).status === 200, {
       timeoutMs: 30_000,
       what: 'api /metrics',
