@@ -329,6 +329,11 @@ describe('fleet management in the browser', () => {
     expect(paused).toBeGreaterThan(target + 60_000);
     const followed = await until(page, cursorMs, (ms) => close(ms, paused));
     expect(Math.abs(followed - paused)).toBeLessThanOrEqual(1000);
+    // …and the line drawn on the chart is there too, as a fraction of the plotting area's width.
+    const area = await plot.locator('.u-over').boundingBox();
+    const line = await page.getByTestId('chart-cursor').boundingBox();
+    if (!area || !line) throw new Error('the chart’s plotting area or cursor line is not shown');
+    expect((line.x + line.width / 2 - area.x) / area.width).toBeCloseTo((paused - min) / (max - min), 2);
 
     // A click on the chart moves the replay (slider and facts) to that moment.
     const over = await plot.locator('.u-over').boundingBox();
