@@ -48,7 +48,6 @@ in_flight() {
 uptime() { curl -sf -m 2 "$api/health" | sed -nE 's/.*"uptimeSeconds":([0-9]+).*/\1/p'; }
 
 [[ "$(status /health)" == 200 ]] || die "$api/health does not answer 200 before the restart"
-before_uptime="$(uptime)"
 
 if [[ -n "${DRAIN_CMD:-}" ]]; then
   log "draining: $DRAIN_CMD"
@@ -86,6 +85,7 @@ while :; do
   sleep 0.1
 done
 log "old process gone"
+gone_at=$SECONDS
 
 log "starting: $START_CMD"
 bash -c "$START_CMD" || die "START_CMD failed"
@@ -100,8 +100,11 @@ until [[ "$(status /ready)" == 200 ]]; do
   sleep 0.2
 done
 after_uptime="$(uptime)"
-[[ -n "$before_uptime" && -n "$after_uptime" && "$after_uptime" -le "$before_uptime" ]] ||
-  [[ "$before_uptime" == 0 ]] || die "the instance answering is not a new process (uptime ${after_uptime}s)"
+# A process started after the old one was gone is up no longer than the time since (plus rounding):
+# comparing with the old one's uptime misfires when the old one was younger than a slow start.
+since_gone=$((SECONDS - gone_at + 2))
+[[ -n "$after_uptime" && "$after_uptime" -le "$since_gone" ]] ||
+  die "the instance answering is not a new process (uptime ${after_uptime}s, ${since_gone}s since the old one was gone)"
 log "ready: 200 (new process, up ${after_uptime}s)"
 
 if [[ -n "${UNDRAIN_CMD:-}" ]]; then
