@@ -7,7 +7,7 @@ import { ReportQuery } from './tracking';
  * or more vehicles, and the organization's events, over one period, in a language and a time zone.
  */
 
-export const ReportKind = z.enum(['trips', 'stops', 'summary', 'events']);
+export const ReportKind = z.enum(['trips', 'stops', 'summary', 'events', 'maintenance']);
 export type ReportKind = z.infer<typeof ReportKind>;
 
 export const ReportLanguage = z.enum(['en', 'es']);

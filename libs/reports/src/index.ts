@@ -11,3 +11,12 @@ export { readCompact, decodeBinaryCopy, HISTORY_PLAN_SQL, type CompactTrack } fr
 export { asAttributes, attributesAt } from './data/attributes';
 export { windows, type Period } from './data/period';
 export { reportEmailText } from './email';
+export {
+  MAINTENANCE_STATUS_SQL,
+  maintenanceUrgency,
+  maintenanceVehicles,
+  readMaintenanceStatus,
+  roundCounter,
+  ruleStatus,
+  type MaintenanceStatusRow,
+} from './data/maintenance';

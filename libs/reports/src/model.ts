@@ -1,4 +1,11 @@
-import type { EventDetail, ReportLanguage, StopList, SummaryReport, TripList } from '@fleet/contracts';
+import type {
+  EventDetail,
+  ReportLanguage,
+  StopList,
+  SummaryReport,
+  TripList,
+  VehicleMaintenance,
+} from '@fleet/contracts';
 
 /** What every report file states at its top. */
 export interface ReportHeader {
@@ -52,6 +59,12 @@ export type ReportData =
       events: EventDetail[];
       /** More events than listed fell in the period (`truncatedAt` is how many are listed). */
       truncatedAt?: number;
+    }
+  | {
+      kind: 'maintenance';
+      header: ReportHeader;
+      /** Each vehicle's rules and status at generation (overdue first); the period is not used. */
+      maintenance: VehicleMaintenance[];
     };
 
 export interface RenderOptions {

@@ -93,7 +93,7 @@ export function renderPdf(data: ReportData, options: RenderOptions): Promise<Buf
   else table(doc, tables.pdf.columns, tables.pdf.rows, { left, width });
 
   // A speed chart per vehicle that has its series (trips, summary), each kept whole on a page.
-  const charts = data.kind === 'events' ? [] : data.vehicles;
+  const charts = data.kind === 'events' || data.kind === 'maintenance' ? [] : data.vehicles;
   for (const { vehicleName, series } of charts) {
     if (!series) continue;
     const height = chartHeight(series, t);

@@ -296,6 +296,73 @@ export function tablesOf(data: ReportData, options: RenderOptions): ReportTables
         notes: data.truncatedAt === undefined ? [] : [t.truncated(data.truncatedAt)],
       };
     }
+    case 'maintenance': {
+      const rows = data.maintenance.flatMap((v) => v.rules.map((rule) => ({ v, rule })));
+      const status = (r: { due: boolean; overdue: boolean }) => (r.overdue ? 'overdue' : r.due ? 'due' : 'ok');
+      const hours = (h: number) => `${f.number(h, 1)} h`;
+      return {
+        csv: {
+          header: [
+            t.vehicle,
+            t.rule,
+            `${t.odometer} (km)`,
+            `${t.engineHours} (h)`,
+            t.lastService,
+            `${t.lastServiceKm} (km)`,
+            `${t.lastServiceHours} (h)`,
+            `${t.nextKm} (km)`,
+            `${t.nextHours} (h)`,
+            t.nextDate,
+            t.status,
+          ],
+          rows: rows.map(({ v, rule }) => [
+            v.vehicleName,
+            rule.ruleName,
+            v.odometerKm === null ? null : fixed(v.odometerKm, 1),
+            v.engineHours === null ? null : fixed(v.engineHours, 1),
+            rule.lastService ? f.isoLocal(rule.lastService.doneAt) : '',
+            rule.lastService?.odometerKm == null ? null : fixed(rule.lastService.odometerKm, 1),
+            rule.lastService?.engineHours == null ? null : fixed(rule.lastService.engineHours, 1),
+            rule.nextKm === null ? null : fixed(rule.nextKm, 1),
+            rule.nextEngineHours === null ? null : fixed(rule.nextEngineHours, 1),
+            rule.nextAt === null ? '' : f.isoLocal(rule.nextAt),
+            t.maintenanceStatus[status(rule)],
+          ]),
+        },
+        pdf: {
+          columns: [
+            { title: t.vehicle, width: 15 },
+            { title: t.rule, width: 17 },
+            { title: t.odometer, width: 12, align: 'right' },
+            { title: t.engineHours, width: 10, align: 'right' },
+            { title: t.lastService, width: 14 },
+            { title: t.nextDue, width: 20 },
+            { title: t.status, width: 12 },
+          ],
+          rows: rows.map(({ v, rule }) => [
+            v.vehicleName,
+            rule.ruleName,
+            v.odometerKm === null ? '' : `${f.number(v.odometerKm, 0)} km`,
+            v.engineHours === null ? '' : hours(v.engineHours),
+            rule.lastService ? f.dateTime(rule.lastService.doneAt) : '',
+            [
+              rule.nextKm === null ? null : `${f.number(rule.nextKm, 0)} km`,
+              rule.nextEngineHours === null ? null : hours(rule.nextEngineHours),
+              rule.nextAt === null ? null : f.dateTime(rule.nextAt),
+            ]
+              .filter((x) => x !== null)
+              .join(' · '),
+            t.maintenanceStatus[status(rule)],
+          ]),
+        },
+        totals: [
+          [t.vehicles, f.number(data.maintenance.length, 0)],
+          [t.maintenanceStatus.overdue, f.number(rows.filter(({ rule }) => rule.overdue).length, 0)],
+          [t.maintenanceStatus.due, f.number(rows.filter(({ rule }) => rule.due && !rule.overdue).length, 0)],
+        ],
+        notes: data.maintenance.length === 0 ? [t.noMaintenance] : [],
+      };
+    }
   }
 }
 

@@ -7,13 +7,19 @@ import {
   type MaintenanceRule,
   type MaintenanceRuleInput,
   type MaintenanceRuleList,
-  type MaintenanceRuleStatus,
   type MaintenanceRuleUpdate,
   type MaintenanceStatusList,
   type MaintenanceStatusQuery,
   type VehicleMaintenance,
 } from '@fleet/contracts';
 import { createDb, GROUP_SUBTREE_SQL, schema, type Database, type Pool } from '@fleet/db';
+import {
+  MAINTENANCE_STATUS_SQL,
+  maintenanceUrgency,
+  maintenanceVehicles,
+  roundCounter,
+  type MaintenanceStatusRow,
+} from '@fleet/reports';
 import { and, eq } from 'drizzle-orm';
 import { badRequest, invalid, notFound } from '../errors';
 import type { VehicleScope } from '../groups/scope';
@@ -28,114 +34,6 @@ const toRule = ({ organizationId: _org, createdAt, updatedAt, ...r }: RuleRow): 
   createdAt: createdAt.toISOString(),
   updatedAt: updatedAt.toISOString(),
 });
-
-/**
- * The rules that apply to each vehicle of `$1` (org) matching `where` (on `vehicles v`): the vehicle's
- * own, its group's and every group's above it, and the organization-wide ones — the worker's rule
- * (apps/worker/src/maintenance) in the API's words. Hand SQL: a recursive walk up the groups.
- */
-const APPLICABLE_SQL = (where: string) => `
-  WITH RECURSIVE v AS (
-    SELECT v.id, v.name, v.group_id FROM vehicles v WHERE v.organization_id = $1 AND ${where}
-  ), up(vehicle_id, group_id) AS (
-    SELECT id, group_id FROM v WHERE group_id IS NOT NULL
-    UNION
-    SELECT up.vehicle_id, g.parent_id FROM up JOIN vehicle_groups g ON g.id = up.group_id WHERE g.parent_id IS NOT NULL
-  )
-  SELECT v.id AS vehicle_id, v.name AS vehicle_name, r.id AS rule_id, r.name AS rule_name, r.every_km,
-         r.every_engine_hours, r.every_months, r.notify_before_km, r.notify_before_engine_hours, r.notify_before_days,
-         rec.id AS record_id, rec.done_at, rec.odometer_km AS rec_km, rec.engine_hours AS rec_hours,
-         COALESCE(rec.done_at, r.created_at) + r.every_months * interval '1 month' AS next_at,
-         COALESCE(rec.done_at, r.created_at) + r.every_months * interval '1 month' - r.notify_before_days * interval '1 day' AS notify_at,
-         c.odometer_km, c.engine_seconds, c.ts AS counted_at, now() AS now
-    FROM v JOIN maintenance_rules r ON r.organization_id = $1 AND r.enabled
-     AND (r.vehicle_id = v.id OR (r.vehicle_id IS NULL AND r.group_id IS NULL)
-          OR r.group_id IN (SELECT up.group_id FROM up WHERE up.vehicle_id = v.id))
-    LEFT JOIN LATERAL (
-      SELECT m.id, m.done_at, m.odometer_km, m.engine_hours FROM maintenance_records m
-       WHERE m.vehicle_id = v.id AND m.rule_id = r.id ORDER BY m.done_at DESC, m.created_at DESC LIMIT 1
-    ) rec ON true
-    LEFT JOIN vehicle_counters c ON c.vehicle_id = v.id
-   ORDER BY v.name, v.id, r.name, r.id`;
-
-interface StatusRow {
-  vehicle_id: string;
-  vehicle_name: string;
-  rule_id: string;
-  rule_name: string;
-  every_km: number | null;
-  every_engine_hours: number | null;
-  every_months: number | null;
-  notify_before_km: number;
-  notify_before_engine_hours: number;
-  notify_before_days: number;
-  record_id: string | null;
-  done_at: Date | null;
-  rec_km: number | null;
-  rec_hours: number | null;
-  next_at: Date | null;
-  notify_at: Date | null;
-  odometer_km: number | null;
-  engine_seconds: number | null;
-  counted_at: Date | null;
-  now: Date;
-}
-
-const round = (n: number) => Math.round(n * 1000) / 1000;
-
-/** One rule on one vehicle: the next limits and whether they (or their notice) are reached. */
-export function ruleStatus(r: StatusRow): MaintenanceRuleStatus {
-  const km = r.odometer_km ?? 0;
-  const hours = (r.engine_seconds ?? 0) / 3600;
-  const nextKm = r.every_km ? (r.rec_km ?? 0) + r.every_km : null;
-  const nextEngineHours = r.every_engine_hours ? (r.rec_hours ?? 0) + r.every_engine_hours : null;
-  const now = r.now.getTime();
-  const overdue =
-    (nextKm !== null && km >= nextKm) ||
-    (nextEngineHours !== null && hours >= nextEngineHours) ||
-    (r.next_at !== null && now >= r.next_at.getTime());
-  const due =
-    overdue ||
-    (nextKm !== null && km >= nextKm - r.notify_before_km) ||
-    (nextEngineHours !== null && hours >= nextEngineHours - r.notify_before_engine_hours) ||
-    (r.notify_at !== null && now >= r.notify_at.getTime());
-  return {
-    ruleId: r.rule_id,
-    ruleName: r.rule_name,
-    lastService:
-      r.record_id && r.done_at
-        ? { id: r.record_id, doneAt: r.done_at.toISOString(), odometerKm: r.rec_km, engineHours: r.rec_hours }
-        : null,
-    nextKm: nextKm === null ? null : round(nextKm),
-    nextEngineHours: nextEngineHours === null ? null : round(nextEngineHours),
-    nextAt: r.next_at?.toISOString() ?? null,
-    due,
-    overdue,
-  };
-}
-
-function toVehicles(rows: StatusRow[]): VehicleMaintenance[] {
-  const out = new Map<string, VehicleMaintenance>();
-  for (const r of rows) {
-    let v = out.get(r.vehicle_id);
-    if (!v) {
-      v = {
-        vehicleId: r.vehicle_id,
-        vehicleName: r.vehicle_name,
-        odometerKm: r.odometer_km === null ? null : round(r.odometer_km),
-        engineHours: r.engine_seconds === null ? null : round(r.engine_seconds / 3600),
-        countedAt: r.counted_at?.toISOString() ?? null,
-        rules: [],
-      };
-      out.set(r.vehicle_id, v);
-    }
-    v.rules.push(ruleStatus(r));
-  }
-  return [...out.values()];
-}
-
-/** Overdue first, then due, then the rest; by name within each (the query's order is kept). */
-const urgency = (v: VehicleMaintenance) => (v.rules.some((r) => r.overdue) ? 0 : v.rules.some((r) => r.due) ? 1 : 2);
 
 /**
  * Maintenance rules, each vehicle's status against them, and the service records. Every query is
@@ -212,32 +110,35 @@ export class Maintenance {
   async status(scope: VehicleScope, q: MaintenanceStatusQuery): Promise<MaintenanceStatusList> {
     const inScope = '($2::uuid[] IS NULL OR v.group_id = ANY($2::uuid[]))';
     const { rows } = q.groupId
-      ? await this.pool.query<StatusRow>(
-          APPLICABLE_SQL(`${inScope} AND v.group_id IN (${GROUP_SUBTREE_SQL('$1', '$3')})`),
+      ? await this.pool.query<MaintenanceStatusRow>(
+          MAINTENANCE_STATUS_SQL(`${inScope} AND v.group_id IN (${GROUP_SUBTREE_SQL('$1', '$3')})`),
           [scope.org, scope.groupIds, [q.groupId]],
         )
-      : await this.pool.query<StatusRow>(APPLICABLE_SQL(inScope), [scope.org, scope.groupIds]);
-    const items = toVehicles(rows)
+      : await this.pool.query<MaintenanceStatusRow>(MAINTENANCE_STATUS_SQL(inScope), [scope.org, scope.groupIds]);
+    const items = maintenanceVehicles(rows)
       .map((v, i) => ({ v, i }))
-      .sort((a, b) => urgency(a.v) - urgency(b.v) || a.i - b.i)
+      .sort((a, b) => maintenanceUrgency(a.v) - maintenanceUrgency(b.v) || a.i - b.i)
       .map((x) => x.v);
     return { items };
   }
 
   /** One vehicle's status (found by the caller's vehicle lookup first). */
   async vehicleStatus(org: string, vehicle: { id: string; name: string }): Promise<VehicleMaintenance> {
-    const { rows } = await this.pool.query<StatusRow>(APPLICABLE_SQL('v.id = $2'), [org, vehicle.id]);
+    const { rows } = await this.pool.query<MaintenanceStatusRow>(MAINTENANCE_STATUS_SQL('v.id = $2'), [
+      org,
+      vehicle.id,
+    ]);
     const counters = await this.pool.query<{ odometer_km: number; engine_seconds: number; ts: Date }>(
       'SELECT odometer_km, engine_seconds, ts FROM vehicle_counters WHERE vehicle_id = $1',
       [vehicle.id],
     );
     const c = counters.rows[0];
     return (
-      toVehicles(rows)[0] ?? {
+      maintenanceVehicles(rows)[0] ?? {
         vehicleId: vehicle.id,
         vehicleName: vehicle.name,
-        odometerKm: c ? round(c.odometer_km) : null,
-        engineHours: c ? round(c.engine_seconds / 3600) : null,
+        odometerKm: c ? roundCounter(c.odometer_km) : null,
+        engineHours: c ? roundCounter(c.engine_seconds / 3600) : null,
         countedAt: c?.ts.toISOString() ?? null,
         rules: [],
       }
@@ -257,11 +158,10 @@ export class Maintenance {
     const doneAt = input.doneAt ? new Date(input.doneAt) : new Date();
     if (doneAt.getTime() > Date.now() + 60_000)
       throw badRequest('doneAt is in the future', [{ path: 'doneAt', message: 'not after now' }]);
-    const applies = await this.pool.query(`SELECT 1 FROM (${APPLICABLE_SQL('v.id = $2')}) a WHERE a.rule_id = $3`, [
-      org,
-      vehicleId,
-      input.ruleId,
-    ]);
+    const applies = await this.pool.query(
+      `SELECT 1 FROM (${MAINTENANCE_STATUS_SQL('v.id = $2')}) a WHERE a.rule_id = $3`,
+      [org, vehicleId, input.ruleId],
+    );
     if (!applies.rowCount) throw notFound('maintenance rule for this vehicle');
     const { rows } = await this.pool.query<{ id: string }>(
       `INSERT INTO maintenance_records (organization_id, vehicle_id, rule_id, done_at, odometer_km, engine_hours, note, user_id)
@@ -315,8 +215,8 @@ export class Maintenance {
         ruleId: r.rule_id,
         ruleName: r.rule_name,
         doneAt: r.done_at.toISOString(),
-        odometerKm: r.odometer_km === null ? null : round(r.odometer_km),
-        engineHours: r.engine_hours === null ? null : round(r.engine_hours),
+        odometerKm: r.odometer_km === null ? null : roundCounter(r.odometer_km),
+        engineHours: r.engine_hours === null ? null : roundCounter(r.engine_hours),
         note: r.note,
         userId: r.user_id,
         userName: r.user_name,

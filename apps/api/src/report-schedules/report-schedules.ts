@@ -1,6 +1,6 @@
 import {
   MAX_REPORT_SCHEDULES_PER_USER,
-  type ReportKind,
+  type ReportScheduleKind,
   type ReportLanguage,
   type ReportRun,
   type ReportRunList,
@@ -42,7 +42,7 @@ const timingColumns = (t: ReportScheduleTiming) => ({
 const toSchedule = (r: Row): ReportSchedule => ({
   id: r.id,
   name: r.name,
-  kind: r.kind as ReportKind,
+  kind: r.kind as ReportScheduleKind,
   vehicleIds: r.vehicleIds,
   groupIds: r.groupIds,
   recipients: r.recipients,

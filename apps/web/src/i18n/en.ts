@@ -318,7 +318,7 @@ export const en = {
   },
   reportFile: {
     kind: 'Report file',
-    kinds: { trips: 'Trips', stops: 'Stops', summary: 'Summary', events: 'Events' },
+    kinds: { trips: 'Trips', stops: 'Stops', summary: 'Summary', events: 'Events', maintenance: 'Maintenance' },
     pdf: 'Download PDF',
     csv: 'Download report CSV',
   },
@@ -331,7 +331,7 @@ export const en = {
     edit: 'Edit scheduled report',
     none: 'No scheduled reports yet.',
     kind: 'Report',
-    kinds: { trips: 'Trips', stops: 'Stops', summary: 'Summary', events: 'Events' },
+    kinds: { trips: 'Trips', stops: 'Stops', summary: 'Summary', events: 'Events', maintenance: 'Maintenance' },
     recipients: 'Recipients (e-mail)',
     vehicles: 'Vehicles (none: every vehicle, events report only)',
     pickVehicle: 'Pick one or more vehicles for this report',

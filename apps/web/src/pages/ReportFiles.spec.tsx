@@ -39,6 +39,17 @@ describe('ReportFiles', () => {
     await waitFor(() => expect(saved).toEqual(['stops_2026-03-02.pdf']));
   });
 
+  it('offers the maintenance report (in Spanish too) and downloads it', async () => {
+    await setLanguage('es');
+    const { api } = await renderSignedIn(<ReportFiles vehicleId={VEHICLE} {...period} />, {
+      'GET /api/v1/reports/maintenance.csv': () => ({ status: 200, body: 'Vehículo' }),
+    });
+    await userEvent.selectOptions(screen.getByLabelText('Informe en archivo'), 'Mantenimiento');
+    await userEvent.click(screen.getByRole('button', { name: 'Descargar CSV del informe' }));
+    await waitFor(() => expect(reports(api.requests)).toHaveLength(1));
+    expect(new URL(reports(api.requests)[0].url, 'http://web.test').pathname).toBe('/api/v1/reports/maintenance.csv');
+  });
+
   it('asks for Spanish and a byte order mark (for Excel) in the CSV, and shows a refusal', async () => {
     await setLanguage('es');
     const { api } = await renderSignedIn(<ReportFiles vehicleId={VEHICLE} {...period} />, {

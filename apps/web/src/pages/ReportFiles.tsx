@@ -7,7 +7,7 @@ import { ErrorBanner } from '../data/ErrorBanner';
 import { useApi } from '../session/context';
 import { GroupFilter } from './GroupFilter';
 
-const KINDS: readonly ReportKind[] = ['trips', 'stops', 'summary', 'events'];
+const KINDS: readonly ReportKind[] = ['trips', 'stops', 'summary', 'events', 'maintenance'];
 
 /**
  * The report of a vehicle and period as a file (PDF or CSV) made by the API, in the interface's

@@ -1,5 +1,5 @@
 import {
-  ReportKind,
+  ReportScheduleKind,
   type ReportFrequency,
   type ReportSchedule,
   type ReportScheduleInput,
@@ -21,7 +21,7 @@ const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
 
 export type ScheduleDraft = {
   name: string;
-  kind: ReportKind;
+  kind: ReportScheduleKind;
   vehicleIds: string[];
   groupIds: string[];
   recipients: string;
@@ -254,9 +254,9 @@ function ScheduleForm({ schedule, onDone }: { schedule?: ReportSchedule; onDone:
       <SelectField
         label={t('reportSchedules.kind')}
         value={d.kind}
-        onChange={(e) => set({ kind: ReportKind.parse(e.target.value) })}
+        onChange={(e) => set({ kind: ReportScheduleKind.parse(e.target.value) })}
       >
-        {ReportKind.options.map((k) => (
+        {ReportScheduleKind.options.map((k) => (
           <option key={k} value={k}>
             {t(`reportSchedules.kinds.${k}`)}
           </option>

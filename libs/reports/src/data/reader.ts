@@ -15,6 +15,7 @@ import type { ChartSeries, ReportData, ReportHeader } from '../model';
 import { readChartSeries } from './chart-series';
 import { detectPeriod, stopList, summaryReport, tripList } from './detection';
 import { driversAt } from './drivers';
+import { readMaintenanceStatus } from './maintenance';
 import type { Period } from './period';
 
 export interface ReportReaderDeps {
@@ -139,6 +140,8 @@ export class ReportReader {
         const { events, truncated } = await this.events(org, ids, header, request.eventType);
         return { kind, header, events, truncatedAt: truncated ? MAX_REPORT_EVENTS : undefined };
       }
+      case 'maintenance':
+        return { kind, header, maintenance: await readMaintenanceStatus(this.deps.pool, org, ids) };
     }
   }
 
