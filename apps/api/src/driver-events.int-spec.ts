@@ -58,9 +58,11 @@ async function driverEvents(vehicleId: string) {
     subject_id: string | null;
     attributes: Record<string, unknown>;
     deliveries: string;
+    pushes: string;
   }>(
     `SELECT e.id, e.ts, e.subject_id, e.attributes,
-            (SELECT count(*) FROM webhook_deliveries d WHERE d.event_id = e.id)::text AS deliveries
+            (SELECT count(*) FROM webhook_deliveries d WHERE d.event_id = e.id)::text AS deliveries,
+            (SELECT count(*) FROM push_deliveries p WHERE p.event_id = e.id)::text AS pushes
        FROM events e WHERE e.vehicle_id = $1 AND e.type = 'driver_changed' ORDER BY e.ts`,
     [vehicleId],
   );
@@ -83,6 +85,13 @@ describe('hand driver assignments emit driver_changed', () => {
       (await call('admin@a', 'POST', '/webhooks', { url: 'https://other.example/', eventTypes: ['overspeed'] })).status,
     ).toBe(201);
 
+    // The dispatcher's phone asks for driver changes (and maintenance due): the API accepts both.
+    const registered = await call('operator@a', 'POST', '/push-tokens', {
+      token: 'ExponentPushToken[driver-events-1]',
+      eventTypes: ['driver_changed', 'maintenance_due'],
+    });
+    expect(registered.status).toBeLessThan(300);
+
     const veh = await call('admin@a', 'POST', '/vehicles', { name: 'Van 1' });
     const vehicleId = VehicleWithToken.parse(await veh.json()).vehicle.id;
     const ana = Driver.parse(await (await call('admin@a', 'POST', '/drivers', { name: 'Ana' })).json());
@@ -99,6 +108,7 @@ describe('hand driver assignments emit driver_changed', () => {
       subject_id: ana.id,
       attributes: { from: null, to: ana.id, fromName: null, toName: 'Ana', source: 'manual' },
       deliveries: '1',
+      pushes: '1',
     });
     expect(events[0].ts.toISOString()).toBe(firstAssignment.startedAt);
     let live = await liveEventsAfter(before);
@@ -119,6 +129,7 @@ describe('hand driver assignments emit driver_changed', () => {
       subject_id: bo.id,
       attributes: { from: ana.id, to: bo.id, fromName: 'Ana', toName: 'Bo' },
       deliveries: '1',
+      pushes: '1',
     });
     live = await liveEventsAfter(before);
     expect(live.map((e) => e.id)).toEqual([events[1].id]);
@@ -132,6 +143,7 @@ describe('hand driver assignments emit driver_changed', () => {
       subject_id: null,
       attributes: { from: bo.id, to: null, fromName: 'Bo', toName: null },
       deliveries: '1',
+      pushes: '1',
     });
     const ended = await pool.query<{ ended_at: Date }>(
       'SELECT ended_at FROM driver_assignments WHERE vehicle_id = $1 AND driver_id = $2',

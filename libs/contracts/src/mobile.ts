@@ -170,8 +170,15 @@ export type DeviceSettings = z.infer<typeof DeviceSettings>;
 // ---------------------------------------------------------------------------------------------------
 // Push notifications
 
-/** The event types a user can be notified of on the phone. */
-export const PushEventType = z.enum(['geofence_enter', 'geofence_exit', 'overspeed', 'device_offline']);
+/** The event types a user can be notified of on the phone (the worker's push text words each: push/text.ts). */
+export const PushEventType = z.enum([
+  'geofence_enter',
+  'geofence_exit',
+  'overspeed',
+  'device_offline',
+  'maintenance_due',
+  'driver_changed',
+]);
 export type PushEventType = z.infer<typeof PushEventType>;
 
 /** Languages of the notification text (the phone's language, sent at registration). */

@@ -203,6 +203,22 @@ describe('dispatcher', () => {
       ]),
     );
     expect(pushChoice.types).toEqual(['geofence_enter', 'overspeed', 'device_offline']);
+    // Maintenance due and driver changes can be chosen too (the server words them: worker push/text.ts).
+    fireEvent(screen.getByLabelText('Mantenimiento pendiente'), 'valueChange', true);
+    fireEvent(screen.getByLabelText('Cambios de conductor'), 'valueChange', true);
+    await waitFor(() =>
+      expect(server.state.pushTokens.get(PUSH_TOKEN)?.eventTypes).toEqual([
+        'geofence_enter',
+        'overspeed',
+        'device_offline',
+        'maintenance_due',
+        'driver_changed',
+      ]),
+    );
+    fireEvent(screen.getByLabelText('Cambios de conductor'), 'valueChange', false);
+    await waitFor(() =>
+      expect(pushChoice.types).toEqual(['geofence_enter', 'overspeed', 'device_offline', 'maintenance_due']),
+    );
   });
 
   it('signs out: unregisters the push token, revokes the refresh token and shows sign-in again', async () => {

@@ -87,6 +87,8 @@ export const en = {
       geofence_exit: 'Geofence exits',
       overspeed: 'Overspeed',
       device_offline: 'Vehicles going offline',
+      maintenance_due: 'Maintenance due',
+      driver_changed: 'Driver changes',
     },
     signedInAs: 'Signed in as {{name}} ({{email}})',
     server: 'Server: {{url}}',

@@ -89,6 +89,8 @@ export const es: Messages = {
       geofence_exit: 'Salidas de geocercas',
       overspeed: 'Excesos de velocidad',
       device_offline: 'Vehículos que se desconectan',
+      maintenance_due: 'Mantenimiento pendiente',
+      driver_changed: 'Cambios de conductor',
     },
     signedInAs: 'Sesión iniciada como {{name}} ({{email}})',
     server: 'Servidor: {{url}}',
