@@ -104,6 +104,53 @@ export async function seed(url: string, options: SeedOptions = {}): Promise<Seed
        WHERE vehicle_state.ts < EXCLUDED.ts`,
       [org.id, vehicleIds],
     );
+    // Their odometer and engine hours, as the worker would have counted them: a used fleet's reading
+    // (18,000–58,000 km) plus the seeded days' distance, and the time spent moving between fixes.
+    await pool.query(
+      `WITH steps AS (
+         SELECT vehicle_id, ts, point, speed_kmh,
+                lag(point) OVER w AS prev, lag(ts) OVER w AS prev_ts, lag(speed_kmh) OVER w AS prev_speed
+           FROM positions WHERE vehicle_id = ANY($1::uuid[])
+         WINDOW w AS (PARTITION BY vehicle_id ORDER BY ts)
+       )
+       INSERT INTO vehicle_counters (vehicle_id, ts, lat, lon, ignition, odometer_km, engine_seconds)
+       SELECT vehicle_id, max(ts),
+              (array_agg(ST_Y(point) ORDER BY ts DESC))[1], (array_agg(ST_X(point) ORDER BY ts DESC))[1], false,
+              18000 + abs(hashtext(vehicle_id::text)) % 40000
+                + coalesce(sum(ST_Distance(prev::geography, point::geography)), 0) / 1000,
+              coalesce(sum(extract(epoch FROM ts - prev_ts)) FILTER (WHERE prev_speed > 0 AND ts - prev_ts < interval '10 minutes'), 0)
+         FROM steps GROUP BY vehicle_id
+       ON CONFLICT (vehicle_id) DO NOTHING`,
+      [vehicleIds],
+    );
+    // Two depots in a region, the fleet split between them, and a service rule for the whole fleet.
+    const group = async (name: string, parent: string | null): Promise<string> => {
+      const found = await pool.query<{ id: string }>(
+        'SELECT id FROM vehicle_groups WHERE organization_id = $1 AND parent_id IS NOT DISTINCT FROM $2 AND name = $3',
+        [org.id, parent, name],
+      );
+      if (found.rows[0]) return found.rows[0].id;
+      return (
+        await pool.query<{ id: string }>(
+          'INSERT INTO vehicle_groups (organization_id, parent_id, name) VALUES ($1, $2, $3) RETURNING id',
+          [org.id, parent, name],
+        )
+      ).rows[0].id;
+    };
+    const region = await group('Madrid', null);
+    const depots = [await group('Depot Norte', region), await group('Depot Sur', region)];
+    await pool.query(
+      `UPDATE vehicles v SET group_id = ($2::uuid[])[1 + (x.n % 2)]
+         FROM (SELECT id, row_number() OVER (ORDER BY device_identifier) AS n FROM vehicles WHERE id = ANY($1::uuid[])) x
+        WHERE v.id = x.id AND v.group_id IS NULL`,
+      [vehicleIds, depots],
+    );
+    await pool.query(
+      `INSERT INTO maintenance_rules (organization_id, name, every_km, every_months, notify_before_km, notify_before_days)
+       SELECT $1, 'Oil and filters', 15000, 12, 1000, 14
+        WHERE NOT EXISTS (SELECT 1 FROM maintenance_rules WHERE organization_id = $1)`,
+      [org.id],
+    );
     for (const g of GEOFENCES) {
       const exists = await pool.query('SELECT 1 FROM geofences WHERE organization_id = $1 AND name = $2', [
         org.id,

@@ -5,7 +5,18 @@ import pg from 'pg';
 import { DEMO } from './demo-data';
 import { seed } from './main';
 
-const TABLES = ['organizations', 'users', 'vehicles', 'positions', 'vehicle_state', 'geofences', 'events'];
+const TABLES = [
+  'organizations',
+  'users',
+  'vehicles',
+  'positions',
+  'vehicle_state',
+  'geofences',
+  'events',
+  'vehicle_counters',
+  'vehicle_groups',
+  'maintenance_rules',
+];
 
 async function counts(url: string) {
   const client = new pg.Client({ connectionString: url });
@@ -31,7 +42,16 @@ describe('demo seed', () => {
   it('creates the demo organization, user, 25 vehicles with days of positions, geofences and events; a second run changes nothing', async () => {
     const result = await seed(testDb.url);
     const first = await counts(testDb.url);
-    expect(first).toMatchObject({ organizations: 1, users: 1, vehicles: 25, vehicle_state: 25, geofences: 3 });
+    expect(first).toMatchObject({
+      organizations: 1,
+      users: 1,
+      vehicles: 25,
+      vehicle_state: 25,
+      geofences: 3,
+      vehicle_counters: 25,
+      vehicle_groups: 3,
+      maintenance_rules: 1,
+    });
     expect(first['positions']).toBe(result.positions);
     expect(first['positions']).toBeGreaterThan(100_000);
     expect(first['events']).toBeGreaterThan(0);
@@ -42,6 +62,23 @@ describe('demo seed', () => {
     const user = await client.query('SELECT password_hash, role FROM users WHERE email = $1', [DEMO.email]);
     await client.end();
     expect(user.rows[0].role).toBe('admin');
+    // Every vehicle in a depot, with an odometer of a used fleet and hours driven.
+    const fleet = new pg.Client({ connectionString: testDb.url });
+    await fleet.connect();
+    const depots = await fleet.query(
+      `SELECT g.name, count(*)::int AS n, min(c.odometer_km) AS km, min(c.engine_seconds) AS s
+         FROM vehicles v JOIN vehicle_groups g ON g.id = v.group_id JOIN vehicle_counters c ON c.vehicle_id = v.id
+        GROUP BY g.name ORDER BY g.name`,
+    );
+    await fleet.end();
+    expect(depots.rows.map((r) => [r.name, r.n])).toEqual([
+      ['Depot Norte', 12],
+      ['Depot Sur', 13],
+    ]);
+    for (const r of depots.rows) {
+      expect(r.km).toBeGreaterThan(18_000);
+      expect(r.s).toBeGreaterThan(3_600);
+    }
     expect(await verify(user.rows[0].password_hash, DEMO.password)).toBe(true);
   });
 
