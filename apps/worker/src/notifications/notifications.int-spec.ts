@@ -11,6 +11,7 @@ import pg from 'pg';
 import client from 'prom-client';
 import { loadWorkerConfig } from '../config';
 import { start, type WorkerHandle } from '../server';
+import { LEASE_MARGIN_MS } from '../deliveries/lease';
 import { startTestSmtp as startSmtp } from '../testing/smtp';
 import { enqueueNotificationDeliveries } from './enqueue';
 import { startNotifications } from './start';
@@ -384,7 +385,7 @@ describe('notifications sent by the worker', () => {
   });
 });
 
-describe('quiet hours (injected clock)', () => {
+describe('quiet hours and retries (injected clock)', () => {
   jest.setTimeout(60_000);
   let testDb: TestDatabase;
   let pool: pg.Pool;
@@ -412,7 +413,11 @@ describe('quiet hours (injected clock)', () => {
     await testDb?.drop();
   });
 
-  const startSender = (registry: client.Registry, now: () => Date) =>
+  const startSender = (
+    registry: client.Registry,
+    now: () => Date,
+    policy: { maxAttempts: number; baseMs: number; maxMs: number } = { maxAttempts: 3, baseMs: 50, maxMs: 100 },
+  ) =>
     startNotifications({
       pool,
       logger: quiet,
@@ -432,9 +437,26 @@ describe('quiet hours (injected clock)', () => {
         concurrency: 2,
         pollMs: 20,
         sendTimeoutMs: 5_000,
-        policy: { maxAttempts: 3, baseMs: 50, maxMs: 100 },
+        policy,
       },
     });
+
+  /**
+   * A settable fake clock that counts how often the sender read it: waiting for a few more reads is
+   * waiting for the sender to have polled again (no fixed sleep) before saying it sent nothing.
+   */
+  const fakeClock = (start: string) => {
+    const clock = { at: new Date(start), reads: 0, now: () => (clock.reads++, clock.at) };
+    return clock;
+  };
+  const pollsAfter = async (clock: { reads: number }, what: string) => {
+    const from = clock.reads;
+    await waitFor(async () => clock.reads >= from + 10, { timeoutMs: 10_000, what });
+  };
+  /** Only the rules of the test at hand notify (the earlier tests' rules take device_offline too). */
+  const onlyRule = (id: string) =>
+    pool.query('UPDATE notification_rules SET enabled = (id = $2) WHERE organization_id = $1', [owner.org, id]);
+  const mailsTo = (address: string) => smtp.received.filter((m) => m.to.includes(address));
 
   /** An event stored and its deliveries queued in one transaction, as the worker's hook does. */
   const commitEvent = (ts: string) =>
@@ -502,6 +524,85 @@ describe('quiet hours (injected clock)', () => {
       await sender.stop();
     }
   });
+  it('defers to 07:00 summer time on the night the clocks go forward: 05:00 UTC, not 06:00', async () => {
+    const r = await rule(pool, owner, {
+      email: 'dst@q.example',
+      eventTypes: ['device_offline'],
+      quiet: ['22:00', '07:00', 'defer'],
+      timeZone: 'Europe/Madrid',
+    });
+    await onlyRule(r);
+    // 00:30 CET on 2027-03-28; at 02:00 the clocks jump to 03:00 CEST, so 07:00 local is 05:00 UTC.
+    const clock = fakeClock('2027-03-27T23:30:00Z');
+    const sender = startSender(new client.Registry(), clock.now);
+    try {
+      expect(await commitEvent('2027-03-27T23:29:00Z')).toBe(1);
+      await waitFor(
+        async () => (await logOf(pool, r))[0]?.next_attempt_at.toISOString() === '2027-03-28T05:00:00.000Z',
+        { timeoutMs: 10_000, what: 'deferred to the end of quiet hours' },
+      );
+      // A millisecond before the end: still quiet, whatever the sender polls.
+      clock.at = new Date('2027-03-28T04:59:59.999Z');
+      await pollsAfter(clock, 'polls a millisecond before the end');
+      expect((await logOf(pool, r)).map((d) => [d.status, d.attempts])).toEqual([['pending', 0]]);
+      expect(mailsTo('dst@q.example')).toHaveLength(0);
+      // At the end instant exactly: sent, stamped with it.
+      clock.at = new Date('2027-03-28T05:00:00.000Z');
+      await waitFor(async () => (await logOf(pool, r))[0]?.status === 'sent', { timeoutMs: 10_000, what: 'sent' });
+      expect((await logOf(pool, r))[0].sent_at?.toISOString()).toBe('2027-03-28T05:00:00.000Z');
+      expect(mailsTo('dst@q.example')).toHaveLength(1);
+    } finally {
+      await sender.stop();
+    }
+  });
+
+  it('retries a transient failure on the backoff schedule of the fake clock, never earlier, without real waiting', async () => {
+    const r = await rule(pool, owner, { email: 'backoff@q.example', eventTypes: ['device_offline'] });
+    await onlyRule(r);
+    // A minute base doubling to a two-minute cap, half of each random: 30–60 s, then 60–120 s.
+    const policy = { maxAttempts: 4, baseMs: 60_000, maxMs: 120_000 };
+    const clock = fakeClock('2027-04-01T10:00:00Z');
+    smtp.rejectNextRcpt('backoff@q.example', 451, 451);
+    const sender = startSender(new client.Registry(), clock.now, policy);
+    try {
+      expect(await commitEvent('2027-04-01T09:59:00Z')).toBe(1);
+      const windows = [
+        [30_000, 60_000],
+        [60_000, 120_000],
+      ];
+      for (const [attempt, [min, max]] of windows.entries()) {
+        const failedAt = clock.at.getTime();
+        // Claimed (attempts counted, due again when the lease of the send timeout and its margin ends),
+        // then failed: the lease gives way to the retry's due time.
+        await waitFor(
+          async () => {
+            const [row] = await logOf(pool, r);
+            const lease = failedAt + 5_000 + LEASE_MARGIN_MS;
+            return row?.attempts === attempt + 1 && row.last_error !== null && row.next_attempt_at.getTime() !== lease;
+          },
+          { timeoutMs: 10_000, what: `attempt ${attempt + 1} failed` },
+        );
+        const [d] = await logOf(pool, r);
+        expect(d.status).toBe('pending');
+        expect(mailsTo('backoff@q.example')).toHaveLength(0);
+        const wait = d.next_attempt_at.getTime() - failedAt;
+        expect(wait).toBeGreaterThanOrEqual(min);
+        expect(wait).toBeLessThanOrEqual(max);
+        // A millisecond before the retry is due: nothing.
+        clock.at = new Date(d.next_attempt_at.getTime() - 1);
+        await pollsAfter(clock, `polls before retry ${attempt + 1}`);
+        expect((await logOf(pool, r))[0].attempts).toBe(attempt + 1);
+        clock.at = d.next_attempt_at;
+      }
+      await waitFor(async () => (await logOf(pool, r))[0]?.status === 'sent', { timeoutMs: 10_000, what: 'sent' });
+      const [d] = await logOf(pool, r);
+      expect([d.attempts, d.sent_at?.toISOString()]).toEqual([3, clock.at.toISOString()]);
+      expect(mailsTo('backoff@q.example')).toHaveLength(1);
+    } finally {
+      await sender.stop();
+    }
+  });
+
   it('gives up on a delivery whose sends kept dying with their worker (attempts counted at the claim)', async () => {
     const r = await rule(pool, owner, { email: 'crash@q.example', eventTypes: ['device_offline'] });
     // Claimed three times, each lease expired without an outcome: what a send crashing its worker leaves.
