@@ -37,11 +37,8 @@ const dayOfMonth = z
   .max(31, 'a day of the month from 1 to 31');
 const timeZone = z.string().refine(isTimeZone, 'an IANA time zone (e.g. Europe/Madrid)');
 
-/**
- * The kinds a schedule can send: every report kind but `maintenance` for now (the database's
- * report_schedules_kind_check does not take it yet: it needs a migration).
- */
-export const ReportScheduleKind = ReportKind.exclude(['maintenance']);
+/** The kinds a schedule can send: every report kind (maintenance since migration 0019). */
+export const ReportScheduleKind = ReportKind;
 export type ReportScheduleKind = z.infer<typeof ReportScheduleKind>;
 
 /** When a schedule sends, and which period: the day, the week (Monday to Sunday) or the month before. */

@@ -702,7 +702,7 @@ export const reportSchedules = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
-    /** `trips`, `stops`, `summary` or `events`. */
+    /** `trips`, `stops`, `summary`, `events` or `maintenance`. */
     kind: text('kind').notNull(),
     /** Empty: every vehicle (events only). */
     vehicleIds: uuid('vehicle_ids')
@@ -739,7 +739,7 @@ export const reportSchedules = pgTable(
     index('report_schedules_due_idx')
       .on(t.nextRunAt)
       .where(sql`${t.enabled}`),
-    check('report_schedules_kind_check', sql`${t.kind} IN ('trips', 'stops', 'summary', 'events')`),
+    check('report_schedules_kind_check', sql`${t.kind} IN ('trips', 'stops', 'summary', 'events', 'maintenance')`),
     check('report_schedules_frequency_check', sql`${t.frequency} IN ('daily', 'weekly', 'monthly')`),
     check('report_schedules_weekday_check', sql`${t.weekday} IS NULL OR ${t.weekday} BETWEEN 1 AND 7`),
     check('report_schedules_day_of_month_check', sql`${t.dayOfMonth} IS NULL OR ${t.dayOfMonth} BETWEEN 1 AND 31`),

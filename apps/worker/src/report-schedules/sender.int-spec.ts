@@ -248,6 +248,29 @@ describe('scheduled reports by e-mail', () => {
     }
   });
 
+  it('e-mails a maintenance report: each rule of each vehicle with its next service', async () => {
+    const rule = (
+      await pool.query<{ id: string }>(
+        `INSERT INTO maintenance_rules (organization_id, name, every_km, notify_before_km) VALUES ($1, 'Cambio de aceite', 15000, 500) RETURNING id`,
+        [org],
+      )
+    ).rows[0].id;
+    try {
+      const run = await queueRun(await schedule({ kind: 'maintenance', name: 'Mantenimiento' }));
+      loops.push(sender());
+      await waitFor(async () => (await runOf(run)).status === 'sent', { timeoutMs: 30_000, what: 'the run sent' });
+      const { mail } = smtp.received[0];
+      const csv = csvRows(attachment(mail, 'text/csv').content.toString('utf8'));
+      expect(csv).toHaveLength(2); // the header and the vehicle's one rule
+      expect(csv[1]).toEqual(expect.arrayContaining([VEHICLE, 'Cambio de aceite']));
+      const seen = lookAt(attachment(mail, 'application/pdf').content);
+      expect(seen.text).toContain('Cambio de aceite');
+      expect(seen.text).toContain(VEHICLE);
+    } finally {
+      await pool.query('DELETE FROM maintenance_rules WHERE id = $1', [rule]);
+    }
+  });
+
   it('retries a refusing SMTP server with backoff, then sends once', async () => {
     smtp.rejectNextRcpt('ops@org.example', 451, 451);
     const run = await queueRun(await schedule({ recipients: ['ops@org.example'] }));
