@@ -151,6 +151,17 @@ export async function seed(url: string, options: SeedOptions = {}): Promise<Seed
         WHERE NOT EXISTS (SELECT 1 FROM maintenance_rules WHERE organization_id = $1)`,
       [org.id],
     );
+    // Each vehicle's last service under it, 0–16,000 km ago, so some are due and most are not.
+    await pool.query(
+      `INSERT INTO maintenance_records (organization_id, vehicle_id, rule_id, done_at, odometer_km, engine_hours, note)
+       SELECT $1, c.vehicle_id, r.id, now() - (abs(hashtext(c.vehicle_id::text || 'days')) % 300) * interval '1 day',
+              c.odometer_km - abs(hashtext(c.vehicle_id::text || 'km')) % 16000, round(c.engine_seconds / 3600), 'Seeded'
+         FROM vehicle_counters c
+         JOIN maintenance_rules r ON r.organization_id = $1 AND r.name = 'Oil and filters'
+        WHERE c.vehicle_id = ANY($2::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM maintenance_records m WHERE m.vehicle_id = c.vehicle_id)`,
+      [org.id, vehicleIds],
+    );
     for (const g of GEOFENCES) {
       const exists = await pool.query('SELECT 1 FROM geofences WHERE organization_id = $1 AND name = $2', [
         org.id,

@@ -16,6 +16,7 @@ const TABLES = [
   'vehicle_counters',
   'vehicle_groups',
   'maintenance_rules',
+  'maintenance_records',
 ];
 
 async function counts(url: string) {
@@ -51,6 +52,7 @@ describe('demo seed', () => {
       vehicle_counters: 25,
       vehicle_groups: 3,
       maintenance_rules: 1,
+      maintenance_records: 25,
     });
     expect(first['positions']).toBe(result.positions);
     expect(first['positions']).toBeGreaterThan(100_000);
