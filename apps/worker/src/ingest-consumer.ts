@@ -1,4 +1,4 @@
-import { isTransientDatabaseError } from '@fleet/db';
+import { isTransientDatabaseError, enqueueEventDeliveries } from '@fleet/db';
 import type { Logger } from '@fleet/logging-json';
 import {
   ack,
@@ -19,9 +19,6 @@ import type { Redis } from '@fleet/runtime';
 import type { Pool } from 'pg';
 import type { IngestMetrics } from './ingest-metrics';
 import { detectEvents, type Detection, type DetectorOptions } from './events/detector';
-import { enqueueWebhookDeliveries } from './webhooks/enqueue';
-import { enqueuePushDeliveries } from './push/enqueue';
-import { enqueueNotificationDeliveries } from './notifications/enqueue';
 import { publishCommitted } from './live-publish';
 import { assignDriversFromFixes } from './drivers/assignment';
 import { countMaintenance } from './maintenance/maintenance';
@@ -95,9 +92,7 @@ export function eventHook(
     detection.events.push(
       ...(await assignDriversFromFixes(client, inserted, { onUnknownIdentifiers: onUnknownDriverIds })),
     );
-    await enqueueWebhookDeliveries(client, detection.events);
-    await enqueuePushDeliveries(client, detection.events);
-    await enqueueNotificationDeliveries(client, detection.events);
+    await enqueueEventDeliveries(client, detection.events);
     return detection;
   };
 }

@@ -1,7 +1,7 @@
 import { DRIVER_UNIQUE_ID_ATTRIBUTE } from '@fleet/contracts';
 import type { InsertedPosition } from '@fleet/queue-replay';
 import type { PoolClient } from 'pg';
-import type { DetectedEvent } from '../events/detector';
+import { insertSubjectEvents, type DetectedEvent } from '../events/detector';
 
 // Hand-written SQL like the detector's: one set-based statement per step over the batch, inside the
 // positions' write transaction, after detectEvents has locked the vehicles' detector state rows (the
@@ -86,43 +86,27 @@ export async function assignDriversFromFixes(
     (r) => r.driver_id !== r.open_driver_id && (r.open_started_ms === null || Number(r.ts) > Number(r.open_started_ms)),
   );
   if (!changes.length) return [];
-  const events = await client.query<{
-    id: string;
-    organization_id: string;
-    vehicle_id: string;
-    ts: string;
-    lat: number;
-    lon: number;
-    attributes: Record<string, unknown>;
-  }>(
-    `INSERT INTO events (organization_id, vehicle_id, type, ts, subject_id, point, attributes)
-     SELECT e.org, e.veh, 'driver_changed', timestamptz 'epoch' + e.ts * interval '1 millisecond', e.driver,
-            ST_SetSRID(ST_MakePoint(e.lon, e.lat), 4326), e.attrs
-       FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::float8[], $6::float8[], $7::jsonb[])
-            AS e(org, veh, ts, driver, lon, lat, attrs)
-     ON CONFLICT ON CONSTRAINT events_natural_key DO NOTHING
-     RETURNING id, organization_id, vehicle_id, (extract(epoch FROM ts) * 1000)::bigint::text AS ts,
-               ST_Y(point) AS lat, ST_X(point) AS lon, attributes`,
-    [
-      changes.map((c) => c.org),
-      changes.map((c) => c.veh),
-      changes.map((c) => c.ts),
-      changes.map((c) => c.driver_id),
-      changes.map((c) => c.lon),
-      changes.map((c) => c.lat),
-      changes.map((c) =>
-        JSON.stringify({
-          from: c.open_driver_id,
-          to: c.driver_id,
-          fromName: c.open_driver_name,
-          toName: c.driver_name,
-          driverUniqueId: c.uid,
-        }),
-      ),
-    ],
+  const events = await insertSubjectEvents(
+    client,
+    'driver_changed',
+    changes.map((c) => ({
+      organizationId: c.org,
+      vehicleId: c.veh,
+      ts: Number(c.ts),
+      subjectId: c.driver_id,
+      lat: c.lat,
+      lon: c.lon,
+      attributes: {
+        from: c.open_driver_id,
+        to: c.driver_id,
+        fromName: c.open_driver_name,
+        toName: c.driver_name,
+        driverUniqueId: c.uid,
+      },
+    })),
   );
   // Only where the event is new: a replay whose event is already stored changes nothing.
-  const applied = changes.filter((c) => events.rows.some((e) => e.vehicle_id === c.veh));
+  const applied = changes.filter((c) => events.some((e) => e.vehicleId === c.veh));
   if (applied.length) {
     await client.query(
       `UPDATE driver_assignments a SET ended_at = timestamptz 'epoch' + c.ts * interval '1 millisecond'
@@ -137,17 +121,7 @@ export async function assignDriversFromFixes(
       [applied.map((c) => c.org), applied.map((c) => c.veh), applied.map((c) => c.driver_id), applied.map((c) => c.ts)],
     );
   }
-  return events.rows.map((e) => ({
-    id: e.id,
-    organizationId: e.organization_id,
-    vehicleId: e.vehicle_id,
-    type: 'driver_changed' as const,
-    ts: Number(e.ts),
-    geofenceId: null,
-    lat: e.lat,
-    lon: e.lon,
-    attributes: e.attributes,
-  }));
+  return events;
 }
 
 /** Fixes whose identifier no driver of their organization has (one statement for the batch). */

@@ -584,3 +584,62 @@ export async function detectOffline(client: PoolClient, offlineMinutes: number):
     attributes: { lastFixAt: r.last_fix.toISOString() },
   }));
 }
+
+/**
+ * Events about a subject besides their vehicle (`subject_id`: a driver, a maintenance rule), one
+ * statement for the batch: only the new ones come back, a replay finding the natural key taken.
+ */
+export async function insertSubjectEvents(
+  client: PoolClient,
+  type: EventType,
+  events: Array<{
+    organizationId: string;
+    vehicleId: string;
+    ts: number;
+    subjectId: string | null;
+    lat: number | null;
+    lon: number | null;
+    attributes: Record<string, unknown>;
+  }>,
+): Promise<DetectedEvent[]> {
+  if (!events.length) return [];
+  const res = await client.query<{
+    id: string;
+    organization_id: string;
+    vehicle_id: string;
+    ts: string;
+    lat: number | null;
+    lon: number | null;
+    attributes: Record<string, unknown>;
+  }>(
+    `INSERT INTO events (organization_id, vehicle_id, type, ts, subject_id, point, attributes)
+     SELECT e.org, e.veh, $1, timestamptz 'epoch' + e.ts * interval '1 millisecond', e.subject,
+            CASE WHEN e.lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(e.lon, e.lat), 4326) END, e.attrs
+       FROM unnest($2::uuid[], $3::uuid[], $4::bigint[], $5::uuid[], $6::float8[], $7::float8[], $8::jsonb[])
+            AS e(org, veh, ts, subject, lon, lat, attrs)
+     ON CONFLICT ON CONSTRAINT events_natural_key DO NOTHING
+     RETURNING id, organization_id, vehicle_id, (extract(epoch FROM ts) * 1000)::bigint::text AS ts,
+               ST_Y(point) AS lat, ST_X(point) AS lon, attributes`,
+    [
+      type,
+      events.map((e) => e.organizationId),
+      events.map((e) => e.vehicleId),
+      events.map((e) => e.ts),
+      events.map((e) => e.subjectId),
+      events.map((e) => e.lon),
+      events.map((e) => e.lat),
+      events.map((e) => JSON.stringify(e.attributes)),
+    ],
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    organizationId: r.organization_id,
+    vehicleId: r.vehicle_id,
+    type,
+    ts: Number(r.ts),
+    geofenceId: null,
+    lat: r.lat,
+    lon: r.lon,
+    attributes: r.attributes,
+  }));
+}

@@ -1,10 +1,7 @@
 import type { InsertedPosition } from '@fleet/queue-replay';
-import { withTransaction, type Pool } from '@fleet/db';
+import { withTransaction, type Pool, enqueueEventDeliveries } from '@fleet/db';
 import type { PoolClient } from 'pg';
-import type { DetectedEvent } from '../events/detector';
-import { enqueueWebhookDeliveries } from '../webhooks/enqueue';
-import { enqueuePushDeliveries } from '../push/enqueue';
-import { enqueueNotificationDeliveries } from '../notifications/enqueue';
+import { insertSubjectEvents, type DetectedEvent } from '../events/detector';
 import { advance, dueAt, usageDue, type Counters } from './counters';
 
 // Hand SQL, like the detector: set-based statements inside the positions' write transaction.
@@ -262,45 +259,12 @@ async function addUnreturnedFixes(client: PoolClient, byVehicle: Map<string, Ins
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-async function insertDueEvents(client: PoolClient, due: DueEvent[]): Promise<DetectedEvent[]> {
-  if (!due.length) return [];
-  const res = await client.query<{
-    id: string;
-    organization_id: string;
-    vehicle_id: string;
-    ts: Date;
-    lat: number | null;
-    lon: number | null;
-    attributes: Record<string, unknown>;
-  }>(
-    `INSERT INTO events (organization_id, vehicle_id, type, ts, subject_id, point, attributes)
-     SELECT e.org, e.veh, 'maintenance_due', timestamptz 'epoch' + e.ts * interval '1 millisecond', e.rule,
-            CASE WHEN e.lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(e.lon, e.lat), 4326) END, e.attrs
-       FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::float8[], $6::float8[], $7::jsonb[])
-            AS e(org, veh, ts, rule, lon, lat, attrs)
-     ON CONFLICT ON CONSTRAINT events_natural_key DO NOTHING
-     RETURNING id, organization_id, vehicle_id, ts, ST_Y(point) AS lat, ST_X(point) AS lon, attributes`,
-    [
-      due.map((e) => e.organizationId),
-      due.map((e) => e.vehicleId),
-      due.map((e) => e.ts),
-      due.map((e) => e.ruleId),
-      due.map((e) => e.lon),
-      due.map((e) => e.lat),
-      due.map((e) => JSON.stringify(e.attributes)),
-    ],
+function insertDueEvents(client: PoolClient, due: DueEvent[]): Promise<DetectedEvent[]> {
+  return insertSubjectEvents(
+    client,
+    'maintenance_due',
+    due.map(({ ruleId, ...e }) => ({ ...e, subjectId: ruleId })),
   );
-  return res.rows.map((r) => ({
-    id: r.id,
-    organizationId: r.organization_id,
-    vehicleId: r.vehicle_id,
-    type: 'maintenance_due' as const,
-    ts: r.ts.getTime(),
-    geofenceId: null,
-    lat: r.lat,
-    lon: r.lon,
-    attributes: r.attributes,
-  }));
 }
 
 /**
@@ -371,9 +335,7 @@ export async function detectCalendarDue(pool: Pool, now: Date = new Date()): Pro
             },
           })),
         );
-        await enqueueWebhookDeliveries(client, events);
-        await enqueuePushDeliveries(client, events);
-        await enqueueNotificationDeliveries(client, events);
+        await enqueueEventDeliveries(client, events);
         return events;
       })),
     );
