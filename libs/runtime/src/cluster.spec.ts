@@ -1,6 +1,9 @@
 import cluster from 'node:cluster';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startCluster, type ClusterHandle } from './cluster';
+import { waitFor } from './testing';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -51,5 +54,43 @@ describe('startCluster (real forked workers)', () => {
     expect(text).toMatch(/^fixture_workers\{role="one",service="fixture"\} 1$/m);
     await handle.stop();
     expect(handle.alive()).toEqual({ one: 0 });
+  });
+
+  it('answers its metrics at once while a worker is starting (the ready ones summed), and sums that one once ready', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cluster-spec-'));
+    const hold = path.join(dir, 'hold');
+    try {
+      handle = await startCluster({
+        service: 'fixture',
+        roles: [{ name: 'listener', count: 2 }],
+        env: { FIXTURE_HOLD_FILE: hold },
+        execArgv: ['--import', 'tsx'],
+        logger: silent,
+        drainTimeoutMs: 10_000,
+      });
+      const pids = () => Object.values(cluster.workers ?? {}).map((w) => w?.process.pid);
+      const before = pids();
+      expect(before).toHaveLength(2);
+      // One dies; its replacement is forked and stays as one still loading its code.
+      writeFileSync(hold, '');
+      process.kill(before[0] as number, 'SIGKILL');
+      await waitFor(() => pids().length === 2 && !pids().includes(before[0]), {
+        timeoutMs: 15_000,
+        what: 'the replacement worker',
+      });
+      // Before: every scrape waited 5 s for the starting worker and failed (the API's /metrics: 503).
+      const { text } = await handle.metrics();
+      expect(text).toMatch(/^fixture_up 1$/m);
+      expect(text).toMatch(/^fixture_workers\{role="listener",service="fixture"\} 2$/m);
+      expect(text).toMatch(/^fixture_worker_restarts_total\{role="listener",service="fixture"\} 1$/m);
+
+      rmSync(hold);
+      await waitFor(async () => /^fixture_up 2$/m.test((await handle!.metrics()).text), {
+        timeoutMs: 20_000,
+        what: "the replacement's metrics in the sum",
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,10 +11,16 @@ import client from 'prom-client';
 /** The role a forked worker plays (set by the primary in the worker's environment). */
 export const CLUSTER_ROLE_ENV = 'FLEET_CLUSTER_ROLE';
 
-type ToPrimary = { type: 'fleet-cluster:ready'; info: unknown } | { type: 'fleet-cluster:metrics-request'; id: number };
+/** One worker's own series, as prom-client's getMetricsAsJSON gives them (the primary sums them). */
+type OwnMetrics = Awaited<ReturnType<client.Registry['getMetricsAsJSON']>>;
+type ToPrimary =
+  | { type: 'fleet-cluster:ready'; info: unknown }
+  | { type: 'fleet-cluster:metrics-request'; id: number }
+  | { type: 'fleet-cluster:own-metrics'; id: number; metrics?: OwnMetrics; error?: string };
 type ToWorker =
   | { type: 'fleet-cluster:drain' }
-  | { type: 'fleet-cluster:metrics'; id: number; text?: string; contentType?: string; error?: string };
+  | { type: 'fleet-cluster:metrics'; id: number; text?: string; contentType?: string; error?: string }
+  | { type: 'fleet-cluster:own-metrics-request'; id: number };
 
 export interface ClusterRole {
   name: string;
@@ -69,6 +75,8 @@ export interface ClusterHandle {
 const QUICK_DEATH_MS = 5_000;
 const FIRST_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 30_000;
+/** A ready worker that does not send its metrics within this long fails the scrape (it is dying or stuck). */
+const OWN_METRICS_TIMEOUT_MS = 5_000;
 
 /**
  * Forks the workers and resolves once every one of them is ready. A worker that exits before it is
@@ -76,7 +84,6 @@ const MAX_DELAY_MS = 30_000;
  */
 export async function startCluster(options: ClusterOptions): Promise<ClusterHandle> {
   const { logger } = options;
-  const aggregator = new client.AggregatorRegistry();
   const own = new client.Registry();
   own.setDefaultLabels({ service: options.service });
   const prefix = options.metricsPrefix ?? options.service;
@@ -107,9 +114,36 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
   const allReady = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   const count = (role: string) => [...workers.values()].filter((r) => r === role).length;
 
+  let ownMetricsRequests = 0;
+  const pendingOwnMetrics = new Map<number, { resolve(m: OwnMetrics): void; reject(err: Error): void }>();
+  const ownMetricsOf = (worker: Worker) =>
+    new Promise<OwnMetrics>((resolve, reject) => {
+      const id = ++ownMetricsRequests;
+      const role = workers.get(worker);
+      const finish = () => {
+        pendingOwnMetrics.delete(id);
+        clearTimeout(timer);
+        worker.off('exit', exited);
+      };
+      const exited = () => (finish(), reject(new Error(`a ${role} worker exited`)));
+      const timer = setTimeout(
+        () => (finish(), reject(new Error(`a ${role} worker did not send its metrics in time`))),
+        OWN_METRICS_TIMEOUT_MS,
+      );
+      worker.once('exit', exited);
+      pendingOwnMetrics.set(id, { resolve: (m) => (finish(), resolve(m)), reject: (err) => (finish(), reject(err)) });
+      send(worker, { type: 'fleet-cluster:own-metrics-request', id });
+    });
+  // The sum over the ready workers only. One still starting has nothing to sum yet (its registry is
+  // handed over once it is started) and may not even listen for the request: asking it too (as
+  // prom-client's AggregatorRegistry.clusterMetrics asks every worker) held each scrape for 5 s and
+  // then failed it, so /metrics answered 503 and Prometheus saw the target down whenever a worker
+  // started or was replaced.
   const metrics = async (): Promise<ClusterMetrics> => {
-    const [workersText, ownText] = await Promise.all([aggregator.clusterMetrics(), own.metrics()]);
-    return { contentType: aggregator.contentType, text: `${workersText}\n${ownText}` };
+    const asked = [...workers.keys()].filter((worker) => readyWorkers.has(worker) && worker.isConnected());
+    const [perWorker, ownText] = await Promise.all([Promise.all(asked.map(ownMetricsOf)), own.metrics()]);
+    const workersText = perWorker.length ? await client.AggregatorRegistry.aggregate(perWorker).metrics() : '';
+    return { contentType: own.contentType, text: `${workersText}\n${ownText}` };
   };
 
   const fork = (role: string, quickDeaths: number) => {
@@ -124,6 +158,10 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
         readyWorkers.add(worker);
         ready[role] = message.info;
         if (!started && ++readyCount === expected) settle.resolve();
+      } else if (message?.type === 'fleet-cluster:own-metrics') {
+        const pending = pendingOwnMetrics.get(message.id);
+        if (message.metrics) pending?.resolve(message.metrics);
+        else pending?.reject(new Error(`a ${role} worker could not collect its metrics: ${message.error}`));
       } else if (message?.type === 'fleet-cluster:metrics-request') {
         // A worker answering /metrics on a shared port: the sum over every worker.
         metrics().then(
@@ -227,8 +265,6 @@ export function runClusterWorker(
 ): void {
   const role = clusterRole();
   if (role === undefined) throw new Error(`runClusterWorker: not a cluster worker (${CLUSTER_ROLE_ENV} unset)`);
-  client.AggregatorRegistry.setRegistries([]);
-  new client.AggregatorRegistry(); // installs the answer to the primary's metrics requests
   let worker: ClusterWorker | undefined;
   let stopping: Promise<void> | undefined;
   const drain = () => {
@@ -242,6 +278,18 @@ export function runClusterWorker(
   };
   process.on('message', (message: ToWorker) => {
     if (message?.type === 'fleet-cluster:drain') drain();
+    else if (message?.type === 'fleet-cluster:own-metrics-request') {
+      // The primary asks ready workers only; none started yet (cannot happen) would report nothing.
+      (worker ? worker.registry.getMetricsAsJSON() : Promise.resolve([])).then(
+        (metrics) => process.send?.({ type: 'fleet-cluster:own-metrics', id: message.id, metrics } satisfies ToPrimary),
+        (err: unknown) =>
+          process.send?.({
+            type: 'fleet-cluster:own-metrics',
+            id: message.id,
+            error: err instanceof Error ? err.message : String(err),
+          } satisfies ToPrimary),
+      );
+    }
   });
   process.on('SIGTERM', drain);
   process.on('SIGINT', drain);
@@ -249,7 +297,6 @@ export function runClusterWorker(
   start(role).then(
     (started) => {
       worker = started;
-      client.AggregatorRegistry.setRegistries([started.registry]);
       process.send?.({ type: 'fleet-cluster:ready', info: started.info } satisfies ToPrimary);
     },
     (err: unknown) => {
