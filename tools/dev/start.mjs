@@ -1,7 +1,7 @@
 // `npm start`: sets this machine up and runs the whole platform in the foreground.
 // Plain Node (no dependencies) because it runs before `npm ci` may have happened.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { superviseServices } from './services.mjs';
 import { prepareMachine, run, say, waitUntil } from './setup.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -18,6 +18,9 @@ const WEB_PORT = Number(process.env.WEB_PORT ?? 4200);
 const APP_ENV = process.env.APP_ENV ?? 'development';
 const color = process.stdout.isTTY ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
 
+// From here on, Ctrl-C, SIGTERM, SIGHUP (or npm gone) stops the launcher and whatever it has started.
+const services = superviseServices({ root });
+
 await prepareMachine({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL });
 
 // Database, migrations and demo data.
@@ -33,11 +36,11 @@ if (APP_ENV !== 'production') {
 }
 
 // The services, each line prefixed with its name; Ctrl-C drains them all.
-const children = [];
 function startService(name, file, extraEnv, tint, args = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
-    cwd: root,
-    env: {
+  services.startService(
+    name,
+    ['--import', 'tsx', file, ...args],
+    {
       ...process.env,
       TSX_TSCONFIG_PATH: 'tsconfig.base.json',
       DATABASE_URL,
@@ -46,48 +49,9 @@ function startService(name, file, extraEnv, tint, args = []) {
       LOG_FORMAT: process.env.LOG_FORMAT ?? 'plain',
       ...extraEnv,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Their own process group: Ctrl-C reaches only this launcher, which asks each service to drain
-    // exactly once (a second signal would make a service give up draining).
-    detached: true,
-  });
-  const prefix = color(tint, `[${name}]`.padEnd(9));
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffer = '';
-    stream.on('data', (chunk) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop();
-      for (const line of lines) console.log(`${prefix} ${line}`);
-    });
-  }
-  child.on('exit', (code, signal) => {
-    console.log(`${prefix} exited (${signal ?? code})`);
-    if (!stopping) shutdown(1);
-  });
-  children.push(child);
-  return child;
+    tint,
+  );
 }
-
-let stopping = false;
-function shutdown(code = 0) {
-  if (stopping) return;
-  stopping = true;
-  say('stopping (draining in-flight work)');
-  const alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
-  let left = alive.length;
-  if (!left) process.exit(code);
-  for (const child of alive) {
-    child.once('exit', () => --left === 0 && process.exit(code));
-    child.kill('SIGTERM');
-  }
-}
-process.on('SIGINT', () => shutdown(0));
-// Should the launcher itself die, its services go with it.
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-});
-process.on('SIGTERM', () => shutdown(0));
 
 startService('api', 'apps/api/src/main.ts', { PORT: String(API_PORT), LIVE_PORT: String(LIVE_PORT ?? 'off') }, '1;32');
 startService('worker', 'apps/worker/src/main.ts', { METRICS_PORT: String(WORKER_PORT) }, '1;35');
@@ -126,8 +90,8 @@ const ready = await waitUntil(async () => {
 }, 60_000);
 if (!ready) {
   console.error(color('1;31', '✘ ') + 'the API or the web app did not become ready within 60 s');
-  shutdown(1);
-} else {
+  services.shutdown(1);
+} else if (!services.isStopping()) {
   console.log(`
 ${color('1;32', '✔ Fleet is running')}
   Web app        http://localhost:${WEB_PORT}   (sign in with the demo login below)
