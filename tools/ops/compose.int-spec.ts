@@ -238,6 +238,26 @@ describe('docker-compose.yml (local stack)', () => {
     expect(/^EXPOSE (.+)$/m.exec(stage)![1].split(' ').map(Number).sort()).toEqual([5013, 5023, 5027, 9465]);
   });
 
+  it('has the api and worker images expose every port compose has them listen on (the api: its live port too)', () => {
+    const exposed = (app: string) => {
+      const stage = readFileSync(path.join(repoRoot, 'Dockerfile.server'), 'utf8')
+        .split(/^FROM /m)
+        .find((part) => part.startsWith(`runtime AS app-${app}\n`))!;
+      return /^EXPOSE (.+)$/m
+        .exec(stage)![1]
+        .split(' ')
+        .map(Number)
+        .sort((a, b) => a - b);
+    };
+    const env = (name: string) => stack.services[name].environment ?? {};
+    const api = env('api');
+    expect(api['LIVE_PORT']).toBe('3001');
+    expect(exposed('api')).toEqual(
+      [api['PORT'], api['LIVE_PORT'], api['OSMAND_PORT']].map(Number).sort((a, b) => a - b),
+    );
+    expect(exposed('worker')).toEqual([Number(env('worker')['METRICS_PORT'])]);
+  });
+
   it('runs migrate and seed from the api image', () => {
     const s = stack.services;
     expect(s['migrate'].image).toBe(s['api'].image);
