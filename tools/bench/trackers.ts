@@ -11,9 +11,12 @@
  * 1. throughput — each connection sends a Codec 8 packet of 10 records (six IO elements each, as an
  *    FMB tracker sends), waits for its acknowledgement and sends the next, for --seconds. Printed:
  *    records acknowledged/s, records stored/s end to end (first packet → last `positions` row committed,
- *    after the worker caught up), and the ratio to the baseline bench-ingest uses: the same number of rows
- *    inserted with a bare `pg` unnest insert (1,000 rows a statement, one connection) into a table like
- *    `positions`, measured twice, the better figure kept. Target ≥ 0.5×.
+ *    after the worker caught up), and the ratio to a raw-PostgreSQL baseline of the same records: the rows
+ *    this run stored, every column (the IO attributes included), inserted with a bare `pg` unnest insert
+ *    (1,000 rows a statement, one connection) into a table like `positions`, measured twice, the better
+ *    figure kept. Target ≥ 0.5×. For information it also prints the ratio to bench-ingest's baseline (as
+ *    many rows of bench-ingest's kind: one vehicle, no attributes), which is cheaper to insert than a
+ *    tracker's records whatever the pipeline (docs/performance.md).
  * 2. latency — open loop at a steady --rate records/s spread over the connections (each sends one packet
  *    every connections × records / rate seconds, staggered), whether or not earlier ones were answered.
  *    ACK latency p50/p95/p99 measured at the devices: packet written → its acknowledgement read.
@@ -659,9 +662,10 @@ async function main() {
       const stored = (await countPositions(pool)) - before;
       const ackedPerSecond = r.recordsAcked / ((r.lastAckAt - r.startedAt) / 1000);
       const storedPerSecond = stored / ((Math.max(lastCommit, r.lastAckAt) - r.startedAt) / 1000);
+      // The target's baseline: these very rows, raw (up to 1,000,000 of them, loaded into memory).
+      const sameRows = await sameRowsBaseline(pool, Math.min(stored, 1_000_000));
+      const ratio = storedPerSecond / sameRows;
       const base = await rawPostgresBaseline(pool, Math.max(1000, r.recordsAcked));
-      const ratio = storedPerSecond / base;
-      const sameRows = await sameRowsBaseline(pool, Math.min(stored, 200_000));
       console.log();
       console.log(
         `[throughput] every connection: a packet, its acknowledgement, the next packet, for ${args.seconds} s`,
@@ -675,18 +679,18 @@ async function main() {
       console.log(
         `  ACK latency         p50 ${fmt(percentile(r.latenciesMs, 50), 1)} ms, p99 ${fmt(percentile(r.latenciesMs, 99), 1)} ms (closed loop, saturated: for information)`,
       );
-      console.log(`  raw PostgreSQL      ${fmt(base, 0)} rows/s (${BASELINE_LABEL}, same number of rows)`);
-      console.log(`  ratio               ${fmt(ratio, 2)}× the baseline (target ≥ ${targets.ratio})`);
-      console.log(`  same rows raw       ${fmt(sameRows, 0)} rows/s (${SAME_ROWS_BASELINE_LABEL})`);
+      console.log(`  raw PostgreSQL      ${fmt(sameRows, 0)} rows/s (${SAME_ROWS_BASELINE_LABEL})`);
+      console.log(`  ratio               ${fmt(ratio, 2)}× that baseline (target ≥ ${targets.ratio})`);
+      console.log(`  bench-ingest's      ${fmt(base, 0)} rows/s (${BASELINE_LABEL}, same number of rows)`);
       console.log(
-        `  ratio, same rows    ${fmt(storedPerSecond / sameRows, 2)}× (for information: the pipeline's cost over these rows' own)`,
+        `  ratio to it         ${fmt(storedPerSecond / base, 2)}× (for information: rows without attributes, of one vehicle)`,
       );
       console.log(
         `  CPU                 gateway ${pct((r.gatewayCpu / r.wallSeconds) * 100)} of a core, worker ${pct((r.workerCpu / r.wallSeconds) * 100)}`,
       );
       console.log(`  load generator      ${generatorLine(r.generator)}`);
       if (!(ratio >= targets.ratio))
-        failures.push(`records/s end to end ${fmt(ratio, 2)}× the baseline < ${targets.ratio}×`);
+        failures.push(`records/s end to end ${fmt(ratio, 2)}× the same rows raw < ${targets.ratio}×`);
       if (r.unanswered) failures.push(`${r.unanswered} throughput packets unanswered 30 s after the load`);
       if (stored !== r.recordsAcked) failures.push(`${stored} rows stored for ${r.recordsAcked} records acknowledged`);
     }
