@@ -1,5 +1,5 @@
 import { seededRandom } from '@fleet/geo';
-import { crcX25, gt06 } from './gt06';
+import { crcX25, gt06, gt06Frame } from './gt06';
 import { FrameError, type DeviceMessage } from './tcp';
 import { Gt06Device } from './testing/gt06-device';
 
@@ -24,7 +24,10 @@ function checkMessages(messages: DeviceMessage[]) {
       expect(fix.lon).toBeGreaterThanOrEqual(-180);
       expect(fix.lon).toBeLessThanOrEqual(180);
       expect(fix.lat === 0 && fix.lon === 0).toBe(false);
-      expect(fix.ts && Number.isFinite(fix.ts.getTime()) && fix.ts.getTime() >= Date.UTC(2000, 0, 1)).toBe(true);
+      // 2000-01-01 on the device's clock, at most 14 h ahead of UTC (a login's time zone)
+      expect(
+        fix.ts && Number.isFinite(fix.ts.getTime()) && fix.ts.getTime() >= Date.UTC(2000, 0, 1) - 14 * 3600e3,
+      ).toBe(true);
       if (fix.speedKmh !== undefined) expect(fix.speedKmh >= 0 && fix.speedKmh <= 255).toBe(true);
       if (fix.heading !== undefined) expect(fix.heading >= 0 && fix.heading < 360).toBe(true);
       if (fix.battery !== undefined) expect(fix.battery >= 0 && fix.battery <= 100).toBe(true);
@@ -75,8 +78,9 @@ describe('gt06 fuzz (seeded)', () => {
   it('survives random, mutated, truncated and oversized input; a mutated frame is never acknowledged', () => {
     const random = prng(SEED);
     let badCrc = 0;
+    let zoned = 0;
     for (let rounds = 1; rounds <= ROUNDS; rounds++) {
-      const kind = rounds % 5;
+      const kind = rounds % 6;
       if (kind === 0) {
         // random bytes behind a valid start, so framing gets exercised past the first byte
         const bytes = Buffer.alloc(2 + Math.floor(random() * 300));
@@ -107,6 +111,35 @@ describe('gt06 fuzz (seeded)', () => {
         const bytes = Buffer.concat([valid(random), valid(random), valid(random)]);
         bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
         feed(bytes, random);
+      } else if (kind === 5) {
+        // a login with any time zone / language word (and any type code), then frames from the device's clock:
+        // times shifted by at most 14 h, never a crash; the stream's frames mutated or truncated now and then
+        const login = gt06Frame(
+          0x01,
+          Buffer.concat([
+            Buffer.from('0864717003283581', 'hex'),
+            Buffer.from([random() * 256, random() * 256, random() * 256, random() * 256].map(Math.floor)),
+          ]),
+          1,
+        );
+        const records = [record(random), record(random)];
+        const bytes = Buffer.concat([login, ...records.map((r) => device.position(r))]);
+        const intact = random() < 0.5;
+        if (!intact) bytes[10 + Math.floor(random() * (bytes.length - 10))] = Math.floor(random() * 256);
+        const cut = intact ? bytes.length : Math.floor(random() * bytes.length);
+        const messages = feed(bytes.subarray(0, cut), random);
+        const fixes = messages.flatMap((m) => (m.type === 'positions' ? m.fixes : []));
+        if (intact) {
+          expect(messages[0].type).toBe('login');
+          expect(fixes).toHaveLength(records.filter((r) => r.lat !== 0 || r.lon !== 0).length);
+          fixes.forEach((fix, i) => {
+            // the device writes whole seconds; a time zone is a whole number of quarter hours within ±14 h
+            const shift = Math.floor(records[i].ts.getTime() / 1000) * 1000 - (fix.ts as Date).getTime();
+            expect(Math.abs(shift)).toBeLessThanOrEqual(14 * 3600e3);
+            expect(Math.abs(shift) % (15 * 60e3)).toBe(0);
+            if (shift !== 0) zoned++;
+          });
+        }
       } else {
         // an oversized (extended) frame
         const length = gt06.maxFrameBytes + Math.floor(random() * 60000);
@@ -115,5 +148,6 @@ describe('gt06 fuzz (seeded)', () => {
       }
     }
     expect(badCrc).toBeGreaterThan(10);
+    expect(zoned).toBeGreaterThan(0); // some random words were time zones, and shifted the times
   });
 });

@@ -1,4 +1,4 @@
-import { crcX25, encodeGt06Command, gt06, gt06Answer } from './gt06';
+import { crcX25, encodeGt06Command, gt06, gt06Answer, gt06Frame, gt06TimeZoneMinutes } from './gt06';
 import { FrameError, type DeviceMessage } from './tcp';
 import { Gt06Device, parseGt06Command, parseGt06Frames } from './testing/gt06-device';
 
@@ -34,6 +34,16 @@ const GPS_22_REALTIME = '78782222120616083817c5050cc8c801a819d600152400e8011dbf0
 const STATUS_13 = '78780a13c40604000201298f5b0d0a';
 /** Traccar test, 0x16 alarm: southern/western hemispheres, power cut. */
 const ALARM_16 = '7878251610051b0f1c34c5022515d504b5dcd20738080902d4022bdf009cba5006640201006759680d0a';
+/** Traccar test, login with the time zone / language word 0x190A: 400 (4 h), bit 3 set → UTC−4. */
+const LOGIN_TZ_WEST_4 = '787811010864717003664467100f190a0002c6d20d0a';
+/**
+ * Traccar test "787811010123456789012345100B3201000171930D0A", login with the time zone / language word
+ * 0x3201: 800 (8 h), bit 3 clear → UTC+8. Its CRC (7193) does not match its bytes (Traccar does not check
+ * it, this decoder refuses it): the same content with its CRC computed.
+ */
+const LOGIN_TZ_EAST_8 = gt06Frame(0x01, hex('0123456789012345100B3201'), 1).toString('hex');
+/** Traccar test, login with the time zone / language word 0x0000: UTC. */
+const LOGIN_TZ_ZERO = '787811010863586038760942a0010000010aa4000d0a';
 
 describe('gt06', () => {
   it("declares Traccar's port and its environment variable", () => {
@@ -216,6 +226,76 @@ describe('gt06', () => {
     expect(reasonOf(badEnd)).toBe('garbage');
     expect(reasonOf(hex('7979ffff'))).toBe('too_large');
     expect(reasonOf(hex('7878'))).toBe('none');
+  });
+
+  describe('time zone of the login (GT06 login 0x01 "time zone / language" word)', () => {
+    it('reads the offset in the high 12 bits (hhmm, or hundredths of an hour), bit 3 = west', () => {
+      expect(gt06TimeZoneMinutes(0x190a)).toBe(-240);
+      expect(gt06TimeZoneMinutes(0x3201)).toBe(480);
+      expect(gt06TimeZoneMinutes(0x0000)).toBe(0);
+      expect(gt06TimeZoneMinutes(0x0008)).toBe(0);
+      expect(gt06TimeZoneMinutes(530 << 4)).toBe(330); // India as hhmm
+      expect(gt06TimeZoneMinutes(550 << 4)).toBe(330); // India as hundredths of an hour
+      expect(gt06TimeZoneMinutes(545 << 4)).toBe(345); // Nepal as hhmm
+      expect(gt06TimeZoneMinutes(575 << 4)).toBe(345); // Nepal as hundredths
+      expect(gt06TimeZoneMinutes((930 << 4) | 0x08)).toBe(-570); // Marquesas
+      expect(gt06TimeZoneMinutes(1400 << 4)).toBe(840);
+      // no time zone: minutes that are neither reading of a real zone, beyond UTC±14
+      expect(gt06TimeZoneMinutes(512 << 4)).toBeUndefined();
+      expect(gt06TimeZoneMinutes(1500 << 4)).toBeUndefined();
+      expect(gt06TimeZoneMinutes(0xfff0)).toBeUndefined();
+    });
+
+    it("applies the login's offset to the GPS times of the frames after it, in that session only", () => {
+      // GPS_12 says 2015-10-20 14:21:11 (Traccar's expected time for a device in UTC).
+      const at = (login: string) => {
+        const session = gt06.createSession();
+        expect(only(session.push(hex(login)))).toMatchObject({ type: 'login' });
+        return positionsOf(only(session.push(hex(GPS_12)))).fix.ts;
+      };
+      expect(at(LOGIN_TZ_WEST_4)).toEqual(new Date('2015-10-20T18:21:11Z'));
+      expect(at(LOGIN_TZ_EAST_8)).toEqual(new Date('2015-10-20T06:21:11Z'));
+      expect(at(LOGIN_TZ_ZERO)).toEqual(new Date('2015-10-20T14:21:11Z'));
+      expect(at(LOGIN_DOC)).toEqual(new Date('2015-10-20T14:21:11Z')); // no time zone word: UTC
+      expect(only(decode('787811010123456789012345100B3201000171930D0A'))).toEqual({
+        type: 'invalid',
+        reason: 'bad crc',
+      });
+      // the login's other fields are unchanged
+      expect(only(decode(LOGIN_TZ_WEST_4))).toEqual({
+        type: 'login',
+        imei: '864717003664467',
+        accept: gt06Answer(0x01, 2),
+      });
+    });
+
+    it('shifts 0x22 and alarm (0x16) times too, across a date boundary, and a new login replaces the offset', () => {
+      const session = gt06.createSession();
+      session.push(hex(LOGIN_TZ_EAST_8));
+      // Traccar test 0x22: local 2015-12-29 02:51:05 → the day before in UTC.
+      expect(positionsOf(only(session.push(hex(GPS_22_ARCHIVE)))).fix.ts).toEqual(new Date('2015-12-28T18:51:05Z'));
+      // Traccar test 0x16: local 2016-05-27 15:28:52.
+      expect(positionsOf(only(session.push(hex(ALARM_16)))).fix.ts).toEqual(new Date('2016-05-27T07:28:52Z'));
+      session.push(hex(LOGIN_TZ_WEST_4));
+      expect(positionsOf(only(session.push(hex(GPS_12)))).fix.ts).toEqual(new Date('2015-10-20T18:21:11Z'));
+      session.push(hex(LOGIN_DOC));
+      expect(positionsOf(only(session.push(hex(GPS_12)))).fix.ts).toEqual(new Date('2015-10-20T14:21:11Z'));
+    });
+
+    it('round-trips a simulated device set to UTC+5:30 and one set to UTC−3', () => {
+      const ts = new Date('2024-03-01T20:15:00Z');
+      for (const zoneMinutes of [330, -180]) {
+        const device = new Gt06Device('864717003283581', { zoneMinutes });
+        const session = gt06.createSession();
+        session.push(device.login());
+        expect(positionsOf(only(session.push(device.position({ ts, lat: 12.97, lon: 77.59 })))).fix.ts).toEqual(ts);
+        expect(positionsOf(only(session.push(device.alarm({ ts, lat: 12.97, lon: 77.59 }, 'sos')))).fix.ts).toEqual(ts);
+        // the same bytes in a session without that login are read as UTC
+        expect(
+          positionsOf(only(gt06.createSession().push(device.position({ ts, lat: 12.97, lon: 77.59 })))).fix.ts,
+        ).toEqual(new Date(ts.getTime() + zoneMinutes * 60_000));
+      }
+    });
   });
 
   describe('with a simulated device', () => {

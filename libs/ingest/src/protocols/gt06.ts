@@ -18,6 +18,13 @@ import { FrameError, type DeviceMessage, type ProtocolSession, type TcpProtocol 
  *   that answer is the `ack`, written once the fix is staged; a frame whose CRC is wrong is never
  *   answered, so the device sends it again.
  *
+ * - a login may carry, after the IMEI and the 2-byte type code, 2 bytes of "time zone / language": the
+ *   offset in the high 12 bits (`800` = UTC+8), bit 3 set for west of Greenwich. Such a device writes
+ *   its GPS times in that zone: the session keeps the offset of the last login and takes it off the
+ *   times of every GPS block it decodes after it — 0x22 / 0x26 included, whose names say UTC: Traccar
+ *   shifts every GPS block by the device session's time zone alike. A login without those bytes, or with
+ *   an offset that is no time zone, means UTC.
+ *
  * Traccar does not check the CRC; here a bad one makes the frame `invalid`. A frame whose CRC is right
  * but whose content cannot be a fix (time or coordinates out of range, 0,0 without a fix) is answered
  * all the same — sending it again could not make it storable — and reported as a heartbeat (0,0: the
@@ -115,16 +122,41 @@ function statusBlock(content: Buffer, at: number): { attributes: Attributes; bat
   return { attributes, battery: level <= 6 ? Math.round((level * 100) / 6) : undefined };
 }
 
+/** The largest offset of a time zone (UTC+14; west, UTC−12), in minutes. */
+const MAX_ZONE_MINUTES = 14 * 60;
+
+/**
+ * The login's "time zone / language" word as minutes east of UTC (negative: west), or undefined when
+ * its value is no time zone. The high 12 bits hold the offset × 100: Traccar reads it as `hhmm`
+ * (`530` = 5 h 30), other descriptions as hundredths of an hour (`550` = 5.5 h); whole hours read the
+ * same both ways, and the two readings never collide on a real zone (their minutes are :30 / :45 as
+ * `hhmm`, .50 / .75 as hundredths), so both are taken.
+ */
+export function gt06TimeZoneMinutes(word: number): number | undefined {
+  const value = (word >> 4) & 0x0fff;
+  const hours = Math.floor(value / 100);
+  const rest = value % 100;
+  let minutes: number;
+  if (rest === 0 || rest === 30 || rest === 45) minutes = hours * 60 + rest;
+  else if (rest === 50 || rest === 75) minutes = hours * 60 + (rest * 60) / 100;
+  else return undefined;
+  if (minutes > MAX_ZONE_MINUTES) return undefined;
+  return (word & 0x08) !== 0 && minutes !== 0 ? -minutes : minutes;
+}
+
 type GpsResult = { fix: RawFix } | { noFix: 'zero' | 'bad_time' | 'out_of_range' };
 
-/** The 18-byte GPS block: time (UTC), satellites, latitude, longitude, speed km/h, course and status. */
-function gpsBlock(content: Buffer): GpsResult {
+/**
+ * The 18-byte GPS block: time, satellites, latitude, longitude, speed km/h, course and status. The
+ * time is the device's clock, `zoneMinutes` east of UTC (0 unless its login said otherwise).
+ */
+function gpsBlock(content: Buffer, zoneMinutes: number): GpsResult {
   const [yy, mo, dd, hh, mi, ss] = content.subarray(0, 6);
-  const ms = Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss);
-  const ts = new Date(ms);
-  if (mo < 1 || mo > 12 || dd < 1 || hh > 23 || mi > 59 || ss > 59 || ts.getUTCDate() !== dd) {
+  const local = new Date(Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss));
+  if (mo < 1 || mo > 12 || dd < 1 || hh > 23 || mi > 59 || ss > 59 || local.getUTCDate() !== dd) {
     return { noFix: 'bad_time' };
   }
+  const ts = new Date(local.getTime() - zoneMinutes * 60_000);
   const satellites = content[6] & 0x0f;
   let lat = content.readUInt32BE(7) / 1_800_000;
   let lon = content.readUInt32BE(11) / 1_800_000;
@@ -159,7 +191,12 @@ const clean = (text: string) =>
     .replace(/\0/g, ' ')
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
-function decodeFrame(frame: Buffer, extended: boolean): DeviceMessage {
+/** What a connection's frames share: the time zone its last login declared. */
+interface Gt06State {
+  zoneMinutes: number;
+}
+
+function decodeFrame(frame: Buffer, extended: boolean, state: Gt06State): DeviceMessage {
   const head = extended ? 4 : 3;
   const protocol = frame[head];
   const serialAt = frame.length - 6;
@@ -174,13 +211,15 @@ function decodeFrame(frame: Buffer, extended: boolean): DeviceMessage {
     case GT06.LOGIN: {
       const imei = content.length >= 8 ? bcdImei(content.subarray(0, 8)) : undefined;
       if (!imei) return { type: 'invalid', reason: 'bad login imei' };
+      // IMEI (8), type code (2), then the optional time zone / language word.
+      state.zoneMinutes = content.length >= 12 ? (gt06TimeZoneMinutes(content.readUInt16BE(10)) ?? 0) : 0;
       return { type: 'login', imei, accept: answer };
     }
 
     case GT06.GPS:
     case GT06.GPS_UTC: {
       if (content.length < 18) return { type: 'invalid', reason: 'truncated gps' };
-      const gps = gpsBlock(content);
+      const gps = gpsBlock(content, state.zoneMinutes);
       if ('noFix' in gps) return noFix(gps.noFix, answer);
       const attributes = gps.fix.attributes as Attributes;
       const after = 18 + lbsLength(content, 18);
@@ -195,7 +234,7 @@ function decodeFrame(frame: Buffer, extended: boolean): DeviceMessage {
     case GT06.ALARM:
     case GT06.ALARM_UTC: {
       if (content.length < 19) return { type: 'invalid', reason: 'truncated alarm' };
-      const gps = gpsBlock(content);
+      const gps = gpsBlock(content, state.zoneMinutes);
       // The cell block carries its own length (0: none); a 2-byte MNC makes it one byte longer.
       const cellLength = content[18];
       const statusAt = cellLength === 0 ? 19 : 19 + lbsLength(content, 19) + Math.max(0, cellLength - 9);
@@ -272,6 +311,7 @@ function noFix(
 
 class Gt06Session implements ProtocolSession {
   private buf = Buffer.alloc(0);
+  private readonly state: Gt06State = { zoneMinutes: 0 };
 
   constructor(private readonly maxFrameBytes: number) {}
 
@@ -305,7 +345,9 @@ class Gt06Session implements ProtocolSession {
       }
       // Protocol number, serial and CRC take 5 bytes: a shorter frame has nothing to check or answer.
       messages.push(
-        length < 5 ? { type: 'invalid', reason: 'frame too short' } : decodeFrame(buf.subarray(0, total), extended),
+        length < 5
+          ? { type: 'invalid', reason: 'frame too short' }
+          : decodeFrame(buf.subarray(0, total), extended, this.state),
       );
       buf = buf.subarray(total);
     }

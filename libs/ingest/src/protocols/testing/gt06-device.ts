@@ -47,9 +47,10 @@ function bcd(imei: string): Buffer {
   return Buffer.from(imei.padStart(16, '0'), 'hex');
 }
 
-function gpsBlock(record: Gt06Record): Buffer {
+/** The 18-byte GPS block; its time is the device's clock, `zoneMinutes` east of UTC. */
+function gpsBlock(record: Gt06Record, zoneMinutes = 0): Buffer {
   const block = Buffer.alloc(18);
-  const t = record.ts;
+  const t = new Date(record.ts.getTime() + zoneMinutes * 60_000);
   [
     t.getUTCFullYear() - 2000,
     t.getUTCMonth() + 1,
@@ -86,13 +87,16 @@ function statusBlock(status: Gt06Status, alarm: number): Buffer {
  */
 export class Gt06Device {
   private nextSerial: number;
+  /** Minutes east of UTC of the device's clock (GT06 `GMT,E|W,h,m#`); undefined: UTC, none in the login. */
+  readonly zoneMinutes: number | undefined;
 
   constructor(
     readonly imei: string,
-    options: { firstSerial?: number } = {},
+    options: { firstSerial?: number; zoneMinutes?: number } = {},
   ) {
     bcd(imei);
     this.nextSerial = options.firstSerial ?? 1;
+    this.zoneMinutes = options.zoneMinutes;
   }
 
   /** The serial the next frame will carry. */
@@ -106,8 +110,18 @@ export class Gt06Device {
     return frame;
   }
 
+  /**
+   * The login: the IMEI alone, or with a device set to a time zone, the type code and the time zone /
+   * language word (offset as `hhmm` in the high 12 bits, bit 3 west, bit 1 English).
+   */
   login(): Buffer {
-    return this.frame(GT06.LOGIN, bcd(this.imei));
+    if (this.zoneMinutes === undefined) return this.frame(GT06.LOGIN, bcd(this.imei));
+    const abs = Math.abs(this.zoneMinutes);
+    const word = ((Math.floor(abs / 60) * 100 + (abs % 60)) << 4) | (this.zoneMinutes < 0 ? 0x08 : 0) | 0x02;
+    const tail = Buffer.alloc(4);
+    tail.writeUInt16BE(0x3603, 0); // type code (a GT06N)
+    tail.writeUInt16BE(word, 2);
+    return this.frame(GT06.LOGIN, Buffer.concat([bcd(this.imei), tail]));
   }
 
   /**
@@ -116,7 +130,7 @@ export class Gt06Device {
    */
   position(record: Gt06Record, options: { archive?: boolean; protocol?: 0x12 | 0x22 } = {}): Buffer {
     const protocol = options.protocol ?? GT06.GPS_UTC;
-    const parts = [gpsBlock(record), CELL];
+    const parts = [gpsBlock(record, this.zoneMinutes), CELL];
     if (protocol === GT06.GPS_UTC) {
       parts.push(Buffer.from([record.ignition ? 1 : 0, 0x00, options.archive ? 1 : 0]));
     }
@@ -136,7 +150,7 @@ export class Gt06Device {
     protocol: 0x16 | 0x26 = 0x16,
   ): Buffer {
     const content = Buffer.concat([
-      gpsBlock(record),
+      gpsBlock(record, this.zoneMinutes),
       Buffer.from([9]),
       CELL,
       statusBlock(status, GT06_ALARM_CODES[alarm]),
