@@ -237,6 +237,27 @@ describe('tracker gateway with the real protocols', () => {
       }
     });
 
+    it("takes the login's time zone off the GPS times: a device set to UTC−3 is stored at the right instant", async () => {
+      const vehicle = fleet[6];
+      const device = new Gt06Device(vehicle.imei, { zoneMinutes: -180 });
+      const conn = await connectDevice(gateway.ports.gt06!);
+      const frames = () => parseGt06Frames(Buffer.from(conn.received(), 'latin1'));
+      try {
+        conn.send(device.login());
+        await waitFor(() => frames().length === 1, { timeoutMs: 5_000, what: 'the login answer' });
+        const ts = minutesAgo(30);
+        conn.send(device.position({ ts, lat: -34.6037, lon: -58.3816, speedKmh: 12 }));
+        await waitFor(() => frames().length === 2, { timeoutMs: 5_000, what: 'the fix acknowledged' });
+        const staged = (await stagedPositions(testDb.url, vehicle.id, 'gt06')).filter(
+          (p) => Math.abs(p.lat + 34.6037) < 1e-4,
+        );
+        // the frame says 3 h earlier on the device's clock than this instant in UTC
+        expect(staged.map((p) => p.ts)).toEqual([ts.getTime()]);
+      } finally {
+        conn.end();
+      }
+    });
+
     it('closes a connection that logs in with an unknown IMEI, or sends bytes that are no GT06 frame', async () => {
       const unknown = await connectDevice(gateway.ports.gt06!);
       unknown.send(new Gt06Device('868120149999999').login());
