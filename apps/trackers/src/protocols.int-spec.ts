@@ -309,6 +309,41 @@ describe('tracker gateway with the real protocols', () => {
       }
     });
 
+    it('stages binary ($) frames, 32- and 45-byte ones and one split across packets, without answering them', async () => {
+      const vehicle = fleet[3];
+      const device = new H02Device(vehicle.imei);
+      const conn = await connectDevice(gateway.ports.h02!);
+      try {
+        const records = [
+          { ts: minutesAgo(6), lat: 48.8566, lon: 2.3522, speedKmh: 37, heading: 180, battery: 80 },
+          { ts: minutesAgo(5), lat: -34.6037, lon: -58.3816, speedKmh: 0, heading: 0 },
+          { ts: minutesAgo(4), lat: 35.6762, lon: 139.6503, speedKmh: 90, heading: 45, ignition: true },
+        ];
+        conn.send(Buffer.concat([device.binaryPosition(records[0]), device.binaryPosition(records[1], 'long')]));
+        const third = device.binaryPosition(records[2]);
+        conn.send(third.subarray(0, 20));
+        conn.send(third.subarray(20));
+        const times = new Set(records.map((r) => r.ts.getTime()));
+        const staged = async () =>
+          (await stagedPositions(testDb.url, vehicle.id, 'h02'))
+            .filter((p) => times.has(p.ts))
+            .sort((a, b) => a.ts - b.ts);
+        await waitFor(async () => (await staged()).length === 3, { timeoutMs: 5_000, what: 'the binary fixes staged' });
+        const rows = await staged();
+        rows.forEach((row, i) => {
+          expect(row.ts).toBe(records[i].ts.getTime());
+          expect(row.lat).toBeCloseTo(records[i].lat, 4);
+          expect(row.lon).toBeCloseTo(records[i].lon, 4);
+          expect(Math.abs((row.speedKmh ?? 0) - records[i].speedKmh)).toBeLessThanOrEqual(1);
+        });
+        expect(rows[0].battery).toBe(80);
+        expect(rows[2].attributes).toMatchObject({ ignition: true });
+        expect(conn.received()).toBe('');
+      } finally {
+        conn.end();
+      }
+    });
+
     it('closes a connection whose sentences name an unknown device, without answering', async () => {
       const device = new H02Device('4209819999');
       const conn = await connectDevice(gateway.ports.h02!);

@@ -1,4 +1,4 @@
-import { createH02Protocol, h02, h02Coordinate } from './h02';
+import { createH02Protocol, decodeH02Binary, h02, H02_BINARY_MAX_BYTES, h02Coordinate } from './h02';
 import { FrameError, type DeviceMessage } from './tcp';
 import { H02Device, parseH02Answers } from './testing/h02-device';
 
@@ -261,6 +261,190 @@ describe('h02', () => {
     expect(() => protocol.encodeCommand('42102x', 'S20', 3)).toThrow(/digits/);
   });
 
+  describe('binary frames ($ + BCD)', () => {
+    // Frames from Traccar's H02ProtocolDecoderTest and H02FrameDecoderTest (traccar/traccar,
+    // src/test/java/org/traccar/protocol/), as hex. Expected values are read from the BCD digits by hand
+    // (ddmm.mmmm → degrees, speed in knots) and, where Traccar's test states a position, equal to it.
+    const bin = (text: string) => Buffer.from(text, 'hex');
+    /** 32 bytes, 10-digit id; the same device's text frame 9 s later is in TEXT_AFTER_BIN_32. */
+    const BIN_32 = '2441060116601245431311165035313006004318210e000000fffffbffff0024';
+    const TEXT_AFTER_BIN_32 = '*HQ,4106011660,V1,124552,A,5035.3129,N,00431.8211,E,000.20,000,131116,FFFFFBFF#';
+    /** 45 bytes: position("2015-08-31 21:53:21.000", true, 4.69898, -74.06971). */
+    const BIN_45_NW = '24410600082621532131081504419390060740418306000000fffffbfdff0015060000002c02dc0c000000001f';
+    /** 32 bytes, southern/western, course 56. */
+    const BIN_32_SW = '24270517030820321418041423307879000463213792000056fffff9ffff0000';
+    /** 32 bytes, no GPS fix (flags C: north, east, bit 1 clear), 14 knots, course 28. */
+    const BIN_32_NO_FIX = '2410307310010503162209022212874500113466574C014028fffffbffff0000';
+    /** 42 bytes, the 15-digit IMEI in 8 bytes (Traccar reads a 42-byte frame so). */
+    const BIN_42_IMEI = '2435248308419329301047591808172627335900074412294E024138FEFFFFFFFF01120064BA73005ECC';
+    /** 46 and 48 bytes: longer variants, same first 29 bytes. */
+    const BIN_46 = '2421305109380127171003170520046500100286297e003085ffffdfffff03440069129344006400001151415a20';
+    const BIN_48 = '24971305007205201916101533335008000073206976000000effffbffff000252776566060000000000000000000049';
+    /** H02FrameDecoderTest's "alternative" frame: `X` instead of `$` (Traccar decodes nothing from it). */
+    const X_FRAME = '5800009814991024031101175540227006012321670c000095fffffbffff0033';
+    const decodeBin = (text: string) => protocol.createSession().push(bin(text));
+
+    it("decodes a 32-byte frame: id, UTC time, position, battery, status, and sends no answer (Traccar's none)", () => {
+      const m = positionsOf(only(decodeBin(BIN_32)));
+      expect(m.imei).toBe('4106011660');
+      expect(m.ack).toBeUndefined();
+      expect(m.fix.ts).toEqual(new Date('2016-11-13T12:45:43Z'));
+      expect(m.fix.lat).toBeCloseTo(50 + 35.313 / 60, 9);
+      expect(m.fix.lon).toBeCloseTo(4 + 31.821 / 60, 9);
+      expect(m.fix.valid).toBe(true);
+      expect(m.fix.speedKmh).toBe(0);
+      expect(m.fix.heading).toBe(0);
+      expect(m.fix.battery).toBe(100); // level 6
+      expect(m.fix.attributes).toEqual({ ignition: false, status: 0xfffffbff });
+      // the text frame the device sent 9 s later is at the same place
+      const text = positionsOf(only(decode(TEXT_AFTER_BIN_32))).fix;
+      expect(text.lat).toBeCloseTo(m.fix.lat, 4);
+      expect(text.lon).toBeCloseTo(m.fix.lon, 4);
+    });
+
+    it("decodes a 45-byte frame to Traccar's expected position (north, west) and the sos status bit", () => {
+      const m = positionsOf(only(decodeBin(BIN_45_NW)));
+      expect(m.imei).toBe('4106000826');
+      expect(m.fix.ts).toEqual(new Date('2015-08-31T21:53:21Z'));
+      expect(m.fix.lat).toBeCloseTo(4.69898, 5);
+      expect(m.fix.lon).toBeCloseTo(-74.06971, 4);
+      expect(m.fix.lat).toBeCloseTo(4 + 41.939 / 60, 9);
+      expect(m.fix.lon).toBeCloseTo(-(74 + 4.183 / 60), 9);
+      expect(m.fix.valid).toBe(true);
+      // FFFFFBFD: bit 1 clear → sos (active-low), bit 10 clear → ignition off
+      expect(m.fix.attributes).toEqual({ alarm: 'sos', ignition: false, status: 0xfffffbfd });
+    });
+
+    it('makes southern and western hemispheres negative, and reads the course', () => {
+      const m = positionsOf(only(decodeBin(BIN_32_SW)));
+      expect(m.fix.ts).toEqual(new Date('2014-04-18T20:32:14Z'));
+      expect(m.fix.lat).toBeCloseTo(-(23 + 30.7879 / 60), 9);
+      expect(m.fix.lon).toBeCloseTo(-(46 + 32.1379 / 60), 9);
+      expect(m.fix.heading).toBe(56);
+      expect(m.fix.battery).toBeUndefined(); // battery byte 0: none
+    });
+
+    it('keeps a frame without a GPS fix as a fix the device does not vouch for, speed from knots', () => {
+      const m = positionsOf(only(decodeBin(BIN_32_NO_FIX)));
+      expect(m.imei).toBe('1030731001');
+      expect(m.fix.valid).toBe(false);
+      expect(m.fix.ts).toEqual(new Date('2002-09-22T05:03:16Z'));
+      expect(m.fix.lat).toBeCloseTo(22 + 12.8745 / 60, 9);
+      expect(m.fix.lon).toBeCloseTo(113 + 46.6574 / 60, 9);
+      expect(m.fix.speedKmh).toBeCloseTo(14 * 1.852, 9);
+      expect(m.fix.heading).toBe(28);
+    });
+
+    it('reads the 8-byte IMEI of a 42-byte frame, and the 46- and 48-byte variants', () => {
+      const imei = positionsOf(only(decodeBin(BIN_42_IMEI)));
+      expect(imei.imei).toBe('352483084193293');
+      expect(imei.fix.ts).toEqual(new Date('2017-08-18T10:47:59Z'));
+      expect(imei.fix.lat).toBeCloseTo(26 + 27.3359 / 60, 9);
+      expect(imei.fix.lon).toBeCloseTo(74 + 41.2294 / 60, 9);
+      expect(imei.fix.speedKmh).toBeCloseTo(24 * 1.852, 9);
+      expect(imei.fix.heading).toBe(138);
+      // FEFFFFFF: bit 24 clear, which Traccar gives no meaning; ignition on
+      expect(imei.fix.attributes).toEqual({ ignition: true, status: 0xfeffffff });
+      const long46 = positionsOf(only(decodeBin(BIN_46)));
+      expect(long46.imei).toBe('2130510938');
+      expect(long46.fix.ts).toEqual(new Date('2017-03-10T01:27:17Z'));
+      expect(long46.fix.lat).toBeCloseTo(5 + 20.0465 / 60, 9);
+      expect(long46.fix.lon).toBeCloseTo(100 + 28.6297 / 60, 9);
+      expect(long46.fix.speedKmh).toBeCloseTo(3 * 1.852, 9);
+      expect(long46.fix.heading).toBe(85);
+      const long48 = positionsOf(only(decodeBin(BIN_48)));
+      expect(long48.imei).toBe('9713050072');
+      expect(long48.fix.ts).toEqual(new Date('2015-10-16T05:20:19Z'));
+      expect(long48.fix.lat).toBeCloseTo(33 + 33.5008 / 60, 9);
+      expect(long48.fix.lon).toBeCloseTo(-(7 + 32.0697 / 60), 9);
+    });
+
+    it("splits binary and text frames sent back to back (H02FrameDecoderTest's stream), at any byte boundary", () => {
+      const stream = Buffer.concat([
+        bin(BIN_32),
+        Buffer.from(TEXT_AFTER_BIN_32, 'latin1'),
+        bin(BIN_45_NW.replace('4106000826', '4106011660')), // the 45-byte layout from the same device
+        bin(BIN_32),
+        Buffer.from('\r\n'),
+        bin(BIN_32),
+      ]);
+      const whole = protocol.createSession().push(stream);
+      expect(whole.map((m) => m.type)).toEqual(['positions', 'positions', 'positions', 'positions', 'positions']);
+      expect(whole.map((m) => (m.type === 'positions' ? m.fixes[0].ts?.toISOString() : ''))).toEqual([
+        '2016-11-13T12:45:43.000Z',
+        '2016-11-13T12:45:52.000Z',
+        '2015-08-31T21:53:21.000Z',
+        '2016-11-13T12:45:43.000Z',
+        '2016-11-13T12:45:43.000Z',
+      ]);
+      for (let cut = 0; cut <= stream.length; cut++) {
+        const session = protocol.createSession();
+        const first = session.push(stream.subarray(0, cut));
+        expect(session.buffered).toBeLessThan(H02_BINARY_MAX_BYTES);
+        expect([...first, ...session.push(stream.subarray(cut))]).toEqual(whole);
+        expect(session.buffered).toBe(0);
+      }
+    });
+
+    it('decodes a longer frame cut after its first 32 bytes from those, and skips the rest as noise', () => {
+      const frame = bin(BIN_45_NW);
+      for (let cut = 32; cut < frame.length; cut++) {
+        const session = protocol.createSession();
+        const first = session.push(frame.subarray(0, cut));
+        expect(first).toEqual(decodeBin(BIN_45_NW));
+        expect(session.push(frame.subarray(cut))).toEqual([]);
+        expect(session.push(bin(BIN_32_SW.replace('2705170308', '4106000826')))).toHaveLength(1);
+        expect(session.buffered).toBe(0);
+      }
+    });
+
+    it('waits for the first 32 bytes, and reports a frame that another one interrupts as truncated', () => {
+      const session = protocol.createSession();
+      expect(session.push(bin(BIN_32).subarray(0, 31))).toEqual([]);
+      expect(session.buffered).toBe(31);
+      const messages = session.push(Buffer.from(TEXT_AFTER_BIN_32, 'latin1'));
+      expect(messages.map((m) => m.type)).toEqual(['invalid', 'positions']);
+      expect(messages[0]).toEqual({ type: 'invalid', reason: 'truncated binary frame' });
+      expect(session.buffered).toBe(0);
+    });
+
+    it("skips bytes that are no binary frame: the X variant, a lone $, 0x24 bytes in BCD fields, another device's id", () => {
+      const session = protocol.createSession();
+      const messages = session.push(
+        Buffer.concat([bin(X_FRAME), Buffer.from('$$ $1#'), bin(BIN_42_IMEI), bin(BIN_42_IMEI)]),
+      );
+      // BIN_42_IMEI starts "24 35 24 83 08 41 93": its third byte is a `$` followed by BCD bytes
+      expect(messages.map((m) => (m.type === 'positions' ? m.imei : m.type))).toEqual([
+        '352483084193293',
+        '352483084193293',
+      ]);
+      // once the connection's device is known, a `$` that does not name it is noise
+      expect(session.push(Buffer.concat([bin(BIN_32_SW), bin(BIN_42_IMEI)])).map((m) => m.type)).toEqual(['positions']);
+      expect(decodeH02Binary(bin(X_FRAME))).toBeUndefined();
+      expect(decodeH02Binary(Buffer.alloc(32, 0x24))).toBeUndefined();
+      expect(decodeH02Binary(bin(BIN_32).subarray(0, 31))).toEqual({
+        type: 'invalid',
+        reason: 'truncated binary frame',
+      });
+    });
+
+    it('turns 0,0 into a heartbeat and refuses minutes ≥ 60; never answers', () => {
+      // BIN_32 with latitude and longitude digits zeroed, then with latitude minutes 75
+      const zero = bin(BIN_32);
+      zero.fill(0, 12, 16);
+      zero.fill(0, 17, 21);
+      zero[21] &= 0x0f;
+      expect(only(protocol.createSession().push(zero))).toEqual({
+        type: 'heartbeat',
+        imei: '4106011660',
+        attributes: { ignition: false, status: 0xfffffbff },
+      });
+      const bad = bin(BIN_32);
+      bad[13] = 0x75;
+      expect(only(protocol.createSession().push(bad))).toEqual({ type: 'invalid', reason: 'coordinates out of range' });
+    });
+  });
+
   describe('with a simulated device', () => {
     const device = new H02Device('353505221264507');
 
@@ -302,6 +486,48 @@ describe('h02', () => {
           },
         ]);
       });
+    });
+
+    it('round-trips binary positions in all three layouts and four hemispheres, unanswered', () => {
+      const records = [
+        {
+          ts: new Date('2024-01-02T03:04:05Z'),
+          lat: 52.520008,
+          lon: 13.404954,
+          speedKmh: 50,
+          heading: 90,
+          ignition: true,
+          battery: 80,
+        },
+        { ts: new Date('2024-01-02T03:04:35Z'), lat: -33.86882, lon: 151.20929, speedKmh: 0, heading: 0 },
+        { ts: new Date('2024-12-31T23:59:59Z'), lat: -22.906847, lon: -43.172897, speedKmh: 120.5, heading: 359 },
+        { ts: new Date('2024-02-29T12:00:00Z'), lat: 40.712776, lon: -74.005974, valid: false, alarm: 'sos' as const },
+      ];
+      for (const [layout, id] of [
+        ['short', '4106011660'],
+        ['long', '4106011660'],
+        ['imei', '353505221264507'],
+      ] as const) {
+        const sim = new H02Device(id);
+        const session = protocol.createSession();
+        const messages = session.push(Buffer.concat(records.map((r) => sim.binaryPosition(r, layout))));
+        expect(messages).toHaveLength(records.length);
+        messages.forEach((message, i) => {
+          const { fix, imei, ack } = positionsOf(message);
+          const record = records[i];
+          expect(imei).toBe(id);
+          expect(ack).toBeUndefined();
+          expect(fix.ts).toEqual(record.ts);
+          expect(fix.lat).toBeCloseTo(record.lat, 5);
+          expect(fix.lon).toBeCloseTo(record.lon, 5);
+          expect(Math.abs((fix.speedKmh ?? 0) - (record.speedKmh ?? 0))).toBeLessThanOrEqual(1.852 / 2);
+          expect(fix.heading).toBe(record.heading ?? 0);
+          expect(fix.valid).toBe(record.valid !== false);
+          expect(fix.battery).toBe(record.battery);
+          expect(fix.attributes).toMatchObject({ ignition: record.ignition === true });
+          expect((fix.attributes as { alarm?: string }).alarm).toBe(record.alarm);
+        });
+      }
     });
 
     it('round-trips heartbeats and a command answer', () => {

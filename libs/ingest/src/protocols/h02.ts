@@ -19,8 +19,15 @@ import { FrameError, type DeviceMessage, type ProtocolSession, type TcpProtocol 
  *
  * A position frame without a date and time, without usable coordinates or at exactly 0,0 carries no fix
  * that could be stored: it becomes a heartbeat (still answered), so the device is never left resending
- * something the pipeline would refuse. The binary variant (`$` + BCD, fixed lengths that differ by
- * model and cannot be told apart from the bytes) is not decoded: its bytes are skipped like noise.
+ * something the pipeline would refuse.
+ *
+ * The binary variant (some firmwares send their positions so) is `$` + BCD, with no length field and
+ * no end marker (layout in `decodeH02Binary`); H02FrameDecoder in Traccar takes 32 or 45 bytes, but
+ * frames published in Traccar's tests are also 42, 46 and 48 bytes long. Here a binary frame runs from
+ * its `$` to the next frame's start (`$` + the same device id, or `*XX,`), or to the end of the bytes
+ * received when none follows (a device sends a frame per TCP packet, as a rule): the fields decoded are
+ * all in its first 32 bytes, so a longer variant's extra bytes, even when they arrive in a later packet,
+ * are skipped like noise. Binary frames are not answered (Traccar answers none).
  */
 
 /** The longest `*…#` sentence buffered: Traccar's longest H02 test frame is ~200 bytes (NBR with 7 cells). */
@@ -31,6 +38,17 @@ const MAX_SPEED_KMH = 2000;
 
 const STAR = 0x2a;
 const HASH = 0x23;
+const DOLLAR = 0x24;
+const COMMA = 0x2c;
+
+/** The shortest binary frame: `$`, a 5-byte id, time, date, position, speed, course, status and 3 more. */
+export const H02_BINARY_MIN_BYTES = 32;
+/**
+ * The most bytes one binary frame is taken to span (published frames are 32–48 bytes; Traccar's
+ * variants with cell or Wi-Fi lists stay near 100): where no next frame starts within it, what follows
+ * is skipped as noise, so the search for the end stays bounded.
+ */
+export const H02_BINARY_MAX_BYTES = 256;
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 /** `hhmmss` in UTC. */
@@ -235,8 +253,109 @@ export function decodeH02Sentence(sentence: string, now: Clock = () => new Date(
   return messages;
 }
 
+/** A byte of two BCD digits. */
+const isBcd = (byte: number) => byte >> 4 <= 9 && (byte & 0x0f) <= 9;
+
+/** `count` BCD digits from `frame[at]` on (an odd count ends at a high nibble), or undefined if one is not 0–9. */
+function bcdDigits(frame: Buffer, at: number, count: number): string | undefined {
+  let digits = '';
+  for (let i = 0; i < count; i++) {
+    const byte = frame[at + (i >> 1)];
+    const digit = i % 2 === 0 ? byte >> 4 : byte & 0x0f;
+    if (digit > 9) return undefined;
+    digits += digit;
+  }
+  return digits;
+}
+
+/** The fields that follow the device id, at `at`: 23 bytes. */
+interface BinaryLayout {
+  imei: string;
+  at: number;
+  ts: Date;
+}
+
+/** Reads the id (5 bytes: 10 digits; 8 bytes: 15 digits and a filler) and the time; undefined if either is not one. */
+function binaryLayout(frame: Buffer, idBytes: 5 | 8): BinaryLayout | undefined {
+  const at = 1 + idBytes;
+  if (frame.length < at + 23) return undefined;
+  const imei = idBytes === 5 ? bcdDigits(frame, 1, 10) : bcdDigits(frame, 1, 15);
+  const time = bcdDigits(frame, at, 6);
+  const date = bcdDigits(frame, at + 3, 6);
+  const ts = h02Time(time, date);
+  return imei && ts ? { imei, at, ts } : undefined;
+}
+
+/** A binary battery byte as a percentage (Traccar's reading: levels 1–6, a percentage, or 0xF1–0xF6). */
+function binaryBattery(value: number): number | undefined {
+  if (value === 0) return undefined;
+  if (value <= 3) return (value - 1) * 10;
+  if (value <= 6) return (value - 1) * 20;
+  if (value <= 100) return value;
+  if (value >= 0xf1 && value <= 0xf6) return value - 0xf0;
+  return undefined;
+}
+
+/**
+ * One binary frame (`$` first, at least 32 bytes; what follows the fields below is not read), as Traccar's
+ * H02ProtocolDecoder reads it:
+ *
+ * `$`, the device id in BCD (5 bytes, 10 digits; or 8 bytes, a 15-digit IMEI and a filler digit), then
+ * hh mm ss and dd mm yy (BCD, UTC), the latitude `ddmmmmmm` (4 bytes: minutes with 4 implied decimals),
+ * a battery byte, the longitude `dddmmmmmm` (4½ bytes) and a flags nibble (bit 1: GPS fix, bit 2: north,
+ * bit 3: east), the speed (3 digits, knots) and course (3 digits, degrees), and the 4-byte status word
+ * of the text variant (active-low alarm bits, ignition).
+ *
+ * Which id length a frame has is not written in it: the one whose time and date are real is taken, and
+ * when both are (rarely), the 8-byte id for a 42-byte frame (Traccar's rule) and the 5-byte one otherwise.
+ * Undefined when the bytes are no binary frame (no BCD id, time or position where they belong): the
+ * session then skips the `$` as noise.
+ */
+export function decodeH02Binary(frame: Buffer): DeviceMessage | undefined {
+  if (frame[0] !== DOLLAR) return undefined;
+  if (frame.length < H02_BINARY_MIN_BYTES) return { type: 'invalid', reason: 'truncated binary frame' };
+  const short = binaryLayout(frame, 5);
+  const long = binaryLayout(frame, 8);
+  const layout = short && long ? (frame.length === 42 ? long : short) : (short ?? long);
+  if (!layout) return undefined;
+  const { imei, at, ts } = layout;
+  const latText = bcdDigits(frame, at + 6, 8);
+  const lonText = bcdDigits(frame, at + 11, 9);
+  const motion = bcdDigits(frame, at + 16, 6);
+  if (!latText || !lonText || !motion) return undefined;
+  const flags = frame[at + 15] & 0x0f;
+  const attributes = statusAttributes(frame.toString('hex', at + 19, at + 23));
+  const latMinutes = Number(latText.slice(2)) / 10_000;
+  const lonMinutes = Number(lonText.slice(3)) / 10_000;
+  const latAbs = Number(latText.slice(0, 2)) + latMinutes / 60;
+  const lonAbs = Number(lonText.slice(0, 3)) + lonMinutes / 60;
+  if (latMinutes >= 60 || lonMinutes >= 60 || latAbs > 90 || lonAbs > 180) {
+    return { type: 'invalid', reason: 'coordinates out of range' };
+  }
+  if (latAbs === 0 && lonAbs === 0) return { type: 'heartbeat', imei, attributes };
+  const fix: RawFix = {
+    ts,
+    lat: flags & 0x04 ? latAbs : -latAbs,
+    lon: flags & 0x08 ? lonAbs : -lonAbs,
+    valid: (flags & 0x02) !== 0,
+    attributes,
+  };
+  const speed = knotsToKmh(Number(motion.slice(0, 3)));
+  if (speed <= MAX_SPEED_KMH) fix.speedKmh = speed;
+  const heading = headingOf(Number(motion.slice(3)));
+  if (heading !== undefined) fix.heading = heading;
+  const battery = binaryBattery(frame[at + 10]);
+  if (battery !== undefined) fix.battery = battery;
+  return { type: 'positions', fixes: [fix], imei };
+}
+
+/** Whether the bytes at an index start a frame: yes, no, or not enough bytes yet to tell. */
+type Start = 'yes' | 'no' | 'maybe';
+
 class H02Session implements ProtocolSession {
   private buf = Buffer.alloc(0);
+  /** The first 5 id bytes of the last binary frame decoded: the next binary frame starts with `$` and them. */
+  private binaryId: Buffer | undefined;
 
   constructor(
     private readonly maxFrameBytes: number,
@@ -247,31 +366,129 @@ class H02Session implements ProtocolSession {
     return this.buf.length;
   }
 
+  /** A `$` at `at` followed by the device's id (once known; until then, by 5 BCD bytes). */
+  private binaryStart(buf: Buffer, at: number): Start {
+    for (let k = 1; k <= 5; k++) {
+      if (at + k >= buf.length) return 'maybe';
+      const byte = buf[at + k];
+      if (this.binaryId ? byte !== this.binaryId[k - 1] : !isBcd(byte)) return 'no';
+    }
+    return 'yes';
+  }
+
+  /** A `*` at `at` followed by a manufacturer and a comma (`*HQ,`). */
+  private static textStart(buf: Buffer, at: number): Start {
+    for (let k = 1; k <= 3; k++) {
+      if (at + k >= buf.length) return 'maybe';
+      const byte = buf[at + k];
+      const ok = k === 3 ? byte === COMMA : (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7a;
+      if (!ok) return 'no';
+    }
+    return 'yes';
+  }
+
+  /** The first index from `from` on that may start a frame: any `*`, or a `$` that may start a binary frame. */
+  private nextStart(buf: Buffer, from: number): number {
+    for (let i = from; i < buf.length; i++) {
+      if (buf[i] === STAR || (buf[i] === DOLLAR && this.binaryStart(buf, i) !== 'no')) return i;
+    }
+    return -1;
+  }
+
+  /** The first binary frame start in [from, to). */
+  private nextBinary(buf: Buffer, from: number, to: number): number {
+    for (let i = buf.indexOf(DOLLAR, from); i >= 0 && i < to; i = buf.indexOf(DOLLAR, i + 1)) {
+      if (this.binaryStart(buf, i) === 'yes') return i;
+    }
+    return -1;
+  }
+
+  /**
+   * Where the binary frame at 0 ends: the next frame's start — `$` and the same 5 id bytes as this frame
+   * (BCD fields are full of 0x24 bytes, so a `$` alone means nothing), or `*XX,` — or -1 when none follows
+   * yet (within H02_BINARY_MAX_BYTES). A start cut by the end of the bytes counts only past the
+   * shortest frame.
+   */
+  private static binaryEnd(buf: Buffer): number {
+    for (let i = 1; i < Math.min(buf.length, H02_BINARY_MAX_BYTES); i++) {
+      const byte = buf[i];
+      let start: Start;
+      if (byte === STAR) start = H02Session.textStart(buf, i);
+      else if (byte === DOLLAR) {
+        start = 'yes';
+        for (let k = 1; k <= 5 && start === 'yes'; k++) {
+          if (i + k >= buf.length) start = 'maybe';
+          else if (buf[i + k] !== buf[k]) start = 'no';
+        }
+      } else continue;
+      if (start === 'yes' || (start === 'maybe' && i >= H02_BINARY_MIN_BYTES)) return i;
+    }
+    return -1;
+  }
+
+  private tooLarge(message: string): never {
+    this.buf = Buffer.alloc(0);
+    throw new FrameError(message, 'too_large');
+  }
+
   push(chunk: Buffer): DeviceMessage[] {
     let buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     const messages: DeviceMessage[] = [];
     for (;;) {
-      const start = buf.indexOf(STAR);
+      const start = this.nextStart(buf, 0);
       if (start < 0) {
         buf = buf.subarray(buf.length); // noise between frames: nothing to keep
         break;
       }
-      const end = buf.indexOf(HASH, start + 1);
+      buf = buf.subarray(start);
+
+      if (buf[0] === DOLLAR) {
+        if (this.binaryStart(buf, 0) === 'maybe') break; // the id is still to come
+        if (buf.length >= H02_BINARY_MIN_BYTES && !binaryLayout(buf, 5) && !binaryLayout(buf, 8)) {
+          // No id and time where a frame has them: a `$` byte in noise (checked first, so noise costs no search).
+          buf = buf.subarray(1);
+          continue;
+        }
+        const end = H02Session.binaryEnd(buf);
+        if (end < 0 && buf.length < H02_BINARY_MIN_BYTES) break; // the rest is still to come
+        if (end >= 0 && end < H02_BINARY_MIN_BYTES) {
+          // The device started another frame before this one was complete.
+          messages.push({ type: 'invalid', reason: 'truncated binary frame' });
+          buf = buf.subarray(end);
+          continue;
+        }
+        const frameEnd = end < 0 ? Math.min(buf.length, H02_BINARY_MAX_BYTES) : end;
+        const message = decodeH02Binary(buf.subarray(0, frameEnd));
+        if (!message) {
+          // Not a frame after all (a `$` byte in noise): look for one from the next byte on.
+          buf = buf.subarray(1);
+          continue;
+        }
+        if (message.type === 'positions' || message.type === 'heartbeat') {
+          this.binaryId = Buffer.from(buf.subarray(1, 6));
+        }
+        messages.push(message);
+        buf = buf.subarray(frameEnd);
+        continue;
+      }
+
+      const end = buf.indexOf(HASH, 1);
+      // A binary frame before the `#` means this `*` was noise (a `*` byte in a binary frame's tail) —
+      // once this connection's device is known to send binary frames, or when no `*XX,` follows it.
+      const binary = this.nextBinary(buf, 1, end < 0 ? buf.length : end);
+      if (binary >= 0 && (this.binaryId !== undefined || H02Session.textStart(buf, 0) === 'no')) {
+        buf = buf.subarray(binary);
+        continue;
+      }
       if (end < 0) {
         // A `*` inside an unfinished frame starts a new one (the device gave up the first).
-        const last = buf.lastIndexOf(STAR);
-        buf = buf.subarray(last);
-        if (buf.length > this.maxFrameBytes) {
-          this.buf = Buffer.alloc(0);
-          throw new FrameError(`H02 sentence longer than ${this.maxFrameBytes} bytes without '#'`, 'too_large');
-        }
+        buf = buf.subarray(buf.lastIndexOf(STAR));
+        if (buf.length > this.maxFrameBytes)
+          this.tooLarge(`H02 sentence longer than ${this.maxFrameBytes} bytes without '#'`);
         break;
       }
       const from = buf.lastIndexOf(STAR, end);
-      if (end + 1 - from > this.maxFrameBytes) {
-        this.buf = Buffer.alloc(0);
-        throw new FrameError(`H02 sentence longer than ${this.maxFrameBytes} bytes`, 'too_large');
-      }
+      if (end + 1 - from > this.maxFrameBytes) this.tooLarge(`H02 sentence longer than ${this.maxFrameBytes} bytes`);
       messages.push(...decodeH02Sentence(buf.toString('latin1', from, end + 1), this.now));
       buf = buf.subarray(end + 1);
     }

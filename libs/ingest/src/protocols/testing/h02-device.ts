@@ -49,6 +49,21 @@ function status(record: H02Record): string {
   return (word >>> 0).toString(16).toUpperCase().padStart(8, '0');
 }
 
+/** `ddmmmmmm` / `dddmmmmmm`: a binary frame's coordinate digits (minutes with 4 implied decimals). */
+function binaryCoordinate(value: number, degreeDigits: number): string {
+  const abs = Math.abs(value);
+  let degrees = Math.floor(abs);
+  let minutes = Math.round((abs - degrees) * 60 * 10_000);
+  if (minutes >= 600_000) {
+    degrees += 1;
+    minutes -= 600_000;
+  }
+  return `${pad(degrees, degreeDigits)}${pad(minutes, 6)}`;
+}
+
+/** The layouts of binary frames seen from real devices (Traccar's H02 tests): 32, 45 and 42 (8-byte id) bytes. */
+export type H02BinaryLayout = 'short' | 'long' | 'imei';
+
 /**
  * A simulated H02 tracker: builds the sentences a real one sends (the inverse of h02.ts) and reads the
  * server's answers. For the decoder's tests, the gateway's tests and tools/tracker-sim.
@@ -74,6 +89,36 @@ export class H02Device {
       status(record),
     ];
     return Buffer.from(`*${fields.join(',')}#`, 'latin1');
+  }
+
+  /**
+   * A binary position frame (`$` + BCD, the inverse of decodeH02Binary): `short` is 32 bytes with a
+   * 10-digit id, `long` 45 bytes (13 more bytes the decoder does not read), `imei` 42 bytes with the
+   * 15-digit id in 8 bytes. The battery byte holds a percentage (0: none).
+   */
+  binaryPosition(record: H02Record & { battery?: number }, layout: H02BinaryLayout = 'short'): Buffer {
+    const id = layout === 'imei' ? `${this.imei.padStart(15, '0')}0` : this.imei.padStart(10, '0');
+    if (!/^\d+$/.test(id) || id.length !== (layout === 'imei' ? 16 : 10)) {
+      throw new Error(`a binary H02 id is ${layout === 'imei' ? 15 : 10} digits`);
+    }
+    const flags = (record.valid === false ? 0 : 0x02) | (record.lat >= 0 ? 0x04 : 0) | (record.lon >= 0 ? 0x08 : 0);
+    const knots = Math.min(999, Math.round(kmhToKnots(record.speedKmh ?? 0)));
+    const digits = [
+      id,
+      hhmmss(record.ts),
+      ddmmyy(record.ts),
+      binaryCoordinate(record.lat, 2),
+      Math.min(100, Math.max(0, Math.round(record.battery ?? 0)))
+        .toString(16)
+        .padStart(2, '0'),
+      binaryCoordinate(record.lon, 3),
+      flags.toString(16),
+      pad(knots, 3),
+      pad(Math.round(record.heading ?? 0) % 360, 3),
+      status(record),
+    ].join('');
+    const extra = { short: 'ff0001', long: 'ff0015060000002c02dc0c000000001f', imei: 'ff011200640000005ecc' }[layout];
+    return Buffer.concat([Buffer.from('$', 'latin1'), Buffer.from(digits + extra, 'hex')]);
   }
 
   /** A heartbeat: `HTBT` (answered at once) carries a battery level; `XT` is not answered. */
