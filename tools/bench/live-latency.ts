@@ -11,11 +11,12 @@
  * The load is open loop: request k is due at start + k / rate, its ingest latency counts from then.
  *
  * It creates a fresh database (fleet_bench_live), starts the real API and worker as processes with
- * their default settings, prints p50/p95/p99 of both latencies, where the 202 → SSE time goes (worker:
- * 202 → published, the live-log id's Redis time; API fan-out: published → arrival), the CPU each
- * part used, and the ratio to a same-run raw-PostgreSQL baseline (tools/bench/stats.ts); it exits
- * non-zero when a p99 misses its target (SSE 250 ms, ingest 50 ms), when a position never arrived, or
- * when the ingest rate was not reached.
+ * their default settings, bundled as production runs them (bundleService, as bench-trackers does),
+ * prints p50/p95/p99 of both latencies, where the 202 → SSE time goes (worker: 202 → published, the
+ * live-log id's Redis time; API fan-out: published → arrival), the CPU each part used, and the ratio
+ * to a same-run raw-PostgreSQL baseline (tools/bench/stats.ts); it exits non-zero when a p99 misses
+ * its target (SSE 250 ms, ingest 50 ms), when a position never arrived, or when the ingest rate was
+ * not reached.
  *
  * Options: --clients=N (200), --rate=N positions/s (1000), --seconds=N (20), --vehicles=N (1000),
  *          --measuring=N clients that parse and time every message (8), --target-p99=ms (250),
@@ -41,7 +42,7 @@ import { parseArgs } from 'node:util';
 import { generateDeviceToken, hashDeviceToken, hashPassword } from '@fleet/auth';
 import { dropDatabase, ensureDatabase, runMigrations } from '@fleet/db';
 import { CLUSTER_ROLE_ENV } from '@fleet/runtime';
-import { freePort } from '@fleet/runtime/testing';
+import { bundleService, freePort } from '@fleet/runtime/testing';
 import pg from 'pg';
 import type { Ack, FromLoad, ToLoad } from './live-load';
 import type { Arrival, FromReaders, ToReaders } from './live-readers';
@@ -510,13 +511,18 @@ export function liveLatencyFailures(r: LiveLatencyResult): string[] {
 
 const root = path.resolve(__dirname, '../..');
 
+/**
+ * A service bundled as production runs it (bundleService: one esbuild file, node_modules external; as
+ * bench-trackers and bench-osmand start theirs), not its sources through tsx, whose loader and
+ * unbundled module graph cost CPU and memory that production does not spend.
+ */
 function startService(file: string, env: Record<string, string>): ChildProcess {
   // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each service there (as bench-ingest does).
   const dir = process.env['BENCH_CPU_PROFILE'];
   const profile = dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-  return spawn(process.execPath, [...profile, '--import', 'tsx', file], {
+  return spawn(process.execPath, [...profile, file], {
     cwd: root,
-    env: { ...process.env, TSX_TSCONFIG_PATH: 'tsconfig.base.json', APP_ENV: 'test', LOG_FORMAT: 'json', ...env },
+    env: { ...process.env, APP_ENV: 'test', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
@@ -553,7 +559,11 @@ export async function runLiveLatencyBench(
   // measures them on the main port, in the ingest processes' event loop.
   const livePort = process.env['LIVE_PORT'] === 'off' ? undefined : await freePort();
   const common = { DATABASE_URL: dbUrl, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: 'warn' };
-  const api = startService('apps/api/src/main.ts', {
+  const [apiBundle, workerBundle] = [
+    await bundleService('apps/api/src/main.ts', { outDir: 'tools/bench', name: 'live-api' }),
+    await bundleService('apps/worker/src/main.ts', { outDir: 'tools/bench', name: 'live-worker' }),
+  ];
+  const api = startService(apiBundle, {
     ...common,
     PORT: String(apiPort),
     HOST: '127.0.0.1',
@@ -568,7 +578,7 @@ export async function runLiveLatencyBench(
     LIVE_MAX_STREAMS_PER_USER: String(clients),
     LIVE_MAX_STREAMS_PER_ORG: String(clients),
   });
-  const worker = startService('apps/worker/src/main.ts', {
+  const worker = startService(workerBundle, {
     ...common,
     METRICS_PORT: String(workerPort),
     HOST: '127.0.0.1',
