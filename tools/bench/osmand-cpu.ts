@@ -11,11 +11,17 @@
  * growing, and prints CPU ÷ requests staged. The worker (apps/worker) is not started: it spends nothing
  * in the API, and leaving PostgreSQL to the staging commits keeps the group-commit sizes of runs alike.
  *
+ * --endpoint=positions (`nx run tools:bench-positions-cpu`) measures the main port instead: single-position Fleet JSON `POST /api/v1/positions`
+ * with each vehicle's device token (tools/bench/positions-cpu.lua, the requests of bench-live's load),
+ * the API started with API_WORKERS=--api-workers (default: the core count) and OSMAND_PORT=off, and the
+ * CPU read of its 'api' worker processes (or of the single process).
+ *
  * Several builds can be compared in one session, their rounds interleaved (A B A B …) so that a change of
  * load on the machine hits both alike: --bundle=label=path/to/bundle.js, repeated (bundles made with
  * bundleService from any checkout); without --bundle, the current apps/api/src/main.ts.
  *
- * Options: --requests=N per round (60000), --warmup=N requests before the first round (20000),
+ * Options: --endpoint=osmand|positions (osmand), --api-workers=N (positions: core count),
+ *          --requests=N per round (60000), --warmup=N requests before the first round (20000),
  *          --rounds=N (3), --connections=N (64), --threads=N wrk threads (2), --vehicles=N (1000),
  *          --osmand-workers=N (core count), --cpu-prof=dir (the API's processes write V8 CPU profiles
  *          there when they stop), --node-args=label=args (Node options of that build's processes,
@@ -23,11 +29,12 @@
  *          under two labels compares settings).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { generateDeviceToken, hashDeviceToken } from '@fleet/auth';
 import { dropDatabase } from '@fleet/db';
 import { bundleService, freePort } from '@fleet/runtime/testing';
 import { Redis } from 'ioredis';
@@ -36,7 +43,14 @@ import { fmt, serviceEnv } from './stats';
 import { cpuSeconds, freshDatabase, processTree, stopAll, waitListening, waitReady, type BenchRun } from './trackers';
 
 const IDENTIFIER_PREFIX = 'osmand-cpu-';
-const LUA = path.join(__dirname, 'osmand-cpu.lua');
+/** What is measured: the OsmAnd port's GETs, or the main port's Fleet JSON POSTs. */
+type Target = 'osmand' | 'positions';
+const LUA: Record<Target, string> = {
+  osmand: path.join(__dirname, 'osmand-cpu.lua'),
+  positions: path.join(__dirname, 'positions-cpu.lua'),
+};
+/** The cluster role of the processes serving the target's port. */
+const ROLE: Record<Target, string> = { osmand: 'osmand', positions: 'api' };
 const root = path.resolve(__dirname, '../..');
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -94,6 +108,9 @@ async function waitStaged(pool: pg.Pool, expected: number, timeoutMs = 60_000): 
 
 /** wrk until each thread has `perThread` answers; resolves with wrk's summary. */
 function runWrk(o: {
+  target: Target;
+  /** positions: the file of device tokens, vehicle i's on line i + 1. */
+  tokenFile?: string;
   port: number;
   threads: number;
   connections: number;
@@ -113,13 +130,13 @@ function runWrk(o: {
       '--timeout',
       '10s',
       '-s',
-      LUA,
+      LUA[o.target],
       `http://127.0.0.1:${o.port}`,
       '--',
       String(o.vehicles),
       String(o.threads),
       String(o.firstTimestampS),
-      IDENTIFIER_PREFIX,
+      o.target === 'positions' ? (o.tokenFile ?? '') : IDENTIFIER_PREFIX,
       String(o.perThread),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -151,11 +168,12 @@ interface Build {
   file: string;
   /** Node options of this build's processes (the cluster's workers inherit them). */
   nodeArgs: string[];
-  /** Its OsmAnd port, and its API process (the cluster primary), once started. */
+  /** The measured port (OsmAnd, or the main port), and its API process (the cluster primary), once started. */
   port: number;
   child?: ReturnType<typeof spawn>;
   rootPid: number;
-  osmandPids: number[];
+  /** The processes serving the measured port. */
+  servingPids: number[];
   perRequestUs: number[];
 }
 
@@ -163,6 +181,8 @@ async function main() {
   const { values: args } = parseArgs({
     options: {
       bundle: { type: 'string', multiple: true },
+      endpoint: { type: 'string', default: 'osmand' },
+      'api-workers': { type: 'string', default: String(os.availableParallelism()) },
       requests: { type: 'string', default: '60000' },
       warmup: { type: 'string', default: '20000' },
       rounds: { type: 'string', default: '3' },
@@ -181,6 +201,9 @@ async function main() {
   const WARMUP_PER_THREAD = Math.ceil(Number(args.warmup) / THREADS);
   const ROUNDS = Number(args.rounds);
   const OSMAND_WORKERS = Number(args['osmand-workers']);
+  const API_WORKERS = Number(args['api-workers']);
+  const target = args.endpoint as Target;
+  if (!(target in LUA)) throw new Error(`--endpoint=osmand or --endpoint=positions, not ${args.endpoint}`);
   const builds: Build[] = (args.bundle ?? []).map((spec) => {
     const eq = spec.indexOf('=');
     if (eq <= 0) throw new Error(`--bundle=label=path, not ${spec}`);
@@ -199,7 +222,7 @@ async function main() {
       nodeArgs,
       port: 0,
       rootPid: 0,
-      osmandPids: [],
+      servingPids: [],
       perRequestUs: [],
     };
   });
@@ -210,7 +233,7 @@ async function main() {
       nodeArgs: [],
       port: 0,
       rootPid: 0,
-      osmandPids: [],
+      servingPids: [],
       perRequestUs: [],
     });
 
@@ -223,36 +246,60 @@ async function main() {
   const org = await pool.query<{ id: string }>(
     "INSERT INTO organizations (name, slug) VALUES ('Bench OsmAnd CPU', 'bench-osmand-cpu') RETURNING id",
   );
+  // Device tokens for the Fleet JSON requests (positions), in a file wrk's threads read.
+  const tokens = target === 'positions' ? Array.from({ length: VEHICLES }, () => generateDeviceToken()) : [];
+  const tokenDir = mkdtempSync(path.join(os.tmpdir(), 'bench-positions-cpu-'));
+  const tokenFile = path.join(tokenDir, 'tokens.txt');
+  writeFileSync(tokenFile, tokens.map((t) => `${t}\n`).join(''), { mode: 0o600 });
   await pool.query(
-    `INSERT INTO vehicles (organization_id, name, device_identifier)
-     SELECT $1, id, id FROM unnest($2::text[]) AS id`,
-    [org.rows[0].id, Array.from({ length: VEHICLES }, (_, i) => `${IDENTIFIER_PREFIX}${i}`)],
+    `INSERT INTO vehicles (organization_id, name, device_identifier, device_token_hash)
+     SELECT $1, id, id, nullif(h, '') FROM unnest($2::text[], $3::text[]) AS t(id, h)`,
+    [
+      org.rows[0].id,
+      Array.from({ length: VEHICLES }, (_, i) => `${IDENTIFIER_PREFIX}${i}`),
+      Array.from({ length: VEHICLES }, (_, i) => (tokens[i] ? hashDeviceToken(tokens[i]) : '')),
+    ],
   );
   const execArgv = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
   try {
     for (const b of builds) {
       const apiPort = await freePort();
-      b.port = await freePort();
+      b.port = target === 'positions' ? apiPort : await freePort();
       b.child = spawn(process.execPath, [...execArgv, ...b.nodeArgs, b.file], {
         cwd: root,
-        env: serviceEnv(run, {
-          PORT: String(apiPort),
-          OSMAND_PORT: String(b.port),
-          HOST: '127.0.0.1',
-          API_WORKERS: '1',
-          OSMAND_WORKERS: String(OSMAND_WORKERS),
-        }),
+        env: serviceEnv(
+          run,
+          target === 'positions'
+            ? {
+                PORT: String(apiPort),
+                OSMAND_PORT: 'off',
+                LIVE_PORT: 'off',
+                HOST: '127.0.0.1',
+                API_WORKERS: String(API_WORKERS),
+              }
+            : {
+                PORT: String(apiPort),
+                OSMAND_PORT: String(b.port),
+                HOST: '127.0.0.1',
+                API_WORKERS: '1',
+                OSMAND_WORKERS: String(OSMAND_WORKERS),
+              },
+        ),
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       await waitReady(`http://127.0.0.1:${apiPort}/ready`, b.child);
       await waitListening(b.port, b.child);
       b.rootPid = b.child.pid ?? 0;
-      const osmand = processTree(b.rootPid).filter((pid) => roleOf(pid) === 'osmand');
-      // One API process (OSMAND_WORKERS=1 API_WORKERS=1) serves both ports itself.
-      b.osmandPids = osmand.length ? osmand : [b.rootPid];
+      const serving = processTree(b.rootPid).filter((pid) => roleOf(pid) === ROLE[target]);
+      // One API process (the target's workers = 1, and API_WORKERS=1) serves the port itself.
+      b.servingPids = serving.length ? serving : [b.rootPid];
     }
     console.log(
-      `bench-osmand-cpu: ${builds.map((b) => b.label).join(' vs ')}; OSMAND_WORKERS=${OSMAND_WORKERS} (API_WORKERS=1), ` +
+      `bench-osmand-cpu (${target === 'positions' ? 'POST /api/v1/positions, main port' : 'OsmAnd GET'}): ` +
+        `${builds.map((b) => b.label).join(' vs ')}; ` +
+        (target === 'positions'
+          ? `API_WORKERS=${API_WORKERS} (OSMAND_PORT=off), `
+          : `OSMAND_WORKERS=${OSMAND_WORKERS} (API_WORKERS=1), `) +
         `wrk ${THREADS} threads × ${CONNECTIONS} connections, ${(PER_THREAD * THREADS).toLocaleString('en-US')} requests a round, ` +
         `${ROUNDS} rounds after ${(WARMUP_PER_THREAD * THREADS).toLocaleString('en-US')} of warm-up; ${VEHICLES} vehicles; ` +
         `machine: ${os.cpus().length} cores, load ${os
@@ -265,6 +312,8 @@ async function main() {
     let block = 0;
     const wrkFor = (b: Build, perThread: number) =>
       runWrk({
+        target,
+        tokenFile,
         port: b.port,
         threads: THREADS,
         connections: CONNECTIONS,
@@ -281,12 +330,12 @@ async function main() {
       for (const b of builds) {
         const staged0 = await stagedPositions(pool);
         const rows0 = await stagingRows(pool);
-        const cpu0 = cpuOf(b.osmandPids);
+        const cpu0 = cpuOf(b.servingPids);
         const tree0 = cpuSeconds(processTree(b.rootPid));
         const t0 = performance.now();
         const w = await wrkFor(b, PER_THREAD);
         const staged = (await waitStaged(pool, staged0 + w.requests - w.non2xx)) - staged0;
-        const cpu1 = cpuOf(b.osmandPids);
+        const cpu1 = cpuOf(b.servingPids);
         const user = cpu1.user - cpu0.user;
         const system = cpu1.system - cpu0.system;
         const cpu = user + system;
@@ -297,10 +346,10 @@ async function main() {
         b.perRequestUs.push(us);
         console.log(
           `  round ${round} ${b.label.padEnd(10)} ${staged.toLocaleString('en-US')} staged (${w.non2xx} non-2xx) in ${rows.toLocaleString('en-US')} rows — ` +
-            `OsmAnd workers ${fmt(cpu, 2)} s CPU: ${fmt(us, 1)} µs/request (user ${fmt((user / staged) * 1e6, 1)}, system ${fmt((system / staged) * 1e6, 1)}); whole API tree ${fmt((tree / staged) * 1e6, 1)} µs/request; ` +
+            `${target === 'positions' ? 'API' : 'OsmAnd'} workers ${fmt(cpu, 2)} s CPU: ${fmt(us, 1)} µs/request (user ${fmt((user / staged) * 1e6, 1)}, system ${fmt((system / staged) * 1e6, 1)}); whole API tree ${fmt((tree / staged) * 1e6, 1)} µs/request; ` +
             `indicative ${fmt(w.requests / w.seconds, 0)} requests/s, ${fmt(cpu / wall, 2)} cores`,
         );
-        if (w.non2xx) throw new Error(`${w.non2xx} requests were not answered 200:\n${w.output}`);
+        if (w.non2xx) throw new Error(`${w.non2xx} requests were not answered 2xx:\n${w.output}`);
       }
     }
     console.log();
@@ -318,6 +367,7 @@ async function main() {
     await pool.end();
     await dropDatabase(run.dbUrl).catch(() => undefined);
     await dropKeys(run);
+    rmSync(tokenDir, { recursive: true, force: true });
   }
 }
 

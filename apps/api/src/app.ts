@@ -3,8 +3,9 @@ import { accessLogMiddleware, requestContextMiddleware, type Logger } from '@fle
 import type { Metrics } from '@fleet/metrics';
 import { forgetLatest } from '@fleet/live';
 import { probeRoutes, storeChecks, type Redis } from '@fleet/runtime';
+import type { RequestListener } from 'node:http';
 import cors from 'cors';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { ApiConfig } from './config';
 import { errorHandler, notFoundHandler, unavailable } from './errors';
@@ -12,6 +13,7 @@ import { inputGuard } from './input-guard';
 import type { DeviceDirectory } from '@fleet/ingest';
 import { FieldDrops } from '@fleet/ingest';
 import type { IngestPipeline } from '@fleet/ingest';
+import { ingestFastPath } from './ingest/ingest-fast-path';
 import { debugRoutes } from './routes/debug';
 import { organizationRoutes } from './routes/organization';
 import { platformRoutes } from './routes/platform';
@@ -19,7 +21,7 @@ import { mobileRoutes } from './routes/mobile';
 import { PushTokens } from './mobile/push-tokens';
 import { TrackerSettingsService } from './mobile/tracker-settings';
 import { Organizations, Platform } from './organization/organization';
-import { ingestRoutes } from './routes/ingest';
+import { httpIngest, ingestRoutes } from './routes/ingest';
 import { authRoutes } from './routes/auth';
 import { vehicleRoutes } from './routes/vehicles';
 import { commandRoutes } from './routes/commands';
@@ -143,6 +145,34 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/**
+ * The main port's listener: the ingest fast path (ingest/ingest-fast-path.ts: the device-authenticated
+ * JSON ingest endpoints on bare node:http, answered as the app answers them) in front of `app`, which
+ * serves every other request. `fastPath: false` leaves everything to the app (the spec that compares
+ * the two).
+ */
+export function createMainListener(
+  deps: AppDeps,
+  options: { app?: express.Express; fastPath?: boolean } = {},
+): RequestListener {
+  const app = options.app ?? createApp(deps);
+  if (options.fastPath === false) return app;
+  const fast = ingestFastPath({
+    ingest: httpIngest({ ...deps, fieldDrops: new FieldDrops(deps.metrics.registry) }),
+    logger: deps.logger,
+    metrics: deps.metrics,
+    isDraining: deps.isDraining,
+    bodyLimit: deps.config.http.bodyLimit,
+    app,
+    securityHeaders: securityHeaders(),
+    cors: corsPolicy(deps.config),
+    corsOrigins: deps.config.http.corsOrigins,
+  });
+  return (req, res) => {
+    if (!fast(req, res)) app(req, res);
+  };
+}
+
 /** What the live port's processes need: no ingest pipeline, no other route's services. */
 export type LiveAppDeps = Pick<
   AppDeps,
@@ -171,15 +201,8 @@ function baseApp(deps: LiveAppDeps): express.Express {
   const { config, metrics } = deps;
   const app = express();
   commonMiddleware(app, deps);
-  app.use(helmet());
-  const allowed = new Set(config.http.corsOrigins);
-  app.use(
-    cors({
-      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
-      credentials: true,
-      maxAge: 600,
-    }),
-  );
+  app.use(securityHeaders());
+  app.use(corsPolicy(config));
   app.use(
     probeRoutes({
       service: 'api',
@@ -190,6 +213,19 @@ function baseApp(deps: LiveAppDeps): express.Express {
   );
   app.get('/metrics', metrics.handler);
   return app;
+}
+
+/** The security headers of every answer past the drain gate (the ingest fast path sets the same). */
+const securityHeaders = (): RequestHandler => helmet();
+
+/** CORS: the configured origins, with credentials (the ingest fast path answers the same). */
+function corsPolicy(config: ApiConfig): RequestHandler {
+  const allowed = new Set(config.http.corsOrigins);
+  return cors({
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    credentials: true,
+    maxAge: 600,
+  });
 }
 
 /** The credential check of each security kind that declared endpoints name (see http/serve.ts). */

@@ -12,7 +12,7 @@ import {
   type Redis,
 } from '@fleet/runtime';
 import { DEFAULT_STREAMS } from '@fleet/queue-replay';
-import { createApp, createLiveApp, type AppDeps } from './app';
+import { createLiveApp, createMainListener, type AppDeps } from './app';
 import { osmandListener } from './ingest/osmand-listener';
 import { TokenService } from '@fleet/auth';
 import { LoginLimiter } from './auth/rate-limit';
@@ -168,7 +168,8 @@ export async function start(config: ApiConfig, options: StartOptions = {}): Prom
     pipeline: createPipeline(config, { pool, redis, logger, registry: metrics.registry }),
     places: new Places({ pool, redis, geocoder: config.geocoder, logger }),
   };
-  const http = await startHttpServer(createApp(deps), { port: config.http.port, host: config.http.host });
+  // The main port: the ingest fast path in front of the Express app (app.ts createMainListener).
+  const http = await startHttpServer(createMainListener(deps), { port: config.http.port, host: config.http.host });
   const osmand =
     config.ingest.osmandPort === undefined
       ? undefined

@@ -1,44 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { RequestListener } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { Logger } from '@fleet/logging-json';
 import type { Metrics } from '@fleet/metrics';
-import { badRequest, errorResponse, payloadTooLarge, unavailable } from '../errors';
+import { payloadTooLarge } from '../errors';
 import { apiError, httpIngest } from '../routes/ingest';
 import { acceptOsmAnd, FieldDrops, flattenParams, type DeviceDirectory, type IngestPipeline } from '@fleet/ingest';
+import { answer, bareListener, mediaType, parseJson, readBody, type BareListenerOptions } from './bare-http';
 
 const MAX_BODY = 64 * 1024;
-
-/**
- * The body, up to MAX_BODY bytes. Past that it answers 413 at once and reads the rest without keeping
- * it (as body-parser does), so the client gets the 413 instead of a connection reset; Node then reuses
- * or closes the connection once the request is read.
- */
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    let tooLarge = false;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        tooLarge = true;
-        chunks.length = 0;
-        reject(payloadTooLarge(`bodies up to ${MAX_BODY} bytes`));
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-/** The request's Content-Type without parameters, lower-cased ('' when absent). */
-function mediaType(header: string | undefined): string {
-  if (!header) return '';
-  const semi = header.indexOf(';');
-  return (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase();
-}
 
 /**
  * The port Traccar Client points at (5055), on Node's HTTP server directly rather than through
@@ -59,14 +28,20 @@ export function osmandListener(deps: {
   isDraining: () => boolean;
 }): RequestListener {
   const ingest = httpIngest({ ...deps, fieldDrops: new FieldDrops(deps.metrics.registry) });
-
-  const handle = async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
-    if (deps.isDraining()) {
-      res.setHeader('Connection', 'close');
-      throw unavailable('server is shutting down, retry', 1);
-    }
-    const method = req.method ?? 'GET';
+  const options: BareListenerOptions = {
+    ...deps,
     // Any path, as Traccar: users paste server URLs with a path (`http://host:5055/osmand`).
+    path: () => '/',
+    route: '/',
+    log: ({ requestId, method, path }, status) => {
+      if (status >= 400 && deps.logger.isLevelEnabled('warn'))
+        deps.logger.warn('request', { requestId, method, path, status, port: 'osmand' });
+    },
+  };
+  const tooLarge = () => payloadTooLarge(`bodies up to ${MAX_BODY} bytes`);
+
+  return bareListener(options, async (exchange) => {
+    const { req, method } = exchange;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const query = q < 0 ? {} : parseQuery(url.slice(q + 1));
@@ -77,15 +52,10 @@ export function osmandListener(deps: {
       method === 'POST' &&
       (Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined)
     ) {
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY, tooLarge);
       const contentType = mediaType(headers['content-type']);
-      if (contentType === 'application/json' && body) {
-        try {
-          json = JSON.parse(body);
-        } catch {
-          throw badRequest('request body is not valid JSON');
-        }
-      } else if (contentType === 'application/x-www-form-urlencoded' && body) form = parseQuery(body);
+      if (contentType === 'application/json' && body) json = parseJson(body);
+      else if (contentType === 'application/x-www-form-urlencoded' && body) form = parseQuery(body);
     }
     try {
       await acceptOsmAnd(ingest, {
@@ -98,40 +68,6 @@ export function osmandListener(deps: {
     } catch (err) {
       throw apiError(err);
     }
-    res.writeHead(200, { 'X-Request-Id': requestId, 'Content-Length': '0' });
-    res.end();
-  };
-
-  const fail = (req: IncomingMessage, res: ServerResponse, requestId: string, err: unknown): void => {
-    const { status, headers, body } = errorResponse(err, {
-      // The request id on the line errorResponse logs (5xx), as the main app's context gives it.
-      logger: deps.logger.child({ requestId }),
-      requestId,
-      method: req.method ?? 'GET',
-      path: '/',
-    });
-    if (res.headersSent) return void res.destroy();
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      ...headers,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': String(Buffer.byteLength(text)),
-      'X-Request-Id': requestId,
-    });
-    res.end(text);
-    if (status >= 400 && deps.logger.isLevelEnabled('warn')) {
-      deps.logger.warn('request', { requestId, method: req.method, path: '/', status, port: 'osmand' });
-    }
-  };
-
-  return (req, res) => {
-    const started = process.hrtime.bigint();
-    deps.metrics.inFlight.inc();
-    const requestId = randomUUID();
-    res.once('close', () => {
-      deps.metrics.inFlight.dec();
-      deps.metrics.observe(req.method ?? 'GET', '/', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    handle(req, res, requestId).catch((err: unknown) => fail(req, res, requestId, err));
-  };
+    answer(options, exchange, 200);
+  });
 }
