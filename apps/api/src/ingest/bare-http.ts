@@ -45,6 +45,7 @@ export interface BareListenerOptions {
 }
 
 export const newRequestId = (): string => randomUUID();
+const NO_HEADERS: OutgoingHttpHeaders = Object.freeze({});
 const urlPath = (url: string) => {
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
@@ -58,13 +59,6 @@ export function bareListener(
   const { metrics, isDraining } = options;
   const requestIdOf = options.requestId ?? newRequestId;
   const pathOf = options.path ?? urlPath;
-  const serve = async (exchange: Exchange) => {
-    if (isDraining()) {
-      exchange.res.setHeader('Connection', 'close');
-      throw unavailable('server is shutting down, retry', 1);
-    }
-    await handle(exchange);
-  };
   return (req, res) => {
     const started = process.hrtime.bigint();
     metrics.inFlight.inc();
@@ -77,13 +71,17 @@ export function bareListener(
       path: pathOf(req.url ?? '/'),
       started,
       route: options.route,
-      headers: {},
+      headers: NO_HEADERS,
     };
     res.once('close', () => {
       metrics.inFlight.dec();
       metrics.observe(method, exchange.route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     });
-    serve(exchange).catch((err: unknown) => fail(options, exchange, err));
+    if (isDraining()) {
+      res.setHeader('Connection', 'close');
+      return fail(options, exchange, unavailable('server is shutting down, retry', 1));
+    }
+    handle(exchange).catch((err: unknown) => fail(options, exchange, err));
   };
 }
 
@@ -97,12 +95,12 @@ export function answer(
 ): void {
   const { res } = exchange;
   if (body === undefined) {
-    res.writeHead(status, {
-      ...exchange.headers,
-      ...headers,
-      'X-Request-Id': exchange.requestId,
-      'Content-Length': '0',
-    });
+    res.writeHead(
+      status,
+      headers === undefined && exchange.headers === NO_HEADERS
+        ? { 'X-Request-Id': exchange.requestId, 'Content-Length': '0' }
+        : { ...exchange.headers, ...headers, 'X-Request-Id': exchange.requestId, 'Content-Length': '0' },
+    );
     res.end();
   } else {
     const text = JSON.stringify(body);
