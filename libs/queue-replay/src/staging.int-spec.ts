@@ -88,6 +88,78 @@ describe('StagingWriter against PostgreSQL', () => {
     expect(gathered[0].staged.count).toBe(3);
   });
 
+  /** The pool, with the commits whose number (from 0) is in `held` waiting for that promise first. */
+  const gatedPool = () => {
+    const held = new Map<number, Promise<void>>();
+    const counter = { started: 0 };
+    const gated = {
+      query: async (query: pg.QueryConfig) => {
+        await held.get(counter.started++);
+        return pool.query(query);
+      },
+    } as unknown as pg.Pool;
+    return { gated, held, counter };
+  };
+
+  it('starts another commit for requests that waited part of a commit, while one is in flight', async () => {
+    const { gated, held, counter } = gatedPool();
+    const writer = new StagingWriter(gated, { maxConcurrentCommits: 2, overlapAfter: 0.5 });
+    await writer.stage({ protocol: 'osmand', positions: fixes(0, 1) }); // commit 0: the first duration
+    let release!: () => void;
+    held.set(1, new Promise<void>((resolve) => (release = resolve)));
+    let firstResolved = false;
+    const first = writer.stage({ protocol: 'osmand', positions: fixes(0, 1) }).then((r) => {
+      firstResolved = true;
+      return r;
+    });
+    // Commit 1 is held; these two wait, then share commit 2, which ends while commit 1 is in flight
+    // (with only a full row starting another commit, they would wait for commit 1 forever).
+    const later = await Promise.all(
+      [fixes(1, 1), fixes(2, 2)].map((positions) => writer.stage({ protocol: 'osmand', positions })),
+    );
+    expect(counter.started).toBe(3);
+    expect(firstResolved).toBe(false);
+    expect(new Set(later.map((r) => r.staged.id)).size).toBe(1);
+    expect(later.map((r) => r.lead)).toEqual([true, false]);
+    // Committed when they resolved: another connection sees their row.
+    expect((await row(later[0].staged.id)).position_count).toBe(3);
+
+    release();
+    const alone = await first;
+    expect(alone.lead).toBe(true);
+    expect(alone.staged.id).not.toBe(later[0].staged.id);
+    expect((await row(alone.staged.id)).position_count).toBe(1);
+  });
+
+  it('resolves no request before the commit holding it, however the commits overlap', async () => {
+    const { gated, held, counter } = gatedPool();
+    const writer = new StagingWriter(gated, { maxConcurrentCommits: 2, overlapAfter: 0 });
+    await writer.stage({ protocol: 'osmand', positions: fixes(0, 1) });
+    // Commit 1 (the first request) held; the second starts commit 2 at once, the rest share commit 3.
+    let release!: () => void;
+    held.set(1, new Promise<void>((resolve) => (release = resolve)));
+    const resolved = new Set<number>();
+    const staged = Array.from({ length: 6 }, (_, i) =>
+      writer.stage({ protocol: 'osmand', positions: fixes(i % 3, 1) }).then(async (r) => {
+        resolved.add(i);
+        // Committed before it resolves: visible to another connection.
+        expect(await row(r.staged.id)).toBeDefined();
+        return r;
+      }),
+    );
+    const results = await Promise.all(staged.slice(1));
+    expect(counter.started).toBe(4);
+    expect(resolved.has(0)).toBe(false);
+    release();
+    const all = [await staged[0], ...results];
+    expect(all.map((r) => r.staged.count)).toEqual([1, 1, 4, 4, 4, 4]);
+    // One row per commit, each announced once.
+    const byRow = new Map<string, boolean[]>();
+    for (const r of all) byRow.set(r.staged.id, [...(byRow.get(r.staged.id) ?? []), r.lead]);
+    for (const leads of byRow.values()) expect(leads.filter(Boolean)).toHaveLength(1);
+    expect([...byRow.values()].reduce((n, leads) => n + leads.length, 0)).toBe(6);
+  });
+
   it('keeps protocols apart and caps a row at maxPositionsPerRow positions', async () => {
     const writer = new StagingWriter(pool, { maxConcurrentCommits: 1, maxPositionsPerRow: 5 });
     const blocker = writer.stage({ protocol: 'osmand', positions: fixes(0, 1) });
