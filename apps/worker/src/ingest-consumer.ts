@@ -9,6 +9,7 @@ import {
   readNew,
   removeDeadConsumers,
   writeBatch,
+  type InBetweenFix,
   type InsertedPosition,
   type StreamMessage,
   type StreamNames,
@@ -83,11 +84,12 @@ export function eventHook(
   events: DetectorOptions,
   onLateFixes?: (n: number) => void,
   onUnknownDriverIds?: (n: number) => void,
-): (client: PoolClient, inserted: InsertedPosition[]) => Promise<Detection> {
-  return async (client, inserted) => {
+): (client: PoolClient, inserted: InsertedPosition[], between: InBetweenFix[]) => Promise<Detection> {
+  return async (client, inserted, between) => {
     const detection = await detectEvents(client, inserted, { ...events, onLateFixes });
-    // After the detector: its per-vehicle lock serialises the counters too.
-    detection.events.push(...(await countMaintenance(client, inserted)));
+    // After the detector: its per-vehicle lock serialises the counters too. They count every fix
+    // written, `between` too (the fixes the writer leaves out of `inserted`).
+    detection.events.push(...(await countMaintenance(client, inserted, between)));
     // Also after the detector's lock: drivers from the fixes' driverUniqueId (driver_changed).
     detection.events.push(
       ...(await assignDriversFromFixes(client, inserted, { onUnknownIdentifiers: onUnknownDriverIds })),

@@ -28,6 +28,7 @@ export {
   lockVehicleForDelete,
   writeBatch,
   type DeadLetterFix,
+  type InBetweenFix,
   type InsertedPosition,
   type UndecodableItem,
   type WriteItem,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { stageBatch, type Staged } from './staging';
 import { listDeadLetters, replayDeadLetters } from './replay';
 import type { NormalizedPosition } from './types';
-import { lockVehicleForDelete, writeBatch, type InsertedPosition, type WriteItem } from './writer';
+import { lockVehicleForDelete, writeBatch, type InBetweenFix, type InsertedPosition, type WriteItem } from './writer';
 
 describe('writeBatch against PostgreSQL', () => {
   jest.setTimeout(60_000);
@@ -196,6 +196,79 @@ describe('writeBatch against PostgreSQL', () => {
       expect(await stored(v)).toBe(0);
       expect(await processed([s.id])).toBe(0);
       expect(await deadLettersOf([s.id])).toEqual([]);
+    });
+  });
+
+  describe('what the hook is given', () => {
+    /** Writes with a hook that keeps what it is given. */
+    const written = async (items: WriteItem[]) => {
+      const seen = { inserted: [] as InsertedPosition[], between: [] as InBetweenFix[] };
+      const result = await writeBatch(pool, items, {
+        onInserted: async (_client, inserted, between) => {
+          seen.inserted.push(...inserted);
+          seen.between.push(...between);
+        },
+      });
+      return { result, ...seen };
+    };
+    const tsOf = (rows: Array<{ vehicleId: string; ts: number }>, vehicleId: string) =>
+      rows
+        .filter((r) => r.vehicleId === vehicleId)
+        .map((r) => (r.ts - base) / 1000)
+        .sort((a, b) => a - b);
+
+    it('gives every fix in full for a vehicle with rules; the ends in full and the rest compactly for one without', async () => {
+      const plain = await newVehicle();
+      const ruled = await newVehicle();
+      await pool.query('UPDATE vehicles SET speed_limit_kmh = 90 WHERE id = $1', [ruled]);
+      const attrs = (i: number) => ({ ignition: i % 2 === 0, odometer: 1000 + i, io239: 1 });
+      const positions = [
+        ...Array.from({ length: 6 }, (_, i) => fix(plain, i, i === 4 ? {} : { attributes: attrs(i) })),
+        // Two fixes sharing a timestamp: the better one (more accurate) is the one written and given.
+        fix(plain, 2, { accuracy: 50, lat: 41, attributes: { ignition: false, odometer: 1 } }),
+        ...Array.from({ length: 4 }, (_, i) => fix(ruled, i, { attributes: attrs(i) })),
+      ];
+      positions[2] = { ...positions[2], accuracy: 5 };
+      const { result, inserted, between } = await written([item(await stage(positions))]);
+      expect(result).toMatchObject({ stored: 10, duplicates: 1 });
+      expect(tsOf(inserted, ruled)).toEqual([0, 1, 2, 3]);
+      expect(tsOf(between, ruled)).toEqual([]);
+      expect(tsOf(inserted, plain)).toEqual([0, 5]);
+      expect(between.filter((f) => f.vehicleId === plain).sort((a, b) => a.ts - b.ts)).toEqual(
+        [1, 2, 3, 4].map((i) => ({
+          vehicleId: plain,
+          ts: base + i * 1000,
+          lat: 40 + i / 1e5,
+          lon: -3.7,
+          ignition: i === 4 ? null : i % 2 === 0,
+          odometer: i === 4 ? null : 1000 + i,
+          replaced: false,
+        })),
+      );
+      // The other callers' rows are as before: full attributes, in time order.
+      expect(inserted.find((p) => p.vehicleId === plain && p.ts === base)?.attributes).toEqual(attrs(0));
+
+      // A better fix replacing a stored one between the batch's ends is given as replaced.
+      const again = await written([
+        item(await stage([fix(plain, -1), fix(plain, 3, { accuracy: 1, attributes: attrs(3) }), fix(plain, 9)])),
+      ]);
+      expect(again.result).toMatchObject({ stored: 2, replaced: 1 });
+      expect(tsOf(again.inserted, plain)).toEqual([-1, 9]);
+      expect(again.between).toEqual([expect.objectContaining({ vehicleId: plain, ts: base + 3000, replaced: true })]);
+    });
+
+    it('gives every fix once when the batch was bisected around a poison fix', async () => {
+      const v = await newVehicle();
+      const positions = Array.from({ length: 20 }, (_, i) =>
+        fix(v, i, i === 13 ? { speedKmh: 1e-50 } : { attributes: { ignition: true } }),
+      );
+      const { result, inserted, between } = await written([item(await stage(positions))]);
+      expect(result).toMatchObject({ stored: 19 });
+      const all = [...tsOf(inserted, v), ...tsOf(between, v)].sort((a, b) => a - b);
+      expect(all).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 13));
+      expect(tsOf(inserted, v)[0]).toBe(0);
+      expect(between.length).toBeGreaterThan(0);
+      expect(between.every((f) => f.ignition === true && !f.replaced)).toBe(true);
     });
   });
 

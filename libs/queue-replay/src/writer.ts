@@ -202,7 +202,23 @@ state AS (
     attributes = EXCLUDED.attributes, updated_at = now()
   WHERE vehicle_state.ts < EXCLUDED.ts OR vehicle_state.ts = EXCLUDED.ts AND ${better(EXCLUDED_KEYS, STATE_KEYS)}
   RETURNING 1
-)
+)${
+    options.returning
+      ? `,
+-- What the hook is given (see below), per vehicle written: its oldest and newest fix of the batch,
+-- and whether event rules apply to it along the way (a speed limit, or geofences in its organization).
+fenced AS (
+  SELECT DISTINCT g.organization_id FROM geofences g
+   WHERE g.organization_id IN (SELECT organization_id FROM known)
+),
+ends AS (
+  SELECT e.*, k.organization_id, k.speed_limit_kmh,
+         k.speed_limit_kmh IS NOT NULL OR k.organization_id IN (SELECT organization_id FROM fenced) AS ruled
+    FROM (SELECT vehicle_id, min(ts) AS oldest, max(ts) AS newest FROM written GROUP BY vehicle_id) e
+    JOIN known k ON k.id = e.vehicle_id
+)`
+      : ''
+  }
 SELECT (SELECT count(*) FROM input)::int AS received,
        (SELECT count(*) FROM kept)::int AS kept,
        (SELECT count(*) FROM written WHERE NOT replaced)::int AS stored,
@@ -213,28 +229,27 @@ SELECT (SELECT count(*) FROM input)::int AS received,
   (SELECT json_agg(json_build_array(w.vehicle_id, (extract(epoch FROM w.ts) * 1000)::bigint, w.replaced)) FROM written w) AS keys`
     : '';
   // Also returning what it wrote (for event detection and the live feed), in time order per vehicle.
-  // Every fix is returned for vehicles that event rules can apply to along the way (a speed limit,
-  // or geofences in their organization); for the others only their oldest and newest fix, which is
-  // all the online rule (back online at the first fix) and the live feed (the newest) need — a
-  // 5,000-fix upload of a vehicle without rules returns two rows, not 5,000.
+  // Every fix is returned in full for vehicles that event rules can apply to along the way; for the
+  // others only their oldest and newest fix, which is all the online rule (back online at the first
+  // fix) and the live feed (the newest) need — a 5,000-fix upload of a vehicle without rules returns
+  // two full rows, not 5,000. Their fixes in between come apart (\`between\`), compactly, with only what
+  // the maintenance counters read (time, place, the ignition and odometer attributes, replaced): one
+  // element per vehicle, [vehicle_id, [[ts, lat, lon, ignition, odometer, replaced], …]], in no order.
   const returning = options.returning
     ? `,
-  (WITH fenced AS (
-     SELECT DISTINCT g.organization_id FROM geofences g
-      WHERE g.organization_id IN (SELECT organization_id FROM known)
-   ), ends AS (
-     SELECT vehicle_id, min(ts) AS oldest, max(ts) AS newest FROM written GROUP BY vehicle_id
-   ), ranked AS (
-     SELECT w.*, k.organization_id, k.speed_limit_kmh,
-            k.speed_limit_kmh IS NOT NULL OR k.organization_id IN (SELECT organization_id FROM fenced) AS ruled,
-            w.ts = e.newest OR w.ts = e.oldest AS at_end
-       FROM written w JOIN known k ON k.id = w.vehicle_id JOIN ends e ON e.vehicle_id = w.vehicle_id
-   )
-   SELECT json_agg(json_build_array(r.vehicle_id, r.organization_id, (extract(epoch FROM r.ts) * 1000)::bigint,
-                                    ST_Y(r.point), ST_X(r.point), r.speed_kmh, r.heading, r.altitude, r.accuracy,
-                                    r.battery, r.attributes, r.speed_limit_kmh, r.replaced)
-                   ORDER BY r.vehicle_id, r.ts)
-     FROM ranked r WHERE r.ruled OR r.at_end) AS rows`
+  (SELECT json_agg(json_build_array(w.vehicle_id, e.organization_id, (extract(epoch FROM w.ts) * 1000)::bigint,
+                                    ST_Y(w.point), ST_X(w.point), w.speed_kmh, w.heading, w.altitude, w.accuracy,
+                                    w.battery, w.attributes, e.speed_limit_kmh, w.replaced)
+                   ORDER BY w.vehicle_id, w.ts)
+     FROM written w JOIN ends e ON e.vehicle_id = w.vehicle_id
+    WHERE e.ruled OR w.ts = e.oldest OR w.ts = e.newest) AS rows,
+  (SELECT json_agg(json_build_array(b.vehicle_id, b.fixes))
+     FROM (SELECT w.vehicle_id,
+                  json_agg(json_build_array((extract(epoch FROM w.ts) * 1000)::bigint, ST_Y(w.point), ST_X(w.point),
+                                            w.attributes->'ignition', w.attributes->'odometer', w.replaced)) AS fixes
+             FROM written w JOIN ends e ON e.vehicle_id = w.vehicle_id
+            WHERE NOT e.ruled AND w.ts <> e.oldest AND w.ts <> e.newest
+            GROUP BY w.vehicle_id) b) AS between`
     : '';
   return base + keys + returning;
 }
@@ -257,8 +272,8 @@ const SQL = {
 
 /**
  * A position this batch inserted, or replaced under the same-timestamp rule (`replaced`): every one
- * for vehicles with event rules, the oldest and newest for the others (see writeSql). Speeds in km/h;
- * `ts` in epoch ms.
+ * for vehicles with event rules, the oldest and newest for the others (the rest: InBetweenFix, see
+ * writeSql). Speeds in km/h; `ts` in epoch ms.
  */
 export interface InsertedPosition {
   vehicleId: string;
@@ -279,6 +294,34 @@ export interface InsertedPosition {
    * vehicle's events from this timestamp on may need re-evaluating.
    */
   replaced: boolean;
+}
+
+/**
+ * A fix this batch inserted or replaced that `inserted` leaves out: written between the oldest and
+ * newest of its vehicle in the batch, the vehicle having no event rules (see writeSql). Only what the
+ * maintenance counters read; `ignition` and `odometer` are those attributes as stored (any JSON value,
+ * null when absent).
+ */
+export interface InBetweenFix {
+  vehicleId: string;
+  ts: number;
+  lat: number;
+  lon: number;
+  ignition: unknown;
+  odometer: unknown;
+  replaced: boolean;
+}
+
+/** [ts, lat, lon, ignition, odometer, replaced] of one vehicle's in-between fix, as writeSql returns it. */
+type BetweenTuple = [number | string, number, number, unknown, unknown, boolean];
+type BetweenOfVehicle = [string, BetweenTuple[]];
+
+function toBetween(rows: BetweenOfVehicle[] | null | undefined): InBetweenFix[] {
+  const out: InBetweenFix[] = [];
+  for (const [vehicleId, fixes] of rows ?? [])
+    for (const f of fixes)
+      out.push({ vehicleId, ts: Number(f[0]), lat: f[1], lon: f[2], ignition: f[3], odometer: f[4], replaced: f[5] });
+  return out;
 }
 
 type InsertedTuple = [
@@ -320,8 +363,9 @@ export interface WriteOptions<T> {
    * Runs inside the write transaction with the positions actually inserted or replaced, before
    * COMMIT: what it writes (events, their webhook deliveries) commits or rolls back with the
    * positions, so a redelivered batch — whose positions are already stored — never produces it twice.
+   * `between` holds the other fixes written, those `inserted` leaves out, compactly (InBetweenFix).
    */
-  onInserted?: (client: PoolClient, inserted: InsertedPosition[]) => Promise<T>;
+  onInserted?: (client: PoolClient, inserted: InsertedPosition[], between: InBetweenFix[]) => Promise<T>;
   /**
    * Record poison fixes in ingest_dead_letters (default). The dead-letter replay turns it off: a fix
    * that still fails keeps its existing row.
@@ -385,6 +429,7 @@ interface Part {
   replaced: number;
   keys?: Array<[string, number | string, boolean]> | null;
   rows?: InsertedTuple[] | null;
+  between?: BetweenOfVehicle[] | null;
 }
 
 async function writePart(client: PoolClient, units: Unit[], sql: Statement): Promise<Part> {
@@ -511,12 +556,20 @@ function combine(parts: Part[]) {
   const inserted = [...rows.values()]
     .map(toInserted)
     .sort((a, b) => (a.vehicleId < b.vehicleId ? -1 : a.vehicleId > b.vehicleId ? 1 : a.ts - b.ts));
+  // A fix in between in one part may be an end (a full row) of another: it is given once, in full.
+  const between = new Map<string, InBetweenFix>();
+  for (const part of parts)
+    for (const f of toBetween(part.between)) {
+      const key = `${f.vehicleId}|${f.ts}`;
+      if (!rows.has(key)) between.set(key, { ...f, replaced: written.get(key) ?? f.replaced });
+    }
   return {
     received: parts.reduce((sum, p) => sum + p.received, 0),
     kept: parts.reduce((sum, p) => sum + p.kept, 0),
     stored,
     replaced: written.size - stored,
     inserted,
+    between: [...between.values()],
   };
 }
 
@@ -592,6 +645,7 @@ export async function writeBatch<T = undefined>(
         stored: part.stored,
         replaced: part.replaced,
         inserted: (part.rows ?? []).map(toInserted),
+        between: toBetween(part.between),
       };
     } catch (err) {
       if (!isPoisonError(err)) throw err;
@@ -613,7 +667,7 @@ export async function writeBatch<T = undefined>(
            FROM unnest($1::bigint[], $2::text[]) AS u(id, reason) WHERE s.id = u.id`,
         [undecodable.map((u) => u.stagingId), undecodable.map((u) => u.reason)],
       );
-    const hook = options.onInserted ? await options.onInserted(client, written.inserted) : undefined;
+    const hook = options.onInserted ? await options.onInserted(client, written.inserted, written.between) : undefined;
     await client.query('COMMIT');
     const undecodableCount = undecodable.reduce((sum, u) => sum + items[u.item].count, 0);
     const received = written.received + deadLetters.length + undecodableCount;

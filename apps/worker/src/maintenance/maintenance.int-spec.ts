@@ -300,6 +300,49 @@ describe('maintenance counters and due events in the worker', () => {
     expect(before.odometer_km).toBeCloseTo(inOrder.odometer_km, 2);
   });
 
+  it('counts the fixes between a batch’s first and last for a vehicle without rules, the same-timestamp winner among them', async () => {
+    const plain = await vehicle('between-plain');
+    const ruled = await vehicle('between-ruled');
+    // With a speed limit the writer gives the hook every fix in full; without, the ends in full and
+    // the fixes between compactly: both must count the same.
+    await pool.query('UPDATE vehicles SET speed_limit_kmh = 120 WHERE id = $1', [ruled]);
+    const t0 = day0 + 4 * DAY_MS + 7 * 3600_000;
+    // One 10-fix request: parked at HOME, 4 km east, a minute's stop, 3 km back west, then HOME; one
+    // fix a minute, ignition on from the second fix to the eighth (7 minutes), off at both ends. Counting only the ends would give 0 km
+    // and 0 s (home to home, ignition off).
+    const path = (vehicleId: string): NormalizedPosition[] => {
+      let here = HOME;
+      return Array.from({ length: 10 }, (_, i) => {
+        if (i >= 1 && i <= 4) here = destination(here, 90, 1_000);
+        if (i >= 6 && i <= 8) here = destination(here, 270, 1_000);
+        return {
+          vehicleId,
+          organizationId: org,
+          ts: t0 + i * 60_000,
+          ...(i === 9 ? HOME : here),
+          accuracy: 5,
+          attributes: { ignition: i >= 1 && i <= 7, io239: 1 },
+        };
+      });
+    };
+    const expectedOf = (fixes: NormalizedPosition[]) => {
+      let m = 0;
+      for (let i = 1; i < fixes.length; i++) m += distanceM(fixes[i - 1], fixes[i]);
+      return { km: m / 1000, seconds: 7 * 60 };
+    };
+    for (const v of [plain, ruled]) {
+      const fixes = path(v);
+      // A worse fix sharing the fourth fix's timestamp, 20 km away, ignition off: it loses, uncounted.
+      const loser = { ...fixes[3], accuracy: 50, lat: fixes[3].lat + 0.2, attributes: { ignition: false } };
+      await deliver([loser, ...fixes], 11);
+      const expected = expectedOf(fixes);
+      expect(expected.km).toBeGreaterThan(7);
+      const c = await counters(v);
+      expect(c.engine_seconds).toBe(expected.seconds);
+      expect(c.odometer_km).toBeCloseTo(expected.km, 6);
+    }
+  });
+
   it('emits a calendar-only rule once, at last service + months − notice', async () => {
     const parked = await vehicle('parked');
     const created = new Date(Date.UTC(2026, 0, 31, 10));

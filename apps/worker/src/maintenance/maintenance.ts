@@ -1,8 +1,8 @@
-import type { InsertedPosition } from '@fleet/queue-replay';
+import type { InBetweenFix, InsertedPosition } from '@fleet/queue-replay';
 import { withTransaction, type Pool, enqueueEventDeliveries } from '@fleet/db';
 import type { PoolClient } from 'pg';
 import { insertSubjectEvents, type DetectedEvent } from '../events/detector';
-import { advance, dueAt, usageDue, type Counters } from './counters';
+import { advance, dueAt, usageDue, type CountedFix, type Counters } from './counters';
 
 // Hand SQL, like the detector: set-based statements inside the positions' write transaction.
 
@@ -66,6 +66,11 @@ interface CountersRow {
   odometer_reading_ts: Date | null;
 }
 
+/** A fix written by the batch, as counted. */
+interface WrittenFix extends CountedFix {
+  replaced: boolean;
+}
+
 /** A maintenance_due event before it is stored. */
 interface DueEvent {
   organizationId: string;
@@ -78,13 +83,17 @@ interface DueEvent {
 }
 
 /**
- * Moves the maintenance counters of the vehicles in `inserted` and emits `maintenance_due` for each
+ * Moves the maintenance counters of the vehicles written and emits `maintenance_due` for each
  * rule whose distance or engine-time limit (minus its notice) the counters reach, stamped at the fix
  * that reached it. Runs in the positions' write transaction after detectEvents, whose lock on each
  * vehicle's vehicle_event_state row serialises the writers per vehicle; the counters rows are locked
- * too (vehicle order).
+ * too (vehicle order). The fixes are every one the batch inserted or replaced: `inserted`, and
+ * `between`, the ones the writer leaves out of it (vehicles without event rules, between their oldest
+ * and newest of the batch), returned by the same statement with what the counters read — nothing is
+ * read back. Of fixes sharing a vehicle and timestamp, only the one stored (the same-timestamp rule's
+ * winner) is written, so it is the one counted.
  *
- * Redelivery and replay: fixes already stored are not in `inserted`, so nothing is counted twice; a
+ * Redelivery and replay: fixes already stored are not written again, so nothing is counted twice; a
  * due event is keyed by (vehicle, type, fix ts, rule) and checked against the rule's service cycle.
  *
  * Late fixes (at or before the newest counted one, or replacing a stored one) are stored but not
@@ -92,16 +101,28 @@ interface DueEvent {
  * between the neighbours, the engine time with the earlier neighbour's ignition), so the odometer
  * only misses the detour through a late fix and never goes back or counts anything twice.
  */
-export async function countMaintenance(client: PoolClient, inserted: InsertedPosition[]): Promise<DetectedEvent[]> {
-  if (!inserted.length) return [];
-  const byVehicle = new Map<string, InsertedPosition[]>();
-  for (const p of inserted) {
-    const list = byVehicle.get(p.vehicleId);
-    if (list) list.push(p);
-    else byVehicle.set(p.vehicleId, [p]);
-  }
+export async function countMaintenance(
+  client: PoolClient,
+  inserted: InsertedPosition[],
+  between: InBetweenFix[] = [],
+): Promise<DetectedEvent[]> {
+  if (!inserted.length && !between.length) return [];
+  const byVehicle = new Map<string, WrittenFix[]>();
+  const add = (vehicleId: string, fix: WrittenFix) => {
+    const list = byVehicle.get(vehicleId);
+    if (list) list.push(fix);
+    else byVehicle.set(vehicleId, [fix]);
+  };
+  for (const p of inserted) add(p.vehicleId, p);
+  for (const f of between)
+    add(f.vehicleId, {
+      ts: f.ts,
+      lat: f.lat,
+      lon: f.lon,
+      attributes: { ignition: f.ignition, odometer: f.odometer },
+      replaced: f.replaced,
+    });
   const ids = [...byVehicle.keys()].sort();
-  await addUnreturnedFixes(client, byVehicle);
   const stored = await client.query<CountersRow>(
     'SELECT * FROM vehicle_counters WHERE vehicle_id = ANY($1::uuid[]) ORDER BY vehicle_id FOR UPDATE',
     [ids],
@@ -205,56 +226,6 @@ export async function countMaintenance(client: PoolClient, inserted: InsertedPos
       ],
     );
   return insertDueEvents(client, due);
-}
-
-/**
- * The writer returns every fix only for vehicles that event rules apply to along the way; for the
- * others, only the batch's oldest and newest (libs/queue-replay writeSql). The counters need every
- * fix, so the ones between are read back (same transaction: this batch's rows included), with only
- * the attributes counted. One statement for the batch.
- */
-async function addUnreturnedFixes(client: PoolClient, byVehicle: Map<string, InsertedPosition[]>): Promise<void> {
-  const ranges = [...byVehicle].flatMap(([vehicleId, fixes]) => {
-    // A speed limit makes the writer return every fix (an event rule applies along the way).
-    if (fixes.length < 2 || fixes[0].speedLimitKmh !== null) return [];
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const f of fixes) {
-      lo = Math.min(lo, f.ts);
-      hi = Math.max(hi, f.ts);
-    }
-    return [{ vehicleId, lo, hi, sample: fixes[0], known: new Set(fixes.map((f) => f.ts)) }];
-  });
-  if (!ranges.length) return;
-  const res = await client.query<{
-    vehicle_id: string;
-    ts: string;
-    lat: number;
-    lon: number;
-    attributes: Record<string, unknown>;
-  }>(
-    `SELECT r.vehicle_id, (extract(epoch FROM p.ts) * 1000)::bigint::text AS ts, ST_Y(p.point) AS lat, ST_X(p.point) AS lon,
-            jsonb_strip_nulls(jsonb_build_object('ignition', p.attributes->'ignition', 'odometer', p.attributes->'odometer')) AS attributes
-       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS r(vehicle_id, lo, hi)
-       JOIN positions p ON p.vehicle_id = r.vehicle_id
-        AND p.ts > timestamptz 'epoch' + r.lo * interval '1 millisecond'
-        AND p.ts < timestamptz 'epoch' + r.hi * interval '1 millisecond'`,
-    [ranges.map((r) => r.vehicleId), ranges.map((r) => r.lo), ranges.map((r) => r.hi)],
-  );
-  const byId = new Map(ranges.map((r) => [r.vehicleId, r]));
-  for (const row of res.rows) {
-    const range = byId.get(row.vehicle_id);
-    const ts = Number(row.ts);
-    if (!range || range.known.has(ts)) continue;
-    byVehicle.get(row.vehicle_id)?.push({
-      ...range.sample,
-      ts,
-      lat: row.lat,
-      lon: row.lon,
-      attributes: row.attributes,
-      replaced: false,
-    });
-  }
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
