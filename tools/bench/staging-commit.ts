@@ -16,9 +16,8 @@
  *          --rounds=N (4)  --writers=N writers splitting the callers, each with its own pool, like
  *          the API's OsmAnd processes (1)  --pool=N connections per writer (10, the API's DB_POOL_MAX)
  *          --policy=label:key=value,… (repeatable; keys of StagingWriterOptions, `Infinity` allowed).
- *          Default policies: full (overlapAfter=Infinity, maxConcurrentCommits=2: the writer before
- *          the adaptive overlap) and default (StagingWriter's defaults with maxConcurrentCommits=2, as
- *          the API and the tracker gateway set it).
+ *          Default policies: full (overlapAfter=Infinity, maxConcurrentCommits=2: the writer's default,
+ *          as the API and the tracker gateway run it) and overlap (overlapAfter=0.5, the same slots).
  *          --think=ms a caller's pause between an answer and its next fix, uniform over 0–2× (1; what
  *          the HTTP round trip and the API's event loop add between a phone's requests — without it
  *          every caller answered by a commit stages again in the same tick, and commits never overlap)
@@ -78,7 +77,10 @@ function parsePolicy(text: string): Policy {
 }
 
 const POLICIES: Policy[] = (
-  args.policy ?? ['full:overlapAfter=Infinity,maxConcurrentCommits=2', 'default:maxConcurrentCommits=2']
+  args.policy ?? [
+    'full:overlapAfter=Infinity,maxConcurrentCommits=2',
+    'overlap:overlapAfter=0.5,maxConcurrentCommits=2',
+  ]
 ).map(parsePolicy);
 
 /** CPU seconds (user + system) of each process, from /proc/<pid>/stat (gone: absent). */
