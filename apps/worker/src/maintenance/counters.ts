@@ -1,4 +1,4 @@
-import { distanceM } from '@fleet/geo';
+import { fastDistanceM } from '@fleet/geo';
 
 /**
  * A vehicle's maintenance counters after its newest counted fix (`ts` in epoch ms). Pure rules, the
@@ -53,7 +53,7 @@ export function advance(c: Counters | null, fix: CountedFix): Counters {
       engineSeconds: 0,
       odometerReadingTs: reading === undefined ? null : fix.ts,
     };
-  const moved = distanceM(c, fix);
+  const moved = fastDistanceM(c, fix);
   return {
     ts: fix.ts,
     lat: fix.lat,
