@@ -2,9 +2,7 @@
 // prefixed with its name, and all of them drained together when the launcher is asked to stop.
 // Plain Node (no dependencies) because it runs before `npm ci` may have happened.
 import { spawn } from 'node:child_process';
-import { say } from './setup.mjs';
-
-const color = process.stdout.isTTY ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
+import { color, say } from './setup.mjs';
 
 /**
  * Stops every service on the first of:

@@ -6,7 +6,8 @@ import net from 'node:net';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const color = process.stdout.isTTY ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
+/** `s` in the ANSI style `code` on a terminal, plain otherwise. */
+export const color = process.stdout.isTTY ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
 export const say = (msg) => console.log(color('1;36', '▶ ') + msg);
 export const fail = (msg) => {
   console.error(color('1;31', '✘ ') + msg);

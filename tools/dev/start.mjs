@@ -2,7 +2,7 @@
 // Plain Node (no dependencies) because it runs before `npm ci` may have happened.
 import path from 'node:path';
 import { superviseServices } from './services.mjs';
-import { prepareMachine, run, say, waitUntil } from './setup.mjs';
+import { color, prepareMachine, run, say, waitUntil } from './setup.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/fleet';
@@ -16,7 +16,6 @@ const TRACKERS_PORT = Number(process.env.TRACKERS_METRICS_PORT ?? 9465);
 const trackerPort = (name, fallback) => process.env[name] ?? String(fallback);
 const WEB_PORT = Number(process.env.WEB_PORT ?? 4200);
 const APP_ENV = process.env.APP_ENV ?? 'development';
-const color = process.stdout.isTTY ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
 
 // From here on, Ctrl-C, SIGTERM, SIGHUP (or npm gone) stops the launcher and whatever it has started.
 const services = superviseServices({ root });
